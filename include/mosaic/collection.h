@@ -1,0 +1,105 @@
+// Collection: a named set of points sharing a schema of named vectors. Created and opened through
+// Db (mosaic/db.h). All methods are thread-safe: reads run concurrently, writes are serialized,
+// and a write is durable per DbOptions::sync before it returns. A failed write changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "mosaic/filter.h"
+#include "mosaic/json.h"
+#include "mosaic/status.h"
+#include "mosaic/types.h"
+
+namespace mosaic {
+
+// Values are stored in collection.json: never renumber.
+enum class PayloadIndexType : uint8_t { kKeyword = 0, kInteger = 1, kFloat = 2, kDatetime = 3 };
+const char* PayloadIndexTypeName(PayloadIndexType t);
+Result<PayloadIndexType> ParsePayloadIndexType(std::string_view s);
+
+struct SearchRequest {
+  std::string vector_name;  // empty: the schema's first vector
+  std::vector<float> vector;
+  size_t limit = 10;
+  size_t offset = 0;  // skip this many best hits (pagination)
+  std::optional<Filter> filter;
+  bool with_payload = true;
+  bool with_vectors = false;
+  // Drop hits worse than this (distance above it for l2, similarity below it otherwise).
+  std::optional<float> score_threshold;
+};
+
+struct ScrollRequest {
+  std::optional<PointId> offset;  // first id to return (the previous page's next_offset)
+  size_t limit = 10;
+  std::optional<Filter> filter;
+  bool with_payload = true;
+  bool with_vectors = false;
+};
+
+struct ScrollPage {
+  std::vector<Point> points;           // in id order
+  std::optional<PointId> next_offset;  // absent on the last page
+};
+
+struct CollectionInfo {
+  std::string name;
+  CollectionSchema schema;
+  uint64_t points = 0;             // live points
+  uint64_t deleted_pending = 0;    // deleted points whose space is not yet reclaimed
+  uint64_t segment_bytes = 0;      // on-disk segment size
+  uint64_t wal_bytes = 0;          // write-ahead log size
+  std::map<std::string, PayloadIndexType> payload_indexes;
+  std::map<std::string, uint64_t> vector_bytes;  // per named vector, bytes held for its vectors
+  Json ToJson() const;
+};
+
+class Collection {
+ public:
+  virtual ~Collection() = default;
+
+  virtual const std::string& name() const = 0;
+  virtual const CollectionSchema& schema() const = 0;
+
+  // Inserts or replaces points (all or none). Each point carries any subset of the schema's
+  // vectors; a search on vector V only sees points that have V.
+  virtual Status Upsert(std::span<const Point> points) = 0;
+  // Points that exist, in the order asked; missing ids are skipped.
+  virtual Result<std::vector<Point>> Get(std::span<const PointId> ids, bool with_payload = true,
+                                         bool with_vectors = true) const = 0;
+  // Returns how many of the ids existed.
+  virtual Result<uint64_t> Delete(std::span<const PointId> ids) = 0;
+  virtual Result<uint64_t> DeleteByFilter(const Filter& filter) = 0;
+  // Merges `patch`'s top-level keys into each point's payload.
+  virtual Status SetPayload(std::span<const PointId> ids, const Json& patch) = 0;
+  // Replaces each point's payload.
+  virtual Status OverwritePayload(std::span<const PointId> ids, const Json& payload) = 0;
+  virtual Status DeletePayloadKeys(std::span<const PointId> ids,
+                                   std::span<const std::string> keys) = 0;
+
+  virtual Result<uint64_t> Count(const Filter* filter = nullptr) const = 0;
+  virtual Result<ScrollPage> Scroll(const ScrollRequest& request) const = 0;
+
+  virtual Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const = 0;
+  // Runs the requests in parallel (DbOptions::search_threads).
+  virtual Result<std::vector<std::vector<ScoredPoint>>> SearchBatch(
+      std::span<const SearchRequest> requests) const = 0;
+
+  // An index on a payload field (dotted path) that makes selective filters on it fast.
+  virtual Status CreatePayloadIndex(const std::string& field, PayloadIndexType type) = 0;
+  virtual Status DropPayloadIndex(const std::string& field) = 0;
+
+  // Writes everything in the write-ahead log into a new segment.
+  virtual Status Flush() = 0;
+  // Rewrites the segment without deleted points.
+  virtual Status Compact() = 0;
+
+  virtual CollectionInfo Info() const = 0;
+};
+
+}  // namespace mosaic

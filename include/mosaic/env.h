@@ -1,0 +1,74 @@
+// Env: the seam through which all of Mosaic's file I/O goes (after LevelDB's Env). The default
+// implementation uses POSIX calls; tests wrap it to inject faults (torn writes, failed fsync, full
+// disk, lost unsynced data). Implementations must be safe for concurrent use by multiple threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mosaic/status.h"
+
+namespace mosaic {
+
+// A file opened for appending. Not synchronized: one writer at a time.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+  virtual uint64_t Size() const = 0;
+};
+
+// A read-only view of a whole file, memory-mapped where the Env can. Immutable; thread-safe.
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual const char* data() const = 0;
+  virtual uint64_t size() const = 0;
+};
+
+// Held while a database directory is open; released on destruction.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. Never deleted.
+  static Env* Default();
+
+  // Creates or truncates `path`.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Opens `path` for appending, creating it if missing.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  // Names (not paths) of the entries of `dir`, without "." and "..".
+  virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  virtual Status CreateDirIfMissing(const std::string& dir) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status RemoveDirRecursively(const std::string& dir) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  // Makes directory entries (creates, renames, removes) in `dir` durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // Exclusive advisory lock; fails with Unavailable if another process holds it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+};
+
+// Writes `data` to `path` so that a crash leaves either the old or the new content:
+// write to path.tmp, sync, rename over path, sync the directory.
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data);
+
+}  // namespace mosaic

@@ -1,0 +1,31 @@
+// Options for opening a database. Plain values.
+#pragma once
+
+#include <cstdint>
+
+namespace mosaic {
+
+class Env;
+
+// When an acknowledged write is fsynced to the write-ahead log.
+enum class SyncPolicy : uint8_t {
+  kAlways = 0,    // before the write returns (default: no acknowledged write is ever lost)
+  kPeriodic = 1,  // at most every sync_interval_ms (a crash may lose that window)
+  kNever = 2,     // left to the OS (a process crash loses nothing, a power loss may)
+};
+
+struct DbOptions {
+  Env* env = nullptr;  // nullptr: Env::Default()
+  SyncPolicy sync = SyncPolicy::kAlways;
+  uint32_t sync_interval_ms = 1000;
+  bool create_if_missing = true;
+  // When the write-ahead log of a collection passes this size, its contents are written into a
+  // new on-disk segment and the log starts afresh.
+  uint64_t wal_flush_bytes = 64ull << 20;
+  // Deleted points' space is reclaimed (segment rewritten) once they pass this share of the points.
+  double compact_deleted_ratio = 0.25;
+  // Threads used by batch searches; 0 = one per hardware thread.
+  int search_threads = 0;
+};
+
+}  // namespace mosaic

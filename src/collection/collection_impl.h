@@ -1,0 +1,148 @@
+// CollectionImpl: the storage engine behind mosaic::Collection.
+//
+// On disk, a collection directory holds collection.json (name, schema, payload indexes), CURRENT
+// (which segment and WAL are live), one immutable segment (mmapped) and one write-ahead log.
+// In memory, points live in slots: slots [0, segment rows) read their vectors from the mapped
+// segment, later slots from in-memory tails. A write is validated, appended to the WAL (synced
+// per policy), then applied; an upsert of an existing id retires the old slot. Flush and
+// compaction write all live points into a new segment, switch CURRENT, then drop the old files.
+//
+// Thread-safety: write_mu_ serializes writers; state_mu_ is held shared by readers and exclusive
+// only while a writer applies a change or swaps in a new state.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "collection/operation.h"
+#include "common/bitset.h"
+#include "common/thread_pool.h"
+#include "index/filter/payload_index.h"
+#include "index/flat/flat_search.h"
+#include "mosaic/collection.h"
+#include "mosaic/env.h"
+#include "mosaic/options.h"
+#include "storage/log_writer.h"
+#include "storage/segment.h"
+
+namespace mosaic::collection {
+
+inline constexpr uint32_t kCollectionFormatVersion = 1;
+
+class CollectionImpl final : public Collection {
+ public:
+  // Writes a new collection's files into `dir`: config, CURRENT and an empty WAL, plus the
+  // segment copied from `snapshot_path` when given. Open it afterwards (after renaming `dir`).
+  static Status InitDirectory(Env* env, const std::string& dir, const std::string& name,
+                              const CollectionSchema& schema,
+                              const std::map<std::string, PayloadIndexType>& indexes,
+                              const std::string* snapshot_path);
+  static Result<std::shared_ptr<CollectionImpl>> Open(Env* env, const DbOptions& options,
+                                                      ThreadPool* pool, const std::string& dir);
+  ~CollectionImpl() override;
+
+  const std::string& name() const override { return name_; }
+  const CollectionSchema& schema() const override { return schema_; }
+
+  Status Upsert(std::span<const Point> points) override;
+  Result<std::vector<Point>> Get(std::span<const PointId> ids, bool with_payload,
+                                 bool with_vectors) const override;
+  Result<uint64_t> Delete(std::span<const PointId> ids) override;
+  Result<uint64_t> DeleteByFilter(const Filter& filter) override;
+  Status SetPayload(std::span<const PointId> ids, const Json& patch) override;
+  Status OverwritePayload(std::span<const PointId> ids, const Json& payload) override;
+  Status DeletePayloadKeys(std::span<const PointId> ids,
+                           std::span<const std::string> keys) override;
+  Result<uint64_t> Count(const Filter* filter) const override;
+  Result<ScrollPage> Scroll(const ScrollRequest& request) const override;
+  Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const override;
+  Result<std::vector<std::vector<ScoredPoint>>> SearchBatch(
+      std::span<const SearchRequest> requests) const override;
+  Status CreatePayloadIndex(const std::string& field, PayloadIndexType type) override;
+  Status DropPayloadIndex(const std::string& field) override;
+  Status Flush() override;
+  Status Compact() override;
+  CollectionInfo Info() const override;
+
+  // Writes all live points, consistently, to a snapshot file at `path`.
+  Status WriteSnapshot(const std::string& path) const;
+  // After a drop: every later call fails with NotFound.
+  void MarkDropped();
+
+ private:
+  struct Column {
+    const float* base = nullptr;  // segment rows [0, base_rows)
+    size_t base_rows = 0;
+    std::vector<float> tail;      // rows of slots base_rows and up
+    Bitset present;
+    Bitset searchable;            // live and present
+  };
+  // Everything a reader sees; replaced whole by Flush/Compact.
+  struct State {
+    std::unique_ptr<storage::Segment> segment;
+    std::vector<PointId> ids;
+    std::vector<Json> payloads;
+    Bitset live;
+    std::map<PointId, uint32_t> id_to_slot;
+    std::vector<Column> columns;
+    std::unique_ptr<index::PayloadIndexSet> payload_index =
+        std::make_unique<index::PayloadIndexSet>();
+    uint64_t deleted_pending = 0;
+  };
+
+  CollectionImpl(Env* env, const DbOptions& options, ThreadPool* pool, std::string dir);
+
+  Status LoadConfig();
+  Status SaveConfig() const;
+  Result<std::unique_ptr<State>> LoadState(std::unique_ptr<storage::Segment> segment) const;
+  Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end);
+  void RemoveUnusedFiles();
+
+  Status CheckUsable() const;
+  Result<LoggedPoint> ValidatePoint(const Point& p, size_t index) const;
+  // Logs `op` (assigning its LSN) and applies it; the only path by which state changes.
+  Status Commit(Operation op);
+  void Apply(const Operation& op, State* s) const;
+  void RetireSlot(State* s, uint32_t slot) const;
+  Status MaybeFlushOrCompact();
+  // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
+  Status WriteLiveSegment(const State& s, const std::string& path) const;
+  Status Rewrite();
+
+  const float* Row(const State& s, size_t v, uint32_t slot) const;
+  static std::vector<index::VectorBlock> Blocks(const Column& col, uint32_t dim);
+  ScoredPoint MakeHit(const State& s, size_t v, uint32_t slot, float score,
+                      const SearchRequest& r) const;
+  std::vector<uint32_t> FilterSlots(const State& s, const Filter& f) const;
+  Result<std::vector<ScoredPoint>> SearchLocked(const State& s, const SearchRequest& r,
+                                                ThreadPool* pool) const;
+  Result<std::pair<size_t, std::vector<float>>> PrepareQuery(const SearchRequest& r) const;
+  Point MakePoint(const State& s, uint32_t slot, bool with_payload, bool with_vectors) const;
+
+  Env* const env_;
+  const DbOptions options_;
+  ThreadPool* const pool_;
+  const std::string dir_;
+  std::string name_;
+  CollectionSchema schema_;
+  std::vector<uint32_t> dims_;
+  std::map<std::string, PayloadIndexType> index_defs_;  // guarded by write_mu_
+
+  mutable std::mutex write_mu_;
+  std::unique_ptr<storage::LogWriter> wal_;  // guarded by write_mu_
+  uint64_t generation_ = 0;                  // of the live segment/WAL; guarded by write_mu_
+  uint64_t last_lsn_ = 0;                    // guarded by write_mu_
+  std::chrono::steady_clock::time_point last_sync_;
+
+  mutable std::shared_mutex state_mu_;
+  std::unique_ptr<State> state_;  // guarded by state_mu_
+  std::atomic<bool> dropped_{false};
+};
+
+}  // namespace mosaic::collection

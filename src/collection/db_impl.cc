@@ -1,0 +1,187 @@
+// DbImpl: a database directory of collections.
+//
+//   <db>/LOCK                      flock held while open
+//   <db>/collections/<name>/       one directory per collection (see collection_impl.h)
+//   <db>/collections/.tmp-*        being created (removed at open if a crash left one)
+//   <db>/collections/.trash-*      being dropped (removed at open)
+//
+// A collection directory appears by rename, so a crash never leaves half a collection.
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "collection/collection_impl.h"
+#include "mosaic/db.h"
+#include "storage/segment.h"
+
+namespace mosaic {
+namespace {
+
+Status ValidateName(const std::string& name) {
+  if (name.empty() || name.size() > 64)
+    return Status::InvalidArgument("collection name '" + name + "' must have 1-64 characters");
+  for (char c : name)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+      return Status::InvalidArgument("collection name '" + name +
+                                     "' may only contain letters, digits, '_' and '-'");
+  return Status::OK();
+}
+
+class DbImpl final : public Db {
+ public:
+  DbImpl(std::string path, const DbOptions& options)
+      : path_(std::move(path)),
+        options_(options),
+        env_(options.env ? options.env : Env::Default()),
+        pool_(options.search_threads) {}
+
+  Status Init() {
+    MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(path_));
+    MOSAIC_ASSIGN_OR_RETURN(lock_, env_->LockFile(path_ + "/LOCK"));
+    MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
+    MOSAIC_ASSIGN_OR_RETURN(auto names, env_->GetChildren(CollectionsDir()));
+    for (const auto& n : names) {
+      std::string dir = CollectionsDir() + "/" + n;
+      if (n.starts_with(".")) {  // interrupted create or drop
+        MOSAIC_RETURN_IF_ERROR(env_->RemoveDirRecursively(dir));
+        continue;
+      }
+      auto c = collection::CollectionImpl::Open(env_, options_, &pool_, dir);
+      if (!c.ok()) return c.status().WithContext("opening collection '" + n + "'");
+      collections_[n] = std::move(c).value();
+    }
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name,
+                                                       const CollectionSchema& schema) override {
+    MOSAIC_RETURN_IF_ERROR(ValidateName(name));
+    MOSAIC_RETURN_IF_ERROR(schema.Validate());
+    std::lock_guard<std::mutex> l(mu_);
+    if (collections_.count(name))
+      return Status::AlreadyExists("collection '" + name + "' already exists");
+    return Install(name, [&](const std::string& tmp) {
+      return collection::CollectionImpl::InitDirectory(env_, tmp, name, schema, {}, nullptr);
+    });
+  }
+
+  Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
+    return std::shared_ptr<Collection>(it->second);
+  }
+
+  Status DropCollection(const std::string& name) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
+    std::string trash = CollectionsDir() + "/.trash-" + name + "-" + std::to_string(++counter_);
+    MOSAIC_RETURN_IF_ERROR(env_->RenameFile(CollectionsDir() + "/" + name, trash));
+    MOSAIC_RETURN_IF_ERROR(env_->SyncDir(CollectionsDir()));
+    it->second->MarkDropped();
+    collections_.erase(it);
+    return env_->RemoveDirRecursively(trash);
+  }
+
+  std::vector<std::string> ListCollections() override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<std::string> names;
+    for (const auto& [n, c] : collections_) names.push_back(n);
+    return names;
+  }
+
+  Status CreateSnapshot(const std::string& collection, const std::string& path) override {
+    std::shared_ptr<collection::CollectionImpl> c;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = collections_.find(collection);
+      if (it == collections_.end())
+        return Status::NotFound("collection '" + collection + "' not found");
+      c = it->second;
+    }
+    return c->WriteSnapshot(path);
+  }
+
+  Result<std::shared_ptr<Collection>> RestoreSnapshot(const std::string& path,
+                                                      const std::string& name) override {
+    MOSAIC_RETURN_IF_ERROR(ValidateName(name));
+    // Verifies every checksum before anything is created.
+    MOSAIC_ASSIGN_OR_RETURN(auto seg, storage::Segment::Open(env_, path));
+    const Json& meta = seg->meta();
+    if (!meta.contains("schema"))
+      return Status::Corruption("snapshot " + path + " has no schema");
+    MOSAIC_ASSIGN_OR_RETURN(CollectionSchema schema, CollectionSchema::FromJson(meta["schema"]));
+    std::map<std::string, PayloadIndexType> indexes;
+    if (meta.contains("payload_indexes") && meta["payload_indexes"].is_object())
+      for (const auto& [field, type] : meta["payload_indexes"].items()) {
+        MOSAIC_ASSIGN_OR_RETURN(auto t, ParsePayloadIndexType(type.get<std::string>()));
+        indexes[field] = t;
+      }
+    seg.reset();
+    std::lock_guard<std::mutex> l(mu_);
+    if (collections_.count(name))
+      return Status::AlreadyExists("collection '" + name + "' already exists");
+    return Install(name, [&](const std::string& tmp) {
+      return collection::CollectionImpl::InitDirectory(env_, tmp, name, schema, indexes, &path);
+    });
+  }
+
+ private:
+  std::string CollectionsDir() const { return path_ + "/collections"; }
+
+  // Builds the collection in a hidden directory, renames it into place, and opens it.
+  template <typename InitFn>
+  Result<std::shared_ptr<Collection>> Install(const std::string& name, InitFn&& init) {
+    std::string tmp = CollectionsDir() + "/.tmp-" + name + "-" + std::to_string(++counter_);
+    std::string dir = CollectionsDir() + "/" + name;
+    Status s = init(tmp);
+    if (s.ok()) s = env_->RenameFile(tmp, dir);
+    if (s.ok()) s = env_->SyncDir(CollectionsDir());
+    if (!s.ok()) {
+      env_->RemoveDirRecursively(tmp).ok();
+      return s.WithContext("creating collection '" + name + "'");
+    }
+    auto c = collection::CollectionImpl::Open(env_, options_, &pool_, dir);
+    if (!c.ok()) {
+      env_->RemoveDirRecursively(dir).ok();
+      return c.status().WithContext("opening new collection '" + name + "'");
+    }
+    collections_[name] = *c;
+    return std::shared_ptr<Collection>(std::move(c).value());
+  }
+
+  const std::string path_;
+  const DbOptions options_;
+  Env* const env_;
+  ThreadPool pool_;
+  std::unique_ptr<FileLock> lock_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<collection::CollectionImpl>> collections_;
+  std::atomic<uint64_t> counter_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& options) {
+  if (!options.create_if_missing) {
+    Env* env = options.env ? options.env : Env::Default();
+    if (!env->FileExists(path + "/collections"))
+      return Status::NotFound("no Mosaic database at '" + path + "'");
+  }
+  auto db = std::make_unique<DbImpl>(path, options);
+  MOSAIC_RETURN_IF_ERROR(db->Init());
+  return std::unique_ptr<Db>(std::move(db));
+}
+
+Json CollectionInfo::ToJson() const {
+  Json idx = Json::object();
+  for (const auto& [f, t] : payload_indexes) idx[f] = PayloadIndexTypeName(t);
+  Json vb = Json::object();
+  for (const auto& [n, b] : vector_bytes) vb[n] = b;
+  return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
+          {"deleted_pending", deleted_pending}, {"segment_bytes", segment_bytes},
+          {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}};
+}
+
+}  // namespace mosaic

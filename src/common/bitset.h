@@ -1,0 +1,63 @@
+// Bitset: a growable dense bitset over slot numbers (allow-sets, live points, vector presence).
+// Not synchronized: guard with the owner's lock.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <vector>
+
+namespace mosaic {
+
+class Bitset {
+ public:
+  Bitset() = default;
+  explicit Bitset(size_t n, bool value = false) { Resize(n, value); }
+
+  size_t size() const { return size_; }
+  void Resize(size_t n, bool value = false) {
+    size_t old = size_;
+    words_.resize((n + 63) / 64, value ? ~uint64_t{0} : 0);
+    if (value) {
+      for (size_t i = old; i < n && i < ((old + 63) / 64) * 64; ++i) Set(i);
+    }
+    size_ = n;
+    ClearTail();
+  }
+  bool Test(size_t i) const { return (words_[i >> 6] >> (i & 63)) & 1; }
+  void Set(size_t i) { words_[i >> 6] |= uint64_t{1} << (i & 63); }
+  void Reset(size_t i) { words_[i >> 6] &= ~(uint64_t{1} << (i & 63)); }
+  void Assign(size_t i, bool v) { v ? Set(i) : Reset(i); }
+  size_t Count() const {
+    size_t c = 0;
+    for (uint64_t w : words_) c += std::popcount(w);
+    return c;
+  }
+  // this &= other (sizes must match).
+  void And(const Bitset& other) {
+    for (size_t i = 0; i < words_.size() && i < other.words_.size(); ++i) words_[i] &= other.words_[i];
+  }
+  const uint64_t* words() const { return words_.data(); }
+  size_t num_words() const { return words_.size(); }
+  size_t MemoryBytes() const { return words_.capacity() * sizeof(uint64_t); }
+
+  // Calls fn(i) for every set bit, in increasing order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (size_t w = 0; w < words_.size(); ++w) {
+      uint64_t bits = words_[w];
+      while (bits) {
+        fn(w * 64 + std::countr_zero(bits));
+        bits &= bits - 1;
+      }
+    }
+  }
+
+ private:
+  void ClearTail() {
+    if (size_ % 64 && !words_.empty()) words_.back() &= (uint64_t{1} << (size_ % 64)) - 1;
+  }
+  std::vector<uint64_t> words_;
+  size_t size_ = 0;
+};
+
+}  // namespace mosaic

@@ -1,0 +1,138 @@
+#include <functional>
+#include <set>
+
+#include "mosaic/collection.h"
+#include "mosaic/types.h"
+
+namespace mosaic {
+
+const char* MetricName(Metric m) {
+  switch (m) {
+    case Metric::kL2: return "l2";
+    case Metric::kCosine: return "cosine";
+    case Metric::kInnerProduct: return "ip";
+  }
+  return "?";
+}
+
+Result<Metric> ParseMetric(std::string_view s) {
+  if (s == "l2" || s == "euclid" || s == "euclidean") return Metric::kL2;
+  if (s == "cosine" || s == "cos") return Metric::kCosine;
+  if (s == "ip" || s == "dot" || s == "inner_product") return Metric::kInnerProduct;
+  return Status::InvalidArgument("unknown metric '" + std::string(s) +
+                                 "' (expected l2, cosine or ip)");
+}
+
+const char* StorageTypeName(StorageType t) { return t == StorageType::kFloat32 ? "f32" : "?"; }
+
+Result<StorageType> ParseStorageType(std::string_view s) {
+  if (s == "f32" || s == "float32") return StorageType::kFloat32;
+  return Status::InvalidArgument("unknown storage type '" + std::string(s) + "' (expected f32)");
+}
+
+const char* PayloadIndexTypeName(PayloadIndexType t) {
+  switch (t) {
+    case PayloadIndexType::kKeyword: return "keyword";
+    case PayloadIndexType::kInteger: return "integer";
+    case PayloadIndexType::kFloat: return "float";
+    case PayloadIndexType::kDatetime: return "datetime";
+  }
+  return "?";
+}
+
+Result<PayloadIndexType> ParsePayloadIndexType(std::string_view s) {
+  if (s == "keyword") return PayloadIndexType::kKeyword;
+  if (s == "integer") return PayloadIndexType::kInteger;
+  if (s == "float") return PayloadIndexType::kFloat;
+  if (s == "datetime") return PayloadIndexType::kDatetime;
+  return Status::InvalidArgument("unknown payload index type '" + std::string(s) +
+                                 "' (expected keyword, integer, float or datetime)");
+}
+
+const VectorSpec* CollectionSchema::Find(std::string_view name) const {
+  for (const auto& v : vectors)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+Status CollectionSchema::Validate() const {
+  if (vectors.empty()) return Status::InvalidArgument("schema has no vectors");
+  std::set<std::string> seen;
+  for (const auto& v : vectors) {
+    if (v.name.empty() || v.name.size() > 64)
+      return Status::InvalidArgument("vector name '" + v.name + "' must have 1-64 characters");
+    for (char c : v.name)
+      if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+        return Status::InvalidArgument("vector name '" + v.name +
+                                       "' may only contain letters, digits, '_' and '-'");
+    if (!seen.insert(v.name).second)
+      return Status::InvalidArgument("vector name '" + v.name + "' appears twice in the schema");
+    if (v.dim == 0 || v.dim > 65536)
+      return Status::InvalidArgument("vector '" + v.name + "' has dimension " +
+                                     std::to_string(v.dim) + " (expected 1..65536)");
+  }
+  return Status::OK();
+}
+
+Json CollectionSchema::ToJson() const {
+  Json arr = Json::array();
+  for (const auto& v : vectors)
+    arr.push_back({{"name", v.name},
+                   {"dim", v.dim},
+                   {"metric", MetricName(v.metric)},
+                   {"storage", StorageTypeName(v.storage)}});
+  return Json{{"vectors", arr}};
+}
+
+Result<CollectionSchema> CollectionSchema::FromJson(const Json& j) {
+  if (!j.is_object() || !j.contains("vectors") || !j["vectors"].is_array())
+    return Status::InvalidArgument("schema must be an object with a 'vectors' array, got " +
+                                   j.dump());
+  CollectionSchema s;
+  for (const auto& v : j["vectors"]) {
+    if (!v.is_object() || !v.contains("name") || !v["name"].is_string() || !v.contains("dim") ||
+        !v["dim"].is_number_unsigned())
+      return Status::InvalidArgument("vector spec needs a string 'name' and unsigned 'dim', got " +
+                                     v.dump());
+    VectorSpec spec;
+    spec.name = v["name"].get<std::string>();
+    spec.dim = v["dim"].get<uint32_t>();
+    if (v.contains("metric")) {
+      if (!v["metric"].is_string())
+        return Status::InvalidArgument("metric must be a string, got " + v["metric"].dump());
+      MOSAIC_ASSIGN_OR_RETURN(spec.metric, ParseMetric(v["metric"].get<std::string>()));
+    }
+    if (v.contains("storage")) {
+      if (!v["storage"].is_string())
+        return Status::InvalidArgument("storage must be a string, got " + v["storage"].dump());
+      MOSAIC_ASSIGN_OR_RETURN(spec.storage, ParseStorageType(v["storage"].get<std::string>()));
+    }
+    s.vectors.push_back(std::move(spec));
+  }
+  MOSAIC_RETURN_IF_ERROR(s.Validate());
+  return s;
+}
+
+std::string PointId::ToString() const {
+  return is_num() ? std::to_string(num()) : "\"" + str() + "\"";
+}
+
+Json PointId::ToJson() const { return is_num() ? Json(num()) : Json(str()); }
+
+Result<PointId> PointId::FromJson(const Json& j) {
+  if (j.is_number_unsigned()) return PointId(j.get<uint64_t>());
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) return PointId(j.get<uint64_t>());
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    if (s.empty()) return Status::InvalidArgument("point id must not be an empty string");
+    return PointId(s);
+  }
+  return Status::InvalidArgument("point id must be an unsigned integer or a string, got " +
+                                 j.dump());
+}
+
+size_t PointIdHash::operator()(const PointId& id) const {
+  return id.is_num() ? std::hash<uint64_t>()(id.num()) : std::hash<std::string>()(id.str());
+}
+
+}  // namespace mosaic

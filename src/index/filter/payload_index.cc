@@ -1,0 +1,549 @@
+#include "index/filter/payload_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "index/filter/conditions.h"
+#include "index/filter/datetime.h"
+#include "index/filter/json_path.h"
+#include "index/filter/number.h"
+
+namespace mosaic::index {
+namespace {
+
+// A sorted, duplicate-free list of slots: the posting list of one indexed value.
+using SlotList = std::vector<uint32_t>;
+
+// Once the candidates are this many times fewer than the next condition's posting lists, reading
+// and merging those lists costs more than letting the caller evaluate the few candidates.
+constexpr size_t kMaxIntersectRatio = 32;
+// Above this size ratio, intersect by binary search in the larger list instead of a linear merge.
+constexpr size_t kGallopRatio = 16;
+
+void AddSlot(SlotList* list, uint32_t slot) {
+  // Slots mostly arrive in increasing order (new points get new slots): append is the fast path.
+  if (list->empty() || list->back() < slot) {
+    list->push_back(slot);
+    return;
+  }
+  auto it = std::lower_bound(list->begin(), list->end(), slot);
+  if (it == list->end() || *it != slot) list->insert(it, slot);
+}
+
+void RemoveSlot(SlotList* list, uint32_t slot) {
+  auto it = std::lower_bound(list->begin(), list->end(), slot);
+  if (it != list->end() && *it == slot) list->erase(it);
+}
+
+SlotList Intersect(const SlotList& a, const SlotList& b) {
+  const SlotList& small = a.size() <= b.size() ? a : b;
+  const SlotList& large = a.size() <= b.size() ? b : a;
+  SlotList out;
+  if (large.size() > kGallopRatio * small.size()) {
+    auto from = large.begin();
+    for (uint32_t slot : small) {
+      from = std::lower_bound(from, large.end(), slot);
+      if (from == large.end()) break;
+      if (*from == slot) out.push_back(slot);
+    }
+    return out;
+  }
+  std::set_intersection(small.begin(), small.end(), large.begin(), large.end(),
+                        std::back_inserter(out));
+  return out;
+}
+
+void SortUnique(SlotList* list) {
+  std::sort(list->begin(), list->end());
+  list->erase(std::unique(list->begin(), list->end()), list->end());
+}
+
+// A candidate set not yet computed: cheap to size, so the planner can pick the most selective
+// conditions and compute only those.
+struct Plan {
+  size_t estimate = 0;  // an upper bound on how many slots `run` yields
+  std::function<SlotList()> run;
+};
+
+Plan UnionOfLists(std::vector<const SlotList*> lists) {
+  size_t total = 0;
+  for (const SlotList* list : lists) total += list->size();
+  return Plan{total, [lists = std::move(lists), total] {
+                if (lists.size() == 1) return *lists[0];
+                SlotList out;
+                out.reserve(total);
+                for (const SlotList* list : lists) out.insert(out.end(), list->begin(), list->end());
+                SortUnique(&out);
+                return out;
+              }};
+}
+
+Plan UnionOfPlans(std::vector<Plan> plans) {
+  size_t total = 0;
+  for (const Plan& p : plans) total += p.estimate;
+  return Plan{total, [plans = std::move(plans)] {
+                SlotList out;
+                for (const Plan& p : plans) {
+                  SlotList part = p.run();
+                  out.insert(out.end(), part.begin(), part.end());
+                }
+                SortUnique(&out);
+                return out;
+              }};
+}
+
+Plan IntersectionOfPlans(std::vector<Plan> plans) {
+  std::sort(plans.begin(), plans.end(),
+            [](const Plan& a, const Plan& b) { return a.estimate < b.estimate; });
+  size_t smallest = plans.front().estimate;
+  return Plan{smallest, [plans = std::move(plans)] {
+                SlotList out = plans.front().run();
+                for (size_t k = 1; k < plans.size() && !out.empty(); ++k) {
+                  if (plans[k].estimate > kMaxIntersectRatio * out.size()) break;
+                  out = Intersect(out, plans[k].run());
+                }
+                return out;
+              }};
+}
+
+// Integer key bounds [lo, hi] holding exactly the integers that satisfy `b`, clamped to int64;
+// false when no int64 does.
+bool IntegerKeyRange(const RangeNode::Bounds& b, int64_t* lo, int64_t* hi) {
+  constexpr Int128 kMin = std::numeric_limits<int64_t>::min();
+  constexpr Int128 kMax = std::numeric_limits<int64_t>::max();
+  // Floor and ceiling, clamped to one past either end of int64 so the casts below stay in range.
+  constexpr double kTwo63 = 0x1p63;
+  auto clamp_float = [&](double f, bool up) -> Int128 {
+    if (f < -kTwo63) return kMin - 1;
+    if (f >= kTwo63) return kMax + 1;
+    return static_cast<Int128>(up ? std::ceil(f) : std::floor(f));
+  };
+  auto floor_of = [&](const Number& n) -> Int128 {
+    return n.is_int ? std::clamp(n.i, kMin - 1, kMax + 1) : clamp_float(n.f, false);
+  };
+  auto ceil_of = [&](const Number& n) -> Int128 {
+    return n.is_int ? std::clamp(n.i, kMin - 1, kMax + 1) : clamp_float(n.f, true);
+  };
+  Int128 low = kMin, high = kMax;
+  if (b.gte) low = std::max(low, ceil_of(*b.gte));
+  if (b.gt) low = std::max(low, floor_of(*b.gt) + 1);
+  if (b.lte) high = std::min(high, floor_of(*b.lte));
+  if (b.lt) high = std::min(high, ceil_of(*b.lt) - 1);
+  if (low > high) return false;
+  *lo = static_cast<int64_t>(low);
+  *hi = static_cast<int64_t>(high);
+  return true;
+}
+
+// One field's index: posting lists keyed by the values found at the field's path.
+class FieldIndex {
+ public:
+  explicit FieldIndex(JsonPath path) : path_(std::move(path)) {}
+  virtual ~FieldIndex() = default;
+
+  virtual PayloadIndexType type() const = 0;
+  virtual void Insert(uint32_t slot, const Json& payload) = 0;
+  virtual void Erase(uint32_t slot, const Json& payload) = 0;
+  // A superset of the slots satisfying the condition, or nullopt if this index cannot bound it
+  // (a value type it does not index, or an except).
+  virtual std::optional<Plan> PlanMatch(const MatchNode& match) const = 0;
+  virtual std::optional<Plan> PlanRange(const RangeNode& range) const = 0;
+  virtual size_t MemoryBytes() const = 0;
+
+ protected:
+  // Every value at the path (arrays flattened), as conditions see them.
+  template <typename Fn>
+  void ForEachValue(const Json& payload, Fn&& fn) const {
+    path_.AnyValue(payload, true, [&](const Json& v) {
+      fn(v);
+      return false;
+    });
+  }
+
+  JsonPath path_;
+};
+
+class KeywordIndex final : public FieldIndex {
+ public:
+  using FieldIndex::FieldIndex;
+
+  PayloadIndexType type() const override { return PayloadIndexType::kKeyword; }
+
+  void Insert(uint32_t slot, const Json& payload) override {
+    for (const std::string& key : Keys(payload)) AddSlot(&postings_[key], slot);
+  }
+
+  void Erase(uint32_t slot, const Json& payload) override {
+    for (const std::string& key : Keys(payload)) {
+      auto it = postings_.find(key);
+      if (it == postings_.end()) continue;
+      RemoveSlot(&it->second, slot);
+      if (it->second.empty()) postings_.erase(it);
+    }
+  }
+
+  std::optional<Plan> PlanMatch(const MatchNode& match) const override {
+    const MatchValues& values = match.values();
+    if (match.mode() != MatchNode::Mode::kAny || !values.integers().empty() || values.has_bools())
+      return std::nullopt;
+    std::vector<const SlotList*> lists;
+    for (const std::string& s : values.strings()) {
+      auto it = postings_.find(s);
+      if (it != postings_.end()) lists.push_back(&it->second);
+    }
+    return UnionOfLists(std::move(lists));
+  }
+
+  std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }
+
+  size_t MemoryBytes() const override {
+    size_t bytes = postings_.bucket_count() * sizeof(void*);
+    for (const auto& [key, list] : postings_)
+      bytes += sizeof(std::pair<const std::string, SlotList>) + 2 * sizeof(void*) +
+               key.capacity() + list.capacity() * sizeof(uint32_t);
+    return bytes;
+  }
+
+ private:
+  std::vector<std::string> Keys(const Json& payload) const {
+    std::vector<std::string> keys;
+    ForEachValue(payload, [&](const Json& v) {
+      if (v.is_string()) keys.push_back(v.get<std::string>());
+    });
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+  }
+
+  std::unordered_map<std::string, SlotList> postings_;
+};
+
+// Posting lists in key order, for range conditions. A subclass says which values get which key;
+// values it can compare but not key exactly go to `unkeyed_`, which every range plan includes so
+// that no matching slot is missed.
+template <typename Key>
+class OrderedIndex : public FieldIndex {
+ public:
+  using FieldIndex::FieldIndex;
+
+  void Insert(uint32_t slot, const Json& payload) override {
+    bool unkeyed = false;
+    for (const Key& key : Keys(payload, &unkeyed)) AddSlot(&postings_[key], slot);
+    if (unkeyed) AddSlot(&unkeyed_, slot);
+  }
+
+  void Erase(uint32_t slot, const Json& payload) override {
+    bool unkeyed = false;
+    for (const Key& key : Keys(payload, &unkeyed)) {
+      auto it = postings_.find(key);
+      if (it == postings_.end()) continue;
+      RemoveSlot(&it->second, slot);
+      if (it->second.empty()) postings_.erase(it);
+    }
+    if (unkeyed) RemoveSlot(&unkeyed_, slot);
+  }
+
+  size_t MemoryBytes() const override {
+    // A red-black tree node: three pointers and a color word besides the value.
+    size_t bytes = unkeyed_.capacity() * sizeof(uint32_t);
+    for (const auto& [key, list] : postings_)
+      bytes += sizeof(std::pair<const Key, SlotList>) + 4 * sizeof(void*) +
+               list.capacity() * sizeof(uint32_t);
+    return bytes;
+  }
+
+ protected:
+  // Adds the key of `v` to `keys`, or sets *unkeyed; ignores values of other types.
+  virtual void KeyOf(const Json& v, std::vector<Key>* keys, bool* unkeyed) const = 0;
+
+  // Slots holding a key in [lo, hi], plus the unkeyed ones if asked.
+  Plan RangePlan(Key lo, Key hi, bool with_unkeyed) const {
+    std::vector<const SlotList*> lists;
+    if (!(hi < lo)) {
+      for (auto it = postings_.lower_bound(lo); it != postings_.end() && !(hi < it->first); ++it)
+        lists.push_back(&it->second);
+    }
+    if (with_unkeyed && !unkeyed_.empty()) lists.push_back(&unkeyed_);
+    return UnionOfLists(std::move(lists));
+  }
+
+  // Slots holding one of `keys`, plus the unkeyed ones if asked.
+  Plan PointsPlan(const std::vector<Key>& keys, bool with_unkeyed) const {
+    std::vector<const SlotList*> lists;
+    for (const Key& key : keys) {
+      auto it = postings_.find(key);
+      if (it != postings_.end()) lists.push_back(&it->second);
+    }
+    if (with_unkeyed && !unkeyed_.empty()) lists.push_back(&unkeyed_);
+    return UnionOfLists(std::move(lists));
+  }
+
+  std::map<Key, SlotList> postings_;
+  SlotList unkeyed_;
+
+ private:
+  std::vector<Key> Keys(const Json& payload, bool* unkeyed) const {
+    std::vector<Key> keys;
+    ForEachValue(payload, [&](const Json& v) { KeyOf(v, &keys, unkeyed); });
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+  }
+};
+
+// Keys integral numbers (5 and 5.0 alike) that fit an int64. Other numbers (2.5, 2^63, 1e300) are
+// unkeyed: rare in an integer field, yet a range or match on it must still find them.
+class IntegerIndex final : public OrderedIndex<int64_t> {
+ public:
+  using OrderedIndex::OrderedIndex;
+
+  PayloadIndexType type() const override { return PayloadIndexType::kInteger; }
+
+  std::optional<Plan> PlanMatch(const MatchNode& match) const override {
+    const MatchValues& values = match.values();
+    if (match.mode() != MatchNode::Mode::kAny || !values.strings().empty() || values.has_bools())
+      return std::nullopt;
+    std::vector<int64_t> keys;
+    bool outside_int64 = false;
+    for (Int128 v : values.integers()) {
+      if (FitsInt64(v)) {
+        keys.push_back(static_cast<int64_t>(v));
+      } else {
+        outside_int64 = true;
+      }
+    }
+    return PointsPlan(keys, outside_int64);
+  }
+
+  std::optional<Plan> PlanRange(const RangeNode& range) const override {
+    if (range.datetime()) return std::nullopt;
+    int64_t lo = 0, hi = -1;
+    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, -1, true);
+    return RangePlan(lo, hi, true);
+  }
+
+ private:
+  static bool FitsInt64(Int128 v) {
+    return v >= std::numeric_limits<int64_t>::min() && v <= std::numeric_limits<int64_t>::max();
+  }
+
+  void KeyOf(const Json& v, std::vector<int64_t>* keys, bool* unkeyed) const override {
+    std::optional<Number> n = NumberOf(v);
+    if (!n) return;
+    std::optional<Int128> integral = IntegralValue(*n);
+    if (integral && FitsInt64(*integral)) {
+      keys->push_back(static_cast<int64_t>(*integral));
+    } else {
+      *unkeyed = true;
+    }
+  }
+};
+
+// Keys every number by its nearest double. Rounding is monotonic, so widening each bound to
+// inclusive after rounding it the same way keeps every matching value in range.
+class FloatIndex final : public OrderedIndex<double> {
+ public:
+  using OrderedIndex::OrderedIndex;
+
+  PayloadIndexType type() const override { return PayloadIndexType::kFloat; }
+
+  std::optional<Plan> PlanMatch(const MatchNode& match) const override {
+    const MatchValues& values = match.values();
+    if (match.mode() != MatchNode::Mode::kAny || !values.strings().empty() || values.has_bools())
+      return std::nullopt;
+    std::vector<double> keys;
+    for (Int128 v : values.integers()) keys.push_back(ToDouble(Number::Int(v)));
+    return PointsPlan(keys, false);
+  }
+
+  std::optional<Plan> PlanRange(const RangeNode& range) const override {
+    if (range.datetime()) return std::nullopt;
+    const RangeNode::Bounds& b = range.bounds();
+    double lo = -std::numeric_limits<double>::infinity();
+    double hi = std::numeric_limits<double>::infinity();
+    if (b.gt) lo = std::max(lo, ToDouble(*b.gt));
+    if (b.gte) lo = std::max(lo, ToDouble(*b.gte));
+    if (b.lt) hi = std::min(hi, ToDouble(*b.lt));
+    if (b.lte) hi = std::min(hi, ToDouble(*b.lte));
+    return RangePlan(lo, hi, false);
+  }
+
+ private:
+  void KeyOf(const Json& v, std::vector<double>* keys, bool*) const override {
+    std::optional<Number> n = NumberOf(v);
+    if (n) keys->push_back(ToDouble(*n));
+  }
+};
+
+// Keys strings that parse as datetimes by their instant (microseconds since the epoch, UTC).
+class DatetimeIndex final : public OrderedIndex<int64_t> {
+ public:
+  using OrderedIndex::OrderedIndex;
+
+  PayloadIndexType type() const override { return PayloadIndexType::kDatetime; }
+
+  // An exact string match implies the same instant, so the instant's postings are a superset;
+  // a string that is not a datetime may match payload strings this index never saw.
+  std::optional<Plan> PlanMatch(const MatchNode& match) const override {
+    const MatchValues& values = match.values();
+    if (match.mode() != MatchNode::Mode::kAny || !values.integers().empty() || values.has_bools())
+      return std::nullopt;
+    std::vector<int64_t> keys;
+    for (const std::string& s : values.strings()) {
+      std::optional<int64_t> instant = ParseDatetime(s);
+      if (!instant) return std::nullopt;
+      keys.push_back(*instant);
+    }
+    return PointsPlan(keys, false);
+  }
+
+  std::optional<Plan> PlanRange(const RangeNode& range) const override {
+    if (!range.datetime()) return std::nullopt;
+    int64_t lo = 0, hi = -1;
+    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, -1, false);
+    return RangePlan(lo, hi, false);
+  }
+
+ private:
+  void KeyOf(const Json& v, std::vector<int64_t>* keys, bool*) const override {
+    if (!v.is_string()) return;
+    std::optional<int64_t> instant = ParseDatetime(v.get_ref<const std::string&>());
+    if (instant) keys->push_back(*instant);
+  }
+};
+
+std::unique_ptr<FieldIndex> MakeFieldIndex(JsonPath path, PayloadIndexType type) {
+  switch (type) {
+    case PayloadIndexType::kKeyword: return std::make_unique<KeywordIndex>(std::move(path));
+    case PayloadIndexType::kInteger: return std::make_unique<IntegerIndex>(std::move(path));
+    case PayloadIndexType::kFloat: return std::make_unique<FloatIndex>(std::move(path));
+    case PayloadIndexType::kDatetime: return std::make_unique<DatetimeIndex>(std::move(path));
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+struct PayloadIndexSet::Impl {
+  using IdToSlot = std::function<std::optional<uint32_t>(const PointId&)>;
+
+  // A superset of the slots matching `node`, or nullopt when no index bounds it.
+  std::optional<Plan> PlanNode(const FilterNode& node, const IdToSlot& id_to_slot) const {
+    switch (node.kind()) {
+      case FilterNodeKind::kBool:
+        return PlanBool(static_cast<const BoolNode&>(node), id_to_slot);
+      case FilterNodeKind::kMatch: {
+        const auto& match = static_cast<const MatchNode&>(node);
+        const FieldIndex* index = Find(match.path());
+        return index ? index->PlanMatch(match) : std::nullopt;
+      }
+      case FilterNodeKind::kRange: {
+        const auto& range = static_cast<const RangeNode&>(node);
+        const FieldIndex* index = Find(range.path());
+        return index ? index->PlanRange(range) : std::nullopt;
+      }
+      case FilterNodeKind::kHasId: {
+        SlotList slots;
+        for (const PointId& id : static_cast<const HasIdNode&>(node).ids()) {
+          std::optional<uint32_t> slot = id_to_slot(id);
+          if (slot) slots.push_back(*slot);
+        }
+        SortUnique(&slots);
+        size_t estimate = slots.size();
+        return Plan{estimate, [slots = std::move(slots)] { return slots; }};
+      }
+      case FilterNodeKind::kIsNull:
+      case FilterNodeKind::kIsEmpty:
+        return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  // Every must clause holds, and so does some should clause: each bounded clause narrows the
+  // candidates. must_not never does (its complement is not a short list).
+  std::optional<Plan> PlanBool(const BoolNode& node, const IdToSlot& id_to_slot) const {
+    std::vector<Plan> required;
+    for (const auto& child : node.must()) {
+      std::optional<Plan> plan = PlanNode(*child, id_to_slot);
+      if (plan) required.push_back(std::move(*plan));
+    }
+    if (!node.should().empty()) {
+      std::vector<Plan> alternatives;
+      for (const auto& child : node.should()) {
+        std::optional<Plan> plan = PlanNode(*child, id_to_slot);
+        if (!plan) {
+          alternatives.clear();
+          break;
+        }
+        alternatives.push_back(std::move(*plan));
+      }
+      if (alternatives.size() == 1) {
+        required.push_back(std::move(alternatives.front()));
+      } else if (!alternatives.empty()) {
+        required.push_back(UnionOfPlans(std::move(alternatives)));
+      }
+    }
+    if (required.empty()) return std::nullopt;
+    if (required.size() == 1) return std::move(required.front());
+    return IntersectionOfPlans(std::move(required));
+  }
+
+  const FieldIndex* Find(const JsonPath& path) const {
+    auto it = fields.find(path.text());
+    return it == fields.end() ? nullptr : it->second.get();
+  }
+
+  std::map<std::string, std::unique_ptr<FieldIndex>> fields;
+};
+
+PayloadIndexSet::PayloadIndexSet() : impl_(std::make_unique<Impl>()) {}
+PayloadIndexSet::~PayloadIndexSet() = default;
+
+Status PayloadIndexSet::Create(const std::string& field, PayloadIndexType type) {
+  Result<JsonPath> path = JsonPath::Parse(field);
+  if (!path.ok()) return path.status().WithContext("payload index");
+  auto it = impl_->fields.find(field);
+  if (it != impl_->fields.end())
+    return Status::AlreadyExists("payload index on \"" + field + "\" already exists (" +
+                                 PayloadIndexTypeName(it->second->type()) + ")");
+  impl_->fields.emplace(field, MakeFieldIndex(std::move(path).value(), type));
+  return Status::OK();
+}
+
+Status PayloadIndexSet::Drop(const std::string& field) {
+  if (impl_->fields.erase(field) == 0)
+    return Status::NotFound("no payload index on \"" + field + "\"");
+  return Status::OK();
+}
+
+std::map<std::string, PayloadIndexType> PayloadIndexSet::List() const {
+  std::map<std::string, PayloadIndexType> out;
+  for (const auto& [field, index] : impl_->fields) out.emplace(field, index->type());
+  return out;
+}
+
+void PayloadIndexSet::Insert(uint32_t slot, const Json& payload) {
+  for (auto& [field, index] : impl_->fields) index->Insert(slot, payload);
+}
+
+void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
+  for (auto& [field, index] : impl_->fields) index->Erase(slot, payload);
+}
+
+std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
+    const FilterNode& filter,
+    const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const {
+  std::optional<Plan> plan = impl_->PlanNode(filter, id_to_slot);
+  if (!plan) return std::nullopt;
+  return plan->run();
+}
+
+size_t PayloadIndexSet::MemoryBytes() const {
+  size_t bytes = sizeof(Impl);
+  for (const auto& [field, index] : impl_->fields) bytes += field.capacity() + index->MemoryBytes();
+  return bytes;
+}
+
+}  // namespace mosaic::index

@@ -1,0 +1,49 @@
+// PayloadIndexSet: secondary indexes over payload fields (keyword, integer, float, datetime) that
+// turn a selective filter into a short candidate list instead of a full scan. Slots are the
+// collection's internal point numbers. Not synchronized: the owning collection guards it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/filter/filter_node.h"
+#include "mosaic/collection.h"
+#include "mosaic/json.h"
+#include "mosaic/status.h"
+
+namespace mosaic::index {
+
+class PayloadIndexSet {
+ public:
+  PayloadIndexSet();
+  ~PayloadIndexSet();
+
+  // Adds an empty index on `field` (dotted path); the caller then Inserts existing points.
+  Status Create(const std::string& field, PayloadIndexType type);
+  Status Drop(const std::string& field);
+  std::map<std::string, PayloadIndexType> List() const;
+
+  // Indexes / unindexes every indexed field of this payload for `slot`.
+  void Insert(uint32_t slot, const Json& payload);
+  void Erase(uint32_t slot, const Json& payload);
+
+  // A sorted, duplicate-free superset of the slots that can match `filter`, derived from indexed
+  // conditions (and has_id via `id_to_slot`) in its top-level must clauses; nullopt when no index
+  // applies and the caller must scan. The caller still evaluates the filter on each candidate.
+  std::optional<std::vector<uint32_t>> Candidates(
+      const FilterNode& filter,
+      const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const;
+
+  size_t MemoryBytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mosaic::index

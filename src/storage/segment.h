@@ -1,0 +1,75 @@
+// Segment: an immutable on-disk file holding a collection's points (ids, payloads, and per named
+// vector a presence bitmap and a dense f32 matrix). Written once, then memory-mapped; every
+// section is CRC32C-checked when opened, so a damaged file is reported, never silently loaded.
+// Snapshots are segment files too. Format: docs/segment_format.md (bump kSegmentVersion on any
+// change). A Segment is immutable after Open and safe to read from many threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mosaic/env.h"
+#include "mosaic/json.h"
+#include "mosaic/status.h"
+#include "mosaic/types.h"
+
+namespace mosaic::storage {
+
+inline constexpr char kSegmentMagic[8] = {'M', 'O', 'S', 'S', 'E', 'G', 0, 0};
+inline constexpr uint32_t kSegmentVersion = 1;
+
+// What to write, pulled point by point so that no copy of the whole collection is made.
+struct SegmentContents {
+  Json meta = Json::object();  // collection-level metadata (schema, payload indexes, ...)
+  uint64_t last_lsn = 0;       // the last WAL record reflected in these points
+  size_t num_points = 0;
+  std::vector<uint32_t> dims;  // one per named vector, in schema order
+  std::function<const PointId&(size_t i)> id;
+  std::function<const Json&(size_t i)> payload;
+  // Row of point i for vector v, or nullptr if the point has no such vector.
+  std::function<const float*(size_t i, size_t v)> vector;
+};
+
+// Writes `contents` to `path` and syncs it. Not atomic: write to a temporary name and rename.
+Status WriteSegment(Env* env, const std::string& path, const SegmentContents& contents);
+
+class Segment {
+ public:
+  // Maps and verifies the file. Corruption names the file and the damaged section.
+  static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& path);
+
+  const Json& meta() const { return meta_; }
+  uint64_t last_lsn() const { return last_lsn_; }
+  size_t num_points() const { return num_points_; }
+  size_t num_vectors() const { return dims_.size(); }
+  uint32_t dim(size_t v) const { return dims_[v]; }
+  uint64_t file_size() const { return file_->size(); }
+
+  Result<std::vector<PointId>> DecodeIds() const;
+  Result<Json> DecodePayload(size_t i) const;
+  // Dense row-major matrix of num_points x dim(v); rows of absent points are zero.
+  const float* vectors(size_t v) const { return vectors_[v]; }
+  bool has_vector(size_t i, size_t v) const {
+    return (presence_[v][i >> 6] >> (i & 63)) & 1;
+  }
+
+ private:
+  Segment() = default;
+
+  std::string path_;
+  std::unique_ptr<MappedFile> file_;
+  Json meta_;
+  uint64_t last_lsn_ = 0;
+  size_t num_points_ = 0;
+  std::vector<uint32_t> dims_;
+  std::string_view ids_;
+  const uint64_t* payload_offsets_ = nullptr;
+  std::string_view payloads_;
+  std::vector<const uint64_t*> presence_;
+  std::vector<const float*> vectors_;
+};
+
+}  // namespace mosaic::storage

@@ -1,0 +1,141 @@
+#include "util/fault_env.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace mosaic::testing {
+namespace {
+
+class FaultFile final : public WritableFile {
+ public:
+  FaultFile(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Append(std::string_view data) override {
+    size_t allowed = data.size();
+    Status budget = env_->ChargeWrite(path_, data.size(), &allowed);
+    if (allowed > 0) MOSAIC_RETURN_IF_ERROR(base_->Append(data.substr(0, allowed)));
+    env_->RecordWritten(path_, base_->Size());
+    return budget;
+  }
+  Status Sync() override {
+    if (env_->Matches(path_) && env_->fail_sync())
+      return Status::IOError("injected fsync failure on " + path_);
+    MOSAIC_RETURN_IF_ERROR(base_->Sync());
+    env_->RecordSynced(path_, base_->Size());
+    return Status::OK();
+  }
+  Status Close() override { return base_->Close(); }
+  uint64_t Size() const override { return base_->Size(); }
+
+ private:
+  FaultEnv* env_;
+  std::string path_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+}  // namespace
+
+bool FaultEnv::Matches(const std::string& path) {
+  std::lock_guard<std::mutex> l(mu_);
+  return path_filter_.empty() || path.find(path_filter_) != std::string::npos;
+}
+
+void FaultEnv::RecordSynced(const std::string& path, uint64_t size) {
+  std::lock_guard<std::mutex> l(mu_);
+  files_[path].synced = size;
+  files_[path].size = size;
+}
+
+void FaultEnv::RecordWritten(const std::string& path, uint64_t size) {
+  std::lock_guard<std::mutex> l(mu_);
+  files_[path].size = size;
+}
+
+Status FaultEnv::ChargeWrite(const std::string& path, size_t n, size_t* allowed) {
+  *allowed = n;
+  if (!Matches(path)) return Status::OK();
+  int64_t budget = write_budget_.load();
+  if (budget < 0) return Status::OK();
+  if (static_cast<int64_t>(n) <= budget) {
+    write_budget_ -= static_cast<int64_t>(n);
+    return Status::OK();
+  }
+  *allowed = static_cast<size_t>(budget);
+  write_budget_ = 0;
+  return Status::ResourceExhausted("injected: no space left on device writing " + path);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::string& path) {
+  MOSAIC_ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(path));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    files_[path] = FileState{};
+  }
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(f)));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(const std::string& path) {
+  MOSAIC_ASSIGN_OR_RETURN(auto f, base_->NewAppendableFile(path));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(path);
+    if (it == files_.end()) files_[path] = FileState{f->Size(), f->Size()};  // existing data: durable
+  }
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(f)));
+}
+
+Status FaultEnv::RemoveFile(const std::string& p) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    files_.erase(p);
+  }
+  return base_->RemoveFile(p);
+}
+
+Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
+  if (fail_rename_ && Matches(to)) return Status::IOError("injected rename failure: " + to);
+  MOSAIC_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = files_.find(from);
+  if (it != files_.end()) {
+    files_[to] = it->second;
+    files_.erase(it);
+  }
+  return Status::OK();
+}
+
+Status FaultEnv::TruncateFile(const std::string& p, uint64_t size) {
+  MOSAIC_RETURN_IF_ERROR(base_->TruncateFile(p, size));
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = files_.find(p);
+  if (it != files_.end()) {
+    it->second.size = size;
+    it->second.synced = std::min(it->second.synced, size);
+  }
+  return Status::OK();
+}
+
+Status FaultEnv::DropUnsyncedData() {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [path, st] : files_) {
+    if (!base_->FileExists(path)) continue;
+    MOSAIC_ASSIGN_OR_RETURN(uint64_t size, base_->GetFileSize(path));
+    if (size > st.synced) MOSAIC_RETURN_IF_ERROR(base_->TruncateFile(path, st.synced));
+  }
+  return Status::OK();
+}
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/mosaic-test-XXXXXX";
+  char* p = ::mkdtemp(tmpl.data());
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace mosaic::testing
