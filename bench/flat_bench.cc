@@ -29,6 +29,10 @@
 #include "io/vector_file.h"
 #include "simd/distance.h"
 
+// OpenBLAS (when it is the libblas.so.3 alternative Faiss resolves to) runs sgemm on its own
+// threads, ignoring OpenMP's setting; weak so the bench also links against reference BLAS.
+extern "C" void openblas_set_num_threads(int num_threads) __attribute__((weak));
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -173,7 +177,14 @@ class FaissEngine : public Engine {
   FaissEngine(const mosaic::io::Matrix& base) : index_(static_cast<int>(base.dim)) {
     index_.add(static_cast<faiss::Index::idx_t>(base.rows), base.data.data());
   }
-  void SetThreads(int threads) override { omp_set_num_threads(threads); }
+  void SetThreads(int threads) override { SetThreads(threads, threads); }
+  // With OpenBLAS, OpenMP workers spinning between parallel regions compete with OpenBLAS's own
+  // threads for the same cores; the bench tries OpenMP at 1 and at `blas_threads` and keeps the
+  // faster, so Faiss is not reported slower than it can be.
+  void SetThreads(int omp_threads, int blas_threads) {
+    omp_set_num_threads(omp_threads);
+    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(blas_threads);
+  }
   void Search(const float* queries, size_t nq, int64_t* out) override {
     distances_.resize(nq * kK);
     labels_.resize(nq * kK);
@@ -302,7 +313,7 @@ void PrintRecall(const char* what, const Recall& r) {
 int main(int argc, char** argv) {
   std::string data_dir = std::getenv("MOSAIC_DATA_DIR") != nullptr ? std::getenv("MOSAIC_DATA_DIR")
                                                                    : MOSAIC_DEFAULT_DATA_DIR;
-  double budget = 8.0;
+  double budget = 9.0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--data" && i + 1 < argc) {
@@ -351,13 +362,26 @@ int main(int argc, char** argv) {
                         {"single query per call", false, 2},
                         {"batch (one call)", true, 1},
                         {"batch (one call)", true, 2}};
-  std::vector<Run> mosaic_runs, faiss_runs;
-  // All Mosaic runs first, so Faiss's OpenMP workers are not spinning alongside them.
-  for (Engine* engine : {static_cast<Engine*>(&mosaic_engine), static_cast<Engine*>(&faiss_engine)}) {
-    for (const Mode& m : modes) {
-      engine->SetThreads(m.threads);
-      Run run = m.batch ? RunBatch(engine, *queries, budget) : RunSingle(engine, *queries, budget);
-      (engine == &mosaic_engine ? mosaic_runs : faiss_runs).push_back(std::move(run));
+  // Best of kRounds per engine and mode, alternating engines, so a burst of load from other
+  // processes on the machine penalizes neither side systematically.
+  constexpr int kRounds = 3;
+  std::vector<Run> mosaic_runs(std::size(modes)), faiss_runs(std::size(modes));
+  for (int round = 0; round < kRounds; ++round) {
+    for (size_t i = 0; i < std::size(modes); ++i) {
+      const Mode& m = modes[i];
+      auto measure = [&](Engine* engine, Run* best) {
+        Run run = m.batch ? RunBatch(engine, *queries, budget / kRounds)
+                          : RunSingle(engine, *queries, budget / kRounds);
+        if (best->queries == 0 || run.qps() > best->qps()) *best = std::move(run);
+      };
+      mosaic_engine.SetThreads(m.threads);
+      measure(&mosaic_engine, &mosaic_runs[i]);
+      faiss_engine.SetThreads(m.threads);
+      measure(&faiss_engine, &faiss_runs[i]);
+      if (m.threads > 1 && openblas_set_num_threads != nullptr) {
+        faiss_engine.SetThreads(1, m.threads);
+        measure(&faiss_engine, &faiss_runs[i]);
+      }
     }
   }
 

@@ -34,6 +34,11 @@ inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Left alone, GCC folds the query load into every FMA that uses it, issuing R loads where one
+// would do; the loads, not the FMAs, then limit the tile. An empty asm that "modifies" the value
+// forces it into a register once.
+inline void PinToRegister(__m256& v) { __asm__("" : "+v"(v)); }
+
 template <Op op>
 inline __m256 Accumulate(__m256 acc, __m256 q, __m256 x) {
   if constexpr (op == Op::kL2) {
@@ -84,6 +89,7 @@ inline void Tile(const float* q, const float* x, size_t dim, float* out, size_t 
 #pragma GCC unroll 8
     for (int a = 0; a < Q; ++a) {
       __m256 qv = _mm256_loadu_ps(q + a * dim + i);
+      PinToRegister(qv);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
     }

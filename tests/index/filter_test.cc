@@ -107,31 +107,46 @@ std::vector<Doc> MakeDataset(size_t n, uint32_t seed) {
     p = Json::object();
 
     int r = pct();
-    if (r < 70) p["color"] = pick(colors);
-    else if (r < 75) p["color"] = nullptr;
-    else if (r < 80) p["color"] = 5;
-    else if (r < 85) p["color"] = "5";
+    if (r < 70)
+      p["color"] = pick(colors);
+    else if (r < 75)
+      p["color"] = nullptr;
+    else if (r < 80)
+      p["color"] = 5;
+    else if (r < 85)
+      p["color"] = "5";
 
     r = pct();
-    if (r < 60) p["n"] = uniform(-20, 20);
-    else if (r < 70) p["n"] = uniform(-20, 20) + 0.5;
-    else if (r < 75) p["n"] = static_cast<double>(uniform(-20, 20));  // 3.0
-    else if (r < 80) p["n"] = "7";
-    else if (r < 85) p["n"] = nullptr;
-    else if (r < 90) p["n"] = Json::array({uniform(-20, 20), uniform(-20, 20)});
+    if (r < 60)
+      p["n"] = uniform(-20, 20);
+    else if (r < 70)
+      p["n"] = uniform(-20, 20) + 0.5;
+    else if (r < 75)
+      p["n"] = static_cast<double>(uniform(-20, 20));  // 3.0
+    else if (r < 80)
+      p["n"] = "7";
+    else if (r < 85)
+      p["n"] = nullptr;
+    else if (r < 90)
+      p["n"] = Json::array({uniform(-20, 20), uniform(-20, 20)});
 
     r = pct();
-    if (r < 80) p["price"] = uniform(0, 9999) / 100.0;
-    else if (r < 90) p["price"] = uniform(0, 99);
+    if (r < 80)
+      p["price"] = uniform(0, 9999) / 100.0;
+    else if (r < 90)
+      p["price"] = uniform(0, 99);
 
     r = pct();
-    if (r < 70) p["flag"] = pct() < 50;
-    else if (r < 80) p["flag"] = "true";
+    if (r < 70)
+      p["flag"] = pct() < 50;
+    else if (r < 80)
+      p["flag"] = "true";
 
     r = pct();
     if (r < 60) {
       Json arr = Json::array();
-      for (int k = uniform(0, 3); k > 0; --k) arr.push_back(pick(tags));
+      for (int k = uniform(0, 3); k > 0; --k)
+        arr.push_back(pick(tags));
       p["tags"] = arr;
     } else if (r < 70) {
       p["tags"] = pick(tags);
@@ -174,7 +189,8 @@ std::vector<Doc> MakeDataset(size_t n, uint32_t seed) {
     };
     if (r < 70) {
       Json arr = Json::array();
-      for (int k = uniform(0, 3); k > 0; --k) arr.push_back(item());
+      for (int k = uniform(0, 3); k > 0; --k)
+        arr.push_back(item());
       p["items"] = arr;
     } else if (r < 80) {
       p["items"] = item();
@@ -194,7 +210,8 @@ const Json* Member(const Json* j, const char* key) {
 
 const Json* At(const Json& p, std::initializer_list<const char*> keys) {
   const Json* j = &p;
-  for (const char* k : keys) j = Member(j, k);
+  for (const char* k : keys)
+    j = Member(j, k);
   return j;
 }
 
@@ -212,7 +229,8 @@ std::vector<Json> ItemLeaves(const Json& p, const char* key) {
   if (items == nullptr) return out;
   if (items->is_array()) {
     for (const Json& e : *items)
-      for (Json v : Leaves(Member(&e, key))) out.push_back(v);
+      for (Json v : Leaves(Member(&e, key)))
+        out.push_back(v);
   } else {
     out = Leaves(Member(items, key));
   }
@@ -225,11 +243,21 @@ bool AnyOf(const std::vector<Json>& values, const std::function<bool(const Json&
   return false;
 }
 
-bool IsStr(const Json& v, const char* s) { return v.is_string() && v.get<std::string>() == s; }
-bool IsNum(const Json& v) { return v.is_number(); }
-double Num(const Json& v) { return v.get<double>(); }
-bool IsScalar(const Json& v) { return v.is_string() || v.is_number() || v.is_boolean(); }
-bool IsPresent(const Json& v) { return !v.is_null(); }
+bool IsStr(const Json& v, const char* s) {
+  return v.is_string() && v.get<std::string>() == s;
+}
+bool IsNum(const Json& v) {
+  return v.is_number();
+}
+double Num(const Json& v) {
+  return v.get<double>();
+}
+bool IsScalar(const Json& v) {
+  return v.is_string() || v.is_number() || v.is_boolean();
+}
+bool IsPresent(const Json& v) {
+  return !v.is_null();
+}
 
 struct Case {
   std::string filter;
@@ -246,19 +274,37 @@ std::vector<Case> LeafCases() {
   return {
       {R"({})", [](D) { return true; }, true},
       {R"({"must": [{"key": "color", "match": {"value": "red"}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); });
+       }},
       {R"({"must": {"key": "color", "match": {"value": "red"}}})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); });
+       }},
       {R"({"must": [{"key": "color", "match": {"value": 5}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsNum(v) && Num(v) == 5; }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"color"})),
+                      [](auto& v) { return IsNum(v) && Num(v) == 5; });
+       }},
       {R"({"must": [{"key": "color", "match": {"value": "5"}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "5"); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "5"); });
+       }},
       {R"({"must": [{"key": "n", "match": {"value": 3}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"n"})), [](auto& v) { return IsNum(v) && Num(v) == 3; }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"n"})),
+                      [](auto& v) { return IsNum(v) && Num(v) == 3; });
+       }},
       {R"({"must": [{"key": "flag", "match": {"value": true}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"flag"})), [](auto& v) { return v.is_boolean() && v.template get<bool>(); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"flag"})),
+                      [](auto& v) { return v.is_boolean() && v.template get<bool>(); });
+       }},
       {R"({"must": [{"key": "flag", "match": {"value": false}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"flag"})), [](auto& v) { return v.is_boolean() && !v.template get<bool>(); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"flag"})),
+                      [](auto& v) { return v.is_boolean() && !v.template get<bool>(); });
+       }},
       {R"({"must": [{"key": "color", "match": {"any": ["red", "blue", 5]}}]})",
        [](D d) {
          return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) {
@@ -279,38 +325,60 @@ std::vector<Case> LeafCases() {
        }},
       {R"({"must": [{"key": "tags", "match": {"except": ["a"]}}]})",
        [](D d) {
-         return AnyOf(Leaves(At(d.payload, {"tags"})), [](auto& v) { return IsScalar(v) && !IsStr(v, "a"); });
+         return AnyOf(Leaves(At(d.payload, {"tags"})),
+                      [](auto& v) { return IsScalar(v) && !IsStr(v, "a"); });
        }},
       {R"({"must": [{"key": "tags", "match": {"value": "a"}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"tags"})), [](auto& v) { return IsStr(v, "a"); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"tags"})), [](auto& v) { return IsStr(v, "a"); });
+       }},
       {R"({"must": [{"key": "n", "range": {"gt": 5}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"n"})), [](auto& v) { return IsNum(v) && Num(v) > 5; }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"n"})), [](auto& v) { return IsNum(v) && Num(v) > 5; });
+       }},
       {R"({"must": [{"key": "n", "range": {"gte": -3.5, "lt": 2}}]})",
        [](D d) {
-         return AnyOf(Leaves(At(d.payload, {"n"})), [](auto& v) { return IsNum(v) && Num(v) >= -3.5 && Num(v) < 2; });
+         return AnyOf(Leaves(At(d.payload, {"n"})),
+                      [](auto& v) { return IsNum(v) && Num(v) >= -3.5 && Num(v) < 2; });
        }},
       {R"({"must": [{"key": "n", "range": {"gt": null, "lte": 0}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"n"})), [](auto& v) { return IsNum(v) && Num(v) <= 0; }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"n"})),
+                      [](auto& v) { return IsNum(v) && Num(v) <= 0; });
+       }},
       {R"({"must": [{"key": "price", "range": {"lte": 10.5}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"price"})), [](auto& v) { return IsNum(v) && Num(v) <= 10.5; }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"price"})),
+                      [](auto& v) { return IsNum(v) && Num(v) <= 10.5; });
+       }},
       {R"({"must": [{"key": "price", "range": {"gt": 50, "lt": 60}}]})",
        [](D d) {
-         return AnyOf(Leaves(At(d.payload, {"price"})), [](auto& v) { return IsNum(v) && Num(v) > 50 && Num(v) < 60; });
+         return AnyOf(Leaves(At(d.payload, {"price"})),
+                      [](auto& v) { return IsNum(v) && Num(v) > 50 && Num(v) < 60; });
        }},
       {R"({"must": [{"key": "ts", "range": {"gte": "2024-01-01T00:00:00Z"}}]})",
        ts_between(MicrosOf(sys_days{2024y / 1 / 1}), INT64_MAX)},
       {R"({"must": [{"key": "ts", "range": {"lt": "2024-06-01T12:00:00+02:00"}}]})",
        ts_between(INT64_MIN, MicrosOf(sys_days{2024y / 6 / 1}, 10))},
-      {R"({"must": [{"key": "ts", "range": {"gt": "2024-03-15", "lte": "2024-09-01T00:00:00.5Z"}}]})",
-       ts_between(MicrosOf(sys_days{2024y / 3 / 15}) + 1, MicrosOf(sys_days{2024y / 9 / 1}, 0, 0, 0, 500000) + 1)},
+      {R"({"must": [{"key": "ts", "range": {"gt": "2024-03-15",
+          "lte": "2024-09-01T00:00:00.5Z"}}]})",
+       ts_between(MicrosOf(sys_days{2024y / 3 / 15}) + 1,
+                  MicrosOf(sys_days{2024y / 9 / 1}, 0, 0, 0, 500000) + 1)},
       {R"({"must": [{"is_null": {"key": "color"}}]})",
-       [](D d) { const Json* v = At(d.payload, {"color"}); return v && v->is_null(); }},
+       [](D d) {
+         const Json* v = At(d.payload, {"color"});
+         return v && v->is_null();
+       }},
       {R"({"must": [{"is_null": {"key": "tags"}}]})",
-       [](D d) { const Json* v = At(d.payload, {"tags"}); return v && v->is_null(); }},
+       [](D d) {
+         const Json* v = At(d.payload, {"tags"});
+         return v && v->is_null();
+       }},
       {R"({"must": [{"is_null": {"key": "tags[]"}}]})",
        [](D d) {
          const Json* v = At(d.payload, {"tags"});
-         return v && (v->is_null() || (v->is_array() && AnyOf(Leaves(v), [](auto& e) { return e.is_null(); })));
+         return v && (v->is_null() ||
+                      (v->is_array() && AnyOf(Leaves(v), [](auto& e) { return e.is_null(); })));
        }},
       {R"({"must": [{"is_empty": {"key": "tags"}}]})",
        [](D d) { return !AnyOf(Leaves(At(d.payload, {"tags"})), IsPresent); }},
@@ -318,44 +386,69 @@ std::vector<Case> LeafCases() {
        [](D d) { return !AnyOf(Leaves(At(d.payload, {"color"})), IsPresent); }},
       {R"({"must": [{"has_id": [0, 2, "id-1", "id-999999", 4000, 4001, "id-4001"]}]})",
        [](D d) {
-         return d.id == PointId(uint64_t{0}) || d.id == PointId(uint64_t{2}) || d.id == PointId("id-1") ||
-                d.id == PointId(uint64_t{4000}) || d.id == PointId("id-4001");
+         return d.id == PointId(uint64_t{0}) || d.id == PointId(uint64_t{2}) ||
+                d.id == PointId("id-1") || d.id == PointId(uint64_t{4000}) ||
+                d.id == PointId("id-4001");
        }},
       {R"({"must": [{"key": "meta.brand", "match": {"value": "acme"}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"meta", "brand"})), [](auto& v) { return IsStr(v, "acme"); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"meta", "brand"})),
+                      [](auto& v) { return IsStr(v, "acme"); });
+       }},
       {R"({"must": [{"key": "meta.size", "match": {"any": [1, 2]}}]})",
        [](D d) {
-         return AnyOf(Leaves(At(d.payload, {"meta", "size"})), [](auto& v) { return IsNum(v) && (Num(v) == 1 || Num(v) == 2); });
+         return AnyOf(Leaves(At(d.payload, {"meta", "size"})),
+                      [](auto& v) { return IsNum(v) && (Num(v) == 1 || Num(v) == 2); });
        }},
       {R"({"must": [{"key": "meta.dims.w", "range": {"gte": 90}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"meta", "dims", "w"})), [](auto& v) { return IsNum(v) && Num(v) >= 90; }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"meta", "dims", "w"})),
+                      [](auto& v) { return IsNum(v) && Num(v) >= 90; });
+       }},
       {R"({"must": [{"key": "items[].color", "match": {"value": "red"}}]})",
-       [](D d) { return AnyOf(ItemLeaves(d.payload, "color"), [](auto& v) { return IsStr(v, "red"); }); }},
+       [](D d) {
+         return AnyOf(ItemLeaves(d.payload, "color"), [](auto& v) { return IsStr(v, "red"); });
+       }},
       {R"({"must": [{"key": "items[].qty", "range": {"gte": 4}}]})",
-       [](D d) { return AnyOf(ItemLeaves(d.payload, "qty"), [](auto& v) { return IsNum(v) && Num(v) >= 4; }); }},
+       [](D d) {
+         return AnyOf(ItemLeaves(d.payload, "qty"),
+                      [](auto& v) { return IsNum(v) && Num(v) >= 4; });
+       }},
       // Without "[]" the path does not enter the items array, only a lone items object.
       {R"({"must": [{"key": "items.color", "match": {"value": "red"}}]})",
        [](D d) {
          const Json* items = At(d.payload, {"items"});
-         return items && items->is_object() && AnyOf(Leaves(Member(items, "color")), [](auto& v) { return IsStr(v, "red"); });
+         return items && items->is_object() &&
+                AnyOf(Leaves(Member(items, "color")), [](auto& v) { return IsStr(v, "red"); });
        }},
       {R"({"must": [{"is_empty": {"key": "items[].color"}}]})",
        [](D d) { return !AnyOf(ItemLeaves(d.payload, "color"), IsPresent); }},
       {R"({"must_not": [{"key": "color", "match": {"value": "red"}}]})",
-       [](D d) { return !AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); }); }},
+       [](D d) {
+         return !AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); });
+       }},
       {R"({"must_not": {"is_empty": {"key": "meta.brand"}}})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"meta", "brand"})), IsPresent); }},
-      {R"({"should": [{"key": "color", "match": {"value": "red"}}, {"key": "flag", "match": {"value": true}}]})",
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"meta", "brand"})), IsPresent);
+       }},
+      {R"({"should": [{"key": "color", "match": {"value": "red"}}, {"key": "flag",
+          "match": {"value": true}}]})",
        [](D d) {
          return AnyOf(Leaves(At(d.payload, {"color"})), [](auto& v) { return IsStr(v, "red"); }) ||
-                AnyOf(Leaves(At(d.payload, {"flag"})), [](auto& v) { return v.is_boolean() && v.template get<bool>(); });
+                AnyOf(Leaves(At(d.payload, {"flag"})),
+                      [](auto& v) { return v.is_boolean() && v.template get<bool>(); });
        }},
       // An empty should is no constraint.
       {R"({"should": [], "must": [{"key": "flag", "match": {"value": true}}]})",
-       [](D d) { return AnyOf(Leaves(At(d.payload, {"flag"})), [](auto& v) { return v.is_boolean() && v.template get<bool>(); }); }},
+       [](D d) {
+         return AnyOf(Leaves(At(d.payload, {"flag"})),
+                      [](auto& v) { return v.is_boolean() && v.template get<bool>(); });
+       }},
       {R"({"must": [{"key": "color", "match": {"any": []}}]})", [](D) { return false; }, true},
-      {R"({"must": [{"key": "missing.key", "match": {"value": "x"}}]})", [](D) { return false; }, true},
-      {R"({"must_not": [{"key": "missing.key", "range": {"gt": 0}}]})", [](D) { return true; }, true},
+      {R"({"must": [{"key": "missing.key", "match": {"value": "x"}}]})", [](D) { return false; },
+       true},
+      {R"({"must_not": [{"key": "missing.key", "range": {"gt": 0}}]})", [](D) { return true; },
+       true},
   };
 }
 
@@ -380,7 +473,8 @@ TEST_F(FilterDatasetTest, EachConditionAgreesWithReference) {
     size_t matched = 0;
     for (const Doc& d : *docs_) {
       bool want = c.expected(d);
-      ASSERT_EQ(f.Matches(d.id, d.payload), want) << "id " << d.id.ToString() << " payload " << d.payload.dump();
+      ASSERT_EQ(f.Matches(d.id, d.payload), want)
+          << "id " << d.id.ToString() << " payload " << d.payload.dump();
       matched += want;
     }
     if (!c.may_be_trivial) {
@@ -397,7 +491,8 @@ TEST_F(FilterDatasetTest, RandomCombinationsAgreeWithReference) {
   std::vector<std::vector<bool>> leaf_results(leaves.size());
   std::vector<Json> leaf_conditions(leaves.size());
   for (size_t k = 0; k < leaves.size(); ++k) {
-    for (const Doc& d : *docs_) leaf_results[k].push_back(leaves[k].expected(d));
+    for (const Doc& d : *docs_)
+      leaf_results[k].push_back(leaves[k].expected(d));
     // Each leaf case is a filter; as a condition it appears as a nested filter.
     leaf_conditions[k] = Json::parse(leaves[k].filter);
   }
@@ -435,7 +530,8 @@ TEST_F(FilterDatasetTest, RandomCombinationsAgreeWithReference) {
     }
     if (f.empty()) return build(0);  // {} is a filter but not a condition
     std::vector<bool> res(n);
-    for (size_t i = 0; i < n; ++i) res[i] = must[i] && !must_not_any[i] && (!has_should || should_any[i]);
+    for (size_t i = 0; i < n; ++i)
+      res[i] = must[i] && !must_not_any[i] && (!has_should || should_any[i]);
     out = {f, res};
     return out;
   };
@@ -448,7 +544,8 @@ TEST_F(FilterDatasetTest, RandomCombinationsAgreeWithReference) {
     size_t matched = 0;
     for (size_t i = 0; i < docs_->size(); ++i) {
       const Doc& d = (*docs_)[i];
-      ASSERT_EQ(f->Matches(d.id, d.payload), expected[i]) << json.dump() << "\npayload " << d.payload.dump();
+      ASSERT_EQ(f->Matches(d.id, d.payload), expected[i])
+          << json.dump() << "\npayload " << d.payload.dump();
       matched += expected[i];
     }
     nontrivial += matched > 0 && matched < docs_->size();
@@ -479,11 +576,16 @@ TEST(FilterTest, IntegersFloatsStringsAndBoolsAreDistinct) {
   EXPECT_TRUE(Match(five, Json::parse(R"({"v": [1, 5]})")));
   EXPECT_FALSE(Match(five, Json::parse(R"({"v": "5"})")));
   EXPECT_FALSE(Match(five, Json::parse(R"({"v": 5.5})")));
-  EXPECT_FALSE(Match(R"({"must": {"key": "v", "match": {"value": 1}}})", Json::parse(R"({"v": true})")));
-  EXPECT_FALSE(Match(R"({"must": {"key": "v", "match": {"value": true}}})", Json::parse(R"({"v": 1})")));
-  EXPECT_FALSE(Match(R"({"must": {"key": "v", "match": {"value": "true"}}})", Json::parse(R"({"v": true})")));
-  EXPECT_FALSE(Match(R"({"must": {"key": "v", "range": {"gte": 0}}})", Json::parse(R"({"v": "7"})")));
-  EXPECT_FALSE(Match(R"({"must": {"key": "v", "range": {"gte": 0}}})", Json::parse(R"({"v": true})")));
+  EXPECT_FALSE(
+      Match(R"({"must": {"key": "v", "match": {"value": 1}}})", Json::parse(R"({"v": true})")));
+  EXPECT_FALSE(
+      Match(R"({"must": {"key": "v", "match": {"value": true}}})", Json::parse(R"({"v": 1})")));
+  EXPECT_FALSE(Match(R"({"must": {"key": "v", "match": {"value": "true"}}})",
+                     Json::parse(R"({"v": true})")));
+  EXPECT_FALSE(
+      Match(R"({"must": {"key": "v", "range": {"gte": 0}}})", Json::parse(R"({"v": "7"})")));
+  EXPECT_FALSE(
+      Match(R"({"must": {"key": "v", "range": {"gte": 0}}})", Json::parse(R"({"v": true})")));
 }
 
 TEST(FilterTest, LargeIntegersCompareExactly) {
@@ -527,10 +629,12 @@ TEST(FilterTest, ArraysNullsAndMissingKeys) {
   // Arrays flatten one level at the end of a path; "nested[]" reaches the inner elements.
   EXPECT_FALSE(Match(R"({"must": {"key": "nested", "match": {"value": 1}}})", p));
   EXPECT_TRUE(Match(R"({"must": {"key": "nested[]", "match": {"value": 1}}})", p));
-  // except needs some comparable value outside the list: a missing key, null, [] or [null] has none.
+  // except needs some comparable value outside the list: a missing key, null, [] or [null] has
+  // none.
   for (const char* key : {"missing", "n", "e", "en", "o"}) {
     SCOPED_TRACE(key);
-    EXPECT_FALSE(Match(R"({"must": {"key": ")" + std::string(key) + R"(", "match": {"except": [1]}}})", p));
+    EXPECT_FALSE(
+        Match(R"({"must": {"key": ")" + std::string(key) + R"(", "match": {"except": [1]}}})", p));
   }
   EXPECT_TRUE(Match(R"({"must": {"key": "a.b[].c", "match": {"except": [1]}}})", p));
   EXPECT_FALSE(Match(R"({"must": {"key": "a.b[].c", "match": {"except": [1, 2]}}})", p));
@@ -600,14 +704,36 @@ TEST(DatetimeTest, ParsesRfc3339AndIsoForms) {
 }
 
 TEST(DatetimeTest, RejectsInvalidDatetimes) {
-  for (const char* bad :
-       {"", "2024", "2024-01", "2024-1-02", "24-01-02", "2024-02-30", "2023-02-29", "1900-02-29",
-        "2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00", "0000-01-01", "2024/01/02",
-        "2024-01-02T", "2024-01-02T3:04:05Z", "2024-01-02T24:00:00Z", "2024-01-02T10:60Z",
-        "2024-01-02T10:00:60Z", "2024-01-02T10:00:00.Z", "2024-01-02T10:00:00+24:00",
-        "2024-01-02T10:00:00+02:60", "2024-01-02T10:00:00+2", "2024-01-02T10:00:00ZZ",
-        "2024-01-02T10:00:00 Z", "2024-01-02x", "2024-01-02T10:00:00Zjunk", " 2024-01-02",
-        "yesterday", "2024-01-02T10"}) {
+  for (const char* bad : {"",
+                          "2024",
+                          "2024-01",
+                          "2024-1-02",
+                          "24-01-02",
+                          "2024-02-30",
+                          "2023-02-29",
+                          "1900-02-29",
+                          "2024-04-31",
+                          "2024-13-01",
+                          "2024-00-10",
+                          "2024-01-00",
+                          "0000-01-01",
+                          "2024/01/02",
+                          "2024-01-02T",
+                          "2024-01-02T3:04:05Z",
+                          "2024-01-02T24:00:00Z",
+                          "2024-01-02T10:60Z",
+                          "2024-01-02T10:00:60Z",
+                          "2024-01-02T10:00:00.Z",
+                          "2024-01-02T10:00:00+24:00",
+                          "2024-01-02T10:00:00+02:60",
+                          "2024-01-02T10:00:00+2",
+                          "2024-01-02T10:00:00ZZ",
+                          "2024-01-02T10:00:00 Z",
+                          "2024-01-02x",
+                          "2024-01-02T10:00:00Zjunk",
+                          " 2024-01-02",
+                          "yesterday",
+                          "2024-01-02T10"}) {
     EXPECT_FALSE(ParseDatetime(bad).has_value()) << bad;
   }
 }
@@ -631,7 +757,8 @@ TEST(FilterErrorTest, InvalidJsonTextNamesTheByte) {
 TEST(FilterErrorTest, StructureErrors) {
   ExpectError(R"([1, 2])", {"a filter must be a JSON object", "[1,2]"});
   ExpectError(R"({"mustt": []})", {"unknown key \"mustt\"", "expected must, should or must_not"});
-  ExpectError(R"({"key": "a", "match": {"value": 1}})", {"unknown key \"key\"", "inside one of them"});
+  ExpectError(R"({"key": "a", "match": {"value": 1}})",
+              {"unknown key \"key\"", "inside one of them"});
   ExpectError(R"({"must": 5})", {"\"must\" must be an array of conditions", "got 5"});
   ExpectError(R"({"should": "red"})", {"\"should\"", "got \"red\""});
   ExpectError(R"({"must": [5]})", {"a condition must be an object, got 5"});
@@ -645,29 +772,38 @@ TEST(FilterErrorTest, StructureErrors) {
   ExpectError(R"({"must": [{"key": "a"}]})", {"condition on \"a\" takes exactly one of"});
   ExpectError(R"({"must": [{"key": "a", "match": {"value": 1}, "range": {"gt": 1}}]})",
               {"condition on \"a\" takes exactly one of"});
-  ExpectError(R"({"must": [{"key": 7, "match": {"value": 1}}]})", {"\"key\" must be a string, got 7"});
-  ExpectError(R"({"must": [{"key": "a..b", "match": {"value": 1}}]})", {"invalid key \"a..b\"", "empty path segment"});
+  ExpectError(R"({"must": [{"key": 7, "match": {"value": 1}}]})",
+              {"\"key\" must be a string, got 7"});
+  ExpectError(R"({"must": [{"key": "a..b", "match": {"value": 1}}]})",
+              {"invalid key \"a..b\"", "empty path segment"});
   ExpectError(R"({"must": [{"key": "", "match": {"value": 1}}]})", {"invalid key \"\""});
   ExpectError(R"({"must": [{"key": "a[0]", "match": {"value": 1}}]})", {"invalid key \"a[0]\""});
   std::string deep = R"({"key": "a", "match": {"value": 1}})";
-  for (int i = 0; i < 100; ++i) deep = R"({"must": [)" + deep + "]}";
+  for (int i = 0; i < 100; ++i)
+    deep = R"({"must": [)" + deep + "]}";
   ExpectError(deep, {"nest more than 64 levels"});
 }
 
 TEST(FilterErrorTest, MatchErrors) {
   ExpectError(R"({"must": [{"key": "a", "match": {"value": {"x": 1}}}]})",
               {"\"match.value\" must be a string, integer or bool", R"(got {"x":1})"});
-  ExpectError(R"({"must": [{"key": "a", "match": {"value": null}}]})", {"\"match.value\"", "got null"});
+  ExpectError(R"({"must": [{"key": "a", "match": {"value": null}}]})",
+              {"\"match.value\"", "got null"});
   ExpectError(R"({"must": [{"key": "a", "match": {"value": 2.5}}]})", {"got 2.5", "use \"range\""});
   ExpectError(R"({"must": [{"key": "a", "match": {"any": "red"}}]})",
               {"\"match.any\" must be an array", "got \"red\""});
-  ExpectError(R"({"must": [{"key": "a", "match": {"except": 3}}]})", {"\"match.except\" must be an array", "got 3"});
+  ExpectError(R"({"must": [{"key": "a", "match": {"except": 3}}]})",
+              {"\"match.except\" must be an array", "got 3"});
   ExpectError(R"({"must": [{"key": "a", "match": {"any": [1, {"b": 2}]}}]})",
               {"\"match.any\" items must be", R"(got {"b":2})"});
-  ExpectError(R"({"must": [{"key": "a", "match": {"vlaue": 1}}]})", {"unknown \"match\" key \"vlaue\""});
-  ExpectError(R"({"must": [{"key": "a", "match": {}}]})", {"\"match\" takes exactly one of value, any, except, got {}"});
-  ExpectError(R"({"must": [{"key": "a", "match": {"value": 1, "any": [2]}}]})", {"\"match\" takes exactly one of"});
-  ExpectError(R"({"must": [{"key": "a", "match": "red"}]})", {"\"match\" must be an object", "got \"red\""});
+  ExpectError(R"({"must": [{"key": "a", "match": {"vlaue": 1}}]})",
+              {"unknown \"match\" key \"vlaue\""});
+  ExpectError(R"({"must": [{"key": "a", "match": {}}]})",
+              {"\"match\" takes exactly one of value, any, except, got {}"});
+  ExpectError(R"({"must": [{"key": "a", "match": {"value": 1, "any": [2]}}]})",
+              {"\"match\" takes exactly one of"});
+  ExpectError(R"({"must": [{"key": "a", "match": "red"}]})",
+              {"\"match\" must be an object", "got \"red\""});
 }
 
 TEST(FilterErrorTest, RangeErrors) {
@@ -675,28 +811,36 @@ TEST(FilterErrorTest, RangeErrors) {
               {R"(filter: "range" needs at least one of gt, gte, lt, lte, got {"foo":1})"});
   ExpectError(R"({"must": [{"key": "a", "range": {}}]})", {"needs at least one of", "got {}"});
   ExpectError(R"({"must": [{"key": "a", "range": {"gt": null}}]})", {"needs at least one of"});
-  ExpectError(R"({"must": [{"key": "a", "range": {"gt": 1, "foo": 2}}]})", {"unknown \"range\" key \"foo\""});
+  ExpectError(R"({"must": [{"key": "a", "range": {"gt": 1, "foo": 2}}]})",
+              {"unknown \"range\" key \"foo\""});
   ExpectError(R"({"must": [{"key": "a", "range": {"gt": "yesterday"}}]})",
               {"\"range.gt\" must be a number or an RFC 3339 datetime", "got \"yesterday\""});
-  ExpectError(R"({"must": [{"key": "a", "range": {"lte": "2024-02-30"}}]})", {"\"range.lte\"", "got \"2024-02-30\""});
+  ExpectError(R"({"must": [{"key": "a", "range": {"lte": "2024-02-30"}}]})",
+              {"\"range.lte\"", "got \"2024-02-30\""});
   ExpectError(R"({"must": [{"key": "a", "range": {"lt": true}}]})", {"\"range.lt\"", "got true"});
-  ExpectError(R"({"must": [{"key": "a", "range": {"gt": 1, "lt": "2024-01-02"}}]})", {"mixes numbers and datetimes"});
-  ExpectError(R"({"must": [{"key": "a", "range": [1, 2]}]})", {"\"range\" must be an object", "got [1,2]"});
+  ExpectError(R"({"must": [{"key": "a", "range": {"gt": 1, "lt": "2024-01-02"}}]})",
+              {"mixes numbers and datetimes"});
+  ExpectError(R"({"must": [{"key": "a", "range": [1, 2]}]})",
+              {"\"range\" must be an object", "got [1,2]"});
 }
 
 TEST(FilterErrorTest, IdAndKeyOnlyConditionErrors) {
-  ExpectError(R"({"must": [{"has_id": [1, -3]}]})", {"\"has_id\" items must be unsigned integers", "got -3"});
+  ExpectError(R"({"must": [{"has_id": [1, -3]}]})",
+              {"\"has_id\" items must be unsigned integers", "got -3"});
   ExpectError(R"({"must": [{"has_id": [1.5]}]})", {"got 1.5"});
   ExpectError(R"({"must": [{"has_id": [""]}]})", {"got \"\""});
   ExpectError(R"({"must": [{"has_id": 5}]})", {"\"has_id\" must be an array of point ids, got 5"});
-  ExpectError(R"({"must": [{"is_null": "a"}]})", {"\"is_null\" must be {\"key\": \"<path>\"}, got \"a\""});
-  ExpectError(R"({"must": [{"is_empty": {"key": "a", "x": 1}}]})", {"\"is_empty\" must be", R"(got {"key":"a","x":1})"});
+  ExpectError(R"({"must": [{"is_null": "a"}]})",
+              {"\"is_null\" must be {\"key\": \"<path>\"}, got \"a\""});
+  ExpectError(R"({"must": [{"is_empty": {"key": "a", "x": 1}}]})",
+              {"\"is_empty\" must be", R"(got {"key":"a","x":1})"});
   ExpectError(R"({"must": [{"is_empty": {"key": 3}}]})", {"\"key\" must be a string, got 3"});
 }
 
 TEST(FilterErrorTest, LongValuesAreQuotedShort) {
   std::string long_value(5000, 'x');
-  Result<Filter> f = Filter::Parse(R"({"must": [{"key": "a", "range": {"gt": ")" + long_value + R"("}}]})");
+  Result<Filter> f =
+      Filter::Parse(R"({"must": [{"key": "a", "range": {"gt": ")" + long_value + R"("}}]})");
   ASSERT_FALSE(f.ok());
   EXPECT_LT(f.status().message().size(), 400u);
   EXPECT_NE(f.status().message().find("xxx..."), std::string::npos);

@@ -111,6 +111,22 @@ TEST(FlatSearchTest, MatchesNaiveForAllMetrics) {
   }
 }
 
+// Batches of L2 queries are screened through norms and dot products, which cancel badly when
+// the vectors are far from the origin relative to their distances; results must stay exact.
+TEST(FlatSearchTest, ScreenedL2IsExactWhenNormsDwarfDistances) {
+  Dataset d = MakeDataset(48, {700, 300}, {0, 700}, 8);
+  for (std::vector<float>& data : d.block_data) {
+    for (float& x : data) x += 3000.f;
+  }
+  std::vector<float> queries = RandomQueries(21, 48, 8);
+  for (float& x : queries) x += 3000.f;
+  std::vector<std::vector<Neighbor>> out;
+  FlatSearch(d.blocks, 48, Metric::kL2, queries.data(), 21, 10, nullptr, nullptr, &out);
+  for (size_t i = 0; i < 21; ++i) {
+    ExpectSame(out[i], Naive(d, Metric::kL2, queries.data() + i * 48, 10, nullptr), "offset");
+  }
+}
+
 TEST(FlatSearchTest, KLargerThanRowsReturnsEverythingSorted) {
   Dataset d = MakeDataset(12, {7}, {0}, 1);
   CheckAgainstNaive(d, 3, 50, nullptr, nullptr, "k > n");

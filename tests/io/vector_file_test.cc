@@ -42,7 +42,9 @@ class VectorFileTest : public ::testing::Test {
     } else {
       FILE* f = std::fopen(path.c_str(), "wb");
       EXPECT_NE(f, nullptr);
-      EXPECT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+      if (!bytes.empty()) {
+        EXPECT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+      }
       std::fclose(f);
     }
     return path;

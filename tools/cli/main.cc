@@ -1,1 +1,54 @@
-int main() { return 0; }
+// The `mosaic` command: a thin front end over the library, one file per subcommand.
+#include <cstdio>
+#include <string>
+
+#include "cli.h"
+
+namespace {
+
+constexpr char kHelp[] =
+    "usage: mosaic [--db DIR] COMMAND [ARGS]\n"
+    "\n"
+    "Mosaic: a multimodal retrieval engine with an embedded vector database.\n"
+    "The database directory is --db, else $MOSAIC_DB, else ./mosaic-data.\n"
+    "\n"
+    "commands:\n"
+    "  collection create|list|info|drop|index   manage collections and payload indexes\n"
+    "  upsert      insert or replace points from JSONL, fvecs/ivecs/bvecs or IDX files\n"
+    "  search      nearest neighbours of a vector, with filters and pagination\n"
+    "  get         points by id\n"
+    "  delete      points by id or by filter\n"
+    "  scroll      page through all points in id order\n"
+    "  count       number of points (matching a filter)\n"
+    "  snapshot create|restore   a consistent copy of a collection in one file\n"
+    "  eval recall   recall@k of search against exact ground truth computed here\n"
+    "\n"
+    "Run 'mosaic COMMAND --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mosaic::cli;
+  Args args(argc - 1, argv + 1,
+            {"json", "with-vectors", "no-payload", "flush", "exact", "help"});
+  auto cmd = args.Next();
+  if (!cmd) {
+    if (args.help()) {
+      std::fputs(kHelp, stdout);
+      return kExitOk;
+    }
+    return Usage("missing command", kHelp);
+  }
+  if (*cmd == "help") {
+    std::fputs(kHelp, stdout);
+    return kExitOk;
+  }
+  if (*cmd == "collection") return RunCollection(args);
+  if (*cmd == "upsert") return RunUpsert(args);
+  if (*cmd == "search") return RunSearch(args);
+  if (*cmd == "snapshot") return RunSnapshot(args);
+  if (*cmd == "get" || *cmd == "delete" || *cmd == "scroll" || *cmd == "count")
+    return RunPoints(*cmd, args);
+  if (*cmd == "eval") return RunEval(args);
+  return Usage("unknown command '" + *cmd + "'", kHelp);
+}

@@ -20,7 +20,9 @@ bool ReadDigits(std::string_view s, size_t* pos, int n, int* out) {
   return true;
 }
 
-bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeapYear(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int DaysInMonth(int y, int m) {
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -29,7 +31,8 @@ int DaysInMonth(int y, int m) {
 
 // Proleptic Gregorian days from 1970-01-01 to y-m-d, for y >= 1.
 int64_t DaysSinceEpoch(int y, int m, int d) {
-  static constexpr int kDaysBeforeMonth[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  static constexpr int kDaysBeforeMonth[12] = {0,   31,  59,  90,  120, 151,
+                                               181, 212, 243, 273, 304, 334};
   auto days_before_year = [](int64_t year) {
     int64_t p = year - 1;
     return p * 365 + p / 4 - p / 100 + p / 400;

@@ -31,10 +31,13 @@ using NodeResult = Result<std::unique_ptr<const FilterNode>>;
 
 template <typename Node, typename... Args>
 NodeResult Make(Args&&... args) {
-  return std::unique_ptr<const FilterNode>(std::make_unique<const Node>(std::forward<Args>(args)...));
+  return std::unique_ptr<const FilterNode>(
+      std::make_unique<const Node>(std::forward<Args>(args)...));
 }
 
-Status Invalid(const std::string& message) { return Status::InvalidArgument("filter: " + message); }
+Status Invalid(const std::string& message) {
+  return Status::InvalidArgument("filter: " + message);
+}
 
 bool IsClause(std::string_view key) {
   for (std::string_view c : kClauses)
@@ -68,8 +71,8 @@ NodeResult CompileBool(const Json& f, int depth) {
     return Invalid("filters nest more than " + std::to_string(kMaxDepth) + " levels deep");
   for (const auto& [key, value] : f.items()) {
     if (IsClause(key)) continue;
-    std::string hint = depth == 0 ? "; a condition goes inside one of them, as in {\"must\": [...]}"
-                                  : "";
+    std::string hint =
+        depth == 0 ? "; a condition goes inside one of them, as in {\"must\": [...]}" : "";
     return Invalid("unknown key \"" + key + "\" in " + Quote(f) +
                    " (expected must, should or must_not" + hint + ")");
   }
@@ -122,8 +125,7 @@ NodeResult CompileMatch(JsonPath path, const Json& match) {
                      hint);
     }
     values.Seal();
-    return Make<MatchNode>(std::move(path), MatchNode::Mode::kAny,
-                                             std::move(values));
+    return Make<MatchNode>(std::move(path), MatchNode::Mode::kAny, std::move(values));
   }
   if (!value.is_array())
     return Invalid("\"match." + key + "\" must be an array of strings, integers or bools, got " +
@@ -193,8 +195,7 @@ NodeResult CompileFieldCondition(const Json& c) {
   return CompileRange(std::move(path), c["range"]);
 }
 
-NodeResult CompileKeyOnly(std::string_view name, const Json& arg,
-                                                         const Json& c) {
+NodeResult CompileKeyOnly(std::string_view name, const Json& arg, const Json& c) {
   if (!arg.is_object() || arg.size() != 1 || !arg.contains("key"))
     return Invalid("\"" + std::string(name) + "\" must be {\"key\": \"<path>\"}, got " +
                    Quote(arg));
@@ -221,8 +222,9 @@ NodeResult CompileHasId(const Json& arg) {
 NodeResult CompileCondition(const Json& c, int depth) {
   if (!c.is_object()) return Invalid("a condition must be an object, got " + Quote(c));
   if (c.empty())
-    return Invalid("empty condition {} (an empty filter matches everything, but a condition "
-                   "must say what it tests)");
+    return Invalid(
+        "empty condition {} (an empty filter matches everything, but a condition "
+        "must say what it tests)");
   if (c.contains("key")) return CompileFieldCondition(c);
   for (std::string_view clause : kClauses)
     if (c.contains(clause)) return CompileBool(c, depth);

@@ -4,7 +4,8 @@ namespace mosaic::index {
 
 Result<JsonPath> JsonPath::Parse(std::string_view text) {
   auto invalid = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid key \"" + std::string(text) + "\": " + std::string(why));
+    return Status::InvalidArgument("invalid key \"" + std::string(text) +
+                                   "\": " + std::string(why));
   };
   if (text.empty()) return invalid("the key is empty");
   JsonPath path;

@@ -52,6 +52,8 @@ std::optional<Int128> IntegralValue(const Number& n) {
   return static_cast<Int128>(n.f);
 }
 
-double ToDouble(const Number& n) { return n.is_int ? static_cast<double>(n.i) : n.f; }
+double ToDouble(const Number& n) {
+  return n.is_int ? static_cast<double>(n.i) : n.f;
+}
 
 }  // namespace mosaic::index

@@ -16,8 +16,8 @@ using Int128 = __int128;
 
 struct Number {
   bool is_int = true;
-  Int128 i = 0;    // when is_int
-  double f = 0;    // when !is_int; never NaN
+  Int128 i = 0;  // when is_int
+  double f = 0;  // when !is_int; never NaN
 
   static Number Int(Int128 v) { return Number{true, v, 0}; }
   static Number Float(double v) { return Number{false, 0, v}; }

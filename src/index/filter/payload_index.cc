@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <unordered_map>
 
@@ -69,12 +70,14 @@ struct Plan {
 
 Plan UnionOfLists(std::vector<const SlotList*> lists) {
   size_t total = 0;
-  for (const SlotList* list : lists) total += list->size();
+  for (const SlotList* list : lists)
+    total += list->size();
   return Plan{total, [lists = std::move(lists), total] {
                 if (lists.size() == 1) return *lists[0];
                 SlotList out;
                 out.reserve(total);
-                for (const SlotList* list : lists) out.insert(out.end(), list->begin(), list->end());
+                for (const SlotList* list : lists)
+                  out.insert(out.end(), list->begin(), list->end());
                 SortUnique(&out);
                 return out;
               }};
@@ -82,7 +85,8 @@ Plan UnionOfLists(std::vector<const SlotList*> lists) {
 
 Plan UnionOfPlans(std::vector<Plan> plans) {
   size_t total = 0;
-  for (const Plan& p : plans) total += p.estimate;
+  for (const Plan& p : plans)
+    total += p.estimate;
   return Plan{total, [plans = std::move(plans)] {
                 SlotList out;
                 for (const Plan& p : plans) {
@@ -172,7 +176,8 @@ class KeywordIndex final : public FieldIndex {
   PayloadIndexType type() const override { return PayloadIndexType::kKeyword; }
 
   void Insert(uint32_t slot, const Json& payload) override {
-    for (const std::string& key : Keys(payload)) AddSlot(&postings_[key], slot);
+    for (const std::string& key : Keys(payload))
+      AddSlot(&postings_[key], slot);
   }
 
   void Erase(uint32_t slot, const Json& payload) override {
@@ -201,8 +206,8 @@ class KeywordIndex final : public FieldIndex {
   size_t MemoryBytes() const override {
     size_t bytes = postings_.bucket_count() * sizeof(void*);
     for (const auto& [key, list] : postings_)
-      bytes += sizeof(std::pair<const std::string, SlotList>) + 2 * sizeof(void*) +
-               key.capacity() + list.capacity() * sizeof(uint32_t);
+      bytes += sizeof(std::pair<const std::string, SlotList>) + 2 * sizeof(void*) + key.capacity() +
+               list.capacity() * sizeof(uint32_t);
     return bytes;
   }
 
@@ -230,7 +235,8 @@ class OrderedIndex : public FieldIndex {
 
   void Insert(uint32_t slot, const Json& payload) override {
     bool unkeyed = false;
-    for (const Key& key : Keys(payload, &unkeyed)) AddSlot(&postings_[key], slot);
+    for (const Key& key : Keys(payload, &unkeyed))
+      AddSlot(&postings_[key], slot);
     if (unkeyed) AddSlot(&unkeyed_, slot);
   }
 
@@ -258,12 +264,16 @@ class OrderedIndex : public FieldIndex {
   // Adds the key of `v` to `keys`, or sets *unkeyed; ignores values of other types.
   virtual void KeyOf(const Json& v, std::vector<Key>* keys, bool* unkeyed) const = 0;
 
-  // Slots holding a key in [lo, hi], plus the unkeyed ones if asked.
-  Plan RangePlan(Key lo, Key hi, bool with_unkeyed) const {
+  // Slots holding a key between lo and hi (each inclusive unless marked strict), plus the
+  // unkeyed ones if asked.
+  Plan RangePlan(Key lo, bool lo_strict, Key hi, bool hi_strict, bool with_unkeyed) const {
     std::vector<const SlotList*> lists;
     if (!(hi < lo)) {
-      for (auto it = postings_.lower_bound(lo); it != postings_.end() && !(hi < it->first); ++it)
+      auto it = lo_strict ? postings_.upper_bound(lo) : postings_.lower_bound(lo);
+      for (; it != postings_.end(); ++it) {
+        if (hi < it->first || (hi_strict && !(it->first < hi))) break;
         lists.push_back(&it->second);
+      }
     }
     if (with_unkeyed && !unkeyed_.empty()) lists.push_back(&unkeyed_);
     return UnionOfLists(std::move(lists));
@@ -320,8 +330,8 @@ class IntegerIndex final : public OrderedIndex<int64_t> {
   std::optional<Plan> PlanRange(const RangeNode& range) const override {
     if (range.datetime()) return std::nullopt;
     int64_t lo = 0, hi = -1;
-    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, -1, true);
-    return RangePlan(lo, hi, true);
+    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, false, -1, false, true);
+    return RangePlan(lo, false, hi, false, true);
   }
 
  private:
@@ -341,8 +351,9 @@ class IntegerIndex final : public OrderedIndex<int64_t> {
   }
 };
 
-// Keys every number by its nearest double. Rounding is monotonic, so widening each bound to
-// inclusive after rounding it the same way keeps every matching value in range.
+// Keys every number by its nearest double. Rounding is monotonic, so a bound rounded the same way
+// and made inclusive keeps every matching value in range. A strict bound below 2^53 in magnitude
+// stays strict: there every integer is exact, and a larger integer cannot round onto the bound.
 class FloatIndex final : public OrderedIndex<double> {
  public:
   using OrderedIndex::OrderedIndex;
@@ -354,20 +365,39 @@ class FloatIndex final : public OrderedIndex<double> {
     if (match.mode() != MatchNode::Mode::kAny || !values.strings().empty() || values.has_bools())
       return std::nullopt;
     std::vector<double> keys;
-    for (Int128 v : values.integers()) keys.push_back(ToDouble(Number::Int(v)));
+    for (Int128 v : values.integers())
+      keys.push_back(ToDouble(Number::Int(v)));
     return PointsPlan(keys, false);
   }
 
   std::optional<Plan> PlanRange(const RangeNode& range) const override {
     if (range.datetime()) return std::nullopt;
+    constexpr double kExactIntegers = 0x1p53;
     const RangeNode::Bounds& b = range.bounds();
     double lo = -std::numeric_limits<double>::infinity();
     double hi = std::numeric_limits<double>::infinity();
-    if (b.gt) lo = std::max(lo, ToDouble(*b.gt));
-    if (b.gte) lo = std::max(lo, ToDouble(*b.gte));
-    if (b.lt) hi = std::min(hi, ToDouble(*b.lt));
-    if (b.lte) hi = std::min(hi, ToDouble(*b.lte));
-    return RangePlan(lo, hi, false);
+    bool lo_strict = false, hi_strict = false;
+    auto raise = [&](const Number& n, bool strict) {
+      double d = ToDouble(n);
+      strict = strict && std::fabs(d) < kExactIntegers;
+      if (d > lo || (d == lo && strict)) {
+        lo = d;
+        lo_strict = strict;
+      }
+    };
+    auto lower = [&](const Number& n, bool strict) {
+      double d = ToDouble(n);
+      strict = strict && std::fabs(d) < kExactIntegers;
+      if (d < hi || (d == hi && strict)) {
+        hi = d;
+        hi_strict = strict;
+      }
+    };
+    if (b.gt) raise(*b.gt, true);
+    if (b.gte) raise(*b.gte, false);
+    if (b.lt) lower(*b.lt, true);
+    if (b.lte) lower(*b.lte, false);
+    return RangePlan(lo, lo_strict, hi, hi_strict, false);
   }
 
  private:
@@ -402,8 +432,8 @@ class DatetimeIndex final : public OrderedIndex<int64_t> {
   std::optional<Plan> PlanRange(const RangeNode& range) const override {
     if (!range.datetime()) return std::nullopt;
     int64_t lo = 0, hi = -1;
-    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, -1, false);
-    return RangePlan(lo, hi, false);
+    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, false, -1, false, false);
+    return RangePlan(lo, false, hi, false, false);
   }
 
  private:
@@ -416,10 +446,14 @@ class DatetimeIndex final : public OrderedIndex<int64_t> {
 
 std::unique_ptr<FieldIndex> MakeFieldIndex(JsonPath path, PayloadIndexType type) {
   switch (type) {
-    case PayloadIndexType::kKeyword: return std::make_unique<KeywordIndex>(std::move(path));
-    case PayloadIndexType::kInteger: return std::make_unique<IntegerIndex>(std::move(path));
-    case PayloadIndexType::kFloat: return std::make_unique<FloatIndex>(std::move(path));
-    case PayloadIndexType::kDatetime: return std::make_unique<DatetimeIndex>(std::move(path));
+    case PayloadIndexType::kKeyword:
+      return std::make_unique<KeywordIndex>(std::move(path));
+    case PayloadIndexType::kInteger:
+      return std::make_unique<IntegerIndex>(std::move(path));
+    case PayloadIndexType::kFloat:
+      return std::make_unique<FloatIndex>(std::move(path));
+    case PayloadIndexType::kDatetime:
+      return std::make_unique<DatetimeIndex>(std::move(path));
   }
   return nullptr;
 }
@@ -520,16 +554,19 @@ Status PayloadIndexSet::Drop(const std::string& field) {
 
 std::map<std::string, PayloadIndexType> PayloadIndexSet::List() const {
   std::map<std::string, PayloadIndexType> out;
-  for (const auto& [field, index] : impl_->fields) out.emplace(field, index->type());
+  for (const auto& [field, index] : impl_->fields)
+    out.emplace(field, index->type());
   return out;
 }
 
 void PayloadIndexSet::Insert(uint32_t slot, const Json& payload) {
-  for (auto& [field, index] : impl_->fields) index->Insert(slot, payload);
+  for (auto& [field, index] : impl_->fields)
+    index->Insert(slot, payload);
 }
 
 void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
-  for (auto& [field, index] : impl_->fields) index->Erase(slot, payload);
+  for (auto& [field, index] : impl_->fields)
+    index->Erase(slot, payload);
 }
 
 std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
@@ -542,7 +579,8 @@ std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
 
 size_t PayloadIndexSet::MemoryBytes() const {
   size_t bytes = sizeof(Impl);
-  for (const auto& [field, index] : impl_->fields) bytes += field.capacity() + index->MemoryBytes();
+  for (const auto& [field, index] : impl_->fields)
+    bytes += field.capacity() + index->MemoryBytes();
   return bytes;
 }
 

@@ -28,13 +28,15 @@ class PayloadIndexSet {
   Status Drop(const std::string& field);
   std::map<std::string, PayloadIndexType> List() const;
 
-  // Indexes / unindexes every indexed field of this payload for `slot`.
+  // Indexes / unindexes every indexed field of this payload for `slot`. Erase must be given the
+  // payload the slot was inserted with (to update a point: Erase the old, Insert the new).
   void Insert(uint32_t slot, const Json& payload);
   void Erase(uint32_t slot, const Json& payload);
 
   // A sorted, duplicate-free superset of the slots that can match `filter`, derived from indexed
-  // conditions (and has_id via `id_to_slot`) in its top-level must clauses; nullopt when no index
-  // applies and the caller must scan. The caller still evaluates the filter on each candidate.
+  // conditions (and has_id via `id_to_slot`) in its must clauses, nested ones included, and in
+  // should clauses whose every condition is indexed; nullopt when no index applies and the caller
+  // must scan. The caller still evaluates the filter on each candidate. See docs/filters.md.
   std::optional<std::vector<uint32_t>> Candidates(
       const FilterNode& filter,
       const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const;

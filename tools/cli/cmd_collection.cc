@@ -1,0 +1,151 @@
+// mosaic collection create|list|info|drop|index
+#include <cstdio>
+#include <sstream>
+
+#include "cli.h"
+
+namespace mosaic::cli {
+namespace {
+
+constexpr char kHelp[] =
+    "usage:\n"
+    "  mosaic collection create NAME --vector NAME:DIM[:METRIC] [--vector ...]\n"
+    "  mosaic collection create NAME --dim DIM [--metric l2|cosine|ip]   (one vector, 'default')\n"
+    "  mosaic collection list\n"
+    "  mosaic collection info NAME [--json]\n"
+    "  mosaic collection drop NAME\n"
+    "  mosaic collection index NAME --field KEY --type keyword|integer|float|datetime\n"
+    "  mosaic collection index NAME --field KEY --drop\n"
+    "  mosaic collection compact NAME\n"
+    "\n"
+    "METRIC is l2 (default), cosine or ip. Vectors are stored as f32.\n";
+
+Result<VectorSpec> ParseVectorSpec(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+  if (parts.size() < 2 || parts.size() > 3)
+    return Status::InvalidArgument("--vector expects NAME:DIM[:METRIC], got '" + text + "'");
+  VectorSpec spec;
+  spec.name = parts[0];
+  char* end = nullptr;
+  long dim = std::strtol(parts[1].c_str(), &end, 10);
+  if (parts[1].empty() || *end != '\0' || dim <= 0)
+    return Status::InvalidArgument("--vector '" + text + "': dimension '" + parts[1] +
+                                   "' is not a positive integer");
+  spec.dim = static_cast<uint32_t>(dim);
+  if (parts.size() == 3) {
+    MOSAIC_ASSIGN_OR_RETURN(spec.metric, ParseMetric(parts[2]));
+  }
+  return spec;
+}
+
+std::string HumanBytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30))
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", b / double(1ull << 30));
+  else if (b >= (1ull << 20))
+    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / double(1ull << 20));
+  else
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
+  return buf;
+}
+
+}  // namespace
+
+int RunCollection(Args& args) {
+  if (auto rc = CheckFlags(args, {"vector", "dim", "metric", "json", "field", "type", "drop"}, kHelp))
+    return *rc;
+  auto verb = args.Next();
+  if (!verb) return Usage("collection: missing subcommand", kHelp);
+  if (*verb != "list" && *verb != "create" && *verb != "info" && *verb != "drop" &&
+      *verb != "index" && *verb != "compact")
+    return Usage("collection: unknown subcommand '" + *verb + "'", kHelp);
+  auto name = args.Next();
+  if (*verb != "list" && !name) return Usage("collection " + *verb + ": missing NAME", kHelp);
+
+  CollectionSchema schema;
+  if (*verb == "create") {
+    for (const auto& v : args.GetAll("vector")) {
+      auto spec = ParseVectorSpec(v);
+      if (!spec.ok()) return Usage(spec.status().message(), kHelp);
+      schema.vectors.push_back(*spec);
+    }
+    if (args.Has("dim")) {
+      auto dim = args.GetInt("dim", 0);
+      if (!dim.ok() || *dim <= 0)
+        return Usage("--dim expects a positive integer, got '" + args.GetOr("dim", "") + "'", kHelp);
+      VectorSpec spec;
+      spec.name = "default";
+      spec.dim = static_cast<uint32_t>(*dim);
+      auto metric = ParseMetric(args.GetOr("metric", "l2"));
+      if (!metric.ok()) return Usage(metric.status().message(), kHelp);
+      spec.metric = *metric;
+      schema.vectors.push_back(spec);
+    }
+    if (schema.vectors.empty()) return Usage("collection create: give --vector or --dim", kHelp);
+  }
+
+  auto db = OpenDb(args);
+  if (!db.ok()) return Fail(db.status());
+  if (*verb == "list") {
+    for (const auto& n : (*db)->ListCollections()) std::printf("%s\n", n.c_str());
+    return kExitOk;
+  }
+  if (*verb == "create") {
+    auto c = (*db)->CreateCollection(*name, schema);
+    if (!c.ok()) return Fail(c.status());
+    std::printf("created collection '%s'\n", name->c_str());
+    return kExitOk;
+  }
+  if (*verb == "drop") {
+    Status s = (*db)->DropCollection(*name);
+    if (!s.ok()) return Fail(s);
+    std::printf("dropped collection '%s'\n", name->c_str());
+    return kExitOk;
+  }
+  auto c = (*db)->GetCollection(*name);
+  if (!c.ok()) return Fail(c.status());
+  if (*verb == "compact") {
+    Status s = (*c)->Compact();
+    if (!s.ok()) return Fail(s);
+    std::printf("compacted '%s': %llu points\n", name->c_str(),
+                static_cast<unsigned long long>((*c)->Info().points));
+    return kExitOk;
+  }
+  if (*verb == "index") {
+    auto field = args.Get("field");
+    if (!field || field->empty()) return Usage("collection index: missing --field", kHelp);
+    if (args.Has("drop")) {
+      Status s = (*c)->DropPayloadIndex(*field);
+      return s.ok() ? kExitOk : Fail(s);
+    }
+    auto type = ParsePayloadIndexType(args.GetOr("type", ""));
+    if (!type.ok()) return Usage(type.status().message(), kHelp);
+    Status s = (*c)->CreatePayloadIndex(*field, *type);
+    if (!s.ok()) return Fail(s);
+    std::printf("indexed '%s' as %s\n", field->c_str(), PayloadIndexTypeName(*type));
+    return kExitOk;
+  }
+  CollectionInfo info = (*c)->Info();
+  if (args.Has("json")) {
+    std::printf("%s\n", info.ToJson().dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("collection: %s\npoints: %llu\n", info.name.c_str(),
+              static_cast<unsigned long long>(info.points));
+  for (const auto& v : info.schema.vectors) {
+    uint64_t bytes = info.vector_bytes[v.name];
+    std::printf("vector %s: dim %u, metric %s, storage %s, %s (%.0f bytes/vector)\n",
+                v.name.c_str(), v.dim, MetricName(v.metric), StorageTypeName(v.storage),
+                HumanBytes(bytes).c_str(), info.points ? double(bytes) / info.points : 0.0);
+  }
+  for (const auto& [f, t] : info.payload_indexes)
+    std::printf("payload index: %s (%s)\n", f.c_str(), PayloadIndexTypeName(t));
+  std::printf("segment: %s, wal: %s, deleted awaiting compaction: %llu\n",
+              HumanBytes(info.segment_bytes).c_str(), HumanBytes(info.wal_bytes).c_str(),
+              static_cast<unsigned long long>(info.deleted_pending));
+  return kExitOk;
+}
+
+}  // namespace mosaic::cli
