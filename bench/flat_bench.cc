@@ -7,9 +7,8 @@
 // DIR holds train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default $MOSAIC_DATA_DIR,
 // else the repository's .cache/data/fashion-mnist). Each mode runs on as many queries as fit in
 // the per-mode time budget (all 10k when fast enough), so the whole run stays within minutes.
-#include <omp.h>
-
 #include <faiss/IndexFlat.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -93,7 +92,8 @@ double TimeSplit(size_t n, int threads, Fn fn) {
   }
   start = Clock::now();
   go.store(true);
-  for (auto& w : workers) w.join();
+  for (auto& w : workers)
+    w.join();
   return Seconds(start);
 }
 
@@ -114,7 +114,8 @@ Bandwidth MeasureBandwidth(size_t bytes, bool with_copy) {
   volatile float sink = 0;
   for (int threads = 1; threads <= 2; ++threads) {
     for (int rep = 0; rep < 3; ++rep) {
-      double t = TimeSplit(n, threads, [&](size_t b, size_t e) { sink = sink + ReadRange(src + b, e - b); });
+      double t = TimeSplit(n, threads,
+                           [&](size_t b, size_t e) { sink = sink + ReadRange(src + b, e - b); });
       bw.read_gbs[threads] = std::max(bw.read_gbs[threads], bytes / t / 1e9);
       if (dst != nullptr) {
         // STREAM convention: a copy moves its bytes twice (read + write).
@@ -188,8 +189,10 @@ class FaissEngine : public Engine {
   void Search(const float* queries, size_t nq, int64_t* out) override {
     distances_.resize(nq * kK);
     labels_.resize(nq * kK);
-    index_.search(static_cast<faiss::Index::idx_t>(nq), queries, kK, distances_.data(), labels_.data());
-    for (size_t i = 0; i < nq * kK; ++i) out[i] = labels_[i];
+    index_.search(static_cast<faiss::Index::idx_t>(nq), queries, kK, distances_.data(),
+                  labels_.data());
+    for (size_t i = 0; i < nq * kK; ++i)
+      out[i] = labels_[i];
   }
 
  private:
@@ -221,14 +224,16 @@ Run RunBatch(Engine* engine, const mosaic::io::Matrix& queries, double budget) {
   Clock::time_point start = Clock::now();
   engine->Search(queries.data.data(), calibration, ids.data());
   double per_query = Seconds(start) / calibration;
-  size_t nq = std::clamp<size_t>(static_cast<size_t>(budget / per_query), calibration, queries.rows);
+  size_t nq =
+      std::clamp<size_t>(static_cast<size_t>(budget / per_query), calibration, queries.rows);
 
   Run run;
   start = Clock::now();
   engine->Search(queries.data.data(), nq, ids.data());
   run.seconds = Seconds(start);
   run.queries = nq;
-  for (size_t i = 0; i < nq; ++i) run.ids.emplace_back(ids.begin() + i * kK, ids.begin() + (i + 1) * kK);
+  for (size_t i = 0; i < nq; ++i)
+    run.ids.emplace_back(ids.begin() + i * kK, ids.begin() + (i + 1) * kK);
   return run;
 }
 
@@ -294,7 +299,8 @@ std::vector<double> GroundTruthKth(const mosaic::io::Matrix& base,
   pool->ParallelFor(nq, [&](size_t begin, size_t end) {
     std::vector<double> d(base.rows);
     for (size_t q = begin; q < end; ++q) {
-      for (size_t i = 0; i < base.rows; ++i) d[i] = ExactL2(queries.row(q), base.row(i), base.dim);
+      for (size_t i = 0; i < base.rows; ++i)
+        d[i] = ExactL2(queries.row(q), base.row(i), base.dim);
       std::nth_element(d.begin(), d.begin() + (kK - 1), d.end());
       kth[q] = d[kK - 1];
     }
@@ -335,18 +341,22 @@ int main(int argc, char** argv) {
   }
   const double base_bytes = double(base->rows) * base->dim * sizeof(float);
 
-  std::printf("Flat (exact) search, Fashion-MNIST: base %zu x %zu (%.0f MB), %zu queries, k=%zu, L2\n",
-              base->rows, base->dim, base_bytes / 1e6, queries->rows, kK);
-  std::printf("CPU: %s, %u hardware threads; Mosaic SIMD level: %s; Faiss %d.%d.%d (OpenMP max %d)\n\n",
-              CpuModel().c_str(), std::thread::hardware_concurrency(),
-              mosaic::simd::LevelName(mosaic::simd::ActiveLevel()), FAISS_VERSION_MAJOR,
-              FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, omp_get_max_threads());
+  std::printf(
+      "Flat (exact) search, Fashion-MNIST: base %zu x %zu (%.0f MB), %zu queries, k=%zu, L2\n",
+      base->rows, base->dim, base_bytes / 1e6, queries->rows, kK);
+  std::printf(
+      "CPU: %s, %u hardware threads; Mosaic SIMD level: %s; Faiss %d.%d.%d (OpenMP max %d)\n\n",
+      CpuModel().c_str(), std::thread::hardware_concurrency(),
+      mosaic::simd::LevelName(mosaic::simd::ActiveLevel()), FAISS_VERSION_MAJOR,
+      FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, omp_get_max_threads());
 
   Bandwidth dram = MeasureBandwidth(size_t{2} << 30, true);
   Bandwidth working = MeasureBandwidth(static_cast<size_t>(base_bytes), false);
   std::printf("Memory bandwidth (best of 3)          1 thread    2 threads\n");
-  std::printf("  read, 2 GiB buffer (DRAM)           %6.1f GB/s  %6.1f GB/s\n", dram.read_gbs[1], dram.read_gbs[2]);
-  std::printf("  copy, 2 GiB buffer (read+write)     %6.1f GB/s  %6.1f GB/s\n", dram.copy_gbs[1], dram.copy_gbs[2]);
+  std::printf("  read, 2 GiB buffer (DRAM)           %6.1f GB/s  %6.1f GB/s\n", dram.read_gbs[1],
+              dram.read_gbs[2]);
+  std::printf("  copy, 2 GiB buffer (read+write)     %6.1f GB/s  %6.1f GB/s\n", dram.copy_gbs[1],
+              dram.copy_gbs[2]);
   std::printf("  read, %3.0f MB buffer (= base size)  %6.1f GB/s  %6.1f GB/s\n\n", base_bytes / 1e6,
               working.read_gbs[1], working.read_gbs[2]);
 
@@ -387,7 +397,8 @@ int main(int argc, char** argv) {
 
   std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %9s | %7s\n", "mode", "thr", "queries",
               "Mosaic q/s", "scan GB/s", "of DRAM", "queries", "Faiss q/s", "M/F");
-  std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %9s | %7s\n", "", "", "", "", "", "read BW", "", "", "");
+  std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %9s | %7s\n", "", "", "", "", "", "read BW", "",
+              "", "");
   for (size_t i = 0; i < std::size(modes); ++i) {
     const Run& m = mosaic_runs[i];
     const Run& f = faiss_runs[i];
@@ -397,25 +408,27 @@ int main(int argc, char** argv) {
                 100 * scan_gbs / dram.read_gbs[modes[i].threads], f.queries, f.qps(),
                 m.qps() / f.qps());
   }
-  std::printf("\nscan GB/s = queries/s x %.0f MB of base vectors. In batch mode the base is read once\n"
-              "per block of 16 queries, so the logical rate can exceed the memory bandwidth.\n"
-              "For reference, read bandwidth over a buffer the size of the base: %.1f / %.1f GB/s\n"
-              "(1 / 2 threads); single-query mode reaches %.0f%% / %.0f%% of it.\n\n",
-              base_bytes / 1e6, working.read_gbs[1], working.read_gbs[2],
-              100 * mosaic_runs[0].qps() * base_bytes / 1e9 / working.read_gbs[1],
-              100 * mosaic_runs[1].qps() * base_bytes / 1e9 / working.read_gbs[2]);
+  std::printf(
+      "\nscan GB/s = queries/s x %.0f MB of base vectors. In batch mode the base is read once\n"
+      "per block of 16 queries, so the logical rate can exceed the memory bandwidth.\n"
+      "For reference, read bandwidth over a buffer the size of the base: %.1f / %.1f GB/s\n"
+      "(1 / 2 threads); single-query mode reaches %.0f%% / %.0f%% of it.\n\n",
+      base_bytes / 1e6, working.read_gbs[1], working.read_gbs[2],
+      100 * mosaic_runs[0].qps() * base_bytes / 1e9 / working.read_gbs[1],
+      100 * mosaic_runs[1].qps() * base_bytes / 1e9 / working.read_gbs[2]);
 
   // Recall: Mosaic against Faiss on the batch queries both ran, and both against a
   // double-precision brute force. Tie-aware counts a hit as correct when its exact distance is
   // no worse than the reference's k-th, so equal-distance neighbours are not counted as misses.
   mosaic::ThreadPool pool(2);
-  const Run& mb = mosaic_runs[3].queries >= mosaic_runs[2].queries ? mosaic_runs[3] : mosaic_runs[2];
+  const Run& mb =
+      mosaic_runs[3].queries >= mosaic_runs[2].queries ? mosaic_runs[3] : mosaic_runs[2];
   const Run& fb = faiss_runs[3].queries >= faiss_runs[2].queries ? faiss_runs[3] : faiss_runs[2];
   size_t common = std::min(mb.queries, fb.queries);
   std::printf("Recall@%zu\n", kK);
-  PrintRecall("Mosaic vs Faiss top-10",
-              Compare(mb.ids, &fb.ids, KthExact(fb.ids, *base, *queries, common), *base, *queries,
-                      common));
+  PrintRecall(
+      "Mosaic vs Faiss top-10",
+      Compare(mb.ids, &fb.ids, KthExact(fb.ids, *base, *queries, common), *base, *queries, common));
   size_t exact_n = std::min<size_t>(common, 300);
   std::vector<double> truth = GroundTruthKth(*base, *queries, exact_n, &pool);
   PrintRecall("Mosaic vs double-precision brute force",

@@ -52,7 +52,8 @@ class GzReader {
     file_ = gzopen(path.c_str(), "rb");
     if (file_ == nullptr) {
       int err = errno;
-      std::string msg = "cannot open '" + path + "': " + (err != 0 ? std::strerror(err) : "out of memory");
+      std::string msg =
+          "cannot open '" + path + "': " + (err != 0 ? std::strerror(err) : "out of memory");
       return err == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
     }
     gzbuffer(file_, 256 << 10);
@@ -68,8 +69,8 @@ class GzReader {
       if (got < 0) {
         int errnum = 0;
         const char* msg = gzerror(file_, &errnum);
-        return Status::IOError("'" + path_ + "': read failed: " +
-                               (errnum == Z_ERRNO ? std::strerror(errno) : msg));
+        return Status::IOError(
+            "'" + path_ + "': read failed: " + (errnum == Z_ERRNO ? std::strerror(errno) : msg));
       }
       if (got == 0) break;
       done += static_cast<size_t>(got);
@@ -133,9 +134,8 @@ Result<Matrix> ReadVecs(GzReader* in, Format format, size_t max_rows) {
     }
     MOSAIC_ASSIGN_OR_RETURN(got, in->Read(record.data(), record.size()));
     if (got != record.size()) {
-      return Status::Corruption("'" + in->path() + "': truncated record " +
-                                std::to_string(m.rows) + " (expected " +
-                                std::to_string(record.size()) + " bytes, got " +
+      return Status::Corruption("'" + in->path() + "': truncated record " + std::to_string(m.rows) +
+                                " (expected " + std::to_string(record.size()) + " bytes, got " +
                                 std::to_string(got) + ")");
     }
     size_t offset = m.data.size();
@@ -150,7 +150,8 @@ Result<Matrix> ReadVecs(GzReader* in, Format format, size_t max_rows) {
         dst[i] = static_cast<float>(v);
       }
     } else {
-      for (size_t i = 0; i < m.dim; ++i) dst[i] = static_cast<float>(record[i]);
+      for (size_t i = 0; i < m.dim; ++i)
+        dst[i] = static_cast<float>(record[i]);
     }
     ++m.rows;
   }
@@ -196,10 +197,10 @@ Result<std::vector<unsigned char>> ReadIdxItems(GzReader* in, size_t items, size
     size_t n = std::min(chunk_items, items - done);
     size_t offset = bytes.size();
     bytes.resize(offset + n * item_size);
-    MOSAIC_RETURN_IF_ERROR(in->ReadExact(
-        bytes.data() + offset, n * item_size,
-        "IDX data at item " + std::to_string(done) + " (header promises " +
-            std::to_string(promised) + " items of " + std::to_string(item_size) + " bytes)"));
+    MOSAIC_RETURN_IF_ERROR(in->ReadExact(bytes.data() + offset, n * item_size,
+                                         "IDX data at item " + std::to_string(done) +
+                                             " (header promises " + std::to_string(promised) +
+                                             " items of " + std::to_string(item_size) + " bytes)"));
     done += n;
   }
   return bytes;

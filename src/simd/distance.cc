@@ -92,13 +92,21 @@ const char* LevelName(Level level) {
   return "unknown";
 }
 
-void SetLevelForTesting(Level level) { Install(level < CpuLevel() ? level : CpuLevel()); }
+void SetLevelForTesting(Level level) {
+  Install(level < CpuLevel() ? level : CpuLevel());
+}
 
-float L2Sqr(const float* a, const float* b, size_t dim) { return Table()->l2_sqr(a, b, dim); }
+float L2Sqr(const float* a, const float* b, size_t dim) {
+  return Table()->l2_sqr(a, b, dim);
+}
 
-float Dot(const float* a, const float* b, size_t dim) { return Table()->dot(a, b, dim); }
+float Dot(const float* a, const float* b, size_t dim) {
+  return Table()->dot(a, b, dim);
+}
 
-float NormSqr(const float* a, size_t dim) { return Table()->norm_sqr(a, dim); }
+float NormSqr(const float* a, size_t dim) {
+  return Table()->norm_sqr(a, dim);
+}
 
 void L2SqrBatch(const float* q, const float* base, size_t n, size_t dim, float* out) {
   Table()->l2_sqr_batch(q, base, n, dim, out);
@@ -113,8 +121,8 @@ void L2SqrBlock(const float* queries, size_t nq, const float* base, size_t n, si
   Table()->l2_sqr_block(queries, nq, base, n, dim, out, out_stride);
 }
 
-void DotBlock(const float* queries, size_t nq, const float* base, size_t n, size_t dim,
-              float* out, size_t out_stride) {
+void DotBlock(const float* queries, size_t nq, const float* base, size_t n, size_t dim, float* out,
+              size_t out_stride) {
   Table()->dot_block(queries, nq, base, n, dim, out, out_stride);
 }
 

@@ -37,7 +37,9 @@ inline float HorizontalSum(__m256 v) {
 // Left alone, GCC folds the query load into every FMA that uses it, issuing R loads where one
 // would do; the loads, not the FMAs, then limit the tile. An empty asm that "modifies" the value
 // forces it into a register once.
-inline void PinToRegister(__m256& v) { __asm__("" : "+v"(v)); }
+inline void PinToRegister(__m256& v) {
+  __asm__("" : "+v"(v));
+}
 
 template <Op op>
 inline __m256 Accumulate(__m256 acc, __m256 q, __m256 x) {
@@ -79,45 +81,53 @@ inline void Tile(const float* q, const float* x, size_t dim, float* out, size_t 
 #pragma GCC unroll 8
   for (int a = 0; a < Q; ++a) {
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) acc[a][r] = _mm256_setzero_ps();
+    for (int r = 0; r < R; ++r)
+      acc[a][r] = _mm256_setzero_ps();
   }
   size_t i = 0;
   for (; i + kLanes <= dim; i += kLanes) {
     __m256 xv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) xv[r] = _mm256_loadu_ps(x + r * dim + i);
+    for (int r = 0; r < R; ++r)
+      xv[r] = _mm256_loadu_ps(x + r * dim + i);
 #pragma GCC unroll 8
     for (int a = 0; a < Q; ++a) {
       __m256 qv = _mm256_loadu_ps(q + a * dim + i);
       PinToRegister(qv);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
+      for (int r = 0; r < R; ++r)
+        acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
     }
   }
   if (i < dim) {
     __m256i m = TailMask(dim - i);
     __m256 xv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) xv[r] = _mm256_maskload_ps(x + r * dim + i, m);
+    for (int r = 0; r < R; ++r)
+      xv[r] = _mm256_maskload_ps(x + r * dim + i, m);
 #pragma GCC unroll 8
     for (int a = 0; a < Q; ++a) {
       __m256 qv = _mm256_maskload_ps(q + a * dim + i, m);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
+      for (int r = 0; r < R; ++r)
+        acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
     }
   }
 #pragma GCC unroll 8
   for (int a = 0; a < Q; ++a) {
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) out[a * out_stride + r] = HorizontalSum(acc[a][r]);
+    for (int r = 0; r < R; ++r)
+      out[a * out_stride + r] = HorizontalSum(acc[a][r]);
   }
 }
 
 template <Op op>
 void Batch(const float* q, const float* base, size_t n, size_t dim, float* out) {
   size_t j = 0;
-  for (; j + 4 <= n; j += 4) Tile<op, 1, 4>(q, base + j * dim, dim, out + j, 0);
-  for (; j < n; ++j) Tile<op, 1, 1>(q, base + j * dim, dim, out + j, 0);
+  for (; j + 4 <= n; j += 4)
+    Tile<op, 1, 4>(q, base + j * dim, dim, out + j, 0);
+  for (; j < n; ++j)
+    Tile<op, 1, 1>(q, base + j * dim, dim, out + j, 0);
 }
 
 template <Op op>
@@ -128,21 +138,29 @@ void Block(const float* queries, size_t nq, const float* base, size_t n, size_t 
     const float* q = queries + i * dim;
     float* o = out + i * out_stride;
     size_t j = 0;
-    for (; j + 2 <= n; j += 2) Tile<op, 4, 2>(q, base + j * dim, dim, o + j, out_stride);
+    for (; j + 2 <= n; j += 2)
+      Tile<op, 4, 2>(q, base + j * dim, dim, o + j, out_stride);
     if (j < n) Tile<op, 4, 1>(q, base + j * dim, dim, o + j, out_stride);
   }
-  for (; i < nq; ++i) Batch<op>(queries + i * dim, base, n, dim, out + i * out_stride);
+  for (; i < nq; ++i)
+    Batch<op>(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
-float L2SqrAvx2(const float* a, const float* b, size_t dim) { return Pair<Op::kL2>(a, b, dim); }
-float DotAvx2(const float* a, const float* b, size_t dim) { return Pair<Op::kDot>(a, b, dim); }
-float NormSqrAvx2(const float* a, size_t dim) { return Pair<Op::kDot>(a, a, dim); }
+float L2SqrAvx2(const float* a, const float* b, size_t dim) {
+  return Pair<Op::kL2>(a, b, dim);
+}
+float DotAvx2(const float* a, const float* b, size_t dim) {
+  return Pair<Op::kDot>(a, b, dim);
+}
+float NormSqrAvx2(const float* a, size_t dim) {
+  return Pair<Op::kDot>(a, a, dim);
+}
 
 }  // namespace
 
 extern const KernelTable kAvx2Kernels = {
-    L2SqrAvx2,          DotAvx2,            NormSqrAvx2,        Batch<Op::kL2>,
-    Batch<Op::kDot>,    Block<Op::kL2>,     Block<Op::kDot>,
+    L2SqrAvx2,       DotAvx2,        NormSqrAvx2,     Batch<Op::kL2>,
+    Batch<Op::kDot>, Block<Op::kL2>, Block<Op::kDot>,
 };
 
 }  // namespace mosaic::simd::internal

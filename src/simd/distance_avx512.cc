@@ -44,28 +44,34 @@ inline void Reduce16(const __m512* v, float* sums) {
   }
   // 128-bit lane l of quarters[i] now holds four partial sums of v[4 * i + l].
   for (int i = 0; i < 4; ++i) {
-    quarters[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, halves[2 * i], halves[2 * i + 1], 0x88),
-                                _mm512_maskz_shuffle_f32x4(all, halves[2 * i], halves[2 * i + 1], 0xdd));
+    quarters[i] =
+        _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, halves[2 * i], halves[2 * i + 1], 0x88),
+                      _mm512_maskz_shuffle_f32x4(all, halves[2 * i], halves[2 * i + 1], 0xdd));
   }
   for (int i = 0; i < 2; ++i) {
     pairs[i] = _mm512_add_ps(
         _mm512_maskz_shuffle_ps(all, quarters[2 * i], quarters[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-        _mm512_maskz_shuffle_ps(all, quarters[2 * i], quarters[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+        _mm512_maskz_shuffle_ps(all, quarters[2 * i], quarters[2 * i + 1],
+                                _MM_SHUFFLE(3, 2, 3, 2)));
   }
   // Element e of 128-bit lane l is the sum of v[4 * e + l].
-  __m512 total = _mm512_add_ps(_mm512_maskz_shuffle_ps(all, pairs[0], pairs[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                               _mm512_maskz_shuffle_ps(all, pairs[0], pairs[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  __m512 total =
+      _mm512_add_ps(_mm512_maskz_shuffle_ps(all, pairs[0], pairs[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                    _mm512_maskz_shuffle_ps(all, pairs[0], pairs[1], _MM_SHUFFLE(3, 1, 3, 1)));
   alignas(64) float lanes[16];
   _mm512_store_ps(lanes, total);
   for (int l = 0; l < 4; ++l) {
-    for (int e = 0; e < 4; ++e) sums[4 * e + l] = lanes[4 * l + e];
+    for (int e = 0; e < 4; ++e)
+      sums[4 * e + l] = lanes[4 * l + e];
   }
 }
 
 // Left alone, GCC folds the query load into every FMA that uses it, issuing R loads where one
 // would do; the loads, not the FMAs, then limit the tile. An empty asm that "modifies" the value
 // forces it into a register once.
-inline void PinToRegister(__m512& v) { __asm__("" : "+v"(v)); }
+inline void PinToRegister(__m512& v) {
+  __asm__("" : "+v"(v));
+}
 
 template <Op op>
 inline __m512 Accumulate(__m512 acc, __m512 q, __m512 x) {
@@ -108,13 +114,15 @@ inline void Tile(const float* q, const float* x, size_t dim, float* out, size_t 
 #pragma GCC unroll 8
   for (int a = 0; a < Q; ++a) {
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) acc[a][r] = _mm512_setzero_ps();
+    for (int r = 0; r < R; ++r)
+      acc[a][r] = _mm512_setzero_ps();
   }
   size_t i = 0;
   for (; i + kLanes <= dim; i += kLanes) {
     __m512 xv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) xv[r] = _mm512_loadu_ps(x + r * dim + i);
+    for (int r = 0; r < R; ++r)
+      xv[r] = _mm512_loadu_ps(x + r * dim + i);
     if constexpr (Q == 1 && R == 4) {
       // Batch: a lone query streams rows from memory. Requesting the same line of the next four
       // rows measured a little faster than leaving it all to the hardware prefetcher.
@@ -128,19 +136,22 @@ inline void Tile(const float* q, const float* x, size_t dim, float* out, size_t 
       __m512 qv = _mm512_loadu_ps(q + a * dim + i);
       PinToRegister(qv);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
+      for (int r = 0; r < R; ++r)
+        acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
     }
   }
   if (i < dim) {
     __mmask16 m = TailMask(dim - i);
     __m512 xv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) xv[r] = _mm512_maskz_loadu_ps(m, x + r * dim + i);
+    for (int r = 0; r < R; ++r)
+      xv[r] = _mm512_maskz_loadu_ps(m, x + r * dim + i);
 #pragma GCC unroll 8
     for (int a = 0; a < Q; ++a) {
       __m512 qv = _mm512_maskz_loadu_ps(m, q + a * dim + i);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
+      for (int r = 0; r < R; ++r)
+        acc[a][r] = Accumulate<op>(acc[a][r], qv, xv[r]);
     }
   }
   if constexpr (Q * R == 16) {
@@ -149,13 +160,15 @@ inline void Tile(const float* q, const float* x, size_t dim, float* out, size_t 
 #pragma GCC unroll 8
     for (int a = 0; a < Q; ++a) {
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) out[a * out_stride + r] = sums[a * R + r];
+      for (int r = 0; r < R; ++r)
+        out[a * out_stride + r] = sums[a * R + r];
     }
   } else {
 #pragma GCC unroll 8
     for (int a = 0; a < Q; ++a) {
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) out[a * out_stride + r] = ReduceAdd(acc[a][r]);
+      for (int r = 0; r < R; ++r)
+        out[a * out_stride + r] = ReduceAdd(acc[a][r]);
     }
   }
 }
@@ -165,8 +178,10 @@ inline void Tile(const float* q, const float* x, size_t dim, float* out, size_t 
 template <Op op>
 void Batch(const float* q, const float* base, size_t n, size_t dim, float* out) {
   size_t j = 0;
-  for (; j + 4 <= n; j += 4) Tile<op, 1, 4>(q, base + j * dim, dim, out + j, 0);
-  for (; j < n; ++j) Tile<op, 1, 1>(q, base + j * dim, dim, out + j, 0);
+  for (; j + 4 <= n; j += 4)
+    Tile<op, 1, 4>(q, base + j * dim, dim, out + j, 0);
+  for (; j < n; ++j)
+    Tile<op, 1, 1>(q, base + j * dim, dim, out + j, 0);
 }
 
 // Eight queries share each pair of row loads, so a tile of rows is read from L2 once per eight
@@ -179,28 +194,38 @@ void Block(const float* queries, size_t nq, const float* base, size_t n, size_t 
     const float* q = queries + i * dim;
     float* o = out + i * out_stride;
     size_t j = 0;
-    for (; j + 2 <= n; j += 2) Tile<op, 8, 2>(q, base + j * dim, dim, o + j, out_stride);
+    for (; j + 2 <= n; j += 2)
+      Tile<op, 8, 2>(q, base + j * dim, dim, o + j, out_stride);
     if (j < n) Tile<op, 8, 1>(q, base + j * dim, dim, o + j, out_stride);
   }
   for (; i + 4 <= nq; i += 4) {
     const float* q = queries + i * dim;
     float* o = out + i * out_stride;
     size_t j = 0;
-    for (; j + 4 <= n; j += 4) Tile<op, 4, 4>(q, base + j * dim, dim, o + j, out_stride);
-    for (; j < n; ++j) Tile<op, 4, 1>(q, base + j * dim, dim, o + j, out_stride);
+    for (; j + 4 <= n; j += 4)
+      Tile<op, 4, 4>(q, base + j * dim, dim, o + j, out_stride);
+    for (; j < n; ++j)
+      Tile<op, 4, 1>(q, base + j * dim, dim, o + j, out_stride);
   }
-  for (; i < nq; ++i) Batch<op>(queries + i * dim, base, n, dim, out + i * out_stride);
+  for (; i < nq; ++i)
+    Batch<op>(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
-float L2SqrAvx512(const float* a, const float* b, size_t dim) { return Pair<Op::kL2>(a, b, dim); }
-float DotAvx512(const float* a, const float* b, size_t dim) { return Pair<Op::kDot>(a, b, dim); }
-float NormSqrAvx512(const float* a, size_t dim) { return Pair<Op::kDot>(a, a, dim); }
+float L2SqrAvx512(const float* a, const float* b, size_t dim) {
+  return Pair<Op::kL2>(a, b, dim);
+}
+float DotAvx512(const float* a, const float* b, size_t dim) {
+  return Pair<Op::kDot>(a, b, dim);
+}
+float NormSqrAvx512(const float* a, size_t dim) {
+  return Pair<Op::kDot>(a, a, dim);
+}
 
 }  // namespace
 
 extern const KernelTable kAvx512Kernels = {
-    L2SqrAvx512,        DotAvx512,          NormSqrAvx512,      Batch<Op::kL2>,
-    Batch<Op::kDot>,    Block<Op::kL2>,     Block<Op::kDot>,
+    L2SqrAvx512,     DotAvx512,      NormSqrAvx512,   Batch<Op::kL2>,
+    Batch<Op::kDot>, Block<Op::kL2>, Block<Op::kDot>,
 };
 
 }  // namespace mosaic::simd::internal

@@ -35,35 +35,42 @@ float DotScalar(const float* a, const float* b, size_t dim) {
     s2 += a[i + 2] * b[i + 2];
     s3 += a[i + 3] * b[i + 3];
   }
-  for (; i < dim; ++i) s0 += a[i] * b[i];
+  for (; i < dim; ++i)
+    s0 += a[i] * b[i];
   return (s0 + s1) + (s2 + s3);
 }
 
-float NormSqrScalar(const float* a, size_t dim) { return DotScalar(a, a, dim); }
+float NormSqrScalar(const float* a, size_t dim) {
+  return DotScalar(a, a, dim);
+}
 
 void L2SqrBatchScalar(const float* q, const float* base, size_t n, size_t dim, float* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = L2SqrScalar(q, base + i * dim, dim);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = L2SqrScalar(q, base + i * dim, dim);
 }
 
 void DotBatchScalar(const float* q, const float* base, size_t n, size_t dim, float* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = DotScalar(q, base + i * dim, dim);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = DotScalar(q, base + i * dim, dim);
 }
 
 void L2SqrBlockScalar(const float* queries, size_t nq, const float* base, size_t n, size_t dim,
                       float* out, size_t out_stride) {
-  for (size_t i = 0; i < nq; ++i) L2SqrBatchScalar(queries + i * dim, base, n, dim, out + i * out_stride);
+  for (size_t i = 0; i < nq; ++i)
+    L2SqrBatchScalar(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
 void DotBlockScalar(const float* queries, size_t nq, const float* base, size_t n, size_t dim,
                     float* out, size_t out_stride) {
-  for (size_t i = 0; i < nq; ++i) DotBatchScalar(queries + i * dim, base, n, dim, out + i * out_stride);
+  for (size_t i = 0; i < nq; ++i)
+    DotBatchScalar(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
 }  // namespace
 
 extern const KernelTable kScalarKernels = {
-    L2SqrScalar,      DotScalar,      NormSqrScalar,  L2SqrBatchScalar,
-    DotBatchScalar,   L2SqrBlockScalar, DotBlockScalar,
+    L2SqrScalar,    DotScalar,        NormSqrScalar,  L2SqrBatchScalar,
+    DotBatchScalar, L2SqrBlockScalar, DotBlockScalar,
 };
 
 }  // namespace mosaic::simd::internal

@@ -29,7 +29,8 @@ Dataset MakeDataset(size_t dim, const std::vector<uint32_t>& counts,
   d.dim = dim;
   for (size_t b = 0; b < counts.size(); ++b) {
     std::vector<float> data(counts[b] * dim);
-    for (float& x : data) x = static_cast<float>(v(rng));
+    for (float& x : data)
+      x = static_cast<float>(v(rng));
     // Duplicate a few rows so that distances tie exactly and the slot order must break them.
     for (uint32_t r = 3; r < counts[b]; r += 7) {
       std::copy_n(data.begin(), dim, data.begin() + r * dim);
@@ -46,7 +47,8 @@ std::vector<float> RandomQueries(size_t nq, size_t dim, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> v(-3, 3);
   std::vector<float> q(nq * dim);
-  for (float& x : q) x = static_cast<float>(v(rng));
+  for (float& x : q)
+    x = static_cast<float>(v(rng));
   return q;
 }
 
@@ -88,8 +90,8 @@ void ExpectSame(const std::vector<Neighbor>& got, const std::vector<Neighbor>& w
 
 const Metric kMetrics[] = {Metric::kL2, Metric::kInnerProduct, Metric::kCosine};
 
-void CheckAgainstNaive(const Dataset& d, size_t nq, size_t k, const Bitset* allow,
-                       ThreadPool* pool, const std::string& what) {
+void CheckAgainstNaive(const Dataset& d, size_t nq, size_t k, const Bitset* allow, ThreadPool* pool,
+                       const std::string& what) {
   std::vector<float> queries = RandomQueries(nq, d.dim, static_cast<uint32_t>(nq * 13 + k));
   for (Metric metric : kMetrics) {
     std::vector<std::vector<Neighbor>> out;
@@ -116,10 +118,12 @@ TEST(FlatSearchTest, MatchesNaiveForAllMetrics) {
 TEST(FlatSearchTest, ScreenedL2IsExactWhenNormsDwarfDistances) {
   Dataset d = MakeDataset(48, {700, 300}, {0, 700}, 8);
   for (std::vector<float>& data : d.block_data) {
-    for (float& x : data) x += 3000.f;
+    for (float& x : data)
+      x += 3000.f;
   }
   std::vector<float> queries = RandomQueries(21, 48, 8);
-  for (float& x : queries) x += 3000.f;
+  for (float& x : queries)
+    x += 3000.f;
   std::vector<std::vector<Neighbor>> out;
   FlatSearch(d.blocks, 48, Metric::kL2, queries.data(), 21, 10, nullptr, nullptr, &out);
   for (size_t i = 0; i < 21; ++i) {
@@ -138,7 +142,8 @@ TEST(FlatSearchTest, KLargerThanRowsReturnsEverythingSorted) {
 
 TEST(FlatSearchTest, MultipleBlocksWithSlotOffsetsAndEmptyBlocks) {
   Dataset d = MakeDataset(20, {0, 300, 0, 1, 1200, 0, 77}, {0, 0, 300, 300, 1000, 2200, 5000}, 3);
-  for (size_t nq : {1, 2, 9, 33}) CheckAgainstNaive(d, nq, 15, nullptr, nullptr, "blocks");
+  for (size_t nq : {1, 2, 9, 33})
+    CheckAgainstNaive(d, nq, 15, nullptr, nullptr, "blocks");
 }
 
 TEST(FlatSearchTest, NoBlocksOrZeroKGiveEmptyResults) {
@@ -165,8 +170,10 @@ TEST(FlatSearchTest, AllowBitsetFiltersSlots) {
   for (double density : {0.02, 0.5, 0.97}) {
     Bitset allow(1900);
     std::bernoulli_distribution keep(density);
-    for (size_t s = 0; s < allow.size(); ++s) allow.Assign(s, keep(rng));
-    for (size_t nq : {1, 6, 20}) CheckAgainstNaive(d, nq, 12, &allow, nullptr, "allow");
+    for (size_t s = 0; s < allow.size(); ++s)
+      allow.Assign(s, keep(rng));
+    for (size_t nq : {1, 6, 20})
+      CheckAgainstNaive(d, nq, 12, &allow, nullptr, "allow");
   }
   Bitset none(1900);
   CheckAgainstNaive(d, 3, 5, &none, nullptr, "allow none");
@@ -177,12 +184,14 @@ TEST(FlatSearchTest, ThreadPoolGivesIdenticalResults) {
   // are split by query.
   Dataset d = MakeDataset(32, {6000, 9000, 5}, {0, 6000, 20000}, 5);
   Bitset allow(20005, true);
-  for (size_t s = 0; s < allow.size(); s += 3) allow.Reset(s);
+  for (size_t s = 0; s < allow.size(); s += 3)
+    allow.Reset(s);
   ThreadPool pool(4);
   for (size_t nq : {1, 2, 3, 37}) {
     std::vector<float> queries = RandomQueries(nq, 32, static_cast<uint32_t>(nq));
     for (Metric metric : kMetrics) {
-      for (const Bitset* a : {static_cast<const Bitset*>(nullptr), static_cast<const Bitset*>(&allow)}) {
+      for (const Bitset* a :
+           {static_cast<const Bitset*>(nullptr), static_cast<const Bitset*>(&allow)}) {
         std::vector<std::vector<Neighbor>> serial, parallel;
         FlatSearch(d.blocks, 32, metric, queries.data(), nq, 20, a, nullptr, &serial);
         FlatSearch(d.blocks, 32, metric, queries.data(), nq, 20, a, &pool, &parallel);
@@ -202,9 +211,11 @@ TEST(FlatSearchTest, SlotsMatchesNaiveOverTheSameSlots) {
   auto row = [&](uint32_t slot) { return block.data + (slot - block.first_slot) * d.dim; };
   // Unsorted, as a filter's survivors may be.
   std::vector<uint32_t> slots;
-  for (uint32_t s = 499; s >= 100; s -= 3) slots.push_back(s);
+  for (uint32_t s = 499; s >= 100; s -= 3)
+    slots.push_back(s);
   Bitset allow(500);
-  for (uint32_t s : slots) allow.Set(s);
+  for (uint32_t s : slots)
+    allow.Set(s);
   std::vector<float> q = RandomQueries(1, 16, 7);
   for (Metric metric : kMetrics) {
     for (size_t k : {0, 1, 10, 1000}) {

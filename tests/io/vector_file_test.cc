@@ -73,7 +73,8 @@ std::vector<unsigned char> Vecs(size_t rows, size_t dim) {
   std::vector<unsigned char> out;
   for (size_t r = 0; r < rows; ++r) {
     Append<int32_t>(&out, static_cast<int32_t>(dim));
-    for (size_t i = 0; i < dim; ++i) Append<T>(&out, static_cast<T>(r * 10 + i));
+    for (size_t i = 0; i < dim; ++i)
+      Append<T>(&out, static_cast<T>(r * 10 + i));
   }
   return out;
 }
@@ -84,7 +85,8 @@ std::vector<unsigned char> IdxImages(uint32_t n, uint32_t h, uint32_t w) {
   AppendBigEndian32(&out, n);
   AppendBigEndian32(&out, h);
   AppendBigEndian32(&out, w);
-  for (uint32_t i = 0; i < n * h * w; ++i) out.push_back(static_cast<unsigned char>(i % 256));
+  for (uint32_t i = 0; i < n * h * w; ++i)
+    out.push_back(static_cast<unsigned char>(i % 256));
   return out;
 }
 
@@ -93,7 +95,8 @@ void ExpectCounting(const Matrix& m, size_t rows, size_t dim) {
   ASSERT_EQ(m.dim, dim);
   ASSERT_EQ(m.data.size(), rows * dim);
   for (size_t r = 0; r < rows; ++r) {
-    for (size_t i = 0; i < dim; ++i) EXPECT_EQ(m.row(r)[i], static_cast<float>(r * 10 + i));
+    for (size_t i = 0; i < dim; ++i)
+      EXPECT_EQ(m.row(r)[i], static_cast<float>(r * 10 + i));
   }
 }
 
@@ -127,12 +130,14 @@ TEST_F(VectorFileTest, ReadsIdxImagesAndLabels) {
     ASSERT_TRUE(m.ok()) << name << ": " << m.status().ToString();
     EXPECT_EQ(m->rows, 3u);
     EXPECT_EQ(m->dim, 20u);
-    for (size_t i = 0; i < 60; ++i) EXPECT_EQ(m->data[i], static_cast<float>(i));
+    for (size_t i = 0; i < 60; ++i)
+      EXPECT_EQ(m->data[i], static_cast<float>(i));
   }
   std::vector<unsigned char> labels;
   AppendBigEndian32(&labels, 0x00000801);
   AppendBigEndian32(&labels, 4);
-  for (unsigned char l : {9, 0, 3, 255}) labels.push_back(l);
+  for (unsigned char l : {9, 0, 3, 255})
+    labels.push_back(l);
   auto l = ReadIdxLabels(Write("train-labels-idx1-ubyte.gz", labels));
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   EXPECT_EQ(*l, (std::vector<int32_t>{9, 0, 3, 255}));

@@ -17,13 +17,15 @@ const size_t kDims[] = {1,  2,  3,  4,  5,  7,  8,   9,   15,  16,  17,
 
 double RefL2(const float* a, const float* b, size_t dim) {
   double s = 0;
-  for (size_t i = 0; i < dim; ++i) s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  for (size_t i = 0; i < dim; ++i)
+    s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
   return s;
 }
 
 double RefDot(const float* a, const float* b, size_t dim) {
   double s = 0;
-  for (size_t i = 0; i < dim; ++i) s += double(a[i]) * b[i];
+  for (size_t i = 0; i < dim; ++i)
+    s += double(a[i]) * b[i];
   return s;
 }
 
@@ -51,7 +53,8 @@ class DistanceTest : public ::testing::TestWithParam<Level> {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u(-2.f, 2.f);
     std::vector<float> v(count);
-    for (float& x : v) x = u(rng);
+    for (float& x : v)
+      x = u(rng);
     return v;
   }
 
@@ -129,7 +132,8 @@ TEST_P(DistanceTest, BlockIsBitIdenticalToBatch) {
           DotBatch(queries + i * dim, base, n, dim, dot_row.data());
           for (size_t j = 0; j < n; ++j) {
             EXPECT_EQ(l2[i * stride + j], l2_row[j]) << "dim " << dim << " q " << i << " row " << j;
-            EXPECT_EQ(dot[i * stride + j], dot_row[j]) << "dim " << dim << " q " << i << " row " << j;
+            EXPECT_EQ(dot[i * stride + j], dot_row[j])
+                << "dim " << dim << " q " << i << " row " << j;
           }
           EXPECT_EQ(l2[i * stride + n], -1) << "wrote into the stride padding";
           EXPECT_EQ(dot[i * stride + n + 1], -1) << "wrote into the stride padding";

@@ -57,7 +57,8 @@ class TopK {
   }
 
   void Merge(const TopK& other) {
-    for (const Neighbor& n : other.heap_) Push(n.distance, n.slot);
+    for (const Neighbor& n : other.heap_)
+      Push(n.distance, n.slot);
   }
 
   std::vector<Neighbor> TakeSorted() {
@@ -112,7 +113,9 @@ void Collect(const float* dist, size_t n, uint32_t first_slot, const Bitset* all
 // the exact distance itself) is at most (||x|| + ||q||)^2, so a bound of
 // 4 (dim + 8) 2^-24 (||x|| + ||q||)^2 covers them all with a factor-of-two reserve. On real data
 // the margin is far smaller than the gaps between neighbours, and rescoring stays rare.
-float ScreeningMarginFactor(size_t dim) { return 4.0f * static_cast<float>(dim + 8) * 0x1p-24f; }
+float ScreeningMarginFactor(size_t dim) {
+  return 4.0f * static_cast<float>(dim + 8) * 0x1p-24f;
+}
 
 void CollectScreened(const float* dots, size_t n, const float* row_norms, float query_norm,
                      float margin, const float* query, const float* rows, size_t dim,
@@ -226,7 +229,8 @@ void FlatSearch(std::span<const VectorBlock> blocks, size_t dim, Metric metric,
                 std::vector<std::vector<Neighbor>>* out) {
   out->assign(nq, {});
   size_t total_rows = 0;
-  for (const VectorBlock& b : blocks) total_rows += b.count;
+  for (const VectorBlock& b : blocks)
+    total_rows += b.count;
   if (nq == 0 || k == 0 || total_rows == 0 || dim == 0) return;
 
   Scanner scanner(blocks, dim, metric, queries, allow);
@@ -254,16 +258,18 @@ void FlatSearch(std::span<const VectorBlock> blocks, size_t dim, Metric metric,
           std::vector<TopK> local(nq, TopK(k, end - begin));
           scanner.Scan(0, nq, begin, end, local.data(), dist.data());
           std::lock_guard<std::mutex> lock(mu);
-          for (size_t i = 0; i < nq; ++i) tops[i].Merge(local[i]);
+          for (size_t i = 0; i < nq; ++i)
+            tops[i].Merge(local[i]);
         },
         kMinRowsPerThread);
   }
-  for (size_t i = 0; i < nq; ++i) (*out)[i] = tops[i].TakeSorted();
+  for (size_t i = 0; i < nq; ++i)
+    (*out)[i] = tops[i].TakeSorted();
 }
 
 std::vector<Neighbor> FlatSearchSlots(std::span<const uint32_t> slots,
-                                      const std::function<const float*(uint32_t)>& row,
-                                      size_t dim, Metric metric, const float* query, size_t k) {
+                                      const std::function<const float*(uint32_t)>& row, size_t dim,
+                                      Metric metric, const float* query, size_t k) {
   TopK top(k, slots.size());
   if (k == 0) return {};
   const bool dot = metric != Metric::kL2;
