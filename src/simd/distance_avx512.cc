@@ -34,7 +34,8 @@ inline float ReduceAdd(__m512 v) {
 }
 
 // Sums each of 16 vectors into sums[0..15] with 45 shuffles and adds instead of 16 x 8. The
-// additions are associated exactly as in ReduceAdd, so both give bit-identical results.
+// additions are associated exactly as in ReduceAdd, so both give bit-identical results; maskz
+// forms for the same reason as there.
 inline void Reduce16(const __m512* v, float* sums) {
   const __mmask16 all = 0xffff;
   __m512 halves[8], quarters[4], pairs[2];

@@ -58,7 +58,9 @@ TEST(Segment, RoundTrip) {
     EXPECT_TRUE((*seg)->has_vector(i, 0));
     EXPECT_EQ((*seg)->has_vector(i, 1), i % 2 == 0);
     EXPECT_EQ((*seg)->vectors(0)[i * 3 + 1], d.a[i][1]);
-    if (i % 2 == 0) EXPECT_EQ((*seg)->vectors(1)[i * 5 + 4], d.b[i][4]);
+    if (i % 2 == 0) {
+      EXPECT_EQ((*seg)->vectors(1)[i * 5 + 4], d.b[i][4]);
+    }
   }
 }
 
