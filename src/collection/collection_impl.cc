@@ -98,7 +98,19 @@ CollectionImpl::CollectionImpl(Env* env, const DbOptions& options, ThreadPool* p
     : env_(env), options_(options), pool_(pool), dir_(std::move(dir)) {}
 
 CollectionImpl::~CollectionImpl() {
-  if (wal_) wal_->Close().ok();  // nothing left to report to
+  if (!wal_) return;
+  // A periodic policy promises at most one interval of loss: sync what is pending on close.
+  if (unsynced_ && options_.sync == SyncPolicy::kPeriodic) wal_->Sync().ok();
+  wal_->Close().ok();  // nothing left to report to
+}
+
+Status CollectionImpl::SyncWal() {
+  std::lock_guard<std::mutex> w(write_mu_);
+  if (!unsynced_ || dropped_.load() || !wal_) return Status::OK();
+  MOSAIC_RETURN_IF_ERROR(wal_->Sync());
+  unsynced_ = false;
+  last_sync_ = std::chrono::steady_clock::now();
+  return Status::OK();
 }
 
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbOptions& options,
@@ -304,6 +316,9 @@ Status CollectionImpl::Commit(Operation op) {
   if (sync) {
     MOSAIC_RETURN_IF_ERROR(wal_->Sync());
     last_sync_ = now;
+    unsynced_ = false;
+  } else {
+    unsynced_ = true;
   }
   last_lsn_ = op.lsn;
   {
@@ -583,6 +598,7 @@ Status CollectionImpl::Rewrite() {
   }
   wal_->Close().ok();  // superseded
   wal_ = std::move(wal).value();
+  unsynced_ = false;  // everything is in the synced segment
   generation_ = gen;
   RemoveUnusedFiles();
   return Status::OK();

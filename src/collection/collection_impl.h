@@ -74,6 +74,8 @@ class CollectionImpl final : public Collection {
   Status WriteSnapshot(const std::string& path) const;
   // After a drop: every later call fails with NotFound.
   void MarkDropped();
+  // Syncs the WAL if writes were appended since the last sync (SyncPolicy::kPeriodic).
+  Status SyncWal();
 
  private:
   struct Column {
@@ -138,7 +140,8 @@ class CollectionImpl final : public Collection {
   std::unique_ptr<storage::LogWriter> wal_;  // guarded by write_mu_
   uint64_t generation_ = 0;                  // of the live segment/WAL; guarded by write_mu_
   uint64_t last_lsn_ = 0;                    // guarded by write_mu_
-  std::chrono::steady_clock::time_point last_sync_;
+  std::chrono::steady_clock::time_point last_sync_;  // guarded by write_mu_
+  bool unsynced_ = false;                            // guarded by write_mu_
 
   mutable std::shared_mutex state_mu_;
   std::unique_ptr<State> state_;  // guarded by state_mu_

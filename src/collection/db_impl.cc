@@ -6,9 +6,13 @@
 //   <db>/collections/.trash-*      being dropped (removed at open)
 //
 // A collection directory appears by rename, so a crash never leaves half a collection.
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "collection/collection_impl.h"
 #include "mosaic/db.h"
@@ -35,6 +39,17 @@ class DbImpl final : public Db {
         env_(options.env ? options.env : Env::Default()),
         pool_(options.search_threads) {}
 
+  ~DbImpl() override {
+    if (syncer_.joinable()) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        stop_ = true;
+      }
+      stop_cv_.notify_all();
+      syncer_.join();
+    }
+  }
+
   Status Init() {
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(path_));
     MOSAIC_ASSIGN_OR_RETURN(lock_, env_->LockFile(path_ + "/LOCK"));
@@ -50,6 +65,7 @@ class DbImpl final : public Db {
       if (!c.ok()) return c.status().WithContext("opening collection '" + n + "'");
       collections_[n] = std::move(c).value();
     }
+    if (options_.sync == SyncPolicy::kPeriodic) syncer_ = std::thread([this] { SyncLoop(); });
     return Status::OK();
   }
 
@@ -130,6 +146,22 @@ class DbImpl final : public Db {
  private:
   std::string CollectionsDir() const { return path_ + "/collections"; }
 
+  // Bounds what SyncPolicy::kPeriodic can lose to one interval even when writes stop.
+  void SyncLoop() {
+    std::unique_lock<std::mutex> l(mu_);
+    const auto interval = std::chrono::milliseconds(std::max<uint32_t>(1, options_.sync_interval_ms));
+    while (!stop_cv_.wait_for(l, interval, [this] { return stop_; })) {
+      std::vector<std::shared_ptr<collection::CollectionImpl>> all;
+      for (const auto& [n, c] : collections_) all.push_back(c);
+      l.unlock();
+      for (const auto& c : all)
+        if (Status s = c->SyncWal(); !s.ok())
+          std::fprintf(stderr, "mosaic: periodic WAL sync of '%s' failed: %s\n",
+                       c->name().c_str(), s.ToString().c_str());
+      l.lock();
+    }
+  }
+
   // Builds the collection in a hidden directory, renames it into place, and opens it.
   template <typename InitFn>
   Result<std::shared_ptr<Collection>> Install(const std::string& name, InitFn&& init) {
@@ -159,6 +191,9 @@ class DbImpl final : public Db {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<collection::CollectionImpl>> collections_;
   std::atomic<uint64_t> counter_{0};
+  std::condition_variable stop_cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread syncer_;
 };
 
 }  // namespace

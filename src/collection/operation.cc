@@ -1,35 +1,11 @@
 #include "collection/operation.h"
 
 #include "common/coding.h"
+#include "common/id_coding.h"
 
 namespace mosaic::collection {
 
-void EncodePointId(std::string* dst, const PointId& id) {
-  if (id.is_num()) {
-    dst->push_back(0);
-    PutVarint64(dst, id.num());
-  } else {
-    dst->push_back(1);
-    PutLengthPrefixed(dst, id.str());
-  }
-}
-
 namespace {
-
-bool DecodePointId(Decoder* d, PointId* id) {
-  uint8_t tag;
-  if (!d->GetByte(&tag)) return false;
-  if (tag == 0) {
-    uint64_t n;
-    if (!d->GetVarint64(&n)) return false;
-    *id = PointId(n);
-    return true;
-  }
-  std::string_view s;
-  if (tag != 1 || !d->GetLengthPrefixed(&s)) return false;
-  *id = PointId(std::string(s));
-  return true;
-}
 
 void PutJson(std::string* dst, const Json& j) {
   std::vector<uint8_t> bytes = Json::to_msgpack(j);
@@ -52,7 +28,7 @@ std::string EncodeOperation(const Operation& op) {
     case OpType::kUpsert:
       PutVarint64(&out, op.points.size());
       for (const auto& p : op.points) {
-        EncodePointId(&out, p.id);
+        PutPointId(&out, p.id);
         PutVarint64(&out, p.vectors.size());
         for (const auto& [pos, values] : p.vectors) {
           PutVarint64(&out, pos);
@@ -67,7 +43,7 @@ std::string EncodeOperation(const Operation& op) {
     case OpType::kOverwritePayload:
     case OpType::kDeletePayloadKeys:
       PutVarint64(&out, op.ids.size());
-      for (const auto& id : op.ids) EncodePointId(&out, id);
+      for (const auto& id : op.ids) PutPointId(&out, id);
       if (op.type == OpType::kSetPayload || op.type == OpType::kOverwritePayload)
         PutJson(&out, op.payload);
       if (op.type == OpType::kDeletePayloadKeys) {
@@ -95,7 +71,7 @@ Result<Operation> DecodeOperation(uint8_t type, std::string_view data,
     op.points.resize(n);
     for (auto& p : op.points) {
       uint64_t nv;
-      if (!DecodePointId(&d, &p.id) || !d.GetVarint64(&nv) || nv > dims.size())
+      if (!GetPointId(&d, &p.id) || !d.GetVarint64(&nv) || nv > dims.size())
         return bad("bad point");
       for (uint64_t v = 0; v < nv; ++v) {
         uint64_t pos, dim;
@@ -112,7 +88,7 @@ Result<Operation> DecodeOperation(uint8_t type, std::string_view data,
   } else {
     op.ids.resize(n);
     for (auto& id : op.ids)
-      if (!DecodePointId(&d, &id)) return bad("bad id");
+      if (!GetPointId(&d, &id)) return bad("bad id");
     if ((op.type == OpType::kSetPayload || op.type == OpType::kOverwritePayload) &&
         !GetJson(&d, &op.payload))
       return bad("bad payload");

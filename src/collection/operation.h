@@ -44,6 +44,4 @@ std::string EncodeOperation(const Operation& op);
 Result<Operation> DecodeOperation(uint8_t type, std::string_view data,
                                   const std::vector<uint32_t>& dims);
 
-void EncodePointId(std::string* dst, const PointId& id);
-
 }  // namespace mosaic::collection

@@ -126,4 +126,33 @@ void DotBlock(const float* queries, size_t nq, const float* base, size_t n, size
   Table()->dot_block(queries, nq, base, n, dim, out, out_stride);
 }
 
+size_t PackedFloats(size_t n, size_t dim) {
+  return (n + kPanelRows - 1) / kPanelRows * kPanelRows * dim;
+}
+
+// A plain transpose, not dispatched: it touches each component once per tile while the kernel
+// touches it once per query, so its speed hardly matters next to ScreenPacked's.
+void PackRows(const float* rows, size_t n, size_t dim, float* packed) {
+  for (size_t first = 0; first < n; first += kPanelRows) {
+    size_t count = n - first < kPanelRows ? n - first : kPanelRows;
+    float* panel = packed + first * dim;
+    for (size_t r = 0; r < count; ++r) {
+      const float* row = rows + (first + r) * dim;
+      for (size_t d = 0; d < dim; ++d)
+        panel[d * kPanelRows + r] = row[d];
+    }
+    for (size_t r = count; r < kPanelRows; ++r) {
+      for (size_t d = 0; d < dim; ++d)
+        panel[d * kPanelRows + r] = 0.0f;
+    }
+  }
+}
+
+void ScreenPacked(const float* queries, size_t nq, size_t dim, const float* packed, size_t n,
+                  const float* bias, float scale, const float* limits, float* values,
+                  size_t values_stride, uint16_t* hits, size_t hits_stride) {
+  Table()->screen_packed(queries, nq, dim, packed, n, bias, scale, limits, values, values_stride,
+                         hits, hits_stride);
+}
+
 }  // namespace mosaic::simd

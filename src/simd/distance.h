@@ -36,4 +36,27 @@ void L2SqrBlock(const float* queries, size_t nq, const float* base, size_t n, si
 void DotBlock(const float* queries, size_t nq, const float* base, size_t n, size_t dim,
               float* out, size_t out_stride);
 
+// ---- Packed rows: the GEMM-style kernel of large multi-query scans ----
+//
+// PackRows lays n rows (row-major, `dim` floats each) out dimension-major in panels of
+// kPanelRows rows: packed[(p * dim + d) * kPanelRows + r] is component d of row p * kPanelRows + r,
+// and the rows past n in the last panel are zero. One vector load then fetches one component of
+// a whole panel, so a kernel can keep a block of queries x rows in registers and spend one FMA per
+// component per pair, with no horizontal sums. The layout is the same at every level.
+constexpr size_t kPanelRows = 16;
+size_t PackedFloats(size_t n, size_t dim);
+void PackRows(const float* rows, size_t n, size_t dim, float* packed);
+
+// Screens nq queries (row-major, `dim` floats each) against n packed rows. For each pair,
+//   value = bias[j] - scale * dot(query i, row j)         (bias = nullptr counts as zeros)
+// is written to values[i * values_stride + j] for j < n rounded up to kPanelRows, and bit j % 16
+// of hits[i * hits_stride + j / 16] is set when j < n and value is not greater than limits[i]
+// (a NaN value counts as a hit, so callers re-check it exactly). `bias` must hold n rounded up
+// to kPanelRows floats. The dot products are summed in a different order from Dot and differ
+// from it by rounding only: within dim * 2^-24 * sum |q_d x_d| of the exact value, at every
+// level.
+void ScreenPacked(const float* queries, size_t nq, size_t dim, const float* packed, size_t n,
+                  const float* bias, float scale, const float* limits, float* values,
+                  size_t values_stride, uint16_t* hits, size_t hits_stride);
+
 }  // namespace mosaic::simd

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace mosaic::simd::internal {
 
@@ -20,6 +21,10 @@ struct KernelTable {
                        float* out, size_t out_stride);
   void (*dot_block)(const float* queries, size_t nq, const float* base, size_t n, size_t dim,
                     float* out, size_t out_stride);
+  // See ScreenPacked in distance.h; `packed` is in PackRows's layout.
+  void (*screen_packed)(const float* queries, size_t nq, size_t dim, const float* packed, size_t n,
+                        const float* bias, float scale, const float* limits, float* values,
+                        size_t values_stride, uint16_t* hits, size_t hits_stride);
 };
 
 extern const KernelTable kScalarKernels;

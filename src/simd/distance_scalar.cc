@@ -1,5 +1,6 @@
 // Portable kernels: the fallback on CPUs without AVX2+FMA and the reference the SIMD levels are
 // tested against.
+#include "simd/distance.h"
 #include "simd/distance_kernels.h"
 
 namespace mosaic::simd::internal {
@@ -66,11 +67,35 @@ void DotBlockScalar(const float* queries, size_t nq, const float* base, size_t n
     DotBatchScalar(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
+// One panel's sixteen sums at a time, each accumulated in component order.
+void ScreenPackedScalar(const float* queries, size_t nq, size_t dim, const float* packed, size_t n,
+                        const float* bias, float scale, const float* limits, float* values,
+                        size_t values_stride, uint16_t* hits, size_t hits_stride) {
+  for (size_t i = 0; i < nq; ++i) {
+    const float* q = queries + i * dim;
+    for (size_t first = 0; first < n; first += kPanelRows) {
+      const float* panel = packed + first * dim;
+      float sums[kPanelRows] = {};
+      for (size_t d = 0; d < dim; ++d) {
+        for (size_t r = 0; r < kPanelRows; ++r)
+          sums[r] += q[d] * panel[d * kPanelRows + r];
+      }
+      uint16_t mask = 0;
+      for (size_t r = 0; r < kPanelRows; ++r) {
+        float value = (bias != nullptr ? bias[first + r] : 0.0f) - scale * sums[r];
+        values[i * values_stride + first + r] = value;
+        if (first + r < n && !(value > limits[i])) mask |= static_cast<uint16_t>(1u << r);
+      }
+      hits[i * hits_stride + first / kPanelRows] = mask;
+    }
+  }
+}
+
 }  // namespace
 
 extern const KernelTable kScalarKernels = {
-    L2SqrScalar,    DotScalar,        NormSqrScalar,  L2SqrBatchScalar,
-    DotBatchScalar, L2SqrBlockScalar, DotBlockScalar,
+    L2SqrScalar,      DotScalar,      NormSqrScalar,      L2SqrBatchScalar,
+    DotBatchScalar,   L2SqrBlockScalar, DotBlockScalar,   ScreenPackedScalar,
 };
 
 }  // namespace mosaic::simd::internal

@@ -5,6 +5,7 @@
 
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/id_coding.h"
 
 namespace mosaic::storage {
 namespace {
@@ -89,16 +90,6 @@ class SectionWriter {
   std::vector<Entry> table_;
 };
 
-void EncodeId(std::string* dst, const PointId& id) {
-  if (id.is_num()) {
-    dst->push_back(0);
-    PutVarint64(dst, id.num());
-  } else {
-    dst->push_back(1);
-    PutLengthPrefixed(dst, id.str());
-  }
-}
-
 }  // namespace
 
 Status WriteSegment(Env* env, const std::string& path, const SegmentContents& c) {
@@ -120,7 +111,7 @@ Status WriteSegment(Env* env, const std::string& path, const SegmentContents& c)
   w.Begin(kIds);
   std::string chunk;
   for (size_t i = 0; i < c.num_points; ++i) {
-    EncodeId(&chunk, c.id(i));
+    PutPointId(&chunk, c.id(i));
     if (chunk.size() >= (1u << 16)) {
       MOSAIC_RETURN_IF_ERROR(w.Add(chunk));
       chunk.clear();
@@ -249,19 +240,10 @@ Result<std::vector<PointId>> Segment::DecodeIds() const {
   ids.reserve(num_points_);
   Decoder d(ids_);
   for (size_t i = 0; i < num_points_; ++i) {
-    uint8_t tag;
-    if (!d.GetByte(&tag)) return Status::Corruption("segment " + path_ + ": ids truncated");
-    if (tag == 0) {
-      uint64_t n;
-      if (!d.GetVarint64(&n)) return Status::Corruption("segment " + path_ + ": bad id");
-      ids.emplace_back(n);
-    } else if (tag == 1) {
-      std::string_view s;
-      if (!d.GetLengthPrefixed(&s)) return Status::Corruption("segment " + path_ + ": bad id");
-      ids.emplace_back(std::string(s));
-    } else {
-      return Status::Corruption("segment " + path_ + ": bad id tag " + std::to_string(tag));
-    }
+    PointId id;
+    if (!GetPointId(&d, &id))
+      return Status::Corruption("segment " + path_ + ": id " + std::to_string(i) + " is damaged");
+    ids.push_back(std::move(id));
   }
   return ids;
 }
