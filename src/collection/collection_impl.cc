@@ -808,8 +808,9 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
   if (r.filter) {
     std::vector<uint32_t> slots = FilterSlots(s, *r.filter);
     std::erase_if(slots, [&](uint32_t slot) { return !col.present.Test(slot); });
-    // Few survivors: visit just them. Many: one sequential scan with an allow-set.
-    if (slots.size() * 16 < s.ids.size()) {
+    // Up to half the points survive: visit just their rows (in slot order, so the reads stay
+    // sequential with gaps). More: one contiguous scan with the survivors as the allow-set.
+    if (slots.size() * 2 < s.ids.size()) {
       hits = index::FlatSearchSlots(
           slots, [&](uint32_t slot) { return Row(s, v, slot); }, dims_[v], metric, q.data(), k);
     } else {
