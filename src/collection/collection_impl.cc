@@ -174,6 +174,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     std::unique_ptr<storage::Segment> segment) const {
   auto s = std::make_unique<State>();
   s->columns.resize(schema_.vectors.size());
+  for (size_t v = 0; v < dims_.size(); ++v) s->columns[v].tail = storage::AppendRows(dims_[v]);
   for (const auto& [field, type] : index_defs_) MOSAIC_RETURN_IF_ERROR(s->payload_index->Create(field, type));
   if (segment) {
     if (segment->num_vectors() != dims_.size())
@@ -361,11 +362,11 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
           Column& col = s->columns[v];
           col.present.Resize(slot + 1);
           col.searchable.Resize(slot + 1);
-          size_t at = col.tail.size();
-          col.tail.resize(at + dims_[v], 0.0f);
-          for (const auto& [pos, values] : p.vectors) {
-            if (pos != v) continue;
-            std::copy(values.begin(), values.end(), col.tail.begin() + at);
+          const float* row = nullptr;
+          for (const auto& [pos, values] : p.vectors)
+            if (pos == v) row = values.data();
+          col.tail.Append(row);
+          if (row != nullptr) {
             col.present.Set(slot);
             col.searchable.Set(slot);
           }
@@ -640,16 +641,15 @@ void CollectionImpl::MarkDropped() {
 const float* CollectionImpl::Row(const State& s, size_t v, uint32_t slot) const {
   const Column& col = s.columns[v];
   if (slot < col.base_rows) return col.base + size_t{slot} * dims_[v];
-  return col.tail.data() + (size_t{slot} - col.base_rows) * dims_[v];
+  return col.tail.Row(size_t{slot} - col.base_rows);
 }
 
-std::vector<index::VectorBlock> CollectionImpl::Blocks(const Column& col, uint32_t dim) {
+std::vector<index::VectorBlock> CollectionImpl::Blocks(const Column& col) {
   std::vector<index::VectorBlock> blocks;
   if (col.base_rows > 0) blocks.push_back({col.base, 0, static_cast<uint32_t>(col.base_rows)});
-  size_t tail_rows = col.tail.size() / dim;
-  if (tail_rows > 0)
-    blocks.push_back({col.tail.data(), static_cast<uint32_t>(col.base_rows),
-                      static_cast<uint32_t>(tail_rows)});
+  col.tail.ForEachBlock([&](const float* rows, size_t first, size_t n) {
+    blocks.push_back({rows, static_cast<uint32_t>(col.base_rows + first), static_cast<uint32_t>(n)});
+  });
   return blocks;
 }
 
@@ -803,7 +803,7 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
   const size_t k = r.offset + r.limit;
   std::vector<index::Neighbor> hits;
 
-  const std::vector<index::VectorBlock> blocks = Blocks(col, dims_[v]);
+  const std::vector<index::VectorBlock> blocks = Blocks(col);
 
   if (r.filter) {
     std::vector<uint32_t> slots = FilterSlots(s, *r.filter);
@@ -864,7 +864,7 @@ Result<std::vector<std::vector<ScoredPoint>>> CollectionImpl::SearchBatch(
       queries.insert(queries.end(), prepared->second.begin(), prepared->second.end());
       k = std::max(k, requests[i].offset + requests[i].limit);
     }
-    const std::vector<index::VectorBlock> blocks = Blocks(col, dims_[v]);
+    const std::vector<index::VectorBlock> blocks = Blocks(col);
     std::vector<std::vector<index::Neighbor>> out;
     index::FlatSearch(blocks, dims_[v], metric, queries.data(), idx.size(), k, &col.searchable,
                       pool_, &out);
@@ -907,7 +907,7 @@ CollectionInfo CollectionImpl::Info() const {
   for (size_t v = 0; v < dims_.size(); ++v) {
     const Column& col = state_->columns[v];
     info.vector_bytes[schema_.vectors[v].name] =
-        col.base_rows * dims_[v] * sizeof(float) + col.tail.capacity() * sizeof(float);
+        col.base_rows * dims_[v] * sizeof(float) + col.tail.MemoryBytes();
   }
   return info;
 }

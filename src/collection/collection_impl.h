@@ -28,6 +28,7 @@
 #include "mosaic/collection.h"
 #include "mosaic/env.h"
 #include "mosaic/options.h"
+#include "storage/append_rows.h"
 #include "storage/log_writer.h"
 #include "storage/segment.h"
 
@@ -81,7 +82,7 @@ class CollectionImpl final : public Collection {
   struct Column {
     const float* base = nullptr;  // segment rows [0, base_rows)
     size_t base_rows = 0;
-    std::vector<float> tail;      // rows of slots base_rows and up
+    storage::AppendRows tail;     // rows of slots base_rows and up; never move
     Bitset present;
     Bitset searchable;            // live and present
   };
@@ -118,7 +119,7 @@ class CollectionImpl final : public Collection {
   Status Rewrite();
 
   const float* Row(const State& s, size_t v, uint32_t slot) const;
-  static std::vector<index::VectorBlock> Blocks(const Column& col, uint32_t dim);
+  static std::vector<index::VectorBlock> Blocks(const Column& col);
   ScoredPoint MakeHit(const State& s, size_t v, uint32_t slot, float score,
                       const SearchRequest& r) const;
   std::vector<uint32_t> FilterSlots(const State& s, const Filter& f) const;
