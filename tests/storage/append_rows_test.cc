@@ -38,7 +38,7 @@ TEST(AppendRows, BlocksCoverEveryRowOnceInOrder) {
     ++blocks;
   });
   EXPECT_EQ(next, 1000u);
-  EXPECT_EQ(blocks, 4u);  // 64 + 128 + 256 + 512 (552 used)
+  EXPECT_EQ(blocks, 5u);  // 64 + 128 + 256 + 512 + 40 of 1024
   EXPECT_GE(rows.MemoryBytes(), 1000u * 2 * sizeof(float));
   AppendRows empty(5);
   empty.ForEachBlock([&](const float*, size_t, size_t) { FAIL(); });
