@@ -32,6 +32,10 @@ struct SearchRequest {
   bool with_vectors = false;
   // Drop hits worse than this (distance above it for l2, similarity below it otherwise).
   std::optional<float> score_threshold;
+  // For vectors with an HNSW index: the search beam width (0: the index's default), or exact
+  // search over all points instead of the graph.
+  size_t ef = 0;
+  bool exact = false;
 };
 
 struct ScrollRequest {

@@ -27,12 +27,28 @@ Result<StorageType> ParseStorageType(std::string_view);
 // Whether a larger score is a better match for this metric (cosine, ip) or a smaller one (l2).
 inline bool HigherIsBetter(Metric m) { return m != Metric::kL2; }
 
+// How a named vector is indexed. Stored in collection.json: never renumber.
+enum class IndexKind : uint8_t { kFlat = 0, kHnsw = 1 };
+const char* IndexKindName(IndexKind k);  // "flat", "hnsw"
+
+struct IndexSpec {
+  IndexKind kind = IndexKind::kFlat;
+  // HNSW: links per node (2m on the bottom layer), build beam width, default search beam width.
+  uint32_t m = 16;
+  uint32_t ef_construction = 200;
+  uint32_t ef_search = 64;
+};
+
 struct VectorSpec {
   std::string name;
   uint32_t dim = 0;
   Metric metric = Metric::kL2;
   StorageType storage = StorageType::kFloat32;
+  IndexSpec index;
 };
+
+// Parses {"type": "flat"} or {"type": "hnsw", "m": 16, "ef_construction": 200, "ef": 64}.
+Result<IndexSpec> IndexSpecFromJson(const Json& j);
 
 struct CollectionSchema {
   std::vector<VectorSpec> vectors;  // at least one; names unique

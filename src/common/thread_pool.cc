@@ -38,7 +38,7 @@ void ThreadPool::Run() {
 void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t)>& fn,
                              size_t min_chunk) {
   if (n == 0) return;
-  size_t threads = static_cast<size_t>(workers_.size()) + 1;
+  size_t threads = static_cast<size_t>(size());
   size_t chunks = std::min(threads, std::max<size_t>(1, n / std::max<size_t>(1, min_chunk)));
   if (chunks <= 1) {
     fn(0, n);

@@ -20,7 +20,8 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int size() const { return static_cast<int>(workers_.size()); }
+  // Threads that run a ParallelFor: the workers plus the calling thread.
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Runs fn(begin, end) over [0, n) split into at most `size()` contiguous chunks (or chunks of
   // at least `min_chunk` items), using the calling thread too; returns when all are done.

@@ -23,6 +23,8 @@ Result<Metric> ParseMetric(std::string_view s) {
                                  "' (expected l2, cosine or ip)");
 }
 
+const char* IndexKindName(IndexKind k) { return k == IndexKind::kHnsw ? "hnsw" : "flat"; }
+
 const char* StorageTypeName(StorageType t) { return t == StorageType::kFloat32 ? "f32" : "?"; }
 
 Result<StorageType> ParseStorageType(std::string_view s) {
@@ -70,17 +72,60 @@ Status CollectionSchema::Validate() const {
     if (v.dim == 0 || v.dim > 65536)
       return Status::InvalidArgument("vector '" + v.name + "' has dimension " +
                                      std::to_string(v.dim) + " (expected 1..65536)");
+    if (v.index.kind == IndexKind::kHnsw &&
+        (v.index.m < 2 || v.index.m > 256 || v.index.ef_construction < 1 ||
+         v.index.ef_construction > 10000 || v.index.ef_search < 1 || v.index.ef_search > 10000))
+      return Status::InvalidArgument("vector '" + v.name + "': hnsw needs m in 2..256 and " +
+                                     "ef_construction, ef in 1..10000, got m " +
+                                     std::to_string(v.index.m) + ", ef_construction " +
+                                     std::to_string(v.index.ef_construction) + ", ef " +
+                                     std::to_string(v.index.ef_search));
   }
   return Status::OK();
 }
 
+Result<IndexSpec> IndexSpecFromJson(const Json& j) {
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
+    return Status::InvalidArgument("index spec needs a string 'type' (flat or hnsw), got " +
+                                   j.dump());
+  IndexSpec spec;
+  const std::string& type = j["type"].get_ref<const std::string&>();
+  if (type == "flat") return spec;
+  if (type != "hnsw")
+    return Status::InvalidArgument("unknown index type '" + type + "' (expected flat or hnsw)");
+  spec.kind = IndexKind::kHnsw;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "type") continue;
+    uint32_t* field = key == "m" ? &spec.m
+                      : key == "ef_construction" ? &spec.ef_construction
+                      : key == "ef" ? &spec.ef_search
+                                    : nullptr;
+    if (field == nullptr)
+      return Status::InvalidArgument("unknown hnsw parameter '" + key +
+                                     "' (expected m, ef_construction, ef)");
+    if (!value.is_number_unsigned())
+      return Status::InvalidArgument("hnsw parameter '" + key +
+                                     "' must be a positive integer, got " + value.dump());
+    *field = value.get<uint32_t>();
+  }
+  return spec;
+}
+
 Json CollectionSchema::ToJson() const {
   Json arr = Json::array();
-  for (const auto& v : vectors)
+  for (const auto& v : vectors) {
+    Json index = {{"type", IndexKindName(v.index.kind)}};
+    if (v.index.kind == IndexKind::kHnsw) {
+      index["m"] = v.index.m;
+      index["ef_construction"] = v.index.ef_construction;
+      index["ef"] = v.index.ef_search;
+    }
     arr.push_back({{"name", v.name},
                    {"dim", v.dim},
                    {"metric", MetricName(v.metric)},
-                   {"storage", StorageTypeName(v.storage)}});
+                   {"storage", StorageTypeName(v.storage)},
+                   {"index", index}});
+  }
   return Json{{"vectors", arr}};
 }
 
@@ -106,6 +151,9 @@ Result<CollectionSchema> CollectionSchema::FromJson(const Json& j) {
       if (!v["storage"].is_string())
         return Status::InvalidArgument("storage must be a string, got " + v["storage"].dump());
       MOSAIC_ASSIGN_OR_RETURN(spec.storage, ParseStorageType(v["storage"].get<std::string>()));
+    }
+    if (v.contains("index")) {
+      MOSAIC_ASSIGN_OR_RETURN(spec.index, IndexSpecFromJson(v["index"]));
     }
     s.vectors.push_back(std::move(spec));
   }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "simd/distance.h"
 #include "simd/distance_kernels.h"
 
 namespace mosaic::simd::internal {
@@ -146,6 +147,74 @@ void Block(const float* queries, size_t nq, const float* base, size_t n, size_t 
     Batch<op>(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
+// Q queries x one packed panel (two vectors of eight rows), one accumulator per query and half
+// panel; see distance_avx512.cc. 6 x 2 accumulators leave the two row vectors and a broadcast
+// query component within the 16 ymm registers.
+template <int Q>
+void PackedTile(const float* q, size_t dim, const float* panel, size_t rows, const float* bias,
+                float scale, const float* limits, float* values, size_t values_stride,
+                uint16_t* hits, size_t hits_stride) {
+  __m256 acc[Q][2];
+#pragma GCC unroll 8
+  for (int a = 0; a < Q; ++a) {
+    acc[a][0] = _mm256_setzero_ps();
+    acc[a][1] = _mm256_setzero_ps();
+  }
+#pragma GCC unroll 2
+  for (size_t d = 0; d < dim; ++d) {
+    __m256 x0 = _mm256_loadu_ps(panel + d * kPanelRows);
+    __m256 x1 = _mm256_loadu_ps(panel + d * kPanelRows + kLanes);
+#pragma GCC unroll 8
+    for (int a = 0; a < Q; ++a) {
+      __m256 qv = _mm256_broadcast_ss(q + a * dim + d);
+      PinToRegister(qv);
+      acc[a][0] = _mm256_fmadd_ps(qv, x0, acc[a][0]);
+      acc[a][1] = _mm256_fmadd_ps(qv, x1, acc[a][1]);
+    }
+  }
+  const __m256 s = _mm256_set1_ps(scale);
+  const __m256 b0 = bias != nullptr ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+  const __m256 b1 = bias != nullptr ? _mm256_loadu_ps(bias + kLanes) : _mm256_setzero_ps();
+  const unsigned lanes = rows >= kPanelRows ? 0xffffu : (1u << rows) - 1;
+#pragma GCC unroll 8
+  for (int a = 0; a < Q; ++a) {
+    __m256 v0 = _mm256_fnmadd_ps(s, acc[a][0], b0);
+    __m256 v1 = _mm256_fnmadd_ps(s, acc[a][1], b1);
+    _mm256_storeu_ps(values + a * values_stride, v0);
+    _mm256_storeu_ps(values + a * values_stride + kLanes, v1);
+    const __m256 limit = _mm256_set1_ps(limits[a]);
+    unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v0, limit, _CMP_NGT_UQ))) |
+                 static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v1, limit, _CMP_NGT_UQ)))
+                     << kLanes;
+    hits[a * hits_stride] = static_cast<uint16_t>(m & lanes);
+  }
+}
+
+using PackedTileFn = void (*)(const float* q, size_t dim, const float* panel, size_t rows,
+                              const float* bias, float scale, const float* limits, float* values,
+                              size_t values_stride, uint16_t* hits, size_t hits_stride);
+
+constexpr int kPackedQueries = 6;
+
+constexpr PackedTileFn kPackedTiles[kPackedQueries] = {PackedTile<1>, PackedTile<2>, PackedTile<3>,
+                                                       PackedTile<4>, PackedTile<5>, PackedTile<6>};
+
+void ScreenPackedAvx2(const float* queries, size_t nq, size_t dim, const float* packed, size_t n,
+                      const float* bias, float scale, const float* limits, float* values,
+                      size_t values_stride, uint16_t* hits, size_t hits_stride) {
+  for (size_t i = 0; i < nq; i += kPackedQueries) {
+    const size_t group = nq - i < kPackedQueries ? nq - i : kPackedQueries;
+    const float* q = queries + i * dim;
+    for (size_t first = 0; first < n; first += kPanelRows) {
+      const size_t rows = n - first < kPanelRows ? n - first : kPanelRows;
+      kPackedTiles[group - 1](q, dim, packed + first * dim, rows,
+                              bias != nullptr ? bias + first : nullptr, scale, limits + i,
+                              values + i * values_stride + first, values_stride,
+                              hits + i * hits_stride + first / kPanelRows, hits_stride);
+    }
+  }
+}
+
 float L2SqrAvx2(const float* a, const float* b, size_t dim) {
   return Pair<Op::kL2>(a, b, dim);
 }
@@ -160,7 +229,7 @@ float NormSqrAvx2(const float* a, size_t dim) {
 
 extern const KernelTable kAvx2Kernels = {
     L2SqrAvx2,       DotAvx2,        NormSqrAvx2,     Batch<Op::kL2>,
-    Batch<Op::kDot>, Block<Op::kL2>, Block<Op::kDot>,
+    Batch<Op::kDot>, Block<Op::kL2>, Block<Op::kDot>, ScreenPackedAvx2,
 };
 
 }  // namespace mosaic::simd::internal

@@ -7,6 +7,7 @@
 // that runs on other CPUs.
 #include <immintrin.h>
 
+#include "simd/distance.h"
 #include "simd/distance_kernels.h"
 
 namespace mosaic::simd::internal {
@@ -212,6 +213,86 @@ void Block(const float* queries, size_t nq, const float* base, size_t n, size_t 
     Batch<op>(queries + i * dim, base, n, dim, out + i * out_stride);
 }
 
+// Q queries x P panels of packed rows (P * 16 rows, `rows` of them real), one accumulator per
+// query and panel: each step loads P panel vectors and broadcasts Q query components, then
+// issues Q * P FMAs. At 12 x 2 that is 24 accumulators, 2 vector loads and 12 broadcasts per 24
+// FMAs, which leaves both FMA ports, not the loads, as the limit. The screening epilogue runs on
+// the accumulators in registers: one store and one compare per 16 pairs.
+template <int P, int Q>
+void PackedTile(const float* q, size_t dim, const float* panels, size_t rows, const float* bias,
+                float scale, const float* limits, float* values, size_t values_stride,
+                uint16_t* hits, size_t hits_stride) {
+  const size_t panel_floats = dim * kPanelRows;
+  __m512 acc[Q][P];
+#pragma GCC unroll 16
+  for (int a = 0; a < Q; ++a) {
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p)
+      acc[a][p] = _mm512_setzero_ps();
+  }
+#pragma GCC unroll 2
+  for (size_t d = 0; d < dim; ++d) {
+    __m512 x[P];
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p)
+      x[p] = _mm512_loadu_ps(panels + p * panel_floats + d * kPanelRows);
+#pragma GCC unroll 16
+    for (int a = 0; a < Q; ++a) {
+      __m512 qv = _mm512_set1_ps(q[a * dim + d]);
+      PinToRegister(qv);
+#pragma GCC unroll 4
+      for (int p = 0; p < P; ++p)
+        acc[a][p] = _mm512_fmadd_ps(qv, x[p], acc[a][p]);
+    }
+  }
+  const __m512 s = _mm512_set1_ps(scale);
+#pragma GCC unroll 4
+  for (int p = 0; p < P; ++p) {
+    const size_t real = rows - p * kPanelRows;
+    const __mmask16 lanes = real >= kPanelRows ? __mmask16{0xffff} : TailMask(real);
+    const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias + p * kPanelRows) : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int a = 0; a < Q; ++a) {
+      __m512 v = _mm512_fnmadd_ps(s, acc[a][p], b);
+      _mm512_storeu_ps(values + a * values_stride + p * kPanelRows, v);
+      hits[a * hits_stride + p] = static_cast<uint16_t>(
+          _mm512_mask_cmp_ps_mask(lanes, v, _mm512_set1_ps(limits[a]), _CMP_NGT_UQ));
+    }
+  }
+}
+
+using PackedTileFn = void (*)(const float* q, size_t dim, const float* panels, size_t rows,
+                              const float* bias, float scale, const float* limits, float* values,
+                              size_t values_stride, uint16_t* hits, size_t hits_stride);
+
+constexpr int kPackedQueries = 12;
+
+template <int P>
+constexpr PackedTileFn kPackedTiles[kPackedQueries] = {
+    PackedTile<P, 1>, PackedTile<P, 2>,  PackedTile<P, 3>,  PackedTile<P, 4>,
+    PackedTile<P, 5>, PackedTile<P, 6>,  PackedTile<P, 7>,  PackedTile<P, 8>,
+    PackedTile<P, 9>, PackedTile<P, 10>, PackedTile<P, 11>, PackedTile<P, 12>};
+
+// Queries outer, panels inner: a group of twelve queries stays in L1 while the packed tile
+// streams through from L2 once per group.
+void ScreenPackedAvx512(const float* queries, size_t nq, size_t dim, const float* packed, size_t n,
+                        const float* bias, float scale, const float* limits, float* values,
+                        size_t values_stride, uint16_t* hits, size_t hits_stride) {
+  constexpr size_t kPair = 2 * kPanelRows;
+  for (size_t i = 0; i < nq; i += kPackedQueries) {
+    const size_t group = nq - i < kPackedQueries ? nq - i : kPackedQueries;
+    const float* q = queries + i * dim;
+    for (size_t first = 0; first < n; first += kPair) {
+      const size_t rows = n - first < kPair ? n - first : kPair;
+      PackedTileFn tile =
+          rows > kPanelRows ? kPackedTiles<2>[group - 1] : kPackedTiles<1>[group - 1];
+      tile(q, dim, packed + first * dim, rows, bias != nullptr ? bias + first : nullptr, scale,
+           limits + i, values + i * values_stride + first, values_stride,
+           hits + i * hits_stride + first / kPanelRows, hits_stride);
+    }
+  }
+}
+
 float L2SqrAvx512(const float* a, const float* b, size_t dim) {
   return Pair<Op::kL2>(a, b, dim);
 }
@@ -226,7 +307,7 @@ float NormSqrAvx512(const float* a, size_t dim) {
 
 extern const KernelTable kAvx512Kernels = {
     L2SqrAvx512,     DotAvx512,      NormSqrAvx512,   Batch<Op::kL2>,
-    Batch<Op::kDot>, Block<Op::kL2>, Block<Op::kDot>,
+    Batch<Op::kDot>, Block<Op::kL2>, Block<Op::kDot>, ScreenPackedAvx512,
 };
 
 }  // namespace mosaic::simd::internal

@@ -94,8 +94,8 @@ void ScreenPackedScalar(const float* queries, size_t nq, size_t dim, const float
 }  // namespace
 
 extern const KernelTable kScalarKernels = {
-    L2SqrScalar,      DotScalar,      NormSqrScalar,      L2SqrBatchScalar,
-    DotBatchScalar,   L2SqrBlockScalar, DotBlockScalar,   ScreenPackedScalar,
+    L2SqrScalar,    DotScalar,        NormSqrScalar,  L2SqrBatchScalar,
+    DotBatchScalar, L2SqrBlockScalar, DotBlockScalar, ScreenPackedScalar,
 };
 
 }  // namespace mosaic::simd::internal

@@ -44,7 +44,9 @@ std::unique_ptr<Fixture> Make(Metric metric, size_t n, bool flush_half) {
   // Half in the segment, half in the in-memory tail, so search spans both.
   std::span<const Point> all(f->points);
   EXPECT_TRUE(f->c->Upsert(all.subspan(0, n / 2)).ok());
-  if (flush_half) EXPECT_TRUE(f->c->Flush().ok());
+  if (flush_half) {
+    EXPECT_TRUE(f->c->Flush().ok());
+  }
   EXPECT_TRUE(f->c->Upsert(all.subspan(n / 2)).ok());
   return f;
 }
@@ -187,8 +189,12 @@ TEST(Search, ConcurrentWritersAndReaders) {
     Point p = f->points[i % 500];
     p.id = 10000 + i;
     ASSERT_TRUE(f->c->Upsert(std::vector<Point>{p}).ok());
-    if (i % 50 == 0) ASSERT_TRUE(f->c->Flush().ok());
-    if (i % 7 == 0) ASSERT_TRUE(f->c->Delete(std::vector<PointId>{10000 + i}).ok());
+    if (i % 50 == 0) {
+      ASSERT_TRUE(f->c->Flush().ok());
+    }
+    if (i % 7 == 0) {
+      ASSERT_TRUE(f->c->Delete(std::vector<PointId>{10000 + i}).ok());
+    }
   }
   stop = true;
   for (auto& t : readers) t.join();

@@ -205,6 +205,74 @@ TEST(FlatSearchTest, ThreadPoolGivesIdenticalResults) {
   }
 }
 
+// Large batches are screened through packed dot products whose summation order differs from the
+// single-query kernels; the results must still equal per-query searches bit for bit. Real-valued
+// data (so the order matters), exact ties from duplicated rows, an offset that makes norms dwarf
+// distances, several screened tiles per block, and allow-sets of every density.
+TEST(FlatSearchTest, BatchEqualsPerQueryOnRealValuedData) {
+  ThreadPool pool(2);
+  for (size_t dim : {5, 33, 300}) {
+    for (float offset : {0.0f, 50.0f, 1000.0f}) {
+      std::mt19937 rng(static_cast<uint32_t>(dim));
+      std::normal_distribution<float> g(0.0f, 1.0f);
+      // Enough rows for several screened tiles at every dim (at most 4096 rows per tile).
+      const uint32_t counts[] = {dim < 100 ? 5000u : 1500u, 777u};
+      Dataset d;
+      d.dim = dim;
+      uint32_t first_slot = 0;
+      for (uint32_t count : counts) {
+        std::vector<float> data(count * dim);
+        for (float& x : data)
+          x = g(rng) + offset;
+        for (uint32_t r = 5; r < count; r += 11)
+          std::copy_n(data.begin() + (r / 2) * dim, dim, data.begin() + r * dim);
+        // Permutations of one long row: against a constant query their distances are equal in
+        // exact arithmetic and differ only by rounding, so near-ties crowd the top k.
+        for (uint32_t r = 13; r < count; r += 13) {
+          std::copy_n(data.begin(), dim, data.begin() + r * dim);
+          std::shuffle(data.begin() + r * dim, data.begin() + (r + 1) * dim, rng);
+          for (size_t c = 0; c < dim; ++c)
+            data[r * dim + c] *= 1.5f;
+        }
+        d.block_data.push_back(std::move(data));
+        d.blocks.push_back({d.block_data.back().data(), first_slot, count});
+        first_slot += count + 100;
+      }
+      const size_t nq = 29;
+      std::vector<float> queries(nq * dim);
+      for (size_t i = 0; i < nq; ++i) {
+        // Some queries sit on a row, so distance 0 and its duplicates tie.
+        const float* row = d.block_data[0].data() + (i * 37 % counts[0]) * dim;
+        for (size_t c = 0; c < dim; ++c)
+          queries[i * dim + c] = i % 3 == 0 ? row[c] : i % 3 == 1 ? offset + 1.0f : g(rng) + offset;
+      }
+      Bitset sparse(first_slot), dense(first_slot);
+      std::bernoulli_distribution keep(0.03);
+      for (size_t s = 0; s < first_slot; ++s) {
+        sparse.Assign(s, keep(rng));
+        dense.Assign(s, s % 5 != 0);
+      }
+      for (Metric metric : kMetrics) {
+        for (const Bitset* allow :
+             {static_cast<const Bitset*>(nullptr), static_cast<const Bitset*>(&sparse),
+              static_cast<const Bitset*>(&dense)}) {
+          const std::string what = "dim " + std::to_string(dim) + " offset " +
+                                   std::to_string(offset) + " metric " + MetricName(metric);
+          std::vector<std::vector<Neighbor>> batch, parallel, single;
+          FlatSearch(d.blocks, dim, metric, queries.data(), nq, 10, allow, nullptr, &batch);
+          FlatSearch(d.blocks, dim, metric, queries.data(), nq, 10, allow, &pool, &parallel);
+          for (size_t i = 0; i < nq; ++i) {
+            FlatSearch(d.blocks, dim, metric, queries.data() + i * dim, 1, 10, allow, nullptr,
+                       &single);
+            ExpectSame(batch[i], single[0], what + " query " + std::to_string(i));
+            ExpectSame(parallel[i], single[0], what + " pool, query " + std::to_string(i));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(FlatSearchTest, SlotsMatchesNaiveOverTheSameSlots) {
   Dataset d = MakeDataset(16, {400}, {100}, 6);
   const VectorBlock& block = d.blocks[0];

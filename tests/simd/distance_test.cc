@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace mosaic::simd {
@@ -160,6 +162,95 @@ TEST_P(DistanceTest, IntegerPixelsAreExact) {
   L2SqrBatch(a.data(), b.data(), 1, dim, &batch);
   EXPECT_EQ(L2Sqr(a.data(), b.data(), dim), static_cast<float>(ref));
   EXPECT_EQ(batch, static_cast<float>(ref));
+}
+
+TEST(PackRowsTest, LaysOutPanelsDimensionMajorAndZeroPads) {
+  const size_t dim = 3, n = 18;
+  std::vector<float> rows(n * dim);
+  for (size_t i = 0; i < rows.size(); ++i)
+    rows[i] = static_cast<float>(i + 1);
+  ASSERT_EQ(PackedFloats(n, dim), 2 * kPanelRows * dim);
+  std::vector<float> packed(PackedFloats(n, dim), -1);
+  PackRows(rows.data(), n, dim, packed.data());
+  for (size_t r = 0; r < 2 * kPanelRows; ++r) {
+    for (size_t d = 0; d < dim; ++d) {
+      float want = r < n ? rows[r * dim + d] : 0.0f;
+      EXPECT_EQ(packed[((r / kPanelRows) * dim + d) * kPanelRows + r % kPanelRows], want)
+          << "row " << r << " dim " << d;
+    }
+  }
+}
+
+// Screens queries against packed rows and checks every value against a double-precision
+// reference, and every hit bit against its value and limit, over query counts and row counts that
+// hit every remainder of the register tiles. Integer data makes every sum exact, so there the
+// values must also match the reference bit for bit at every level.
+void CheckScreenPacked(size_t nq, size_t n, size_t dim, bool integers, bool with_bias,
+                       uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-2.f, 2.f);
+  std::uniform_int_distribution<int> px(-8, 8);
+  auto value = [&] { return integers ? static_cast<float>(px(rng)) : u(rng); };
+  std::vector<float> buf(nq * dim + 1), rows(n * dim);
+  for (float& x : buf)
+    x = value();
+  for (float& x : rows)
+    x = value();
+  const float* queries = buf.data() + 1;  // misaligned
+  const size_t padded = (n + kPanelRows - 1) / kPanelRows * kPanelRows;
+  std::vector<float> packed(PackedFloats(n, dim));
+  PackRows(rows.data(), n, dim, packed.data());
+  std::vector<float> bias(padded, 0.0f);
+  for (size_t j = 0; j < n; ++j)
+    bias[j] = with_bias ? value() * 8 : 0.0f;
+  const float scale = with_bias ? 2.0f : 1.0f;
+  // Limits around the middle of each query's values, so hits and misses both occur; one query
+  // takes +inf (everything hits) when there are several.
+  std::vector<float> limits(nq);
+  for (size_t i = 0; i < nq; ++i)
+    limits[i] = (i == 1) ? std::numeric_limits<float>::infinity() : value();
+  const size_t stride = padded + 3, hits_stride = padded / kPanelRows + 1;
+  std::vector<float> values(nq * stride, -7.f);
+  std::vector<uint16_t> hits(nq * hits_stride, 0xabcd);
+  ScreenPacked(queries, nq, dim, packed.data(), n, with_bias ? bias.data() : nullptr, scale,
+               limits.data(), values.data(), stride, hits.data(), hits_stride);
+  for (size_t i = 0; i < nq; ++i) {
+    const float* q = queries + i * dim;
+    for (size_t j = 0; j < n; ++j) {
+      const float* x = rows.data() + j * dim;
+      double want = bias[j] - scale * RefDot(q, x, dim);
+      float got = values[i * stride + j];
+      if (integers) {
+        EXPECT_EQ(got, static_cast<float>(want)) << "q " << i << " row " << j;
+      } else {
+        EXPECT_NEAR(got, want, scale * Tolerance(q, x, dim, false) + 1e-5)
+            << "q " << i << " row " << j;
+      }
+      bool hit = (hits[i * hits_stride + j / kPanelRows] >> (j % kPanelRows)) & 1;
+      EXPECT_EQ(hit, !(got > limits[i])) << "q " << i << " row " << j;
+    }
+    for (size_t j = n; j < padded; ++j) {
+      EXPECT_FALSE((hits[i * hits_stride + j / kPanelRows] >> (j % kPanelRows)) & 1)
+          << "hit on padding row " << j;
+    }
+    EXPECT_EQ(values[i * stride + padded], -7.f) << "wrote past the padded rows";
+    EXPECT_EQ(hits[i * hits_stride + padded / kPanelRows], 0xabcd) << "wrote past the hits";
+  }
+}
+
+TEST_P(DistanceTest, ScreenPackedMatchesReference) {
+  uint32_t seed = 1;
+  for (size_t dim : {1, 2, 7, 16, 17, 100, 784}) {
+    for (size_t nq : {1, 2, 5, 6, 7, 11, 12, 13, 24, 31}) {
+      for (size_t n : {1, 15, 16, 17, 31, 32, 33, 64, 100}) {
+        SCOPED_TRACE("dim " + std::to_string(dim) + " nq " + std::to_string(nq) + " n " +
+                     std::to_string(n));
+        CheckScreenPacked(nq, n, dim, /*integers=*/false, /*with_bias=*/(seed & 1) != 0, seed);
+        CheckScreenPacked(nq, n, dim, /*integers=*/true, /*with_bias=*/(seed & 1) == 0, seed);
+        ++seed;
+      }
+    }
+  }
 }
 
 TEST(DistanceDispatchTest, LevelNames) {

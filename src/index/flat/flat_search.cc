@@ -1,8 +1,10 @@
 #include "index/flat/flat_search.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <mutex>
 
 #include "simd/distance.h"
@@ -21,9 +23,15 @@ constexpr size_t kMaxTileRows = 1024;
 // Below this many rows per thread, splitting one query's scan across threads costs more in
 // hand-off than it saves.
 constexpr size_t kMinRowsPerThread = 4096;
-// From this many queries per scan, squared L2 is screened through dot products (see
-// CollectScreened); a single query is bandwidth-bound and gains nothing from it.
+// From this many queries per scan, rows are packed and screened (see ScanScreened); a single
+// query is bandwidth-bound and gains nothing from it, and a few cannot repay the packing.
 constexpr size_t kMinQueriesForScreening = 4;
+// Bytes of packed rows per screened tile: the tile stays in L2 (2 MB a core on the machines we
+// measure) next to the queries streaming through it.
+constexpr size_t kScreenTileBytes = 1 << 20;
+constexpr size_t kMaxScreenTileRows = 4096;
+// Screened tiles are whole pairs of panels, the AVX-512 kernel's unit.
+constexpr size_t kScreenRowAlign = 32;
 
 // (distance, slot) lexicographic: the strict total order results are sorted by, and the one that
 // decides ties at the k-th place, so results never depend on scan or thread order.
@@ -102,37 +110,50 @@ void Collect(const float* dist, size_t n, uint32_t first_slot, const Bitset* all
   }
 }
 
-// L2 batches are screened with ||x||^2 + ||q||^2 - 2 x.q, which costs one FMA per component
-// instead of a subtraction and an FMA, but cancels badly in float and would misorder near-ties.
-// So it only decides which rows are worth an exact look: a row whose screened distance is within
-// `margin` of the current k-th exact distance is rescored with the direct (x - q)^2 kernel, and
-// only exact distances enter the heap. Results are therefore identical to a direct scan.
+// Batches are screened through a packed dot-product kernel (simd::ScreenPacked), whose GEMM-style
+// summation order differs from the Dot/L2Sqr kernels that score a single query. For L2 it also
+// uses ||x||^2 + ||q||^2 - 2 x.q, which costs one FMA per component instead of a subtraction and
+// an FMA, but cancels badly in float and would misorder near-ties. So the screened value only
+// decides which rows are worth an exact look: a row whose screened distance is within `margin`
+// of the current k-th exact distance is rescored with the same kernel a single-query scan uses,
+// and only exact distances enter the heap. Results are therefore identical to a direct scan.
 //
 // The margin is a rigorous bound: any float evaluation order of a length-n sum of products has
-// error at most ~n * 2^-24 * sum|x_i q_i|, and every term involved (both norms, the dot product,
-// the exact distance itself) is at most (||x|| + ||q||)^2, so a bound of
-// 4 (dim + 8) 2^-24 (||x|| + ||q||)^2 covers them all with a factor-of-two reserve. On real data
-// the margin is far smaller than the gaps between neighbours, and rescoring stays rare.
+// error at most ~n * 2^-24 * sum|x_i q_i|. For L2 every term involved (both norms, the dot
+// product, the exact distance itself) is at most (||x|| + ||q||)^2; for inner products both the
+// screened and the exact dot product are within n * 2^-24 ||x|| ||q|| of the true one. So
+// 4 (dim + 8) 2^-24 times those covers them all with a factor-of-two reserve. On real data the
+// margin is far smaller than the gaps between neighbours, and rescoring stays rare.
 float ScreeningMarginFactor(size_t dim) {
   return 4.0f * static_cast<float>(dim + 8) * 0x1p-24f;
 }
 
-void CollectScreened(const float* dots, size_t n, const float* row_norms, float query_norm,
-                     float margin, const float* query, const float* rows, size_t dim,
-                     uint32_t first_slot, const Bitset* allow, TopK* top) {
-  // Row j is a candidate when row_norms[j] - 2 dots[j] <= threshold - query_norm + margin.
-  float limit = top->threshold() - query_norm + margin;
-  for (size_t j = 0; j < n; ++j) {
-    if (!(row_norms[j] - 2 * dots[j] <= limit)) continue;
-    uint32_t slot = first_slot + static_cast<uint32_t>(j);
-    if (allow != nullptr && (slot >= allow->size() || !allow->Test(slot))) continue;
-    float d;
-    simd::L2SqrBatch(query, rows + j * dim, 1, dim, &d);
-    if (!(d <= top->threshold())) continue;
-    top->Push(d, slot);
-    limit = top->threshold() - query_norm + margin;
+// Per-thread buffers of the screened scan, sized for one tile of `tile_rows` (a multiple of
+// kScreenRowAlign) rows.
+struct ScreenBuffers {
+  ScreenBuffers(size_t tile_rows, size_t dim)
+      : packed_storage(simd::PackedFloats(tile_rows, dim) + kAlignFloats),
+        norms(tile_rows),
+        values(kScreenQueries * tile_rows),
+        limits(kScreenQueries),
+        hits(kScreenQueries * tile_rows / simd::kPanelRows) {
+    // Panels start on a cache line, so no kernel load straddles two lines.
+    void* p = packed_storage.data();
+    size_t space = packed_storage.size() * sizeof(float);
+    packed = static_cast<float*>(std::align(64, sizeof(float), p, space));
   }
-}
+
+  static constexpr size_t kAlignFloats = 64 / sizeof(float);
+  // Queries screened per kernel call: their limits are refreshed from the heaps between calls.
+  static constexpr size_t kScreenQueries = 24;
+
+  std::vector<float> packed_storage;
+  float* packed = nullptr;
+  std::vector<float> norms;
+  std::vector<float> values;
+  std::vector<float> limits;
+  std::vector<uint16_t> hits;
+};
 
 class Scanner {
  public:
@@ -143,7 +164,10 @@ class Scanner {
         dot_(metric != Metric::kL2),
         queries_(queries),
         allow_(allow),
-        tile_rows_(std::clamp<size_t>(kTileBytes / (dim * sizeof(float)), 8, kMaxTileRows)) {}
+        tile_rows_(std::clamp<size_t>(kTileBytes / (dim * sizeof(float)), 8, kMaxTileRows)),
+        screen_tile_rows_(std::clamp<size_t>(
+            kScreenTileBytes / (dim * sizeof(float)) / kScreenRowAlign * kScreenRowAlign,
+            kScreenRowAlign, kMaxScreenTileRows)) {}
 
   size_t tile_rows() const { return tile_rows_; }
 
@@ -151,75 +175,138 @@ class Scanner {
   // blocks, pushing into tops[0 .. q_end - q_begin). `dist` holds kQueryBlock * tile_rows().
   void Scan(size_t q_begin, size_t q_end, size_t row_begin, size_t row_end, TopK* tops,
             float* dist) const {
-    const bool screen = !dot_ && q_end - q_begin >= kMinQueriesForScreening;
-    // Screening state: norms of the scanned rows, filled while the first query block has each
-    // tile in cache and reused by the later blocks; the largest row norm of each tile.
-    std::vector<float> query_norms, row_norms, tile_max_norm;
-    if (screen) {
-      for (size_t i = q_begin; i < q_end; ++i) {
-        query_norms.push_back(simd::NormSqr(queries_ + i * dim_, dim_));
-      }
-      row_norms.resize(row_end - row_begin);
+    if (q_end - q_begin >= kMinQueriesForScreening) {
+      ScanScreened(q_begin, q_end, row_begin, row_end, tops);
+      return;
     }
-    const float margin_factor = ScreeningMarginFactor(dim_);
-
     for (size_t qb = q_begin; qb < q_end; qb += kQueryBlock) {
       size_t nq = std::min(kQueryBlock, q_end - qb);
       const float* q = queries_ + qb * dim_;
       TopK* block_tops = tops + (qb - q_begin);
-      size_t block_start = 0, tile = 0;
-      for (const VectorBlock& block : blocks_) {
-        size_t begin = std::max(row_begin, block_start);
-        size_t end = std::min(row_end, block_start + block.count);
-        for (size_t r = begin; r < end; r += tile_rows_, ++tile) {
-          size_t n = std::min(tile_rows_, end - r);
-          size_t local = r - block_start;
-          uint32_t first_slot = block.first_slot + static_cast<uint32_t>(local);
-          if (allow_ != nullptr && !AnyAllowed(*allow_, first_slot, first_slot + n)) continue;
-          const float* rows = block.data + local * dim_;
-          if (dot_) {
-            simd::DotBlock(q, nq, rows, n, dim_, dist, tile_rows_);
-            for (size_t i = 0; i < nq; ++i) {
-              Collect<true>(dist + i * tile_rows_, n, first_slot, allow_, &block_tops[i]);
-            }
-          } else if (!screen) {
-            simd::L2SqrBlock(q, nq, rows, n, dim_, dist, tile_rows_);
-            for (size_t i = 0; i < nq; ++i) {
-              Collect<false>(dist + i * tile_rows_, n, first_slot, allow_, &block_tops[i]);
-            }
-          } else {
-            float* norms = row_norms.data() + (r - row_begin);
-            if (qb == q_begin) {
-              float max_norm = 0;
-              for (size_t j = 0; j < n; ++j) {
-                norms[j] = simd::NormSqr(rows + j * dim_, dim_);
-                max_norm = std::max(max_norm, norms[j]);
+      ForEachTile(
+          row_begin, row_end, tile_rows_, [&](const float* rows, size_t n, uint32_t first_slot) {
+            if (dot_) {
+              simd::DotBlock(q, nq, rows, n, dim_, dist, tile_rows_);
+              for (size_t i = 0; i < nq; ++i) {
+                Collect<true>(dist + i * tile_rows_, n, first_slot, allow_, &block_tops[i]);
               }
-              tile_max_norm.resize(tile + 1);
-              tile_max_norm[tile] = std::sqrt(max_norm);
+            } else {
+              simd::L2SqrBlock(q, nq, rows, n, dim_, dist, tile_rows_);
+              for (size_t i = 0; i < nq; ++i) {
+                Collect<false>(dist + i * tile_rows_, n, first_slot, allow_, &block_tops[i]);
+              }
             }
-            simd::DotBlock(q, nq, rows, n, dim_, dist, tile_rows_);
-            for (size_t i = 0; i < nq; ++i) {
-              float query_norm = query_norms[qb - q_begin + i];
-              float reach = std::sqrt(query_norm) + tile_max_norm[tile];
-              CollectScreened(dist + i * tile_rows_, n, norms, query_norm,
-                              margin_factor * reach * reach, q + i * dim_, rows, dim_, first_slot,
-                              allow_, &block_tops[i]);
-            }
-          }
-        }
-        block_start += block.count;
-      }
+          });
     }
   }
 
  private:
+  // Calls fn(rows, n, first_slot) for each tile of at most `tile_rows` rows of [row_begin,
+  // row_end) that holds at least one allowed slot; tiles never span two blocks.
+  template <typename Fn>
+  void ForEachTile(size_t row_begin, size_t row_end, size_t tile_rows, Fn&& fn) const {
+    size_t block_start = 0;
+    for (const VectorBlock& block : blocks_) {
+      size_t begin = std::max(row_begin, block_start);
+      size_t end = std::min(row_end, block_start + block.count);
+      for (size_t r = begin; r < end; r += tile_rows) {
+        size_t n = std::min(tile_rows, end - r);
+        size_t local = r - block_start;
+        uint32_t first_slot = block.first_slot + static_cast<uint32_t>(local);
+        if (allow_ != nullptr && !AnyAllowed(*allow_, first_slot, first_slot + n)) continue;
+        fn(block.data + local * dim_, n, first_slot);
+      }
+      block_start += block.count;
+    }
+  }
+
+  // Row tiles outer, queries inner: each tile is packed once, stays in L2 and is swept by every
+  // query of this thread, kScreenQueries at a time.
+  void ScanScreened(size_t q_begin, size_t q_end, size_t row_begin, size_t row_end,
+                    TopK* tops) const {
+    const size_t nq = q_end - q_begin;
+    const float* queries = queries_ + q_begin * dim_;
+    std::vector<float> query_norms(nq), query_lengths(nq);
+    for (size_t i = 0; i < nq; ++i) {
+      query_norms[i] = simd::NormSqr(queries + i * dim_, dim_);
+      query_lengths[i] = std::sqrt(query_norms[i]);
+    }
+    const float margin_factor = ScreeningMarginFactor(dim_);
+    const size_t stride = screen_tile_rows_;
+    const size_t hits_stride = stride / simd::kPanelRows;
+    ScreenBuffers buf(stride, dim_);
+
+    ForEachTile(row_begin, row_end, stride, [&](const float* rows, size_t n, uint32_t first_slot) {
+      simd::PackRows(rows, n, dim_, buf.packed);
+      float max_norm = 0;
+      for (size_t j = 0; j < n; ++j) {
+        buf.norms[j] = simd::NormSqr(rows + j * dim_, dim_);
+        max_norm = std::max(max_norm, buf.norms[j]);
+      }
+      std::fill(buf.norms.begin() + n, buf.norms.end(), 0.0f);
+      const float max_length = std::sqrt(max_norm);
+
+      for (size_t qb = 0; qb < nq; qb += ScreenBuffers::kScreenQueries) {
+        const size_t group = std::min(ScreenBuffers::kScreenQueries, nq - qb);
+        for (size_t i = 0; i < group; ++i)
+          buf.limits[i] = Limit(tops[qb + i], query_norms[qb + i], query_lengths[qb + i],
+                                max_length, margin_factor);
+        simd::ScreenPacked(queries + qb * dim_, group, dim_, buf.packed, n,
+                           dot_ ? nullptr : buf.norms.data(), dot_ ? 1.0f : 2.0f, buf.limits.data(),
+                           buf.values.data(), stride, buf.hits.data(), hits_stride);
+        for (size_t i = 0; i < group; ++i) {
+          const size_t qi = qb + i;
+          CollectHits(buf.values.data() + i * stride, buf.hits.data() + i * hits_stride, n,
+                      queries + qi * dim_, rows, first_slot, query_norms[qi], query_lengths[qi],
+                      max_length, margin_factor, &tops[qi]);
+        }
+      }
+    });
+  }
+
+  // The screened value a row must not exceed to be rescored, given the heap's current threshold.
+  float Limit(const TopK& top, float query_norm, float query_length, float max_length,
+              float margin_factor) const {
+    if (dot_) return top.threshold() + margin_factor * query_length * max_length;
+    float reach = query_length + max_length;
+    return top.threshold() - query_norm + margin_factor * reach * reach;
+  }
+
+  // Rescores the rows a screening pass flagged, re-checking each against the heap's threshold as
+  // it tightens; only exact distances enter the heap.
+  void CollectHits(const float* values, const uint16_t* hits, size_t n, const float* query,
+                   const float* rows, uint32_t first_slot, float query_norm, float query_length,
+                   float max_length, float margin_factor, TopK* top) const {
+    float limit = Limit(*top, query_norm, query_length, max_length, margin_factor);
+    const size_t words = (n + simd::kPanelRows - 1) / simd::kPanelRows;
+    for (size_t w = 0; w < words; ++w) {
+      for (unsigned bits = hits[w]; bits != 0; bits &= bits - 1) {
+        const size_t j = w * simd::kPanelRows + static_cast<size_t>(std::countr_zero(bits));
+        // NaN screened values (from infinite inputs) are rescored rather than dropped.
+        if (values[j] > limit) continue;
+        uint32_t slot = first_slot + static_cast<uint32_t>(j);
+        if (allow_ != nullptr && (slot >= allow_->size() || !allow_->Test(slot))) continue;
+        float d;
+        if (dot_) {
+          simd::DotBatch(query, rows + j * dim_, 1, dim_, &d);
+          d = -d;
+        } else {
+          simd::L2SqrBatch(query, rows + j * dim_, 1, dim_, &d);
+        }
+        if (!(d <= top->threshold())) continue;
+        top->Push(d, slot);
+        limit = Limit(*top, query_norm, query_length, max_length, margin_factor);
+      }
+    }
+  }
+
   std::span<const VectorBlock> blocks_;
   size_t dim_;
   bool dot_;
   const float* queries_;
   const Bitset* allow_;
   size_t tile_rows_;
+  size_t screen_tile_rows_;
 };
 
 }  // namespace
