@@ -1,0 +1,98 @@
+#include "index/quant/sq8_codec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "common/coding.h"
+#include "simd/sq8.h"
+
+namespace mosaic::index {
+
+Sq8Codec Sq8Codec::Train(size_t dim, Metric metric, size_t n,
+                         const std::function<const float*(size_t)>& rows) {
+  Sq8Codec c;
+  c.metric_ = metric;
+  std::vector<float> lo(dim, std::numeric_limits<float>::infinity());
+  std::vector<float> hi(dim, -std::numeric_limits<float>::infinity());
+  for (size_t i = 0; i < n; ++i) {
+    const float* x = rows(i);
+    for (size_t d = 0; d < dim; ++d) {
+      lo[d] = std::min(lo[d], x[d]);
+      hi[d] = std::max(hi[d], x[d]);
+    }
+  }
+  c.lo_.resize(dim);
+  c.step_.resize(dim);
+  for (size_t d = 0; d < dim; ++d) {
+    if (n == 0) lo[d] = hi[d] = 0;
+    c.lo_[d] = lo[d];
+    // A constant dimension still gets a non-zero step so that Encode never divides by zero.
+    c.step_[d] = hi[d] > lo[d] ? (hi[d] - lo[d]) / 255.0f : 1.0f;
+  }
+  return c;
+}
+
+void Sq8Codec::Encode(const float* x, uint8_t* code) const {
+  for (size_t d = 0; d < lo_.size(); ++d) {
+    float v = std::nearbyint((x[d] - lo_[d]) / step_[d]);
+    code[d] = static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));  // out-of-range values saturate
+  }
+}
+
+void Sq8Codec::Decode(const uint8_t* code, float* x) const {
+  for (size_t d = 0; d < lo_.size(); ++d) x[d] = lo_[d] + float(code[d]) * step_[d];
+}
+
+Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
+  Query p;
+  p.a.resize(lo_.size());
+  if (metric_ == Metric::kL2) {
+    for (size_t d = 0; d < lo_.size(); ++d) p.a[d] = q[d] - lo_[d];
+  } else {
+    double bias = 0;
+    for (size_t d = 0; d < lo_.size(); ++d) {
+      p.a[d] = q[d] * step_[d];
+      bias += double(q[d]) * lo_[d];
+    }
+    p.bias = static_cast<float>(bias);
+  }
+  return p;
+}
+
+float Sq8Codec::Distance(const Query& q, const uint8_t* code) const {
+  if (metric_ == Metric::kL2) return simd::Sq8L2Sqr(q.a.data(), step_.data(), code, lo_.size());
+  return -(q.bias + simd::Sq8WeightedSum(q.a.data(), code, lo_.size()));
+}
+
+std::string Sq8Codec::Serialize() const {
+  std::string out;
+  PutFixed32(&out, 1);  // version
+  out.push_back(static_cast<char>(metric_));
+  PutFixed32(&out, static_cast<uint32_t>(lo_.size()));
+  out.append(reinterpret_cast<const char*>(lo_.data()), lo_.size() * sizeof(float));
+  out.append(reinterpret_cast<const char*>(step_.data()), step_.size() * sizeof(float));
+  return out;
+}
+
+Result<Sq8Codec> Sq8Codec::Deserialize(std::string_view data) {
+  Decoder dec(data);
+  uint32_t version, dim;
+  uint8_t metric;
+  std::string_view lo, step;
+  if (!dec.GetFixed32(&version) || version != 1 || !dec.GetByte(&metric) || metric > 2 ||
+      !dec.GetFixed32(&dim) || !dec.GetBytes(size_t{dim} * 4, &lo) ||
+      !dec.GetBytes(size_t{dim} * 4, &step) || !dec.empty())
+    return Status::Corruption("SQ8 codec parameters are damaged or of an unknown version");
+  Sq8Codec c;
+  c.metric_ = static_cast<Metric>(metric);
+  c.lo_.resize(dim);
+  c.step_.resize(dim);
+  std::memcpy(c.lo_.data(), lo.data(), lo.size());
+  std::memcpy(c.step_.data(), step.data(), step.size());
+  for (float s : c.step_)
+    if (!(s > 0) || !std::isfinite(s)) return Status::Corruption("SQ8 codec has a bad step");
+  return c;
+}
+
+}  // namespace mosaic::index

@@ -1,0 +1,16 @@
+// Kernels for 8-bit scalar-quantized vectors (SQ8): one uint8 code per dimension, decoded as
+// offset[d] + code[d] * step[d]. Queries stay in float ("asymmetric" distance), so the only loss
+// is the codes' rounding. Run-time dispatch as in distance.h; pure functions, thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mosaic::simd {
+
+// sum_d (q[d] - code[d] * step[d])^2, where the caller has already subtracted offset from q.
+float Sq8L2Sqr(const float* q_minus_offset, const float* step, const uint8_t* code, size_t dim);
+// sum_d w[d] * code[d]; with w = q * step this is the dot product minus sum_d q[d] * offset[d].
+float Sq8WeightedSum(const float* w, const uint8_t* code, size_t dim);
+
+}  // namespace mosaic::simd

@@ -1,0 +1,54 @@
+// SQ8 kernels for AVX2+FMA: 8 codes per step, widened u8 -> i32 -> f32; scalar tail.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace mosaic::simd::internal {
+
+namespace {
+inline __m256 LoadCodes(const uint8_t* code) {
+  int64_t bits;
+  std::memcpy(&bits, code, 8);
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(bits)));
+}
+inline float Sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+}  // namespace
+
+float Sq8L2SqrAvx2(const float* q, const float* step, const uint8_t* code, size_t dim) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t d = 0;
+  for (; d + 16 <= dim; d += 16) {
+    __m256 t0 = _mm256_fnmadd_ps(LoadCodes(code + d), _mm256_loadu_ps(step + d), _mm256_loadu_ps(q + d));
+    __m256 t1 = _mm256_fnmadd_ps(LoadCodes(code + d + 8), _mm256_loadu_ps(step + d + 8),
+                                 _mm256_loadu_ps(q + d + 8));
+    acc0 = _mm256_fmadd_ps(t0, t0, acc0);
+    acc1 = _mm256_fmadd_ps(t1, t1, acc1);
+  }
+  float acc = Sum(_mm256_add_ps(acc0, acc1));
+  for (; d < dim; ++d) {
+    float t = q[d] - float(code[d]) * step[d];
+    acc += t * t;
+  }
+  return acc;
+}
+
+float Sq8WeightedSumAvx2(const float* w, const uint8_t* code, size_t dim) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t d = 0;
+  for (; d + 16 <= dim; d += 16) {
+    acc0 = _mm256_fmadd_ps(LoadCodes(code + d), _mm256_loadu_ps(w + d), acc0);
+    acc1 = _mm256_fmadd_ps(LoadCodes(code + d + 8), _mm256_loadu_ps(w + d + 8), acc1);
+  }
+  float acc = Sum(_mm256_add_ps(acc0, acc1));
+  for (; d < dim; ++d) acc += w[d] * float(code[d]);
+  return acc;
+}
+
+}  // namespace mosaic::simd::internal

@@ -1,0 +1,44 @@
+#include "simd/sq8.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "simd/distance.h"
+
+namespace mosaic::simd {
+namespace {
+
+TEST(Sq8Kernels, EveryLevelMatchesADoubleReference) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-3, 3);
+  const Level best = ActiveLevel();
+  for (Level level : {Level::kScalar, Level::kAvx2, Level::kAvx512}) {
+    if (level > best) continue;
+    SetLevelForTesting(level);
+    for (size_t dim : {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 100, 784, 1000}) {
+      std::vector<float> q(dim), step(dim);
+      std::vector<uint8_t> code(dim + 1);  // +1: the kernels must not read past dim
+      for (size_t d = 0; d < dim; ++d) {
+        q[d] = u(rng);
+        step[d] = std::abs(u(rng)) / 100 + 1e-3f;
+        code[d] = static_cast<uint8_t>(rng());
+      }
+      double l2 = 0, ws = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        double t = double(q[d]) - double(code[d]) * step[d];
+        l2 += t * t;
+        ws += double(q[d]) * code[d];
+      }
+      EXPECT_NEAR(Sq8L2Sqr(q.data(), step.data(), code.data(), dim), l2, 1e-4 * (1 + l2))
+          << LevelName(level) << " dim " << dim;
+      EXPECT_NEAR(Sq8WeightedSum(q.data(), code.data(), dim), ws, 1e-4 * (1 + std::abs(ws)))
+          << LevelName(level) << " dim " << dim;
+    }
+  }
+  SetLevelForTesting(best);
+}
+
+}  // namespace
+}  // namespace mosaic::simd
