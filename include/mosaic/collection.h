@@ -60,6 +60,7 @@ struct CollectionInfo {
   uint64_t wal_bytes = 0;          // write-ahead log size
   std::map<std::string, PayloadIndexType> payload_indexes;
   std::map<std::string, uint64_t> vector_bytes;  // per named vector, bytes held for its vectors
+  std::map<std::string, uint64_t> index_bytes;   // per named vector, bytes of its graph index
   Json ToJson() const;
 };
 

@@ -25,6 +25,7 @@
 #include "common/thread_pool.h"
 #include "index/filter/payload_index.h"
 #include "index/flat/flat_search.h"
+#include "index/hnsw/hnsw_index.h"
 #include "mosaic/collection.h"
 #include "mosaic/env.h"
 #include "mosaic/options.h"
@@ -79,12 +80,27 @@ class CollectionImpl final : public Collection {
   Status SyncWal();
 
  private:
+  struct Column;
+  // The rows of one column, by slot, for its graph index.
+  class ColumnRows final : public index::VectorRows {
+   public:
+    explicit ColumnRows(const Column* col) : col_(col) {}
+    const float* Row(uint32_t slot) const override;
+
+   private:
+    const Column* col_;
+  };
   struct Column {
     const float* base = nullptr;  // segment rows [0, base_rows)
     size_t base_rows = 0;
     storage::AppendRows tail;     // rows of slots base_rows and up; never move
     Bitset present;
     Bitset searchable;            // live and present
+    // HNSW vectors only: the graph, its view of the rows, and slots applied but not yet in the
+    // graph (inserted by IndexPending after the exclusive lock is released).
+    std::unique_ptr<ColumnRows> rows;
+    std::unique_ptr<index::HnswIndex> hnsw;
+    std::vector<uint32_t> unindexed;
   };
   // Everything a reader sees; replaced whole by Flush/Compact.
   struct State {
@@ -103,7 +119,12 @@ class CollectionImpl final : public Collection {
 
   Status LoadConfig();
   Status SaveConfig() const;
-  Result<std::unique_ptr<State>> LoadState(std::unique_ptr<storage::Segment> segment) const;
+  Result<std::unique_ptr<State>> LoadState(std::unique_ptr<storage::Segment> segment,
+                                           uint64_t generation) const;
+  // Inserts the slots applied since the last call into the HNSW graphs (concurrent searches go on).
+  Status IndexPending(State* s) const;
+  std::string GraphPath(uint64_t generation, size_t v) const;
+  index::HnswParams HnswParamsFor(size_t v) const;
   Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end);
   void RemoveUnusedFiles();
 
@@ -117,6 +138,7 @@ class CollectionImpl final : public Collection {
   // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
   Status WriteLiveSegment(const State& s, const std::string& path) const;
   Status Rewrite();
+  Status SaveRemappedGraphs(const State& s, uint64_t gen) const;
 
   const float* Row(const State& s, size_t v, uint32_t slot) const;
   static std::vector<index::VectorBlock> Blocks(const Column& col);

@@ -214,9 +214,11 @@ Json CollectionInfo::ToJson() const {
   for (const auto& [f, t] : payload_indexes) idx[f] = PayloadIndexTypeName(t);
   Json vb = Json::object();
   for (const auto& [n, b] : vector_bytes) vb[n] = b;
+  Json ib = Json::object();
+  for (const auto& [n, b] : index_bytes) ib[n] = b;
   return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
           {"deleted_pending", deleted_pending}, {"segment_bytes", segment_bytes},
-          {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}};
+          {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib}};
 }
 
 }  // namespace mosaic

@@ -165,5 +165,35 @@ TEST(Cli, VectorFilesAndRecall) {
   EXPECT_NE(r.out.find("recall@10 = 1.0000 over 50 queries"), std::string::npos) << r.out;
 }
 
+TEST(Cli, HnswCollection) {
+  testing::TempDir dir;
+  const std::string db = dir / "db";
+  {
+    std::ofstream f(dir / "base.fvecs", std::ios::binary);
+    for (int i = 0; i < 500; ++i) {
+      int32_t d = 8;
+      f.write(reinterpret_cast<char*>(&d), 4);
+      for (int j = 0; j < 8; ++j) {
+        float x = static_cast<float>((i * 131 + j * 71) % 997) / 13.0f;
+        f.write(reinterpret_cast<char*>(&x), 4);
+      }
+    }
+  }
+  CliRun r = Mosaic(db, "collection create g --vector v:8:l2:hnsw --m 8 --ef 32");
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(Mosaic(db, "upsert --collection g " + (dir / "base.fvecs")).code, 0);
+  r = Mosaic(db, "collection info g");
+  EXPECT_NE(r.out.find("index hnsw: m 8, ef_construction 200, ef 32"), std::string::npos) << r.out;
+  r = Mosaic(db, "search --collection g --vector-file " + (dir / "base.fvecs") +
+                     " --row 7 --limit 1 --ef 64 --json");
+  EXPECT_EQ(Json::parse(r.out)[0]["id"], 7) << r.out;
+  r = Mosaic(db, "eval recall --collection g --queries " + (dir / "base.fvecs") +
+                     " --num-queries 100 --min-recall 0.95");
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = Mosaic(db, "collection create bad --vector v:8:l2:tree");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("unknown index type 'tree'"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace mosaic

@@ -360,7 +360,9 @@ TEST(Recovery, SnapshotRestoreRoundTrip) {
   std::string snap = dir / "c.snapshot";
   ASSERT_TRUE(db->CreateSnapshot("c", snap).ok());
   // Later writes do not leak into the snapshot.
-  ASSERT_TRUE(c->Delete(std::vector<PointId>{0ul, 1ul, 2ul, 3ul, 4ul, 5ul, 6ul, 7ul, 8ul, 9ul, 10ul, 11ul}).ok());
+  std::vector<PointId> all_ids;
+  for (uint64_t id = 0; id < 12; ++id) all_ids.emplace_back(id);
+  ASSERT_TRUE(c->Delete(all_ids).ok());
   auto restored = db->RestoreSnapshot(snap, "c2");
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ(Snapshot(**restored), m);

@@ -9,8 +9,9 @@ namespace {
 
 constexpr char kHelp[] =
     "usage:\n"
-    "  mosaic collection create NAME --vector NAME:DIM[:METRIC] [--vector ...]\n"
-    "  mosaic collection create NAME --dim DIM [--metric l2|cosine|ip]   (one vector, 'default')\n"
+    "  mosaic collection create NAME --vector NAME:DIM[:METRIC[:INDEX]] [--vector ...]\n"
+    "  mosaic collection create NAME --dim DIM [--metric l2|cosine|ip] [--index flat|hnsw]\n"
+    "                               (one vector, named 'default')\n"
     "  mosaic collection list\n"
     "  mosaic collection info NAME [--json]\n"
     "  mosaic collection drop NAME\n"
@@ -18,14 +19,16 @@ constexpr char kHelp[] =
     "  mosaic collection index NAME --field KEY --drop\n"
     "  mosaic collection compact NAME\n"
     "\n"
-    "METRIC is l2 (default), cosine or ip. Vectors are stored as f32.\n";
+    "METRIC is l2 (default), cosine or ip. INDEX is flat (default: exact search) or hnsw\n"
+    "(approximate graph search), tuned with --m (links per node, default 16),\n"
+    "--ef-construction (default 200) and --ef (default search beam, 64). Vectors are f32.\n";
 
 Result<VectorSpec> ParseVectorSpec(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream ss(text);
   for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
-  if (parts.size() < 2 || parts.size() > 3)
-    return Status::InvalidArgument("--vector expects NAME:DIM[:METRIC], got '" + text + "'");
+  if (parts.size() < 2 || parts.size() > 4)
+    return Status::InvalidArgument("--vector expects NAME:DIM[:METRIC[:INDEX]], got '" + text + "'");
   VectorSpec spec;
   spec.name = parts[0];
   char* end = nullptr;
@@ -34,8 +37,11 @@ Result<VectorSpec> ParseVectorSpec(const std::string& text) {
     return Status::InvalidArgument("--vector '" + text + "': dimension '" + parts[1] +
                                    "' is not a positive integer");
   spec.dim = static_cast<uint32_t>(dim);
-  if (parts.size() == 3) {
+  if (parts.size() >= 3) {
     MOSAIC_ASSIGN_OR_RETURN(spec.metric, ParseMetric(parts[2]));
+  }
+  if (parts.size() == 4) {
+    MOSAIC_ASSIGN_OR_RETURN(spec.index, IndexSpecFromJson(Json{{"type", parts[3]}}));
   }
   return spec;
 }
@@ -54,7 +60,9 @@ std::string HumanBytes(uint64_t b) {
 }  // namespace
 
 int RunCollection(Args& args) {
-  if (auto rc = CheckFlags(args, {"vector", "dim", "metric", "json", "field", "type", "drop"}, kHelp))
+  if (auto rc = CheckFlags(args, {"vector", "dim", "metric", "index", "m", "ef-construction", "ef",
+                                  "json", "field", "type", "drop"},
+                           kHelp))
     return *rc;
   auto verb = args.Next();
   if (!verb) return Usage("collection: missing subcommand", kHelp);
@@ -81,9 +89,25 @@ int RunCollection(Args& args) {
       auto metric = ParseMetric(args.GetOr("metric", "l2"));
       if (!metric.ok()) return Usage(metric.status().message(), kHelp);
       spec.metric = *metric;
+      auto index = IndexSpecFromJson(Json{{"type", args.GetOr("index", "flat")}});
+      if (!index.ok()) return Usage(index.status().message(), kHelp);
+      spec.index = *index;
       schema.vectors.push_back(spec);
     }
     if (schema.vectors.empty()) return Usage("collection create: give --vector or --dim", kHelp);
+    for (auto& spec : schema.vectors) {
+      if (spec.index.kind != IndexKind::kHnsw) continue;
+      auto m = args.GetInt("m", spec.index.m);
+      auto efc = args.GetInt("ef-construction", spec.index.ef_construction);
+      auto ef = args.GetInt("ef", spec.index.ef_search);
+      for (const auto* r : {&m, &efc, &ef})
+        if (!r->ok()) return Usage(r->status().message(), kHelp);
+      if (*m <= 0 || *efc <= 0 || *ef <= 0)
+        return Usage("--m, --ef-construction and --ef must be positive", kHelp);
+      spec.index.m = static_cast<uint32_t>(*m);
+      spec.index.ef_construction = static_cast<uint32_t>(*efc);
+      spec.index.ef_search = static_cast<uint32_t>(*ef);
+    }
   }
 
   auto db = OpenDb(args);
@@ -139,6 +163,14 @@ int RunCollection(Args& args) {
     std::printf("vector %s: dim %u, metric %s, storage %s, %s (%.0f bytes/vector)\n",
                 v.name.c_str(), v.dim, MetricName(v.metric), StorageTypeName(v.storage),
                 HumanBytes(bytes).c_str(), info.points ? double(bytes) / info.points : 0.0);
+    if (v.index.kind == IndexKind::kHnsw) {
+      uint64_t ib = info.index_bytes[v.name];
+      std::printf("  index hnsw: m %u, ef_construction %u, ef %u, %s (%.0f bytes/vector)\n",
+                  v.index.m, v.index.ef_construction, v.index.ef_search, HumanBytes(ib).c_str(),
+                  info.points ? double(ib) / info.points : 0.0);
+    } else {
+      std::printf("  index flat (exact)\n");
+    }
   }
   for (const auto& [f, t] : info.payload_indexes)
     std::printf("payload index: %s (%s)\n", f.c_str(), PayloadIndexTypeName(t));

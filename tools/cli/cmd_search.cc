@@ -19,6 +19,8 @@ constexpr char kHelp[] =
     "  --limit N                    hits to return (default 10)\n"
     "  --offset N                   skip the N best hits (pagination)\n"
     "  --score-threshold X          drop hits worse than X\n"
+    "  --ef N                       HNSW search beam width (default: the collection's)\n"
+    "  --exact                      exact search even where an HNSW index exists\n"
     "  --with-vectors               include the hits' vectors\n"
     "  --no-payload                 omit payloads\n"
     "  --json                       print JSON instead of a table\n"
@@ -65,7 +67,7 @@ Result<std::vector<float>> LoadQuery(const Args& args) {
 int RunSearch(Args& args) {
   if (auto rc = CheckFlags(args, {"collection", "vector", "vector-file", "row", "using", "filter",
                                   "limit", "offset", "score-threshold", "with-vectors",
-                                  "no-payload", "json"},
+                                  "no-payload", "json", "ef", "exact"},
                            kHelp))
     return *rc;
   auto name = args.Get("collection");
@@ -94,6 +96,10 @@ int RunSearch(Args& args) {
     if (!filter.ok()) return Fail(filter.status());
     req.filter = std::move(filter).value();
   }
+  auto ef = args.GetInt("ef", 0);
+  if (!ef.ok() || *ef < 0) return Usage("--ef expects a positive integer", kHelp);
+  req.ef = static_cast<size_t>(*ef);
+  req.exact = args.Has("exact");
   req.with_vectors = args.Has("with-vectors");
   req.with_payload = !args.Has("no-payload");
 

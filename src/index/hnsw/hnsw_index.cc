@@ -1,0 +1,791 @@
+#include "index/hnsw/hnsw_index.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+#include "simd/distance.h"
+
+namespace mosaic::index {
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// Partial sums of an L2 distance are compared with the caller's bound every kAbandonChunk
+// dimensions (a multiple of the 16-float AVX-512 register, so no chunk leaves a scalar tail).
+// Shorter vectors are computed in one call: the check would cost more than it could save. On
+// Fashion-MNIST, 128-dim chunks abandoned 62% of computations but only after 79% of the
+// dimensions on average, and the extra calls cost more than the skipped loads saved; at 256,
+// 38% are abandoned after 85% and the result is at least even with a single call.
+constexpr size_t kAbandonChunk = 256;
+
+// Link words are read while another thread may be rewriting the list, so every access is atomic.
+// Acquire/release also carry the happens-before edge from "node X was fully inserted" to "a
+// reader found X in a list"; on x86 both compile to plain moves.
+inline uint32_t LoadLink(const uint32_t* p) {
+  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(std::memory_order_acquire);
+}
+inline void StoreLink(uint32_t* p, uint32_t v) {
+  std::atomic_ref<uint32_t>(*p).store(v, std::memory_order_release);
+}
+
+// (distance, slot) lexicographic: the order results are returned in, so ties never depend on
+// the traversal.
+inline bool Closer(const Neighbor& a, const Neighbor& b) {
+  return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+}
+inline bool Farther(const Neighbor& a, const Neighbor& b) { return Closer(b, a); }
+
+inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+
+// SplitMix64: a well-mixed 64-bit hash of (seed, slot) for the level draw.
+inline uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+// Per-search working memory, pooled so a search allocates nothing once warm.
+struct HnswIndex::Scratch {
+  VisitedTable visited;
+  std::vector<Neighbor> candidates;  // min-heap (Farther): the frontier
+  std::vector<Neighbor> results;     // max-heap (Closer): the best ef found so far
+  std::vector<uint32_t> ids;         // unvisited neighbours of the node being expanded
+  std::vector<const float*> ptrs;    // their rows
+  std::vector<Neighbor> selected;    // the heuristic's output during an insert
+  std::vector<Neighbor> work;        // a neighbour's candidates while shrinking its list
+  std::vector<Neighbor> work_out;
+
+  size_t MemoryBytes() const {
+    return visited.MemoryBytes() +
+           (candidates.capacity() + results.capacity() + selected.capacity() + work.capacity() +
+            work_out.capacity()) *
+               sizeof(Neighbor) +
+           ids.capacity() * sizeof(uint32_t) + ptrs.capacity() * sizeof(const float*);
+  }
+};
+
+// A rebuilt link list: node `slot`'s links at `layer`.
+struct HnswIndex::Repair {
+  uint32_t slot;
+  int layer;
+  std::vector<uint32_t> links;
+};
+
+HnswIndex::HnswIndex(uint32_t dim, Metric metric, const HnswParams& params,
+                     const VectorRows* rows)
+    : dim_(dim),
+      metric_(metric),
+      params_([&] {
+        HnswParams p = params;
+        p.M = std::clamp<uint32_t>(p.M, 2, 255);
+        p.ef_construction = std::max<uint32_t>(p.ef_construction, 1);
+        p.ef_search = std::max<uint32_t>(p.ef_search, 1);
+        return p;
+      }()),
+      rows_(rows),
+      stride0_(1 + 2 * params_.M),
+      stride_up_(1 + params_.M),
+      level_mult_(1.0 / std::log(static_cast<double>(params_.M))) {}
+
+HnswIndex::~HnswIndex() {
+  for (size_t i = 0; i < capacity_; ++i) delete[] upper_[i];
+}
+
+// ---- storage -----------------------------------------------------------------------------------
+
+uint32_t* HnswIndex::Links(uint32_t slot, int layer) const {
+  if (layer == 0) return links0_.get() + static_cast<size_t>(slot) * stride0_;
+  return upper_[slot] + static_cast<size_t>(layer - 1) * stride_up_;
+}
+
+int HnswIndex::Level(uint32_t slot) const {
+  return std::atomic_ref<int8_t>(levels_[slot]).load(std::memory_order_acquire);
+}
+
+bool HnswIndex::IsRemoved(uint32_t slot) const {
+  uint64_t w = std::atomic_ref<uint64_t>(removed_[slot >> 6]).load(std::memory_order_relaxed);
+  return (w >> (slot & 63)) & 1;
+}
+
+void HnswIndex::LockNode(uint32_t slot) const {
+  std::atomic<uint8_t>& l = locks_[slot];
+  while (l.exchange(1, std::memory_order_acquire) != 0) {
+    while (l.load(std::memory_order_relaxed) != 0) __builtin_ia32_pause();
+  }
+}
+
+void HnswIndex::UnlockNode(uint32_t slot) const { locks_[slot].store(0, std::memory_order_release); }
+
+void HnswIndex::GrowLocked(size_t capacity) {
+  auto links0 = std::make_unique<uint32_t[]>(capacity * stride0_);  // zero: empty lists
+  auto levels = std::make_unique<int8_t[]>(capacity);
+  auto upper = std::make_unique<uint32_t*[]>(capacity);
+  auto locks = std::make_unique<std::atomic<uint8_t>[]>(capacity);
+  size_t words = (capacity + 63) / 64;
+  auto removed = std::make_unique<uint64_t[]>(words);
+  std::fill_n(levels.get(), capacity, int8_t{-1});
+  if (capacity_ > 0) {
+    std::copy_n(links0_.get(), capacity_ * stride0_, links0.get());
+    std::copy_n(levels_.get(), capacity_, levels.get());
+    std::copy_n(upper_.get(), capacity_, upper.get());
+    std::copy_n(removed_.get(), (capacity_ + 63) / 64, removed.get());
+  }
+  links0_ = std::move(links0);
+  levels_ = std::move(levels);
+  upper_ = std::move(upper);
+  locks_ = std::move(locks);
+  removed_ = std::move(removed);
+  capacity_ = capacity;
+}
+
+Status HnswIndex::EnsureCapacity(size_t capacity) {
+  {
+    std::shared_lock<std::shared_mutex> l(structure_mu_);
+    if (capacity <= capacity_) return Status::OK();
+  }
+  std::unique_lock<std::shared_mutex> l(structure_mu_);
+  // Doubling keeps the copies amortized O(1) per insert while a collection grows slot by slot.
+  if (capacity > capacity_) GrowLocked(std::max({capacity, capacity_ * 2, size_t{1024}}));
+  return Status::OK();
+}
+
+int HnswIndex::RandomLevel(uint32_t slot) const {
+  uint64_t h = Mix(params_.seed ^ Mix(slot));
+  // Uniform in (0, 1]: never 0, so the log is finite.
+  double u = (static_cast<double>(h >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+  double level = -std::log(u) * level_mult_;
+  // Level 32 already has probability M^-32; the cap only guards the int8 storage.
+  return static_cast<int>(std::min(level, 32.0));
+}
+
+std::unique_ptr<HnswIndex::Scratch> HnswIndex::AcquireScratch() const {
+  std::unique_ptr<Scratch> s;
+  {
+    std::lock_guard<std::mutex> l(scratch_mu_);
+    if (!scratch_pool_.empty()) {
+      s = std::move(scratch_pool_.back());
+      scratch_pool_.pop_back();
+    }
+  }
+  if (s == nullptr) {
+    s = std::make_unique<Scratch>();
+    s->ids.resize(2 * params_.M);
+    s->ptrs.resize(2 * params_.M);
+  }
+  return s;
+}
+
+void HnswIndex::ReleaseScratch(std::unique_ptr<Scratch> s) const {
+  std::lock_guard<std::mutex> l(scratch_mu_);
+  scratch_pool_.push_back(std::move(s));
+}
+
+// ---- distances ---------------------------------------------------------------------------------
+
+float HnswIndex::Distance(const float* a, const float* b, float bound) const {
+  if (metric_ != Metric::kL2) return -simd::Dot(a, b, dim_);
+  if (dim_ < 2 * kAbandonChunk) return simd::L2Sqr(a, b, dim_);
+  // The same chunking whether or not the bound is reached, so a distance computed in full has
+  // the same value everywhere in the index (search, heuristic, repair).
+  float sum = 0;
+  size_t i = 0;
+  for (;;) {
+    size_t n = dim_ - i < 2 * kAbandonChunk ? dim_ - i : kAbandonChunk;
+    sum += simd::L2Sqr(a + i, b + i, n);
+    i += n;
+    if (i == dim_ || sum > bound) return sum;
+  }
+}
+
+// ---- search ------------------------------------------------------------------------------------
+
+Neighbor HnswIndex::GreedyDescent(const float* q, Neighbor cur, int from_layer,
+                                  int to_layer) const {
+  for (int layer = from_layer; layer >= to_layer; --layer) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      const uint32_t* links = Links(cur.slot, layer);
+      uint32_t count = std::min(LoadLink(links), max_links(layer));
+      for (uint32_t i = 0; i < count; ++i) {
+        uint32_t id = LoadLink(links + 1 + i);
+        float d = Distance(q, rows_->Row(id), cur.distance);
+        if (d < cur.distance) {
+          cur = {id, d};
+          changed = true;
+        }
+      }
+    }
+  }
+  return cur;
+}
+
+template <bool kFiltered>
+void HnswIndex::SearchLayer(const float* q, std::span<const Neighbor> entries, size_t ef,
+                            int layer, const Bitset* allow, Scratch* s) const {
+  std::vector<Neighbor>& cand = s->candidates;
+  std::vector<Neighbor>& res = s->results;
+  cand.clear();
+  res.clear();
+  s->visited.Reset(capacity_);
+  // Unfiltered, every node found is a result; filtered, tombstoned and disallowed nodes are
+  // still expanded (the graph stays connected through them) but never enter the results.
+  auto returnable = [&](uint32_t id) {
+    if constexpr (!kFiltered) {
+      return true;
+    } else {
+      if (IsRemoved(id)) return false;
+      return allow == nullptr || (id < allow->size() && allow->Test(id));
+    }
+  };
+  // The worst result once ef are held; until then every candidate is worth keeping.
+  float bound = kInf;
+  auto offer = [&](Neighbor n) {
+    cand.push_back(n);
+    std::push_heap(cand.begin(), cand.end(), Farther);
+    if (!returnable(n.slot)) return;
+    res.push_back(n);
+    std::push_heap(res.begin(), res.end(), Closer);
+    if (res.size() > ef) {
+      std::pop_heap(res.begin(), res.end(), Closer);
+      res.pop_back();
+    }
+    if (res.size() >= ef) bound = res.front().distance;
+  };
+  for (const Neighbor& e : entries) {
+    if (!s->visited.TestAndSet(e.slot)) offer(e);
+  }
+
+  const uint32_t max_count = max_links(layer);
+  uint32_t* ids = s->ids.data();
+  const float** ptrs = s->ptrs.data();
+  while (!cand.empty()) {
+    Neighbor c = cand.front();
+    if (c.distance > bound) break;
+    std::pop_heap(cand.begin(), cand.end(), Farther);
+    cand.pop_back();
+
+    // Gather the unvisited neighbours first and request all their rows into L2 at once: a row
+    // is ~50 cache lines of a base far larger than the caches, and each distance otherwise
+    // waits on its first lines before the hardware prefetcher takes over.
+    const uint32_t* links = Links(c.slot, layer);
+    uint32_t count = std::min(LoadLink(links), max_count);
+    uint32_t fresh = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      uint32_t id = LoadLink(links + 1 + i);
+      if (s->visited.TestAndSet(id)) continue;
+      const float* row = rows_->Row(id);
+      Prefetch(row);
+      ids[fresh] = id;
+      ptrs[fresh] = row;
+      ++fresh;
+    }
+    for (uint32_t i = 0; i < fresh; ++i) {
+      for (size_t off = 16; off < dim_; off += 16) __builtin_prefetch(ptrs[i] + off, 0, 2);
+    }
+    for (uint32_t i = 0; i < fresh; ++i) {
+      float d = Distance(q, ptrs[i], bound);
+      if (d < bound) offer({ids[i], d});
+    }
+  }
+}
+
+std::vector<Neighbor> HnswIndex::Search(const float* query, size_t k, const IndexSearchParams& p,
+                                        const Bitset* allow) const {
+  std::vector<Neighbor> out;
+  if (k == 0) return out;
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  uint64_t e = entry_.load(std::memory_order_acquire);
+  if (e == 0) return out;
+  const uint32_t entry = static_cast<uint32_t>(e);
+  const int top = static_cast<int>(e >> 32) - 1;
+
+  size_t ef = std::max<size_t>(k, p.ef != 0 ? p.ef : params_.ef_search);
+  if (allow != nullptr) ef = EffectiveEf(k, ef, allow->Count(), size());
+  const bool filtered = allow != nullptr || num_removed_.load(std::memory_order_relaxed) > 0;
+
+  std::unique_ptr<Scratch> s = AcquireScratch();
+  Neighbor cur{entry, Distance(query, rows_->Row(entry), kInf)};
+  cur = GreedyDescent(query, cur, top, 1);
+  if (filtered) {
+    SearchLayer<true>(query, {&cur, 1}, ef, 0, allow, s.get());
+  } else {
+    SearchLayer<false>(query, {&cur, 1}, ef, 0, nullptr, s.get());
+  }
+  std::sort_heap(s->results.begin(), s->results.end(), Closer);
+  out.assign(s->results.begin(),
+             s->results.begin() + static_cast<ptrdiff_t>(std::min(k, s->results.size())));
+  ReleaseScratch(std::move(s));
+  return out;
+}
+
+size_t HnswIndex::EffectiveEf(size_t k, size_t ef, size_t allowed, size_t live) const {
+  ef = std::max(ef, k);
+  if (live == 0 || allowed >= live) return ef;
+  // No widening by selectivity: the beam stops only once it holds ef *allowed* results and its
+  // best candidate is farther than the worst of them, so under a selective filter it already
+  // explores a radius wide enough to hold ef allowed points, visiting about ef / selectivity
+  // nodes. Measured on Fashion-MNIST at ef = 64 (docs/benchmarks.md), widening by
+  // selectivity^-0.25 or ^-0.5 raised recall@10 by at most 0.002 (from >= 0.9965 at 50/10/1%,
+  // labels and random attributes) while doubling to 30x-ing the cost. The only adjustment is a
+  // floor of 2k, so that a caller's small ef (tuned unfiltered) still leaves the beam room for
+  // k allowed results plus slack.
+  return std::max(ef, 2 * k);
+}
+
+// ---- insertion ---------------------------------------------------------------------------------
+
+template <typename RowFn>
+void HnswIndex::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const RowFn& row,
+                                std::vector<Neighbor>* out) const {
+  out->clear();
+  if (candidates->size() <= max) {
+    out->assign(candidates->begin(), candidates->end());
+    return;
+  }
+  // Malkov & Yashunin's heuristic (Algorithm 4): walking candidates from the closest, keep one
+  // only if it is closer to the base than to every neighbour kept so far. Links then point in
+  // diverse directions instead of all into the nearest cluster, which is what keeps the graph
+  // navigable between clusters. The bound makes each comparison stop as soon as the answer
+  // ("not closer to the kept neighbour") is known.
+  const float* kept_rows[512];
+  for (const Neighbor& c : *candidates) {
+    if (out->size() >= max) break;
+    const float* c_row = row(c.slot);
+    bool keep = true;
+    for (size_t j = 0; j < out->size(); ++j) {
+      if (Distance(c_row, kept_rows[j], c.distance) < c.distance) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) {
+      kept_rows[out->size()] = c_row;
+      out->push_back(c);
+    }
+  }
+  if (params_.keep_pruned_connections && out->size() < max) {
+    std::vector<uint32_t> kept;
+    for (const Neighbor& n : *out) kept.push_back(n.slot);
+    std::sort(kept.begin(), kept.end());
+    for (const Neighbor& c : *candidates) {
+      if (out->size() >= max) break;
+      if (!std::binary_search(kept.begin(), kept.end(), c.slot)) out->push_back(c);
+    }
+  }
+}
+
+void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer, Scratch* s) {
+  const uint32_t max = max_links(layer);
+  LockNode(node);
+  uint32_t* list = Links(node, layer);
+  uint32_t count = std::min(LoadLink(list), max);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (LoadLink(list + 1 + i) == added) {
+      UnlockNode(node);
+      return;
+    }
+  }
+  if (count < max) {
+    // The id before the count, so a reader that sees the new count sees the new id.
+    StoreLink(list + 1 + count, added);
+    StoreLink(list, count + 1);
+    UnlockNode(node);
+    return;
+  }
+  // Full: re-select among the old links and the new one, as at insertion.
+  const float* base = rows_->Row(node);
+  std::vector<Neighbor>& work = s->work;
+  work.clear();
+  work.push_back({added, distance});
+  const bool drop_removed = num_removed_.load(std::memory_order_relaxed) > 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t id = LoadLink(list + 1 + i);
+    if (drop_removed && IsRemoved(id)) continue;
+    work.push_back({id, Distance(base, rows_->Row(id), kInf)});
+  }
+  std::sort(work.begin(), work.end(), Closer);
+  SelectNeighbors(&work, max, [this](uint32_t id) { return rows_->Row(id); }, &s->work_out);
+  for (size_t i = 0; i < s->work_out.size(); ++i) StoreLink(list + 1 + i, s->work_out[i].slot);
+  StoreLink(list, static_cast<uint32_t>(s->work_out.size()));
+  UnlockNode(node);
+}
+
+Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
+  const int level = RandomLevel(slot);
+  LockNode(slot);
+  if (Level(slot) >= 0) {
+    bool removed = IsRemoved(slot);
+    UnlockNode(slot);
+    return Status::AlreadyExists("slot " + std::to_string(slot) + " is already in the HNSW graph" +
+                                 (removed ? " (removed; Vacuum frees it for reuse)" : ""));
+  }
+  StoreLink(Links(slot, 0), 0);
+  if (level > 0) {
+    size_t words = static_cast<size_t>(level) * stride_up_;
+    upper_[slot] = new uint32_t[words]();
+    upper_words_.fetch_add(words, std::memory_order_relaxed);
+  }
+  std::atomic_ref<int8_t>(levels_[slot]).store(static_cast<int8_t>(level),
+                                                std::memory_order_release);
+  UnlockNode(slot);
+  // Nothing links to the node yet, so no other thread can reach it until Connect below.
+
+  std::unique_lock<std::mutex> top_lock(entry_mu_, std::defer_lock);
+  uint64_t e = entry_.load(std::memory_order_acquire);
+  if (e == 0 || level > static_cast<int>(e >> 32) - 1) {
+    // This node may become the entry point: hold the lock for the whole insert so that a
+    // concurrent insert cannot raise the top level meanwhile (as hnswlib does; rare).
+    top_lock.lock();
+    e = entry_.load(std::memory_order_acquire);
+    if (e != 0 && level <= static_cast<int>(e >> 32) - 1) top_lock.unlock();
+  }
+  if (e == 0) {
+    entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);
+    num_present_.fetch_add(1, std::memory_order_relaxed);
+    return Status::OK();
+  }
+  const uint32_t entry = static_cast<uint32_t>(e);
+  const int top = static_cast<int>(e >> 32) - 1;
+
+  const float* q = rows_->Row(slot);
+  auto row = [this](uint32_t id) { return rows_->Row(id); };
+  Neighbor cur{entry, Distance(q, rows_->Row(entry), kInf)};
+  if (top > level) cur = GreedyDescent(q, cur, top, level + 1);
+  const bool has_removed = num_removed_.load(std::memory_order_relaxed) > 0;
+  for (int layer = std::min(level, top); layer >= 0; --layer) {
+    SearchLayer<false>(q, {&cur, 1}, params_.ef_construction, layer, nullptr, s);
+    std::vector<Neighbor>& found = s->results;
+    std::sort_heap(found.begin(), found.end(), Closer);
+    std::erase_if(found, [slot](const Neighbor& n) { return n.slot == slot; });
+    if (found.empty()) continue;
+    cur = found.front();
+    // Tombstoned nodes are traversed but not linked to: Vacuum would only have to undo it.
+    if (has_removed && std::any_of(found.begin(), found.end(),
+                                   [this](const Neighbor& n) { return !IsRemoved(n.slot); })) {
+      std::erase_if(found, [this](const Neighbor& n) { return IsRemoved(n.slot); });
+    }
+    SelectNeighbors(&found, max_links(layer), row, &s->selected);
+
+    LockNode(slot);
+    uint32_t* list = Links(slot, layer);
+    for (size_t i = 0; i < s->selected.size(); ++i) StoreLink(list + 1 + i, s->selected[i].slot);
+    StoreLink(list, static_cast<uint32_t>(s->selected.size()));
+    UnlockNode(slot);
+    for (const Neighbor& n : s->selected) Connect(n.slot, slot, n.distance, layer, s);
+  }
+  if (top_lock.owns_lock()) {
+    entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);
+  }
+  num_present_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status HnswIndex::Add(uint32_t slot) {
+  if (slot == kNoEntry) return Status::InvalidArgument("slot 4294967295 is reserved");
+  std::shared_lock<std::shared_mutex> update(update_mu_);
+  MOSAIC_RETURN_IF_ERROR(EnsureCapacity(static_cast<size_t>(slot) + 1));
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  std::unique_ptr<Scratch> s = AcquireScratch();
+  Status st = Insert(slot, s.get());
+  ReleaseScratch(std::move(s));
+  return st;
+}
+
+Status HnswIndex::AddBatch(std::span<const uint32_t> slots, ThreadPool* pool) {
+  if (slots.empty()) return Status::OK();
+  uint32_t max_slot = *std::max_element(slots.begin(), slots.end());
+  if (max_slot == kNoEntry) return Status::InvalidArgument("slot 4294967295 is reserved");
+  std::shared_lock<std::shared_mutex> update(update_mu_);
+  MOSAIC_RETURN_IF_ERROR(EnsureCapacity(static_cast<size_t>(max_slot) + 1));
+
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mu;
+  Status error;
+  auto worker = [&] {
+    std::unique_ptr<Scratch> s = AcquireScratch();
+    for (;;) {
+      size_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= slots.size() || failed.load(std::memory_order_relaxed)) break;
+      // Per insert, so that a concurrent Add of a larger slot can grow the arrays in between.
+      std::shared_lock<std::shared_mutex> lock(structure_mu_);
+      Status st = Insert(slots[i], s.get());
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> l(error_mu);
+        if (error.ok()) error = st;
+        failed.store(true, std::memory_order_relaxed);
+      }
+    }
+    ReleaseScratch(std::move(s));
+  };
+  // The first node alone, so that the parallel workers start from an entry point.
+  if (entry_.load(std::memory_order_acquire) == 0) {
+    next.store(1);
+    std::shared_lock<std::shared_mutex> lock(structure_mu_);
+    std::unique_ptr<Scratch> s = AcquireScratch();
+    Status st = Insert(slots[0], s.get());
+    ReleaseScratch(std::move(s));
+    MOSAIC_RETURN_IF_ERROR(st);
+  }
+  if (pool == nullptr || pool->size() <= 1) {
+    worker();
+  } else {
+    pool->ParallelFor(static_cast<size_t>(pool->size()), [&](size_t b, size_t e) {
+      for (size_t t = b; t < e; ++t) worker();
+    });
+  }
+  return error;
+}
+
+// ---- removal and repair ------------------------------------------------------------------------
+
+void HnswIndex::Remove(uint32_t slot) {
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  if (slot >= capacity_ || Level(slot) < 0) return;
+  uint64_t bit = uint64_t{1} << (slot & 63);
+  uint64_t old = std::atomic_ref<uint64_t>(removed_[slot >> 6]).fetch_or(bit,
+                                                                        std::memory_order_acq_rel);
+  if ((old & bit) == 0) num_removed_.fetch_add(1, std::memory_order_relaxed);
+}
+
+template <typename GoneFn, typename RowFn>
+std::vector<HnswIndex::Repair> HnswIndex::PlanRepairs(const GoneFn& gone, const RowFn& row,
+                                                      ThreadPool* pool) const {
+  std::vector<uint32_t> nodes;
+  for (uint32_t slot = 0; slot < capacity_; ++slot) {
+    if (Level(slot) >= 0 && !gone(slot)) nodes.push_back(slot);
+  }
+  std::mutex out_mu;
+  std::vector<Repair> out;
+  auto plan = [&](size_t begin, size_t end) {
+    std::vector<Repair> local;
+    std::vector<uint32_t> ids;
+    std::vector<Neighbor> cands, selected;
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t node = nodes[i];
+      for (int layer = Level(node); layer >= 0; --layer) {
+        const uint32_t* list = Links(node, layer);
+        const uint32_t count = std::min(LoadLink(list), max_links(layer));
+        bool lost = false;
+        for (uint32_t j = 0; j < count && !lost; ++j) lost = gone(LoadLink(list + 1 + j));
+        if (!lost) continue;
+        // Candidates: the surviving links, plus what the lost neighbours linked to (one hop
+        // through them, two if that still leaves fewer candidates than places).
+        ids.clear();
+        std::vector<uint32_t> frontier;
+        for (uint32_t j = 0; j < count; ++j) {
+          uint32_t id = LoadLink(list + 1 + j);
+          (gone(id) ? frontier : ids).push_back(id);
+        }
+        for (int hop = 0; hop < 2 && !frontier.empty(); ++hop) {
+          std::vector<uint32_t> next;
+          for (uint32_t r : frontier) {
+            const uint32_t* rl = Links(r, layer);
+            const uint32_t rc = std::min(LoadLink(rl), max_links(layer));
+            for (uint32_t j = 0; j < rc; ++j) {
+              uint32_t id = LoadLink(rl + 1 + j);
+              if (id == node) continue;
+              (gone(id) ? next : ids).push_back(id);
+            }
+          }
+          std::sort(ids.begin(), ids.end());
+          ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+          if (ids.size() >= max_links(layer)) break;
+          frontier = std::move(next);
+        }
+        const float* base = row(node);
+        cands.clear();
+        for (uint32_t id : ids) cands.push_back({id, Distance(base, row(id), kInf)});
+        std::sort(cands.begin(), cands.end(), Closer);
+        SelectNeighbors(&cands, max_links(layer), row, &selected);
+        Repair r{node, layer, {}};
+        for (const Neighbor& n : selected) r.links.push_back(n.slot);
+        local.push_back(std::move(r));
+      }
+    }
+    std::lock_guard<std::mutex> l(out_mu);
+    for (Repair& r : local) out.push_back(std::move(r));
+  };
+  if (pool != nullptr) {
+    pool->ParallelFor(nodes.size(), plan, 256);
+  } else {
+    plan(0, nodes.size());
+  }
+  return out;
+}
+
+Status HnswIndex::Vacuum(ThreadPool* pool) {
+  std::unique_lock<std::shared_mutex> update(update_mu_);
+  // Planning reads the graph alongside searches; only applying the plan excludes them. Nodes
+  // removed while planning stay tombstoned for the next Vacuum.
+  std::vector<uint32_t> gone_list;
+  Bitset gone;
+  {
+    std::shared_lock<std::shared_mutex> lock(structure_mu_);
+    gone.Resize(capacity_);
+    for (uint32_t slot = 0; slot < capacity_; ++slot) {
+      if (Level(slot) >= 0 && IsRemoved(slot)) {
+        gone.Set(slot);
+        gone_list.push_back(slot);
+      }
+    }
+  }
+  if (gone_list.empty()) return Status::OK();
+  std::vector<Repair> repairs;
+  {
+    std::shared_lock<std::shared_mutex> lock(structure_mu_);
+    repairs = PlanRepairs([&](uint32_t id) { return gone.Test(id); },
+                          [this](uint32_t id) { return rows_->Row(id); }, pool);
+  }
+
+  std::unique_lock<std::shared_mutex> lock(structure_mu_);
+  for (const Repair& r : repairs) {
+    uint32_t* list = Links(r.slot, r.layer);
+    for (size_t i = 0; i < r.links.size(); ++i) StoreLink(list + 1 + i, r.links[i]);
+    StoreLink(list, static_cast<uint32_t>(r.links.size()));
+  }
+  for (uint32_t slot : gone_list) {
+    int level = Level(slot);
+    if (level > 0) upper_words_.fetch_sub(static_cast<size_t>(level) * stride_up_);
+    delete[] upper_[slot];
+    upper_[slot] = nullptr;
+    StoreLink(Links(slot, 0), 0);
+    levels_[slot] = -1;
+    removed_[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
+  }
+  num_present_.fetch_sub(gone_list.size());
+  num_removed_.fetch_sub(gone_list.size());
+  uint64_t e = entry_.load();
+  if (e != 0 && gone.Test(static_cast<uint32_t>(e))) {
+    // The new entry point is a highest-level survivor; a removed-but-not-gone node is still a
+    // fine entry (it is traversed), but prefer a live one at the same level.
+    int best_level = -1;
+    uint32_t best = kNoEntry;
+    for (uint32_t slot = 0; slot < capacity_; ++slot) {
+      int level = Level(slot);
+      if (level > best_level || (level == best_level && best != kNoEntry && IsRemoved(best) &&
+                                 !IsRemoved(slot))) {
+        best_level = level;
+        best = slot;
+      }
+    }
+    e = best_level < 0 ? 0 : (static_cast<uint64_t>(best_level) + 1) << 32 | best;
+    entry_.store(e, std::memory_order_release);
+  }
+  return Status::OK();
+}
+
+std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_new,
+                                            const VectorRows* new_rows, ThreadPool* pool) const {
+  std::unique_lock<std::shared_mutex> update(update_mu_);
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  auto target = [&](uint32_t old) -> int64_t {
+    return old < old_to_new.size() ? old_to_new[old] : -1;
+  };
+  auto gone = [&](uint32_t old) { return target(old) < 0 || IsRemoved(old); };
+  // Distances are taken on the new rows (by new slot): the old storage may already be retired.
+  auto row = [&](uint32_t old) { return new_rows->Row(static_cast<uint32_t>(target(old))); };
+  std::vector<Repair> repairs = PlanRepairs(gone, row, pool);
+
+  auto out = std::make_unique<HnswIndex>(dim_, metric_, params_, new_rows);
+  int64_t max_new = -1;
+  for (uint32_t old = 0; old < capacity_; ++old) {
+    if (Level(old) >= 0 && !gone(old)) max_new = std::max(max_new, target(old));
+  }
+  if (max_new < 0) return out;
+  out->GrowLocked(static_cast<size_t>(max_new) + 1);
+  int best_level = -1;
+  uint32_t best = kNoEntry;
+  size_t present = 0;
+  for (uint32_t old = 0; old < capacity_; ++old) {
+    int level = Level(old);
+    if (level < 0 || gone(old)) continue;
+    const uint32_t now = static_cast<uint32_t>(target(old));
+    assert(out->levels_[now] < 0 && "old_to_new maps two slots to one");
+    out->levels_[now] = static_cast<int8_t>(level);
+    if (level > 0) {
+      size_t words = static_cast<size_t>(level) * stride_up_;
+      out->upper_[now] = new uint32_t[words]();
+      out->upper_words_ += words;
+    }
+    for (int layer = 0; layer <= level; ++layer) {
+      const uint32_t* from = Links(old, layer);
+      uint32_t* to = out->Links(now, layer);
+      uint32_t count = std::min(LoadLink(from), max_links(layer));
+      uint32_t n = 0;
+      for (uint32_t j = 0; j < count; ++j) {
+        uint32_t id = LoadLink(from + 1 + j);
+        if (!gone(id)) to[1 + n++] = static_cast<uint32_t>(target(id));
+      }
+      to[0] = n;
+    }
+    ++present;
+    if (level > best_level) {
+      best_level = level;
+      best = now;
+    }
+  }
+  for (const Repair& r : repairs) {
+    uint32_t* to = out->Links(static_cast<uint32_t>(target(r.slot)), r.layer);
+    for (size_t i = 0; i < r.links.size(); ++i) to[1 + i] = static_cast<uint32_t>(target(r.links[i]));
+    to[0] = static_cast<uint32_t>(r.links.size());
+  }
+  uint64_t e = entry_.load(std::memory_order_acquire);
+  if (e != 0 && !gone(static_cast<uint32_t>(e))) {
+    best = static_cast<uint32_t>(target(static_cast<uint32_t>(e)));
+    best_level = static_cast<int>(e >> 32) - 1;
+  }
+  out->entry_.store((static_cast<uint64_t>(best_level) + 1) << 32 | best);
+  out->num_present_.store(present);
+  return out;
+}
+
+// ---- introspection -----------------------------------------------------------------------------
+
+size_t HnswIndex::size() const {
+  return num_present_.load(std::memory_order_relaxed) -
+         num_removed_.load(std::memory_order_relaxed);
+}
+
+bool HnswIndex::Contains(uint32_t slot) const {
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  return slot < capacity_ && Level(slot) >= 0 && !IsRemoved(slot);
+}
+
+int HnswIndex::max_level() const {
+  return static_cast<int>(entry_.load(std::memory_order_acquire) >> 32) - 1;
+}
+
+double HnswIndex::AverageDegree() const {
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  size_t nodes = 0, links = 0;
+  for (uint32_t slot = 0; slot < capacity_; ++slot) {
+    if (Level(slot) < 0) continue;
+    ++nodes;
+    links += std::min(LoadLink(Links(slot, 0)), max_links(0));
+  }
+  return nodes == 0 ? 0.0 : static_cast<double>(links) / static_cast<double>(nodes);
+}
+
+size_t HnswIndex::MemoryBytes() const {
+  size_t bytes = sizeof(*this);
+  {
+    std::shared_lock<std::shared_mutex> lock(structure_mu_);
+    bytes += capacity_ * (stride0_ * sizeof(uint32_t) + sizeof(int8_t) + sizeof(uint32_t*) +
+                          sizeof(std::atomic<uint8_t>)) +
+             (capacity_ + 63) / 64 * sizeof(uint64_t) +
+             upper_words_.load(std::memory_order_relaxed) * sizeof(uint32_t);
+  }
+  std::lock_guard<std::mutex> l(scratch_mu_);
+  for (const auto& s : scratch_pool_) bytes += sizeof(Scratch) + s->MemoryBytes();
+  return bytes;
+}
+
+}  // namespace mosaic::index

@@ -1,0 +1,192 @@
+// HnswIndex: a Hierarchical Navigable Small World graph (Malkov & Yashunin, 2016/2018) over the
+// slots of one vector column. Node id == slot; the f32 vectors stay in the collection and are read
+// through VectorRows, the index keeps only the graph (links, levels, tombstones).
+//
+// Layout. Layer 0 is one flat array with a fixed stride per slot ([count, 2M ids]), so a node's
+// links are found by multiplication and read in two or three cache lines; the rare upper layers
+// (a fraction 1/M of nodes reach layer 1) live in one small block per node. Distances follow the
+// Neighbor convention: squared L2 for kL2, minus the dot product for kInnerProduct and kCosine
+// (cosine vectors and queries arrive normalized). For L2 a distance computation stops at a chunk
+// boundary once its partial sum exceeds what the caller could use (the beam's worst result, or the
+// distance to the base point inside the neighbour-selection heuristic); the decision is exact.
+// How much that saves depends on the data (see kAbandonChunk in the .cc).
+//
+// Thread-safety. Search and Remove may run concurrently with each other and with Add / AddBatch.
+// Link lists are written under a per-node spinlock and read without one: every link word is
+// accessed atomically (release stores, acquire loads; plain moves on x86), so a reader may see a
+// list in the middle of being rewritten, but every id it reads names a fully inserted node, and a
+// search only needs the graph to be navigable, not frozen. Growing the per-slot arrays takes an
+// exclusive lock that waits for searches in flight. Vacuum may run alongside Search (searches
+// are blocked only while the computed repairs are applied) but excludes Add. Save and Remap see a
+// consistent snapshot (they wait for Adds in flight). On-disk format: docs/hnsw_format.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/bitset.h"
+#include "common/thread_pool.h"
+#include "index/flat/flat_search.h"
+#include "index/hnsw/visited_table.h"
+#include "index/vector_index.h"
+#include "mosaic/env.h"
+#include "mosaic/status.h"
+#include "mosaic/types.h"
+
+namespace mosaic::index {
+
+struct HnswParams {
+  // Links per node on the upper layers; layer 0 keeps 2 * M (the paper's Mmax0).
+  uint32_t M = 16;
+  // Beam width while inserting: larger builds a better graph, more slowly.
+  uint32_t ef_construction = 200;
+  // Default beam width of Search when IndexSearchParams::ef is 0 (raised to k when smaller).
+  uint32_t ef_search = 64;
+  // Seeds the level of each slot (a pure function of seed and slot, so levels do not depend on
+  // insertion order or threads).
+  uint64_t seed = 0x6d6f73616963;  // "mosaic"
+  // After the heuristic, fill a node's free link places with the candidates it pruned (the
+  // paper's keepPrunedConnections). Off by default, as in hnswlib and Faiss.
+  bool keep_pruned_connections = false;
+};
+
+class HnswIndex final : public VectorIndex {
+ public:
+  // `rows` must outlive the index. M must be in [2, 255]; invalid parameters are clamped (Load
+  // and the collection validate user-supplied values before getting here).
+  HnswIndex(uint32_t dim, Metric metric, const HnswParams& params, const VectorRows* rows);
+  ~HnswIndex() override;
+  HnswIndex(const HnswIndex&) = delete;
+  HnswIndex& operator=(const HnswIndex&) = delete;
+
+  // Inserts `slot`. AlreadyExists if the slot is in the graph, including removed slots not yet
+  // vacuumed (their place is freed by Vacuum).
+  Status Add(uint32_t slot) override;
+  // Inserts `slots` using every thread of `pool` (null: the calling thread only). Stops at the
+  // first error; slots inserted before it stay.
+  Status AddBatch(std::span<const uint32_t> slots, ThreadPool* pool);
+  // Tombstones `slot`: never returned from now on, still traversed. No-op for absent slots.
+  void Remove(uint32_t slot) override;
+  // Repairs the lists that point at removed nodes (each such list is rebuilt with the heuristic
+  // from its surviving links plus the removed nodes' own links) and frees the removed nodes, so
+  // their slots can be added again. Uses `pool` when non-null.
+  Status Vacuum(ThreadPool* pool = nullptr);
+
+  // Top-k allowed, live slots (see VectorIndex). Under `allow` the beam expands through
+  // disallowed (and tombstoned) nodes and stops only once it holds ef allowed results, so recall
+  // holds up at any selectivity but the cost grows about as 1 / selectivity: measured on
+  // Fashion-MNIST, the graph beats an exact scan of the allowed slots above roughly 10%, and the
+  // collection's planner should scan exactly below that (see EffectiveEf, docs/benchmarks.md).
+  std::vector<Neighbor> Search(const float* query, size_t k, const IndexSearchParams& p,
+                               const Bitset* allow) const override;
+
+  size_t size() const override;  // live nodes
+  size_t MemoryBytes() const override;
+
+  // The same graph over renumbered slots: node o becomes old_to_new[o]; nodes mapped to -1 (or
+  // past the end of the map) and removed nodes are dropped, and lists that lose links are repaired
+  // as in Vacuum. Vectors are read from `new_rows` (by new slot). Used after the collection
+  // compacts its storage; no rebuild.
+  std::unique_ptr<HnswIndex> Remap(const std::vector<int64_t>& old_to_new,
+                                   const VectorRows* new_rows, ThreadPool* pool = nullptr) const;
+
+  // Writes the graph atomically (temp file + rename) in the format of docs/hnsw_format.md.
+  Status Save(Env* env, const std::string& path) const;
+  // Reads a saved graph. Corruption for a damaged or truncated file, InvalidArgument for one of
+  // an unknown version; the message names the file and what was wrong. The second form also
+  // requires the file's dim, metric and M to equal the given ones (InvalidArgument otherwise), and
+  // takes ef_search from `params`; either way the caller rebuilds when loading fails.
+  static Result<std::unique_ptr<HnswIndex>> Load(Env* env, const std::string& path,
+                                                 const VectorRows* rows);
+  static Result<std::unique_ptr<HnswIndex>> Load(Env* env, const std::string& path, uint32_t dim,
+                                                 Metric metric, const HnswParams& params,
+                                                 const VectorRows* rows);
+
+  uint32_t dim() const { return dim_; }
+  Metric metric() const { return metric_; }
+  const HnswParams& params() const { return params_; }
+  bool Contains(uint32_t slot) const;  // in the graph and not removed
+  size_t num_removed() const { return num_removed_.load(std::memory_order_relaxed); }
+  int max_level() const;
+  // The beam width Search uses for k results under an allow-set of `allowed` of `live` nodes:
+  // max(ef, k), and at least 2k when filtered (why not more: see the definition).
+  size_t EffectiveEf(size_t k, size_t ef, size_t allowed, size_t live) const;
+
+  // Average number of layer-0 links per node (for tests and benchmarks).
+  double AverageDegree() const;
+
+ private:
+  struct Scratch;
+  struct Repair;
+
+  static constexpr uint32_t kNoEntry = UINT32_MAX;
+
+  // ---- storage ----
+  uint32_t* Links(uint32_t slot, int layer) const;
+  int Level(uint32_t slot) const;
+  bool IsRemoved(uint32_t slot) const;
+  uint32_t max_links(int layer) const { return layer == 0 ? 2 * params_.M : params_.M; }
+  void GrowLocked(size_t capacity);
+  Status EnsureCapacity(size_t capacity);
+  int RandomLevel(uint32_t slot) const;
+  void LockNode(uint32_t slot) const;
+  void UnlockNode(uint32_t slot) const;
+
+  // ---- distances ----
+  float Distance(const float* a, const float* b, float bound) const;
+
+  // ---- graph algorithms ----
+  Status Insert(uint32_t slot, Scratch* s);
+  template <bool kFiltered>
+  void SearchLayer(const float* q, std::span<const Neighbor> entries, size_t ef, int layer,
+                   const Bitset* allow, Scratch* s) const;
+  Neighbor GreedyDescent(const float* q, Neighbor cur, int from_layer, int to_layer) const;
+  template <typename RowFn>
+  void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const RowFn& row,
+                       std::vector<Neighbor>* out) const;
+  void Connect(uint32_t node, uint32_t added, float distance, int layer, Scratch* s);
+  template <typename GoneFn, typename RowFn>
+  std::vector<Repair> PlanRepairs(const GoneFn& gone, const RowFn& row, ThreadPool* pool) const;
+
+  std::unique_ptr<Scratch> AcquireScratch() const;
+  void ReleaseScratch(std::unique_ptr<Scratch> s) const;
+
+  const uint32_t dim_;
+  const Metric metric_;
+  HnswParams params_;
+  const VectorRows* rows_;
+  const uint32_t stride0_;   // uint32 words per layer-0 list: count + 2M ids
+  const uint32_t stride_up_;  // per upper-layer list: count + M ids
+  const double level_mult_;
+
+  // Excludes Vacuum (exclusive) from Add (shared).
+  mutable std::shared_mutex update_mu_;
+  // Guards the addresses of the per-slot arrays: shared by every operation that reads them,
+  // exclusive to grow them or to free nodes.
+  mutable std::shared_mutex structure_mu_;
+  // Held by an Add whose node rises above the current top layer, for the whole insert (rare).
+  std::mutex entry_mu_;
+  // (top level + 1) << 32 | entry slot; 0 when empty. One word so readers see a matching pair.
+  std::atomic<uint64_t> entry_{0};
+
+  size_t capacity_ = 0;
+  std::unique_ptr<uint32_t[]> links0_;           // capacity_ * stride0_
+  std::unique_ptr<int8_t[]> levels_;             // -1: slot not in the graph
+  std::unique_ptr<uint32_t*[]> upper_;           // level * stride_up_ words, or null
+  std::unique_ptr<std::atomic<uint8_t>[]> locks_;  // per-node writer spinlocks
+  std::unique_ptr<uint64_t[]> removed_;          // tombstone bits, accessed atomically
+  std::atomic<size_t> num_present_{0};
+  std::atomic<size_t> num_removed_{0};
+  std::atomic<size_t> upper_words_{0};
+
+  mutable std::mutex scratch_mu_;
+  mutable std::vector<std::unique_ptr<Scratch>> scratch_pool_;
+};
+
+}  // namespace mosaic::index

@@ -1,0 +1,264 @@
+// Save and Load of HnswIndex: the file layout is specified in docs/hnsw_format.md; keep the two
+// in step (a layout change bumps kFormatVersion).
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "index/hnsw/hnsw_index.h"
+
+namespace mosaic::index {
+
+namespace {
+
+constexpr char kMagic[8] = {'M', 'O', 'S', 'H', 'N', 'S', 'W', '\0'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderBytes = 64;
+constexpr size_t kFooterBytes = 4;
+constexpr int kMaxLevel = 32;
+
+// The header's fields at their byte offsets (all little-endian).
+namespace off {
+constexpr size_t kVersion = 8;
+constexpr size_t kDim = 12;
+constexpr size_t kMetric = 16;
+constexpr size_t kFlags = 17;
+constexpr size_t kM = 20;
+constexpr size_t kEfConstruction = 24;
+constexpr size_t kEfSearch = 28;
+constexpr size_t kSeed = 32;
+constexpr size_t kCapacity = 40;
+constexpr size_t kEntry = 44;
+constexpr size_t kMaxLevelField = 48;
+constexpr size_t kNumPresent = 52;
+constexpr size_t kBodyBytes = 56;
+}  // namespace off
+
+constexpr uint8_t kFlagKeepPruned = 1;
+
+size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+}  // namespace
+
+Status HnswIndex::Save(Env* env, const std::string& path) const {
+  std::string data;
+  {
+    // Exclusive on update_mu_ waits for Adds in flight, so no list is half-written.
+    std::unique_lock<std::shared_mutex> update(update_mu_);
+    std::shared_lock<std::shared_mutex> lock(structure_mu_);
+    // Trailing never-used slots are not written: capacity in the file is the highest slot + 1.
+    uint32_t capacity = 0;
+    for (size_t slot = capacity_; slot > 0; --slot) {
+      if (Level(static_cast<uint32_t>(slot - 1)) >= 0) {
+        capacity = static_cast<uint32_t>(slot);
+        break;
+      }
+    }
+    const size_t removed_words = (capacity + 63) / 64;
+    size_t upper_words = 0;
+    uint32_t present = 0;
+    for (uint32_t slot = 0; slot < capacity; ++slot) {
+      int level = Level(slot);
+      if (level >= 0) ++present;
+      if (level > 0) upper_words += static_cast<size_t>(level) * stride_up_;
+    }
+    const size_t body = Pad4(capacity) + removed_words * 8 +
+                        (static_cast<size_t>(capacity) * stride0_ + upper_words) * 4;
+    data.assign(kHeaderBytes + body + kFooterBytes, '\0');
+    char* h = data.data();
+    std::memcpy(h, kMagic, sizeof(kMagic));
+    EncodeFixed32(h + off::kVersion, kFormatVersion);
+    EncodeFixed32(h + off::kDim, dim_);
+    h[off::kMetric] = static_cast<char>(metric_);
+    h[off::kFlags] = params_.keep_pruned_connections ? kFlagKeepPruned : 0;
+    EncodeFixed32(h + off::kM, params_.M);
+    EncodeFixed32(h + off::kEfConstruction, params_.ef_construction);
+    EncodeFixed32(h + off::kEfSearch, params_.ef_search);
+    EncodeFixed64(h + off::kSeed, params_.seed);
+    EncodeFixed32(h + off::kCapacity, capacity);
+    uint64_t e = entry_.load(std::memory_order_acquire);
+    EncodeFixed32(h + off::kEntry, e == 0 ? kNoEntry : static_cast<uint32_t>(e));
+    EncodeFixed32(h + off::kMaxLevelField, static_cast<uint32_t>(static_cast<int>(e >> 32) - 1));
+    EncodeFixed32(h + off::kNumPresent, present);
+    EncodeFixed64(h + off::kBodyBytes, body);
+
+    char* p = h + kHeaderBytes;
+    for (uint32_t slot = 0; slot < capacity; ++slot) p[slot] = static_cast<char>(Level(slot));
+    p += Pad4(capacity);
+    for (size_t w = 0; w < removed_words; ++w, p += 8) {
+      uint64_t bits = std::atomic_ref<uint64_t>(removed_[w]).load(std::memory_order_relaxed);
+      if (w + 1 == removed_words && capacity % 64 != 0) bits &= (uint64_t{1} << (capacity % 64)) - 1;
+      EncodeFixed64(p, bits);
+    }
+    auto put_list = [&](const uint32_t* list, uint32_t stride) {
+      for (uint32_t i = 0; i < stride; ++i, p += 4) {
+        EncodeFixed32(p, std::atomic_ref<uint32_t>(const_cast<uint32_t&>(list[i])).load(
+                             std::memory_order_acquire));
+      }
+    };
+    for (uint32_t slot = 0; slot < capacity; ++slot) put_list(Links(slot, 0), stride0_);
+    for (uint32_t slot = 0; slot < capacity; ++slot) {
+      for (int layer = 1; layer <= Level(slot); ++layer) put_list(Links(slot, layer), stride_up_);
+    }
+  }
+  const size_t crc_end = data.size() - kFooterBytes;
+  EncodeFixed32(data.data() + crc_end, crc32c::Mask(crc32c::Value(data.data(), crc_end)));
+  return WriteFileAtomically(env, path, data).WithContext("saving HNSW index " + path);
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
+                                                   const VectorRows* rows) {
+  MOSAIC_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, env->MapFile(path));
+  const char* data = file->data();
+  const uint64_t size = file->size();
+  auto corrupt = [&](const std::string& what) {
+    return Status::Corruption("HNSW index " + path + ": " + what);
+  };
+  if (size < kHeaderBytes + kFooterBytes) {
+    return corrupt("file is " + std::to_string(size) + " bytes, shorter than its " +
+                   std::to_string(kHeaderBytes + kFooterBytes) + "-byte header and footer");
+  }
+  if (std::memcmp(data, kMagic, sizeof(kMagic)) != 0) return corrupt("bad magic (not an HNSW index)");
+  const uint32_t version = DecodeFixed32(data + off::kVersion);
+  if (version != kFormatVersion) {
+    return Status::InvalidArgument("HNSW index " + path + " has format version " +
+                                   std::to_string(version) + ", this build reads version " +
+                                   std::to_string(kFormatVersion));
+  }
+  const uint64_t body = DecodeFixed64(data + off::kBodyBytes);
+  if (body != size - kHeaderBytes - kFooterBytes) {
+    return corrupt("header says " + std::to_string(body) + " body bytes, file holds " +
+                   std::to_string(size - kHeaderBytes - kFooterBytes) + " (truncated?)");
+  }
+  const size_t crc_end = size - kFooterBytes;
+  const uint32_t stored = crc32c::Unmask(DecodeFixed32(data + crc_end));
+  const uint32_t actual = crc32c::Value(data, crc_end);
+  if (stored != actual) return corrupt("checksum mismatch");
+
+  // The checksum passed, so what follows guards against a writer bug or a hand-made file: every
+  // count and id is checked before the graph is navigated.
+  const uint32_t dim = DecodeFixed32(data + off::kDim);
+  const uint8_t metric_byte = static_cast<uint8_t>(data[off::kMetric]);
+  HnswParams params;
+  params.M = DecodeFixed32(data + off::kM);
+  params.ef_construction = DecodeFixed32(data + off::kEfConstruction);
+  params.ef_search = DecodeFixed32(data + off::kEfSearch);
+  params.seed = DecodeFixed64(data + off::kSeed);
+  params.keep_pruned_connections = (data[off::kFlags] & kFlagKeepPruned) != 0;
+  if (dim == 0) return corrupt("dim is 0");
+  if (metric_byte > static_cast<uint8_t>(Metric::kInnerProduct)) {
+    return corrupt("unknown metric " + std::to_string(metric_byte));
+  }
+  if (params.M < 2 || params.M > 255) return corrupt("M is " + std::to_string(params.M));
+  const uint32_t capacity = DecodeFixed32(data + off::kCapacity);
+  const uint32_t entry = DecodeFixed32(data + off::kEntry);
+  const int max_level = static_cast<int>(DecodeFixed32(data + off::kMaxLevelField));
+  const uint32_t num_present = DecodeFixed32(data + off::kNumPresent);
+
+  auto index = std::make_unique<HnswIndex>(dim, static_cast<Metric>(metric_byte), params, rows);
+  const uint32_t stride0 = index->stride0_, stride_up = index->stride_up_;
+  const size_t removed_words = (static_cast<size_t>(capacity) + 63) / 64;
+  const size_t fixed = Pad4(capacity) + removed_words * 8 + static_cast<size_t>(capacity) * stride0 * 4;
+  if (body < fixed) return corrupt("body too short for " + std::to_string(capacity) + " slots");
+
+  const char* p = data + kHeaderBytes;
+  const int8_t* levels = reinterpret_cast<const int8_t*>(p);
+  size_t upper_words = 0;
+  uint32_t present = 0;
+  int top = -1;
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    int level = levels[slot];
+    if (level < -1 || level > kMaxLevel) {
+      return corrupt("slot " + std::to_string(slot) + " has level " + std::to_string(level));
+    }
+    if (level >= 0) ++present;
+    if (level > 0) upper_words += static_cast<size_t>(level) * stride_up;
+    top = std::max(top, level);
+  }
+  if (body != fixed + upper_words * 4) {
+    return corrupt("body is " + std::to_string(body) + " bytes, levels imply " +
+                   std::to_string(fixed + upper_words * 4));
+  }
+  if (present != num_present) {
+    return corrupt("header counts " + std::to_string(num_present) + " nodes, levels hold " +
+                   std::to_string(present));
+  }
+  if (present == 0 ? entry != kNoEntry
+                   : (entry >= capacity || levels[entry] != max_level || max_level != top)) {
+    return corrupt("bad entry point " + std::to_string(entry) + " at level " +
+                   std::to_string(max_level));
+  }
+  if (capacity == 0) return index;
+
+  index->GrowLocked(capacity);
+  std::memcpy(index->levels_.get(), levels, capacity);
+  p += Pad4(capacity);
+  size_t removed = 0;
+  for (size_t w = 0; w < removed_words; ++w, p += 8) {
+    uint64_t bits = DecodeFixed64(p);
+    for (uint64_t b = bits; b != 0; b &= b - 1) {
+      uint32_t slot = static_cast<uint32_t>(w * 64 + std::countr_zero(b));
+      if (slot >= capacity || levels[slot] < 0) {
+        return corrupt("tombstone on absent slot " + std::to_string(slot));
+      }
+      ++removed;
+    }
+    index->removed_[w] = bits;
+  }
+  // Reads one list into `to`, checking its count and that each link names a node on that layer.
+  auto get_list = [&](uint32_t* to, uint32_t stride, int layer, uint32_t slot) -> Status {
+    std::memcpy(to, p, static_cast<size_t>(stride) * 4);
+    p += static_cast<size_t>(stride) * 4;
+    if (to[0] > stride - 1) {
+      return corrupt("slot " + std::to_string(slot) + " has " + std::to_string(to[0]) +
+                     " links on layer " + std::to_string(layer));
+    }
+    for (uint32_t i = 1; i <= to[0]; ++i) {
+      if (to[i] >= capacity || levels[to[i]] < layer) {
+        return corrupt("slot " + std::to_string(slot) + " links to " + std::to_string(to[i]) +
+                       ", not a node on layer " + std::to_string(layer));
+      }
+    }
+    return Status::OK();
+  };
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    uint32_t* list = index->links0_.get() + static_cast<size_t>(slot) * stride0;
+    MOSAIC_RETURN_IF_ERROR(get_list(list, stride0, 0, slot));
+    if (levels[slot] < 0 && list[0] != 0) {
+      return corrupt("absent slot " + std::to_string(slot) + " has links");
+    }
+  }
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    if (levels[slot] <= 0) continue;
+    size_t words = static_cast<size_t>(levels[slot]) * stride_up;
+    index->upper_[slot] = new uint32_t[words]();
+    index->upper_words_ += words;
+    for (int layer = 1; layer <= levels[slot]; ++layer) {
+      MOSAIC_RETURN_IF_ERROR(get_list(index->Links(slot, layer), stride_up, layer, slot));
+    }
+  }
+  if (present > 0) {
+    index->entry_.store((static_cast<uint64_t>(max_level) + 1) << 32 | entry);
+  }
+  index->num_present_.store(present);
+  index->num_removed_.store(removed);
+  return index;
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
+                                                   uint32_t dim, Metric metric,
+                                                   const HnswParams& params,
+                                                   const VectorRows* rows) {
+  MOSAIC_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index, Load(env, path, rows));
+  if (index->dim_ != dim || index->metric_ != metric || index->params_.M != params.M) {
+    return Status::InvalidArgument(
+        "HNSW index " + path + " was built for dim " + std::to_string(index->dim_) + ", metric " +
+        MetricName(index->metric_) + ", M " + std::to_string(index->params_.M) + "; expected dim " +
+        std::to_string(dim) + ", metric " + MetricName(metric) + ", M " + std::to_string(params.M));
+  }
+  index->params_.ef_search = std::max<uint32_t>(params.ef_search, 1);
+  return index;
+}
+
+}  // namespace mosaic::index
