@@ -22,6 +22,20 @@ Status PosixError(const std::string& context, int err) {
   return Status::IOError(msg);
 }
 
+// Opens `path` and reports its size; the caller owns the descriptor.
+Result<int> OpenWithSize(const std::string& path, int flags, uint64_t* size) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  if (fd < 0) return PosixError("open " + path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return PosixError("stat " + path, err);
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd, uint64_t size)
@@ -102,28 +116,14 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open " + path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return PosixError("stat " + path, err);
-    }
-    return std::unique_ptr<WritableFile>(
-        new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+    uint64_t size;
+    MOSAIC_ASSIGN_OR_RETURN(int fd, OpenWithSize(path, O_WRONLY | O_CREAT | O_APPEND, &size));
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, size));
   }
 
   Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open " + path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return PosixError("stat " + path, err);
-    }
-    uint64_t size = static_cast<uint64_t>(st.st_size);
+    uint64_t size;
+    MOSAIC_ASSIGN_OR_RETURN(int fd, OpenWithSize(path, O_RDONLY, &size));
     void* base = nullptr;
     if (size > 0) {
       base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);

@@ -98,6 +98,23 @@ Status RunStep(Collection& c, const Step& s) {
   return c.SetPayload(present, s.patch);
 }
 
+// Runs `steps` on `c` and mirrors them in `m`.
+void RunAll(Collection& c, const std::vector<Step>& steps, Model* m) {
+  for (const auto& s : steps) {
+    Status st = RunStep(c, s);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ApplyStep(s, m);
+  }
+}
+
+// The model a reopened database holds for collection "c".
+Model Reopened(const std::string& path, const DbOptions& opt) {
+  auto db = Db::Open(path, opt);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return {};
+  return Snapshot(**(*db)->GetCollection("c"));
+}
+
 std::string WalPath(const std::string& db) {
   std::string dir = db + "/collections/c";
   for (const auto& e : std::filesystem::directory_iterator(dir))
@@ -200,18 +217,13 @@ TEST(Recovery, PeriodicSyncBoundsTheLossWhenWritesStop) {
   Model m;
   auto db = *Db::Open(dir.path(), opt);
   auto c = *db->CreateCollection("c", Schema());
-  for (const auto& s : steps) {
-    ASSERT_TRUE(RunStep(*c, s).ok());
-    ApplyStep(s, &m);
-  }
+  RunAll(*c, steps, &m);
   // No more writes: the background syncer must still make them durable within the interval.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_TRUE(env.DropUnsyncedData().ok());  // the machine crashes 200 ms after the last write
   c.reset();
   db.reset();
-  auto db2 = Db::Open(dir.path(), opt);
-  ASSERT_TRUE(db2.ok()) << db2.status().ToString();
-  EXPECT_EQ(Snapshot(**(*db2)->GetCollection("c")), m);
+  EXPECT_EQ(Reopened(dir.path(), opt), m);
 }
 
 TEST(Recovery, CorruptWalIsReportedNotLoaded) {
@@ -300,10 +312,7 @@ TEST(Recovery, CrashDuringFlushKeepsTheOldState) {
   Model m;
   auto db = *Db::Open(dir.path(), opt);
   auto c = *db->CreateCollection("c", Schema());
-  for (const auto& s : steps) {
-    ASSERT_TRUE(RunStep(*c, s).ok());
-    ApplyStep(s, &m);
-  }
+  RunAll(*c, steps, &m);
   env.SetPathFilter("CURRENT");
   env.FailRenames(true);  // the commit point of the flush fails
   EXPECT_FALSE(c->Flush().ok());
@@ -313,9 +322,7 @@ TEST(Recovery, CrashDuringFlushKeepsTheOldState) {
   ApplyStep(steps[0], &m);
   c.reset();
   db.reset();
-  auto db2 = Db::Open(dir.path(), opt);
-  ASSERT_TRUE(db2.ok()) << db2.status().ToString();
-  EXPECT_EQ(Snapshot(**(*db2)->GetCollection("c")), m);
+  EXPECT_EQ(Reopened(dir.path(), opt), m);
 }
 
 TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
@@ -327,10 +334,7 @@ TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
   Model m;
   auto db = *Db::Open(dir.path(), opt);
   auto c = *db->CreateCollection("c", Schema());
-  for (const auto& s : steps) {
-    ASSERT_TRUE(RunStep(*c, s).ok());
-    ApplyStep(s, &m);
-  }
+  RunAll(*c, steps, &m);
   env.SetWriteBudget(10);
   std::vector<Point> big = MakeSteps(1, 8)[0].points;
   Status s = c->Upsert(big);
@@ -341,9 +345,7 @@ TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
   for (const auto& p : big) m[p.id] = {p.payload, p.vectors.at("v")};
   c.reset();
   db.reset();
-  auto db2 = Db::Open(dir.path(), opt);
-  ASSERT_TRUE(db2.ok()) << db2.status().ToString();
-  EXPECT_EQ(Snapshot(**(*db2)->GetCollection("c")), m);
+  EXPECT_EQ(Reopened(dir.path(), opt), m);
 }
 
 TEST(Recovery, SnapshotRestoreRoundTrip) {
