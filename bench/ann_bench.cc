@@ -4,6 +4,8 @@
 // an ef sweep of recall@10 against queries/s (single thread), the queries/s each library reaches
 // at recall@10 = 0.95 (interpolated between sweep points) with Mosaic's ratios, and Mosaic's
 // filtered search at several allow-set selectivities next to an exact scan of the allowed rows.
+// "mosaic-sq8" is the same graph walked over SQ8 codes and re-scored with f32 (HnswParams::sq8);
+// its memory line compares the f32 rows with the codes.
 // Asserts nothing about timings.
 //
 //   ann_bench [--data DIR] [--queries N] [--metric l2|cosine|both]
@@ -90,13 +92,14 @@ class Engine {
 
 class MosaicEngine final : public Engine {
  public:
-  explicit MosaicEngine(Metric metric) : metric_(metric) {}
-  const char* name() const override { return "mosaic"; }
+  MosaicEngine(Metric metric, bool sq8) : metric_(metric), sq8_(sq8) {}
+  const char* name() const override { return sq8_ ? "mosaic-sq8" : "mosaic"; }
   void Build(const mosaic::io::Matrix& base, int threads) override {
     rows_ = std::make_unique<MatrixRows>(base);
     HnswParams p;
     p.M = kM;
     p.ef_construction = kEfConstruction;
+    p.sq8 = sq8_;
     index_ = std::make_unique<HnswIndex>(static_cast<uint32_t>(base.dim), metric_, p, rows_.get());
     std::vector<uint32_t> slots(base.rows);
     for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<uint32_t>(i);
@@ -107,6 +110,7 @@ class MosaicEngine final : public Engine {
       std::exit(1);
     }
   }
+  // Codes included for SQ8: they replace the f32 rows during the walk.
   size_t GraphBytes() const override { return index_->MemoryBytes(); }
   void SetEf(size_t ef) override { params_.ef = ef; }
   void Search(const float* q, int64_t* out) override {
@@ -117,6 +121,7 @@ class MosaicEngine final : public Engine {
 
  private:
   Metric metric_;
+  bool sq8_;
   std::unique_ptr<MatrixRows> rows_;
   std::unique_ptr<HnswIndex> index_;
   mosaic::index::IndexSearchParams params_;
@@ -279,10 +284,12 @@ void RunMetric(const mosaic::io::Matrix& base, const mosaic::io::Matrix& queries
                             &pool, &truth);
 
   std::vector<std::unique_ptr<Engine>> engines;
-  engines.push_back(std::make_unique<MosaicEngine>(metric));
+  engines.push_back(std::make_unique<MosaicEngine>(metric, false));
+  engines.push_back(std::make_unique<MosaicEngine>(metric, true));
   engines.push_back(std::make_unique<HnswlibEngine>(metric));
   engines.push_back(std::make_unique<FaissEngine>(metric));
 
+  // mosaic-sq8's graph MB includes its codes (the f32 rows are excluded for every engine).
   std::printf("\nBuild                 1 thread s   2 threads s   graph MB (excl. vectors)\n");
   for (auto& e : engines) {
     double t1 = 0;
@@ -326,8 +333,23 @@ void RunMetric(const mosaic::io::Matrix& base, const mosaic::io::Matrix& queries
     at[i] = QpsAt(sweeps[i], 0.95);
     std::printf("  %-8s %8.0f q/s\n", engines[i]->name(), at[i]);
   }
-  if (at[0] > 0 && at[1] > 0) std::printf("  mosaic / hnswlib  %.2fx\n", at[0] / at[1]);
-  if (at[0] > 0 && at[2] > 0) std::printf("  mosaic / faiss    %.2fx\n", at[0] / at[2]);
+  // engines: mosaic, mosaic-sq8, hnswlib, faiss.
+  for (size_t m = 0; m < 2; ++m) {
+    for (size_t peer = 2; peer < 4; ++peer) {
+      if (at[m] > 0 && at[peer] > 0) {
+        std::printf("  %-10s / %-8s %.2fx\n", engines[m]->name(), engines[peer]->name(),
+                    at[m] / at[peer]);
+      }
+    }
+  }
+
+  const size_t f32_bytes = base.rows * base.dim * sizeof(float);
+  HnswIndex* sq8 = static_cast<MosaicEngine*>(engines[1].get())->index();
+  std::printf("\nMemory, mosaic-sq8: f32 rows %.1f MB, SQ8 codes %.1f MB (%.2fx of f32), "
+              "graph + codes %.1f MB\n",
+              f32_bytes / 1e6, sq8->CodeBytes() / 1e6,
+              static_cast<double>(sq8->CodeBytes()) / static_cast<double>(f32_bytes),
+              sq8->MemoryBytes() / 1e6);
 
   std::printf("\n2 threads at ef = 64: queries/s (recall)\n");
   for (auto& e : engines) {

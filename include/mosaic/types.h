@@ -37,6 +37,10 @@ struct IndexSpec {
   uint32_t m = 16;
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
+  // Walk the graph on 8-bit codes (0.25x the memory traffic of f32), re-scoring the final beam
+  // with the f32 vectors. The codec is trained on all points when the graph is built with at
+  // least 1000 of them (at the first flush or compaction past that size); before, f32 is used.
+  bool sq8 = false;
 };
 
 struct VectorSpec {

@@ -23,6 +23,8 @@ constexpr size_t kMaxLimit = 1'000'000;
 // this many of them, or at most 10% of the points: measured on Fashion-MNIST (bench/ann_bench),
 // the graph walk under an allow-set wins at 50%, breaks even near 10%, and loses below.
 constexpr size_t kExactSurvivorsMin = 4096;
+// Graphs of vectors with SQ8 quantization use it once built over at least this many points.
+constexpr size_t kMinPointsForSq8 = 1000;
 
 std::string SegmentName(uint64_t gen) {
   char buf[32];
@@ -189,12 +191,15 @@ std::string CollectionImpl::GraphPath(uint64_t generation, size_t v) const {
   return dir_ + "/" + GraphName(generation, v);
 }
 
-index::HnswParams CollectionImpl::HnswParamsFor(size_t v) const {
+index::HnswParams CollectionImpl::HnswParamsFor(size_t v, size_t points) const {
   const IndexSpec& spec = schema_.vectors[v].index;
   index::HnswParams p;
   p.M = spec.m;
   p.ef_construction = spec.ef_construction;
   p.ef_search = spec.ef_search;
+  // The SQ8 codec learns its ranges from the points present when the graph is built; too few
+  // would make poor codes, so small graphs stay f32 until a rewrite rebuilds them with SQ8.
+  p.sq8 = spec.sq8 && points >= kMinPointsForSq8;
   return p;
 }
 
@@ -256,7 +261,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     const Metric metric = schema_.vectors[v].metric;
     if (segment) {
       auto loaded = index::HnswIndex::Load(env_, GraphPath(generation, v), dims_[v], metric,
-                                           HnswParamsFor(v), col.rows.get());
+                                           HnswParamsFor(v, col.present.Count()), col.rows.get());
       if (loaded.ok() && (*loaded)->size() == col.present.Count()) {
         col.hnsw = std::move(loaded).value();
         continue;
@@ -266,7 +271,8 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
                    loaded.ok() ? "graph does not match the segment"
                                : loaded.status().ToString().c_str());
     }
-    col.hnsw = std::make_unique<index::HnswIndex>(dims_[v], metric, HnswParamsFor(v), col.rows.get());
+    col.hnsw = std::make_unique<index::HnswIndex>(
+        dims_[v], metric, HnswParamsFor(v, col.present.Count()), col.rows.get());
     col.present.ForEach([&](size_t slot) { col.unindexed.push_back(static_cast<uint32_t>(slot)); });
     MOSAIC_RETURN_IF_ERROR(IndexPending(s.get()));
     if (segment) {

@@ -124,7 +124,7 @@ class CollectionImpl final : public Collection {
   // Inserts the slots applied since the last call into the HNSW graphs (concurrent searches go on).
   Status IndexPending(State* s) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
-  index::HnswParams HnswParamsFor(size_t v) const;
+  index::HnswParams HnswParamsFor(size_t v, size_t points) const;
   Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end);
   void RemoveUnusedFiles();
 

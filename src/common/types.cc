@@ -96,13 +96,20 @@ Result<IndexSpec> IndexSpecFromJson(const Json& j) {
   spec.kind = IndexKind::kHnsw;
   for (const auto& [key, value] : j.items()) {
     if (key == "type") continue;
+    if (key == "quantization") {
+      if (!value.is_string() || (value != "sq8" && value != "none"))
+        return Status::InvalidArgument("hnsw quantization must be \"none\" or \"sq8\", got " +
+                                       value.dump());
+      spec.sq8 = value == "sq8";
+      continue;
+    }
     uint32_t* field = key == "m" ? &spec.m
                       : key == "ef_construction" ? &spec.ef_construction
                       : key == "ef" ? &spec.ef_search
                                     : nullptr;
     if (field == nullptr)
       return Status::InvalidArgument("unknown hnsw parameter '" + key +
-                                     "' (expected m, ef_construction, ef)");
+                                     "' (expected m, ef_construction, ef, quantization)");
     if (!value.is_number_unsigned())
       return Status::InvalidArgument("hnsw parameter '" + key +
                                      "' must be a positive integer, got " + value.dump());
@@ -119,6 +126,7 @@ Json CollectionSchema::ToJson() const {
       index["m"] = v.index.m;
       index["ef_construction"] = v.index.ef_construction;
       index["ef"] = v.index.ef_search;
+      index["quantization"] = v.index.sq8 ? "sq8" : "none";
     }
     arr.push_back({{"name", v.name},
                    {"dim", v.dim},

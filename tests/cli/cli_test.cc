@@ -183,7 +183,8 @@ TEST(Cli, HnswCollection) {
   ASSERT_EQ(r.code, 0) << r.out;
   ASSERT_EQ(Mosaic(db, "upsert --collection g " + (dir / "base.fvecs")).code, 0);
   r = Mosaic(db, "collection info g");
-  EXPECT_NE(r.out.find("index hnsw: m 8, ef_construction 200, ef 32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("index hnsw: m 8, ef_construction 200, ef 32, quantization none"),
+            std::string::npos) << r.out;
   r = Mosaic(db, "search --collection g --vector-file " + (dir / "base.fvecs") +
                      " --row 7 --limit 1 --ef 64 --json");
   EXPECT_EQ(Json::parse(r.out)[0]["id"], 7) << r.out;

@@ -1,6 +1,8 @@
 // HnswIndex: recall against exact FlatSearch on Fashion-MNIST (unfiltered, after removals, after
 // Vacuum, under label and random-attribute allow-sets, after Save/Load and Remap), the cosine and
-// inner-product variants on random data, file corruption, and Add concurrent with Search.
+// inner-product variants on random data, file corruption, and Add concurrent with Search; the
+// SQ8 mode (recall, exact re-scored distances, code memory, Save/Load, version-1 files, Remap,
+// slot reuse after Vacuum).
 //
 // Fashion-MNIST comes from $MOSAIC_DATA_DIR/fashion-mnist or the repository's
 // .cache/data/fashion-mnist (scripts/fetch-data); tests that need it are skipped without it.
@@ -21,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/coding.h"
+#include "common/crc32c.h"
 #include "common/thread_pool.h"
 #include "index/flat/flat_search.h"
 #include "io/vector_file.h"
@@ -495,6 +499,176 @@ TEST(HnswTest, ParallelBatchWhileSearching) {
   auto truth = Exact(base.data(), n, dim, Metric::kL2, base.data(), 100, nullptr);
   auto got = SearchAll(index, base.data(), 100, dim, nullptr, 128);
   EXPECT_GE(RecallOf(got, truth), 0.95);
+}
+
+HnswParams Sq8Params() {
+  HnswParams p;
+  p.sq8 = true;
+  return p;
+}
+
+// Every result's distance is the exact f32 one: equal to the kernel's on the row, and to
+// FlatSearch's wherever FlatSearch returned the same slot.
+void ExpectExactDistances(const std::vector<std::vector<Neighbor>>& got,
+                          const std::vector<std::vector<Neighbor>>& truth, const VectorRows& rows,
+                          const float* queries, size_t dim) {
+  size_t compared = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    for (const Neighbor& g : got[i]) {
+      const float exact = simd::L2Sqr(queries + i * dim, rows.Row(g.slot), dim);
+      ASSERT_NEAR(g.distance, exact, 1e-5f * std::max(1.0f, exact));
+      for (const Neighbor& t : truth[i]) {
+        if (t.slot != g.slot) continue;
+        EXPECT_NEAR(g.distance, t.distance, 1e-4f * std::max(1.0f, t.distance));
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 0u);
+}
+
+TEST(HnswTest, Sq8RecallExactDistancesAndMemory) {
+  REQUIRE_DATA();
+  const size_t dim = data->base.dim;
+  MatrixRows rows(data->base.data.data(), dim);
+  auto index = Build(&rows, dim, kFullRows, Metric::kL2, Sq8Params());
+  ASSERT_TRUE(index->sq8_trained());
+  EXPECT_EQ(index->size(), kFullRows);
+  auto truth = Exact(data->base.data.data(), kFullRows, dim, Metric::kL2,
+                     data->queries.data.data(), data->queries.rows, nullptr);
+  auto got = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
+  double recall = RecallOf(got, truth);
+  std::printf("SQ8 recall@10 over %zu rows, ef %u, rerank x%u: %.4f\n", kFullRows,
+              index->params().ef_search, index->params().rerank_factor, recall);
+  EXPECT_GE(recall, 0.95);
+  for (const auto& r : got) {
+    ASSERT_EQ(r.size(), kK);
+    for (size_t j = 1; j < r.size(); ++j) EXPECT_LE(r[j - 1].distance, r[j].distance);
+  }
+  ExpectExactDistances(got, truth, rows, data->queries.data.data(), dim);
+  // One byte per dimension per slot: a quarter of the f32 rows.
+  const size_t f32_bytes = kFullRows * dim * sizeof(float);
+  EXPECT_EQ(index->CodeBytes(), kFullRows * dim);
+  EXPECT_LE(index->CodeBytes(), 0.3 * f32_bytes);
+  EXPECT_GE(index->MemoryBytes(), index->CodeBytes());
+  // Without SQ8 there are no codes.
+  HnswIndex plain(static_cast<uint32_t>(dim), Metric::kL2, {}, &rows);
+  ASSERT_TRUE(plain.Add(0).ok());
+  EXPECT_EQ(plain.CodeBytes(), 0u);
+  EXPECT_FALSE(plain.sq8_trained());
+}
+
+TEST(HnswTest, Sq8SaveLoadRoundTripAndVersion1Files) {
+  REQUIRE_DATA();
+  const size_t dim = data->base.dim;
+  const size_t n = kSubsetRows / 4;
+  MatrixRows rows(data->base.data.data(), dim);
+  auto index = Build(&rows, dim, n, Metric::kL2, Sq8Params());
+  for (uint32_t s = 0; s < 100; s += 3) index->Remove(s);
+  testing::TempDir dir;
+  const std::string path = dir / "vec.hnsw";
+  ASSERT_TRUE(index->Save(Env::Default(), path).ok());
+  auto loaded = HnswIndex::Load(Env::Default(), path, &rows);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE((*loaded)->params().sq8);
+  EXPECT_TRUE((*loaded)->sq8_trained());
+  EXPECT_EQ((*loaded)->params().rerank_factor, index->params().rerank_factor);
+  EXPECT_EQ((*loaded)->CodeBytes(), n * dim);
+  EXPECT_EQ((*loaded)->size(), index->size());
+  auto a = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
+  auto b = SearchAll(**loaded, data->queries.data.data(), data->queries.rows, dim, nullptr);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].size(), b[i].size());
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      EXPECT_EQ(a[i][j].slot, b[i][j].slot);
+      EXPECT_EQ(a[i][j].distance, b[i][j].distance);
+    }
+  }
+  // The loaded index keeps adding (with the saved codec) and the file says SQ8: a collection
+  // that asks for a plain graph rebuilds.
+  for (uint32_t s = static_cast<uint32_t>(n); s < n + 100; ++s) ASSERT_TRUE((*loaded)->Add(s).ok());
+  HnswParams plain;
+  EXPECT_TRUE(HnswIndex::Load(Env::Default(), path, static_cast<uint32_t>(dim), Metric::kL2, plain,
+                              &rows)
+                  .status()
+                  .IsInvalidArgument());
+  EXPECT_TRUE(HnswIndex::Load(Env::Default(), path, static_cast<uint32_t>(dim), Metric::kL2,
+                              Sq8Params(), &rows)
+                  .ok());
+  // Damage inside the SQ8 section is caught.
+  auto bytes = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(bytes.ok());
+  std::string damaged = *bytes;
+  damaged[damaged.size() - 10] ^= 0x40;
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, damaged).ok());
+  EXPECT_TRUE(HnswIndex::Load(Env::Default(), path, &rows).status().IsCorruption());
+
+  // A version-1 file (no SQ8; the same layout as a plain version-2 file with a zero reserved
+  // field) still loads and searches the same.
+  auto v2 = Build(&rows, dim, n, Metric::kL2);
+  ASSERT_TRUE(v2->Save(Env::Default(), path).ok());
+  auto plain_bytes = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(plain_bytes.ok());
+  std::string v1 = *plain_bytes;
+  EncodeFixed32(v1.data() + 8, 1);
+  v1[18] = v1[19] = 0;
+  EncodeFixed32(v1.data() + v1.size() - 4, crc32c::Mask(crc32c::Value(v1.data(), v1.size() - 4)));
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, v1).ok());
+  auto old = HnswIndex::Load(Env::Default(), path, &rows);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE((*old)->params().sq8);
+  auto c = SearchAll(*v2, data->queries.data.data(), data->queries.rows, dim, nullptr);
+  auto d = SearchAll(**old, data->queries.data.data(), data->queries.rows, dim, nullptr);
+  for (size_t i = 0; i < c.size(); ++i) {
+    ASSERT_EQ(c[i].size(), d[i].size());
+    for (size_t j = 0; j < c[i].size(); ++j) EXPECT_EQ(c[i][j].slot, d[i][j].slot);
+  }
+}
+
+TEST(HnswTest, Sq8RemapAndSlotReuse) {
+  REQUIRE_DATA();
+  const size_t dim = data->base.dim;
+  const size_t n = kSubsetRows / 2;
+  // A private copy, so that a slot freed by Vacuum can take a different vector.
+  std::vector<float> base(data->base.data.begin(), data->base.data.begin() + n * dim);
+  MatrixRows rows(base.data(), dim);
+  auto index = Build(&rows, dim, n, Metric::kL2, Sq8Params());
+  std::vector<int64_t> old_to_new(n, -1);
+  std::vector<float> compact;
+  int64_t next = 0;
+  for (uint32_t s = 0; s < n; ++s) {
+    if (s % 4 == 1) {
+      index->Remove(s);
+      continue;
+    }
+    old_to_new[s] = next++;
+    compact.insert(compact.end(), rows.Row(s), rows.Row(s) + dim);
+  }
+  MatrixRows new_rows(compact.data(), dim);
+  ThreadPool pool(2);
+  std::unique_ptr<HnswIndex> remapped = index->Remap(old_to_new, &new_rows, &pool);
+  ASSERT_NE(remapped, nullptr);
+  EXPECT_TRUE(remapped->sq8_trained());
+  EXPECT_EQ(remapped->size(), static_cast<size_t>(next));
+  EXPECT_EQ(remapped->CodeBytes(), static_cast<size_t>(next) * dim);
+  auto truth = Exact(compact.data(), static_cast<size_t>(next), dim, Metric::kL2,
+                     data->queries.data.data(), data->queries.rows, nullptr);
+  auto got = SearchAll(*remapped, data->queries.data.data(), data->queries.rows, dim, nullptr);
+  double recall = RecallOf(got, truth);
+  std::printf("SQ8 recall@10 after Remap (25%% dropped): %.4f\n", recall);
+  EXPECT_GE(recall, 0.95);
+  ExpectExactDistances(got, truth, new_rows, data->queries.data.data(), dim);
+
+  // Vacuum frees the removed slots; re-adding one with a new vector (a query's) rewrites its
+  // code, so the graph walk finds it: it comes back first, at distance 0.
+  ASSERT_TRUE(index->Vacuum(&pool).ok());
+  const float* q = data->queries.data.data();
+  std::copy(q, q + dim, base.begin() + 1 * dim);
+  ASSERT_TRUE(index->Add(1).ok());
+  auto r = index->Search(q, kK, {}, nullptr);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].slot, 1u);
+  EXPECT_EQ(r[0].distance, 0.0f);
 }
 
 }  // namespace

@@ -160,5 +160,46 @@ TEST(HnswCollection, RecallDeletesFiltersCompactionReopen) {
   EXPECT_EQ(returned_deleted, 0u);
 }
 
+// SQ8: the graph starts in f32 while small, switches to codes trained on all points at the first
+// flush past 1000 points, keeps recall, and its memory (graph + codes) is reported.
+TEST(HnswCollection, Sq8SwitchesOnAtFlushAndKeepsRecall) {
+  const Data& d = GetData();
+  testing::TempDir dir;
+  CollectionSchema schema;
+  VectorSpec spec{"pixels", 784, Metric::kL2};
+  spec.index.kind = IndexKind::kHnsw;
+  spec.index.ef_construction = 100;
+  spec.index.sq8 = true;
+  schema.vectors = {spec};
+  auto db = *Db::Open(dir.path());
+  auto c = *db->CreateCollection("fashion", schema);
+  std::vector<Point> batch;
+  for (size_t i = 0; i < kPoints; ++i) {
+    Point p;
+    p.id = uint64_t{i};
+    p.vectors["pixels"].assign(d.base.row(i), d.base.row(i) + 784);
+    batch.push_back(std::move(p));
+    if (batch.size() == 1 || batch.size() == 2500 || i + 1 == kPoints) {  // a 1-point first batch
+      ASSERT_TRUE(c->Upsert(batch).ok());
+      batch.clear();
+    }
+  }
+  size_t returned_deleted = 0;
+  uint64_t f32_graph = c->Info().index_bytes["pixels"];
+  EXPECT_GE(Recall(*c, std::nullopt, &returned_deleted, {}), 0.95);
+  ASSERT_TRUE(c->Flush().ok());
+  uint64_t sq8_graph = c->Info().index_bytes["pixels"];
+  EXPECT_GT(sq8_graph, f32_graph);
+  EXPECT_GE(sq8_graph, kPoints * 784);  // now also holds the codes: dim bytes a point
+  EXPECT_GE(Recall(*c, std::nullopt, &returned_deleted, {}), 0.95);
+  SearchRequest r;
+  r.vector.assign(d.base.row(5), d.base.row(5) + 784);
+  r.limit = 1;
+  auto hit = *c->Search(r);
+  ASSERT_EQ(hit.size(), 1u);
+  EXPECT_EQ(hit[0].id, PointId(uint64_t{5}));
+  EXPECT_FLOAT_EQ(hit[0].score, 0.0f);  // re-scored in f32: exact
+}
+
 }  // namespace
 }  // namespace mosaic

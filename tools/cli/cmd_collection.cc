@@ -21,7 +21,9 @@ constexpr char kHelp[] =
     "\n"
     "METRIC is l2 (default), cosine or ip. INDEX is flat (default: exact search) or hnsw\n"
     "(approximate graph search), tuned with --m (links per node, default 16),\n"
-    "--ef-construction (default 200) and --ef (default search beam, 64). Vectors are f32.\n";
+    "--ef-construction (default 200), --ef (default search beam, 64) and --quantization sq8\n"
+    "(walk the graph on 8-bit codes, re-score with f32; used once the graph is built over\n"
+    "1000+ points, i.e. after the first flush past that size). Vectors are f32.\n";
 
 Result<VectorSpec> ParseVectorSpec(const std::string& text) {
   std::vector<std::string> parts;
@@ -61,7 +63,7 @@ std::string HumanBytes(uint64_t b) {
 
 int RunCollection(Args& args) {
   if (auto rc = CheckFlags(args, {"vector", "dim", "metric", "index", "m", "ef-construction", "ef",
-                                  "json", "field", "type", "drop"},
+                                  "quantization", "json", "field", "type", "drop"},
                            kHelp))
     return *rc;
   auto verb = args.Next();
@@ -107,6 +109,10 @@ int RunCollection(Args& args) {
       spec.index.m = static_cast<uint32_t>(*m);
       spec.index.ef_construction = static_cast<uint32_t>(*efc);
       spec.index.ef_search = static_cast<uint32_t>(*ef);
+      std::string quant = args.GetOr("quantization", "none");
+      if (quant != "none" && quant != "sq8")
+        return Usage("--quantization expects none or sq8, got '" + quant + "'", kHelp);
+      spec.index.sq8 = quant == "sq8";
     }
   }
 
@@ -165,8 +171,10 @@ int RunCollection(Args& args) {
                 HumanBytes(bytes).c_str(), info.points ? double(bytes) / info.points : 0.0);
     if (v.index.kind == IndexKind::kHnsw) {
       uint64_t ib = info.index_bytes[v.name];
-      std::printf("  index hnsw: m %u, ef_construction %u, ef %u, %s (%.0f bytes/vector)\n",
-                  v.index.m, v.index.ef_construction, v.index.ef_search, HumanBytes(ib).c_str(),
+      std::printf("  index hnsw: m %u, ef_construction %u, ef %u, quantization %s, %s "
+                  "(%.0f bytes/vector)\n",
+                  v.index.m, v.index.ef_construction, v.index.ef_search,
+                  v.index.sq8 ? "sq8" : "none", HumanBytes(ib).c_str(),
                   info.points ? double(ib) / info.points : 0.0);
     } else {
       std::printf("  index flat (exact)\n");

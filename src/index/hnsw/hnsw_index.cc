@@ -56,7 +56,7 @@ struct HnswIndex::Scratch {
   std::vector<Neighbor> candidates;  // min-heap (Farther): the frontier
   std::vector<Neighbor> results;     // max-heap (Closer): the best ef found so far
   std::vector<uint32_t> ids;         // unvisited neighbours of the node being expanded
-  std::vector<const float*> ptrs;    // their rows
+  std::vector<const void*> ptrs;     // their vectors (rows or codes)
   std::vector<Neighbor> selected;    // the heuristic's output during an insert
   std::vector<Neighbor> work;        // a neighbour's candidates while shrinking its list
   std::vector<Neighbor> work_out;
@@ -66,7 +66,36 @@ struct HnswIndex::Scratch {
            (candidates.capacity() + results.capacity() + selected.capacity() + work.capacity() +
             work_out.capacity()) *
                sizeof(Neighbor) +
-           ids.capacity() * sizeof(uint32_t) + ptrs.capacity() * sizeof(const float*);
+           ids.capacity() * sizeof(uint32_t) + ptrs.capacity() * sizeof(const void*);
+  }
+};
+
+// The query against f32 rows: the exact distance, with early abandoning for L2.
+struct HnswIndex::FloatSpace {
+  const HnswIndex* index;
+  const float* q;
+  const void* Vector(uint32_t id) const { return index->rows_->Row(id); }
+  // The first line is requested when the id is gathered; this requests the rest.
+  void PrefetchRest(const void* v) const {
+    const float* row = static_cast<const float*>(v);
+    for (size_t off = 16; off < index->dim_; off += 16) __builtin_prefetch(row + off, 0, 2);
+  }
+  float operator()(const void* v, float bound) const {
+    return index->Distance(q, static_cast<const float*>(v), bound);
+  }
+};
+
+// The query against SQ8 codes (asymmetric, approximate): a quarter of the bytes of a row.
+struct HnswIndex::CodeSpace {
+  const HnswIndex* index;
+  const Sq8Codec::Query* q;
+  const void* Vector(uint32_t id) const { return index->Code(id); }
+  void PrefetchRest(const void* v) const {
+    const char* code = static_cast<const char*>(v);
+    for (size_t off = 64; off < index->dim_; off += 64) __builtin_prefetch(code + off, 0, 2);
+  }
+  float operator()(const void* v, float /*bound*/) const {
+    return index->codec_.Distance(*q, static_cast<const uint8_t*>(v));
   }
 };
 
@@ -86,6 +115,7 @@ HnswIndex::HnswIndex(uint32_t dim, Metric metric, const HnswParams& params,
         p.M = std::clamp<uint32_t>(p.M, 2, 255);
         p.ef_construction = std::max<uint32_t>(p.ef_construction, 1);
         p.ef_search = std::max<uint32_t>(p.ef_search, 1);
+        p.rerank_factor = std::max<uint32_t>(p.rerank_factor, 1);
         return p;
       }()),
       rows_(rows),
@@ -129,13 +159,17 @@ void HnswIndex::GrowLocked(size_t capacity) {
   auto locks = std::make_unique<std::atomic<uint8_t>[]>(capacity);
   size_t words = (capacity + 63) / 64;
   auto removed = std::make_unique<uint64_t[]>(words);
+  std::unique_ptr<uint8_t[]> codes;
+  if (params_.sq8) codes = std::make_unique_for_overwrite<uint8_t[]>(capacity * dim_);
   std::fill_n(levels.get(), capacity, int8_t{-1});
   if (capacity_ > 0) {
     std::copy_n(links0_.get(), capacity_ * stride0_, links0.get());
     std::copy_n(levels_.get(), capacity_, levels.get());
     std::copy_n(upper_.get(), capacity_, upper.get());
     std::copy_n(removed_.get(), (capacity_ + 63) / 64, removed.get());
+    if (codes != nullptr) std::copy_n(codes_.get(), capacity_ * dim_, codes.get());
   }
+  codes_ = std::move(codes);
   links0_ = std::move(links0);
   levels_ = std::move(levels);
   upper_ = std::move(upper);
@@ -153,6 +187,16 @@ Status HnswIndex::EnsureCapacity(size_t capacity) {
   // Doubling keeps the copies amortized O(1) per insert while a collection grows slot by slot.
   if (capacity > capacity_) GrowLocked(std::max({capacity, capacity_ * 2, size_t{1024}}));
   return Status::OK();
+}
+
+void HnswIndex::EnsureTrained(std::span<const uint32_t> slots) {
+  if (!params_.sq8 || sq8_trained_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> l(train_mu_);
+  if (sq8_trained_.load(std::memory_order_relaxed)) return;
+  // One linear pass over the batch, far cheaper than inserting it.
+  codec_ = Sq8Codec::Train(dim_, metric_, slots.size(),
+                           [&](size_t i) { return rows_->Row(slots[i]); });
+  sq8_trained_.store(true, std::memory_order_release);
 }
 
 int HnswIndex::RandomLevel(uint32_t slot) const {
@@ -205,7 +249,8 @@ float HnswIndex::Distance(const float* a, const float* b, float bound) const {
 
 // ---- search ------------------------------------------------------------------------------------
 
-Neighbor HnswIndex::GreedyDescent(const float* q, Neighbor cur, int from_layer,
+template <typename Space>
+Neighbor HnswIndex::GreedyDescent(const Space& space, Neighbor cur, int from_layer,
                                   int to_layer) const {
   for (int layer = from_layer; layer >= to_layer; --layer) {
     bool changed = true;
@@ -215,7 +260,7 @@ Neighbor HnswIndex::GreedyDescent(const float* q, Neighbor cur, int from_layer,
       uint32_t count = std::min(LoadLink(links), max_links(layer));
       for (uint32_t i = 0; i < count; ++i) {
         uint32_t id = LoadLink(links + 1 + i);
-        float d = Distance(q, rows_->Row(id), cur.distance);
+        float d = space(space.Vector(id), cur.distance);
         if (d < cur.distance) {
           cur = {id, d};
           changed = true;
@@ -226,8 +271,8 @@ Neighbor HnswIndex::GreedyDescent(const float* q, Neighbor cur, int from_layer,
   return cur;
 }
 
-template <bool kFiltered>
-void HnswIndex::SearchLayer(const float* q, std::span<const Neighbor> entries, size_t ef,
+template <bool kFiltered, typename Space>
+void HnswIndex::SearchLayer(const Space& space, std::span<const Neighbor> entries, size_t ef,
                             int layer, const Bitset* allow, Scratch* s) const {
   std::vector<Neighbor>& cand = s->candidates;
   std::vector<Neighbor>& res = s->results;
@@ -264,7 +309,7 @@ void HnswIndex::SearchLayer(const float* q, std::span<const Neighbor> entries, s
 
   const uint32_t max_count = max_links(layer);
   uint32_t* ids = s->ids.data();
-  const float** ptrs = s->ptrs.data();
+  const void** ptrs = s->ptrs.data();
   while (!cand.empty()) {
     Neighbor c = cand.front();
     if (c.distance > bound) break;
@@ -280,17 +325,15 @@ void HnswIndex::SearchLayer(const float* q, std::span<const Neighbor> entries, s
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t id = LoadLink(links + 1 + i);
       if (s->visited.TestAndSet(id)) continue;
-      const float* row = rows_->Row(id);
-      Prefetch(row);
+      const void* v = space.Vector(id);
+      Prefetch(v);
       ids[fresh] = id;
-      ptrs[fresh] = row;
+      ptrs[fresh] = v;
       ++fresh;
     }
+    for (uint32_t i = 0; i < fresh; ++i) space.PrefetchRest(ptrs[i]);
     for (uint32_t i = 0; i < fresh; ++i) {
-      for (size_t off = 16; off < dim_; off += 16) __builtin_prefetch(ptrs[i] + off, 0, 2);
-    }
-    for (uint32_t i = 0; i < fresh; ++i) {
-      float d = Distance(q, ptrs[i], bound);
+      float d = space(ptrs[i], bound);
       if (d < bound) offer({ids[i], d});
     }
   }
@@ -311,16 +354,32 @@ std::vector<Neighbor> HnswIndex::Search(const float* query, size_t k, const Inde
   const bool filtered = allow != nullptr || num_removed_.load(std::memory_order_relaxed) > 0;
 
   std::unique_ptr<Scratch> s = AcquireScratch();
-  Neighbor cur{entry, Distance(query, rows_->Row(entry), kInf)};
-  cur = GreedyDescent(query, cur, top, 1);
-  if (filtered) {
-    SearchLayer<true>(query, {&cur, 1}, ef, 0, allow, s.get());
+  auto walk = [&](const auto& space, size_t beam) {
+    Neighbor cur{entry, space(space.Vector(entry), kInf)};
+    cur = GreedyDescent(space, cur, top, 1);
+    if (filtered) {
+      SearchLayer<true>(space, {&cur, 1}, beam, 0, allow, s.get());
+    } else {
+      SearchLayer<false>(space, {&cur, 1}, beam, 0, nullptr, s.get());
+    }
+  };
+  std::vector<Neighbor>& res = s->results;
+  if (!sq8_trained_.load(std::memory_order_acquire)) {
+    walk(FloatSpace{this, query}, ef);
+    std::sort_heap(res.begin(), res.end(), Closer);
   } else {
-    SearchLayer<false>(query, {&cur, 1}, ef, 0, nullptr, s.get());
+    const Sq8Codec::Query prepared = codec_.Prepare(query);
+    walk(CodeSpace{this, &prepared}, std::max<size_t>(ef, k * params_.rerank_factor));
+    // Re-score the whole beam with the f32 rows, requesting the next row while computing one.
+    if (!res.empty()) Prefetch(rows_->Row(res[0].slot));
+    for (size_t i = 0; i < res.size(); ++i) {
+      const float* row = rows_->Row(res[i].slot);
+      if (i + 1 < res.size()) Prefetch(rows_->Row(res[i + 1].slot));
+      res[i].distance = Distance(query, row, kInf);
+    }
+    std::sort(res.begin(), res.end(), Closer);
   }
-  std::sort_heap(s->results.begin(), s->results.end(), Closer);
-  out.assign(s->results.begin(),
-             s->results.begin() + static_cast<ptrdiff_t>(std::min(k, s->results.size())));
+  out.assign(res.begin(), res.begin() + static_cast<ptrdiff_t>(std::min(k, res.size())));
   ReleaseScratch(std::move(s));
   return out;
 }
@@ -427,6 +486,9 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
                                  (removed ? " (removed; Vacuum frees it for reuse)" : ""));
   }
   StoreLink(Links(slot, 0), 0);
+  // The code is written before the level is published, so any reader that can reach the node
+  // sees it (a slot freed by Vacuum and added again gets its new vector's code).
+  if (codes_ != nullptr) codec_.Encode(rows_->Row(slot), codes_.get() + size_t{slot} * dim_);
   if (level > 0) {
     size_t words = static_cast<size_t>(level) * stride_up_;
     upper_[slot] = new uint32_t[words]();
@@ -454,13 +516,15 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   const uint32_t entry = static_cast<uint32_t>(e);
   const int top = static_cast<int>(e >> 32) - 1;
 
+  // Construction always uses the f32 rows: the graph is the same with or without SQ8.
   const float* q = rows_->Row(slot);
+  const FloatSpace space{this, q};
   auto row = [this](uint32_t id) { return rows_->Row(id); };
   Neighbor cur{entry, Distance(q, rows_->Row(entry), kInf)};
-  if (top > level) cur = GreedyDescent(q, cur, top, level + 1);
+  if (top > level) cur = GreedyDescent(space, cur, top, level + 1);
   const bool has_removed = num_removed_.load(std::memory_order_relaxed) > 0;
   for (int layer = std::min(level, top); layer >= 0; --layer) {
-    SearchLayer<false>(q, {&cur, 1}, params_.ef_construction, layer, nullptr, s);
+    SearchLayer<false>(space, {&cur, 1}, params_.ef_construction, layer, nullptr, s);
     std::vector<Neighbor>& found = s->results;
     std::sort_heap(found.begin(), found.end(), Closer);
     std::erase_if(found, [slot](const Neighbor& n) { return n.slot == slot; });
@@ -491,6 +555,7 @@ Status HnswIndex::Add(uint32_t slot) {
   if (slot == kNoEntry) return Status::InvalidArgument("slot 4294967295 is reserved");
   std::shared_lock<std::shared_mutex> update(update_mu_);
   MOSAIC_RETURN_IF_ERROR(EnsureCapacity(static_cast<size_t>(slot) + 1));
+  EnsureTrained({&slot, 1});
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
   std::unique_ptr<Scratch> s = AcquireScratch();
   Status st = Insert(slot, s.get());
@@ -504,6 +569,7 @@ Status HnswIndex::AddBatch(std::span<const uint32_t> slots, ThreadPool* pool) {
   if (max_slot == kNoEntry) return Status::InvalidArgument("slot 4294967295 is reserved");
   std::shared_lock<std::shared_mutex> update(update_mu_);
   MOSAIC_RETURN_IF_ERROR(EnsureCapacity(static_cast<size_t>(max_slot) + 1));
+  EnsureTrained(slots);
 
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
@@ -701,6 +767,10 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
   }
   if (max_new < 0) return out;
   out->GrowLocked(static_cast<size_t>(max_new) + 1);
+  if (sq8_trained_.load(std::memory_order_acquire)) {
+    out->codec_ = codec_;
+    out->sq8_trained_.store(true, std::memory_order_release);
+  }
   int best_level = -1;
   uint32_t best = kNoEntry;
   size_t present = 0;
@@ -710,6 +780,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
     const uint32_t now = static_cast<uint32_t>(target(old));
     assert(out->levels_[now] < 0 && "old_to_new maps two slots to one");
     out->levels_[now] = static_cast<int8_t>(level);
+    if (codes_ != nullptr) std::copy_n(Code(old), dim_, out->codes_.get() + size_t{now} * dim_);
     if (level > 0) {
       size_t words = static_cast<size_t>(level) * stride_up_;
       out->upper_[now] = new uint32_t[words]();
@@ -774,8 +845,14 @@ double HnswIndex::AverageDegree() const {
   return nodes == 0 ? 0.0 : static_cast<double>(links) / static_cast<double>(nodes);
 }
 
+size_t HnswIndex::CodeBytes() const {
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  return codes_ != nullptr ? capacity_ * dim_ : 0;
+}
+
 size_t HnswIndex::MemoryBytes() const {
-  size_t bytes = sizeof(*this);
+  size_t bytes = sizeof(*this) + CodeBytes();
+  if (sq8_trained_.load(std::memory_order_acquire)) bytes += codec_.Serialize().size();
   {
     std::shared_lock<std::shared_mutex> lock(structure_mu_);
     bytes += capacity_ * (stride0_ * sizeof(uint32_t) + sizeof(int8_t) + sizeof(uint32_t*) +

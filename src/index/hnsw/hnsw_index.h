@@ -19,6 +19,16 @@
 // exclusive lock that waits for searches in flight. Vacuum may run alongside Search (searches
 // are blocked only while the computed repairs are applied) but excludes Add. Save and Remap see a
 // consistent snapshot (they wait for Adds in flight). On-disk format: docs/hnsw_format.md.
+//
+// SQ8 mode (HnswParams::sq8). The index also keeps an 8-bit scalar-quantized copy of every
+// vector (Sq8Codec, dim bytes per slot instead of 4 * dim) and walks the graph with code
+// distances at every layer, reading a quarter of the bytes per hop; the best
+// max(ef, k * rerank_factor) candidates are then re-scored with the f32 rows, so results carry
+// exact distances. The codec is trained once, on the rows of the first Add or AddBatch call (so
+// build with AddBatch: an index started by a single Add trains on one vector); later values
+// outside the trained per-dimension ranges saturate to code 0 or 255, which costs recall that
+// the re-scoring only partly recovers. Construction uses the f32 rows, so the graph is the same
+// as without SQ8.
 #pragma once
 
 #include <atomic>
@@ -34,6 +44,7 @@
 #include "common/thread_pool.h"
 #include "index/flat/flat_search.h"
 #include "index/hnsw/visited_table.h"
+#include "index/quant/sq8_codec.h"
 #include "index/vector_index.h"
 #include "mosaic/env.h"
 #include "mosaic/status.h"
@@ -54,6 +65,13 @@ struct HnswParams {
   // After the heuristic, fill a node's free link places with the candidates it pruned (the
   // paper's keepPrunedConnections). Off by default, as in hnswlib and Faiss.
   bool keep_pruned_connections = false;
+  // Walk the graph over SQ8 codes and re-score with f32 (see the class comment).
+  bool sq8 = false;
+  // SQ8 only: the beam is max(ef, k * rerank_factor) wide, and all of it is re-scored with f32.
+  // 1 (the default) re-scores the ef candidates the beam holds anyway; a larger factor raises
+  // recall at small ef. Measured on Fashion-MNIST (docs/benchmarks.md), a floor of 4k made the
+  // beam at least 40 wide and cost more queries/s at recall 0.95 than it bought.
+  uint32_t rerank_factor = 1;
 };
 
 class HnswIndex final : public VectorIndex {
@@ -120,10 +138,16 @@ class HnswIndex final : public VectorIndex {
 
   // Average number of layer-0 links per node (for tests and benchmarks).
   double AverageDegree() const;
+  // SQ8 only: bytes held by the codes (dim per slot of capacity); 0 without SQ8.
+  size_t CodeBytes() const;
+  // SQ8 only: whether the codec has been trained (by the first Add / AddBatch).
+  bool sq8_trained() const { return sq8_trained_.load(std::memory_order_acquire); }
 
  private:
   struct Scratch;
   struct Repair;
+  struct FloatSpace;
+  struct CodeSpace;
 
   static constexpr uint32_t kNoEntry = UINT32_MAX;
 
@@ -134,6 +158,9 @@ class HnswIndex final : public VectorIndex {
   uint32_t max_links(int layer) const { return layer == 0 ? 2 * params_.M : params_.M; }
   void GrowLocked(size_t capacity);
   Status EnsureCapacity(size_t capacity);
+  // SQ8: trains the codec from `slots`' rows unless already trained.
+  void EnsureTrained(std::span<const uint32_t> slots);
+  const uint8_t* Code(uint32_t slot) const { return codes_.get() + size_t{slot} * dim_; }
   int RandomLevel(uint32_t slot) const;
   void LockNode(uint32_t slot) const;
   void UnlockNode(uint32_t slot) const;
@@ -143,10 +170,14 @@ class HnswIndex final : public VectorIndex {
 
   // ---- graph algorithms ----
   Status Insert(uint32_t slot, Scratch* s);
-  template <bool kFiltered>
-  void SearchLayer(const float* q, std::span<const Neighbor> entries, size_t ef, int layer,
+  // `Space` is FloatSpace (f32 rows) or CodeSpace (SQ8 codes): where a node's vector is, how
+  // to prefetch it, and its distance to the query.
+  template <bool kFiltered, typename Space>
+  void SearchLayer(const Space& space, std::span<const Neighbor> entries, size_t ef, int layer,
                    const Bitset* allow, Scratch* s) const;
-  Neighbor GreedyDescent(const float* q, Neighbor cur, int from_layer, int to_layer) const;
+  template <typename Space>
+  Neighbor GreedyDescent(const Space& space, Neighbor cur, int from_layer, int to_layer) const;
+
   template <typename RowFn>
   void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const RowFn& row,
                        std::vector<Neighbor>* out) const;
@@ -184,6 +215,12 @@ class HnswIndex final : public VectorIndex {
   std::atomic<size_t> num_present_{0};
   std::atomic<size_t> num_removed_{0};
   std::atomic<size_t> upper_words_{0};
+
+  // SQ8: the codec (written once, before sq8_trained_ is set) and capacity_ * dim_ codes.
+  std::mutex train_mu_;
+  std::atomic<bool> sq8_trained_{false};
+  Sq8Codec codec_;
+  std::unique_ptr<uint8_t[]> codes_;
 
   mutable std::mutex scratch_mu_;
   mutable std::vector<std::unique_ptr<Scratch>> scratch_pool_;

@@ -13,7 +13,9 @@ namespace mosaic::index {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'O', 'S', 'H', 'N', 'S', 'W', '\0'};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 added the SQ8 section and the rerank factor; version-1 files (no SQ8) still load.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kFooterBytes = 4;
 constexpr int kMaxLevel = 32;
@@ -24,6 +26,7 @@ constexpr size_t kVersion = 8;
 constexpr size_t kDim = 12;
 constexpr size_t kMetric = 16;
 constexpr size_t kFlags = 17;
+constexpr size_t kRerankFactor = 18;
 constexpr size_t kM = 20;
 constexpr size_t kEfConstruction = 24;
 constexpr size_t kEfSearch = 28;
@@ -36,6 +39,7 @@ constexpr size_t kBodyBytes = 56;
 }  // namespace off
 
 constexpr uint8_t kFlagKeepPruned = 1;
+constexpr uint8_t kFlagSq8 = 2;
 
 size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 
@@ -63,15 +67,23 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
       if (level >= 0) ++present;
       if (level > 0) upper_words += static_cast<size_t>(level) * stride_up_;
     }
-    const size_t body = Pad4(capacity) + removed_words * 8 +
-                        (static_cast<size_t>(capacity) * stride0_ + upper_words) * 4;
+    const std::string codec =
+        sq8_trained_.load(std::memory_order_acquire) ? codec_.Serialize() : std::string();
+    const size_t code_bytes = codec.empty() ? 0 : Pad4(static_cast<size_t>(capacity) * dim_);
+    const size_t graph = Pad4(capacity) + removed_words * 8 +
+                         (static_cast<size_t>(capacity) * stride0_ + upper_words) * 4;
+    const size_t body = graph + (params_.sq8 ? 4 + Pad4(codec.size()) + code_bytes : 0);
     data.assign(kHeaderBytes + body + kFooterBytes, '\0');
     char* h = data.data();
     std::memcpy(h, kMagic, sizeof(kMagic));
     EncodeFixed32(h + off::kVersion, kFormatVersion);
     EncodeFixed32(h + off::kDim, dim_);
     h[off::kMetric] = static_cast<char>(metric_);
-    h[off::kFlags] = params_.keep_pruned_connections ? kFlagKeepPruned : 0;
+    h[off::kFlags] = static_cast<char>((params_.keep_pruned_connections ? kFlagKeepPruned : 0) |
+                                       (params_.sq8 ? kFlagSq8 : 0));
+    const uint32_t rerank = std::min<uint32_t>(params_.rerank_factor, 65535);
+    h[off::kRerankFactor] = static_cast<char>(rerank & 0xff);
+    h[off::kRerankFactor + 1] = static_cast<char>(rerank >> 8);
     EncodeFixed32(h + off::kM, params_.M);
     EncodeFixed32(h + off::kEfConstruction, params_.ef_construction);
     EncodeFixed32(h + off::kEfSearch, params_.ef_search);
@@ -101,6 +113,13 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
     for (uint32_t slot = 0; slot < capacity; ++slot) {
       for (int layer = 1; layer <= Level(slot); ++layer) put_list(Links(slot, layer), stride_up_);
     }
+    if (params_.sq8) {
+      EncodeFixed32(p, static_cast<uint32_t>(codec.size()));
+      p += 4;
+      std::memcpy(p, codec.data(), codec.size());
+      p += Pad4(codec.size());
+      if (!codec.empty()) std::memcpy(p, codes_.get(), static_cast<size_t>(capacity) * dim_);
+    }
   }
   const size_t crc_end = data.size() - kFooterBytes;
   EncodeFixed32(data.data() + crc_end, crc32c::Mask(crc32c::Value(data.data(), crc_end)));
@@ -121,9 +140,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   if (std::memcmp(data, kMagic, sizeof(kMagic)) != 0) return corrupt("bad magic (not an HNSW index)");
   const uint32_t version = DecodeFixed32(data + off::kVersion);
-  if (version != kFormatVersion) {
+  if (version < kOldestVersion || version > kFormatVersion) {
     return Status::InvalidArgument("HNSW index " + path + " has format version " +
-                                   std::to_string(version) + ", this build reads version " +
+                                   std::to_string(version) + ", this build reads versions " +
+                                   std::to_string(kOldestVersion) + " to " +
                                    std::to_string(kFormatVersion));
   }
   const uint64_t body = DecodeFixed64(data + off::kBodyBytes);
@@ -146,6 +166,12 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   params.ef_search = DecodeFixed32(data + off::kEfSearch);
   params.seed = DecodeFixed64(data + off::kSeed);
   params.keep_pruned_connections = (data[off::kFlags] & kFlagKeepPruned) != 0;
+  params.sq8 = (data[off::kFlags] & kFlagSq8) != 0;
+  if (version >= 2) {
+    const auto* r = reinterpret_cast<const uint8_t*>(data + off::kRerankFactor);
+    params.rerank_factor = std::max<uint32_t>(r[0] | uint32_t{r[1]} << 8, 1);
+  }
+  if (params.sq8 && version < 2) return corrupt("SQ8 flag in a version-1 file");
   if (dim == 0) return corrupt("dim is 0");
   if (metric_byte > static_cast<uint8_t>(Metric::kInnerProduct)) {
     return corrupt("unknown metric " + std::to_string(metric_byte));
@@ -176,9 +202,35 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
     if (level > 0) upper_words += static_cast<size_t>(level) * stride_up;
     top = std::max(top, level);
   }
-  if (body != fixed + upper_words * 4) {
+  const size_t graph = fixed + upper_words * 4;
+  if (params.sq8 ? body < graph + 4 : body != graph) {
     return corrupt("body is " + std::to_string(body) + " bytes, levels imply " +
-                   std::to_string(fixed + upper_words * 4));
+                   std::to_string(graph) + (params.sq8 ? " plus the SQ8 section" : ""));
+  }
+  // SQ8 section: codec length, codec, then one code per slot when the codec is trained.
+  const uint8_t* codes = nullptr;
+  if (params.sq8) {
+    const char* q = data + kHeaderBytes + graph;
+    const uint32_t codec_size = DecodeFixed32(q);
+    const size_t code_bytes = codec_size == 0 ? 0 : Pad4(static_cast<size_t>(capacity) * dim);
+    if (body != graph + 4 + Pad4(codec_size) + code_bytes) {
+      return corrupt("SQ8 section of " + std::to_string(body - graph) + " bytes does not hold a " +
+                     std::to_string(codec_size) + "-byte codec and " +
+                     std::to_string(capacity) + " codes");
+    }
+    if (codec_size == 0) {
+      if (capacity != 0) return corrupt("SQ8 graph without a trained codec");
+    } else {
+      Result<Sq8Codec> codec = Sq8Codec::Deserialize(std::string_view(q + 4, codec_size));
+      if (!codec.ok()) return corrupt(codec.status().message());
+      if (codec->dim() != dim) {
+        return corrupt("SQ8 codec has dim " + std::to_string(codec->dim()) + ", index " +
+                       std::to_string(dim));
+      }
+      index->codec_ = std::move(*codec);
+      index->sq8_trained_.store(true, std::memory_order_release);
+      codes = reinterpret_cast<const uint8_t*>(q + 4 + Pad4(codec_size));
+    }
   }
   if (present != num_present) {
     return corrupt("header counts " + std::to_string(num_present) + " nodes, levels hold " +
@@ -193,6 +245,9 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
 
   index->GrowLocked(capacity);
   std::memcpy(index->levels_.get(), levels, capacity);
+  if (codes != nullptr) {
+    std::memcpy(index->codes_.get(), codes, static_cast<size_t>(capacity) * dim);
+  }
   p += Pad4(capacity);
   size_t removed = 0;
   for (size_t w = 0; w < removed_words; ++w, p += 8) {
@@ -251,13 +306,17 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
                                                    const HnswParams& params,
                                                    const VectorRows* rows) {
   MOSAIC_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index, Load(env, path, rows));
-  if (index->dim_ != dim || index->metric_ != metric || index->params_.M != params.M) {
+  if (index->dim_ != dim || index->metric_ != metric || index->params_.M != params.M ||
+      index->params_.sq8 != params.sq8) {
+    auto sq8 = [](bool on) { return on ? ", SQ8" : ""; };
     return Status::InvalidArgument(
         "HNSW index " + path + " was built for dim " + std::to_string(index->dim_) + ", metric " +
-        MetricName(index->metric_) + ", M " + std::to_string(index->params_.M) + "; expected dim " +
-        std::to_string(dim) + ", metric " + MetricName(metric) + ", M " + std::to_string(params.M));
+        MetricName(index->metric_) + ", M " + std::to_string(index->params_.M) +
+        sq8(index->params_.sq8) + "; expected dim " + std::to_string(dim) + ", metric " +
+        MetricName(metric) + ", M " + std::to_string(params.M) + sq8(params.sq8));
   }
   index->params_.ef_search = std::max<uint32_t>(params.ef_search, 1);
+  index->params_.rerank_factor = std::max<uint32_t>(params.rerank_factor, 1);
   return index;
 }
 
