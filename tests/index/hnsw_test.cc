@@ -141,6 +141,25 @@ std::vector<std::vector<Neighbor>> SearchAll(const HnswIndex& index, const float
   return out;
 }
 
+// Removes every 4th slot (s % 4 == 1) from `index` and packs the remaining rows in order, as a
+// collection's compaction does; returns how many remain.
+int64_t RemoveEveryFourthAndCompact(HnswIndex* index, const VectorRows& rows, uint32_t n,
+                                    size_t dim, std::vector<int64_t>* old_to_new,
+                                    std::vector<float>* compact) {
+  old_to_new->assign(n, -1);
+  compact->clear();
+  int64_t next = 0;
+  for (uint32_t s = 0; s < n; ++s) {
+    if (s % 4 == 1) {
+      index->Remove(s);
+      continue;
+    }
+    (*old_to_new)[s] = next++;
+    compact->insert(compact->end(), rows.Row(s), rows.Row(s) + dim);
+  }
+  return next;
+}
+
 TEST(HnswTest, RecallAtDefaultParams) {
   REQUIRE_DATA();
   MatrixRows rows(data->base.data.data(), data->base.dim);
@@ -340,17 +359,10 @@ TEST(HnswTest, RemapMatchesSearchingRemappedData) {
   MatrixRows rows(data->base.data.data(), dim);
   auto index = Build(&rows, dim, n, Metric::kL2);
   // Drop every 4th row (removed from the index) and compact the rest in order.
-  std::vector<int64_t> old_to_new(n, -1);
+  std::vector<int64_t> old_to_new;
   std::vector<float> compact;
-  int64_t next = 0;
-  for (uint32_t s = 0; s < n; ++s) {
-    if (s % 4 == 1) {
-      index->Remove(s);
-      continue;
-    }
-    old_to_new[s] = next++;
-    compact.insert(compact.end(), rows.Row(s), rows.Row(s) + dim);
-  }
+  const int64_t next =
+      RemoveEveryFourthAndCompact(index.get(), rows, n, dim, &old_to_new, &compact);
   MatrixRows new_rows(compact.data(), dim);
   ThreadPool pool(2);
   std::unique_ptr<HnswIndex> remapped = index->Remap(old_to_new, &new_rows, &pool);
@@ -633,17 +645,10 @@ TEST(HnswTest, Sq8RemapAndSlotReuse) {
   std::vector<float> base(data->base.data.begin(), data->base.data.begin() + n * dim);
   MatrixRows rows(base.data(), dim);
   auto index = Build(&rows, dim, n, Metric::kL2, Sq8Params());
-  std::vector<int64_t> old_to_new(n, -1);
+  std::vector<int64_t> old_to_new;
   std::vector<float> compact;
-  int64_t next = 0;
-  for (uint32_t s = 0; s < n; ++s) {
-    if (s % 4 == 1) {
-      index->Remove(s);
-      continue;
-    }
-    old_to_new[s] = next++;
-    compact.insert(compact.end(), rows.Row(s), rows.Row(s) + dim);
-  }
+  const int64_t next =
+      RemoveEveryFourthAndCompact(index.get(), rows, n, dim, &old_to_new, &compact);
   MatrixRows new_rows(compact.data(), dim);
   ThreadPool pool(2);
   std::unique_ptr<HnswIndex> remapped = index->Remap(old_to_new, &new_rows, &pool);

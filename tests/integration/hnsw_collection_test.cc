@@ -71,14 +71,20 @@ double Recall(Collection& c, const std::optional<Filter>& filter, size_t* return
   return total ? double(hit) / total : 1.0;
 }
 
-TEST(HnswCollection, RecallDeletesFiltersCompactionReopen) {
-  const Data& d = GetData();
-  testing::TempDir dir;
-  CollectionSchema schema;
+CollectionSchema HnswSchema(bool sq8) {
   VectorSpec spec{"pixels", 784, Metric::kL2};
   spec.index.kind = IndexKind::kHnsw;
   spec.index.ef_construction = 100;
+  spec.index.sq8 = sq8;
+  CollectionSchema schema;
   schema.vectors = {spec};
+  return schema;
+}
+
+TEST(HnswCollection, RecallDeletesFiltersCompactionReopen) {
+  const Data& d = GetData();
+  testing::TempDir dir;
+  CollectionSchema schema = HnswSchema(/*sq8=*/false);
   std::set<uint64_t> deleted;
   size_t returned_deleted = 0;
   std::vector<std::pair<const char*, Filter>> filters = {
@@ -165,12 +171,7 @@ TEST(HnswCollection, RecallDeletesFiltersCompactionReopen) {
 TEST(HnswCollection, Sq8SwitchesOnAtFlushAndKeepsRecall) {
   const Data& d = GetData();
   testing::TempDir dir;
-  CollectionSchema schema;
-  VectorSpec spec{"pixels", 784, Metric::kL2};
-  spec.index.kind = IndexKind::kHnsw;
-  spec.index.ef_construction = 100;
-  spec.index.sq8 = true;
-  schema.vectors = {spec};
+  CollectionSchema schema = HnswSchema(/*sq8=*/true);
   auto db = *Db::Open(dir.path());
   auto c = *db->CreateCollection("fashion", schema);
   std::vector<Point> batch;
