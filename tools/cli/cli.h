@@ -74,5 +74,7 @@ int RunSearch(Args& args);
 int RunSnapshot(Args& args);
 int RunPoints(const std::string& verb, Args& args);  // get, delete, scroll, count
 int RunEval(Args& args);
+int RunModels(Args& args);
+int RunEmbed(Args& args);
 
 }  // namespace mosaic::cli

@@ -22,6 +22,8 @@ constexpr char kHelp[] =
     "  count       number of points (matching a filter)\n"
     "  snapshot create|restore   a consistent copy of a collection in one file\n"
     "  eval recall   recall@k of search against exact ground truth computed here\n"
+    "  models list|info|add|pull|remove|verify   installed models and the catalog\n"
+    "  embed image|text   run a model on images or texts: vectors or OCR lines as JSON\n"
     "\n"
     "Run 'mosaic COMMAND --help' for a command's options.\n";
 
@@ -30,7 +32,7 @@ constexpr char kHelp[] =
 int main(int argc, char** argv) {
   using namespace mosaic::cli;
   Args args(argc - 1, argv + 1,
-            {"json", "with-vectors", "no-payload", "flush", "exact", "help"});
+            {"json", "with-vectors", "no-payload", "flush", "exact", "help", "replace", "pretty"});
   auto cmd = args.Next();
   if (!cmd) {
     if (args.help()) {
@@ -50,5 +52,7 @@ int main(int argc, char** argv) {
   if (*cmd == "get" || *cmd == "delete" || *cmd == "scroll" || *cmd == "count")
     return RunPoints(*cmd, args);
   if (*cmd == "eval") return RunEval(args);
+  if (*cmd == "models") return RunModels(args);
+  if (*cmd == "embed") return RunEmbed(args);
   return Usage("unknown command '" + *cmd + "'", kHelp);
 }

@@ -1,0 +1,87 @@
+#include "embed/model_loader.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "embed/clip/clip_encoder.h"
+#include "embed/objects/object_detector.h"
+#include "embed/ocr/ocr_engine.h"
+
+namespace mosaic::embed {
+
+namespace {
+
+Result<std::string> FilePath(const ModelManifest& m, const std::string& dir, std::string_view role) {
+  const ModelFile* f = m.FindFile(role);
+  if (f == nullptr) return Status::InvalidArgument("model '" + m.name + "' has no file with role '" + std::string(role) + "'");
+  return dir + "/" + f->path;
+}
+
+EncoderInfo InfoOf(const ModelManifest& m, Modality modality) {
+  EncoderInfo info;
+  info.model = m.name;
+  info.family = m.family;
+  info.modality = modality;
+  info.dim = m.dim;
+  info.space = m.name;  // towers of one model share a space
+  return info;
+}
+
+}  // namespace
+
+Result<ModelManifest> ReadManifest(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("no model manifest at " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Corruption(path + " is not valid JSON");
+  auto m = ModelManifest::FromJson(j);
+  if (!m.ok()) return m.status().WithContext(path);
+  return m;
+}
+
+Result<std::unique_ptr<Encoder>> OpenEncoder(const ModelManifest& m, const std::string& dir, Modality modality,
+                                             const SessionOptions& options) {
+  if (std::find(m.modalities.begin(), m.modalities.end(), modality) == m.modalities.end()) {
+    return Status::InvalidArgument("model '" + m.name + "' does not take " + ModalityName(modality) + " input");
+  }
+  if (m.family == "clip") {
+    MOSAIC_ASSIGN_OR_RETURN(auto config, ClipConfig::FromJson(m.preprocess));
+    if (modality == Modality::kImage) {
+      MOSAIC_ASSIGN_OR_RETURN(auto path, FilePath(m, dir, "visual"));
+      MOSAIC_ASSIGN_OR_RETURN(auto enc, ClipImageEncoder::Open(path, config, InfoOf(m, modality), options));
+      return std::unique_ptr<Encoder>(std::move(enc));
+    }
+    if (modality == Modality::kText) {
+      MOSAIC_ASSIGN_OR_RETURN(auto path, FilePath(m, dir, "textual"));
+      MOSAIC_ASSIGN_OR_RETURN(auto vocab, FilePath(m, dir, "vocab"));
+      MOSAIC_ASSIGN_OR_RETURN(auto enc, ClipTextEncoder::Open(path, vocab, config, InfoOf(m, modality), options));
+      return std::unique_ptr<Encoder>(std::move(enc));
+    }
+  }
+  if (m.family == "paddleocr" && modality == Modality::kImage) {
+    OcrModelPaths paths;
+    MOSAIC_ASSIGN_OR_RETURN(paths.det, FilePath(m, dir, "detector"));
+    MOSAIC_ASSIGN_OR_RETURN(paths.rec, FilePath(m, dir, "recognizer"));
+    MOSAIC_ASSIGN_OR_RETURN(paths.dict, FilePath(m, dir, "dict"));
+    if (m.FindFile("classifier") != nullptr) {
+      MOSAIC_ASSIGN_OR_RETURN(paths.cls, FilePath(m, dir, "classifier"));
+    }
+    OcrOptions ocr;
+    ocr.model_name = m.name;
+    MOSAIC_ASSIGN_OR_RETURN(auto enc, OcrEngine::Open(paths, ocr, options));
+    return std::unique_ptr<Encoder>(std::move(enc));
+  }
+  if ((m.family == "nanodet" || m.family == "centernet") && modality == Modality::kImage) {
+    MOSAIC_ASSIGN_OR_RETURN(auto path, FilePath(m, dir, "model"));
+    MOSAIC_ASSIGN_OR_RETURN(auto enc, ObjectDetector::Open(path, {.model_name = m.name}, options));
+    return std::unique_ptr<Encoder>(std::move(enc));
+  }
+  return Status::InvalidArgument("model '" + m.name + "' has family '" + m.family + "' with no " +
+                                 ModalityName(modality) + " encoder in this build");
+}
+
+}  // namespace mosaic::embed

@@ -1,0 +1,108 @@
+// `mosaic embed` end to end: the real binary on real photos and the generated CLIP-shaped model.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "mosaic/json.h"
+#include "util/fault_env.h"
+#include "util/paths.h"
+
+namespace mosaic {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+CliRun Embed(const std::string& args, const testing::TempDir& tmp) {
+  const std::string err_path = tmp / "stderr.txt";
+  std::string cmd = std::string(MOSAIC_BINARY_DIR) + "/bin/mosaic embed " + args + " 2>'" + err_path + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  std::ifstream e(err_path);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, ss.str()};
+}
+
+std::vector<Json> Lines(const std::string& out) {
+  std::vector<Json> v;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) v.push_back(Json::parse(line));
+  return v;
+}
+
+double Norm(const Json& v) {
+  double s = 0;
+  for (const auto& x : v) s += x.get<double>() * x.get<double>();
+  return std::sqrt(s);
+}
+
+const std::string kModel = testing::TestModelsDir() + "/clip-random-tiny-openai";
+std::string Photo(const char* name) { return testing::DataDir() + "/skimage/" + name; }
+
+TEST(EmbedCli, ImagesGiveUnitVectorsAndBadFilesAreSkipped) {
+  testing::TempDir tmp;
+  std::ofstream(tmp / "empty.jpg").close();
+  CliRun r = Embed("image " + Photo("astronaut.png") + " " + Photo("truncated.jpg") + " " + (tmp / "empty.jpg") + " " +
+                       Photo("coffee.png") + " --model " + kModel,
+                   tmp);
+  EXPECT_EQ(r.code, 1) << r.err;  // two inputs failed; the rest were embedded
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0]["input"], Photo("astronaut.png"));
+  EXPECT_EQ(lines[1]["input"], Photo("coffee.png"));
+  for (const auto& l : lines) {
+    EXPECT_EQ(l["dim"], 32);
+    EXPECT_EQ(l["vector"].size(), 32u);
+    EXPECT_NEAR(Norm(l["vector"]), 1.0, 1e-5);
+  }
+  EXPECT_NE(r.err.find("truncated.jpg"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("empty.jpg"), std::string::npos) << r.err;
+}
+
+TEST(EmbedCli, TextsFromArgumentsAndStdin) {
+  testing::TempDir tmp;
+  CliRun a = Embed("text 'a photo of a cat' 'two dogs' --model " + kModel, tmp);
+  ASSERT_EQ(a.code, 0) << a.err;
+  auto lines = Lines(a.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["input"], "two dogs");
+  {
+    std::ofstream(tmp / "texts.txt") << "a photo of a cat\ntwo dogs\n";
+  }
+  CliRun b = Embed("text - --model " + kModel + " < '" + (tmp / "texts.txt") + "'", tmp);
+  ASSERT_EQ(b.code, 0) << b.err;
+  auto from_stdin = Lines(b.out);
+  ASSERT_EQ(from_stdin.size(), 2u);
+  EXPECT_EQ(from_stdin[0]["vector"], lines[0]["vector"]);
+}
+
+TEST(EmbedCli, UsageAndModelErrors) {
+  testing::TempDir tmp;
+  CliRun r = Embed("image " + Photo("coffee.png"), tmp);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--model"), std::string::npos) << r.err;
+  r = Embed("audio x --model " + kModel, tmp);
+  EXPECT_EQ(r.code, 2);
+  r = Embed("image " + Photo("coffee.png") + " --model no-such-model --models '" + (tmp / "models") + "'", tmp);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no-such-model"), std::string::npos) << r.err;
+  r = Embed("image " + Photo("coffee.png") + " --max-pixels 1000 --model " + kModel, tmp);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("limit"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mosaic

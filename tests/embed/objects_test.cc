@@ -1,0 +1,187 @@
+// ObjectDetector on real photos (darknet's sample images, scripts/fetch-data) with the
+// pretrained detectors converted from TF.js (scripts/models/make-offline-models), plus the
+// box/NMS helpers and the errors for graphs that are not detectors.
+#include "embed/objects/object_detector.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include "embed/objects/coco_labels.h"
+#include "embed/objects/nms.h"
+#include "media/image_decode.h"
+#include "util/paths.h"
+
+namespace mosaic::embed {
+namespace {
+
+using objects::Detection;
+
+std::string ModelPath(const std::string& name) { return testing::OfflineModelsDir() + "/" + name + "/model.onnx"; }
+
+TEST(NmsTest, IoU) {
+  const Detection a{0, 1, 0, 0, 10, 10};
+  const Detection b{0, 1, 5, 0, 15, 10};
+  EXPECT_FLOAT_EQ(objects::IoU(a, a), 1.f);
+  EXPECT_FLOAT_EQ(objects::IoU(a, b), 50.f / 150.f);
+  EXPECT_FLOAT_EQ(objects::IoU(a, Detection{0, 1, 20, 20, 30, 30}), 0.f);
+  EXPECT_FLOAT_EQ(objects::IoU(a, Detection{0, 1, 3, 3, 3, 8}), 0.f);  // empty box
+}
+
+TEST(NmsTest, SuppressesOverlapsWithinAClassOnly) {
+  std::vector<Detection> in = {
+      {16, 0.6f, 1, 1, 11, 11},    // dog, overlaps the better dog below: dropped
+      {16, 0.9f, 0, 0, 10, 10},    // dog
+      {0, 0.7f, 0, 0, 10, 10},     // person on the same spot: another class, kept
+      {16, 0.5f, 50, 50, 60, 60},  // a second dog elsewhere: kept
+  };
+  auto out = objects::NonMaxSuppression(in, 0.45f, 10);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_FLOAT_EQ(out[0].score, 0.9f);
+  EXPECT_EQ(out[1].class_id, 0);
+  EXPECT_FLOAT_EQ(out[2].score, 0.5f);
+  EXPECT_EQ(objects::NonMaxSuppression(in, 0.45f, 2).size(), 2u);
+}
+
+TEST(ObjectDetectorTest, RejectsGraphsThatAreNotDetectors) {
+  for (const char* other : {"faceres", "blazeface-back"}) {
+    auto det = ObjectDetector::Open(ModelPath(other));
+    ASSERT_FALSE(det.ok()) << other;
+    EXPECT_TRUE(det.status().IsInvalidArgument()) << det.status().ToString();
+    EXPECT_NE(det.status().message().find(ModelPath(other)), std::string::npos) << det.status().ToString();
+  }
+  auto missing = ObjectDetector::Open(testing::OfflineModelsDir() + "/nope/model.onnx");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.status().IsNotFound()) << missing.status().ToString();
+}
+
+class DetectorPhotoTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto det = ObjectDetector::Open(ModelPath(GetParam()), {.model_name = GetParam()});
+    ASSERT_TRUE(det.ok()) << det.status().ToString();
+    detector_ = std::move(*det);
+  }
+
+  // Detects in darknet's `file`, printing what was found and how long it took.
+  std::vector<Detection> DetectPhoto(const std::string& file) {
+    auto image = media::DecodeImageFile(testing::DataDir() + "/darknet/" + file);
+    EXPECT_TRUE(image.ok()) << image.status().ToString();
+    if (!image.ok()) return {};
+    const auto start = std::chrono::steady_clock::now();
+    auto found = detector_->Detect(*image);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (!found.ok()) return {};
+    std::string line;
+    for (const auto& d : *found) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %s %.2f [%.0f,%.0f,%.0f,%.0f]", std::string(objects::kCocoLabels[d.class_id]).c_str(),
+                    d.score, d.x0, d.y0, d.x1, d.y1);
+      line += buf;
+    }
+    std::printf("[%s] %s %dx%d: %.0f ms:%s\n", GetParam().c_str(), file.c_str(), image->width, image->height, ms,
+                line.c_str());
+    return *found;
+  }
+
+  static int Count(const std::vector<Detection>& found, std::string_view label, float min_score = 0) {
+    return static_cast<int>(std::count_if(found.begin(), found.end(), [&](const Detection& d) {
+      return objects::kCocoLabels[d.class_id] == label && d.score >= min_score;
+    }));
+  }
+
+  std::unique_ptr<ObjectDetector> detector_;
+};
+
+TEST(NmsTest, DropsCrossClassDuplicates) {
+  std::vector<Detection> in = {
+      {17, 0.5f, 436, 209, 594, 348},  // horse
+      {19, 0.4f, 440, 210, 599, 349},  // cow on the same animal: dropped
+      {0, 0.3f, 450, 150, 560, 340},   // a rider: overlaps less, kept
+  };
+  auto out = objects::DropCrossClassDuplicates(in, 0.8f);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].class_id, 17);
+  EXPECT_EQ(out[1].class_id, 0);
+}
+
+TEST_P(DetectorPhotoTest, FindsDogBicycleAndTruckInDogJpg) {
+  const auto found = DetectPhoto("dog.jpg");
+  EXPECT_GE(Count(found, "dog"), 1);
+  EXPECT_GE(Count(found, "bicycle"), 1);
+  EXPECT_GE(Count(found, "truck") + Count(found, "car"), 1);  // CenterNet calls the truck a car
+  // The dog is in the lower left of the 768x576 photo.
+  for (const auto& d : found) {
+    if (objects::kCocoLabels[d.class_id] != "dog") continue;
+    EXPECT_LT((d.x0 + d.x1) / 2, 384);
+    EXPECT_GT((d.y0 + d.y1) / 2, 288);
+  }
+}
+
+TEST_P(DetectorPhotoTest, FindsHorses) { EXPECT_GE(Count(DetectPhoto("horses.jpg"), "horse"), 2); }
+
+TEST_P(DetectorPhotoTest, FindsThePerson) {
+  const auto found = DetectPhoto("person.jpg");
+  EXPECT_GE(Count(found, "person"), 1);
+  if (GetParam() == "nanodet") EXPECT_GE(Count(found, "horse"), 1);  // CenterNet misses the horse
+}
+
+TEST_P(DetectorPhotoTest, FindsNothingConfidentOnBlankImages) {
+  for (uint8_t v : {uint8_t{0}, uint8_t{128}, uint8_t{255}}) {
+    media::Image blank(640, 480);
+    std::fill(blank.pixels.begin(), blank.pixels.end(), v);
+    auto found = detector_->Detect(blank);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    for (const auto& d : *found) {
+      EXPECT_LT(d.score, 0.5f) << "blank " << int{v} << ": " << objects::kCocoLabels[d.class_id];
+    }
+  }
+}
+
+TEST_P(DetectorPhotoTest, EncodeGivesObjectsAndTags) {
+  auto image = media::DecodeImageFile(testing::DataDir() + "/darknet/horses.jpg");
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  media::Image blank(64, 64);
+  std::vector<EncoderInput> batch = {{.image = &*image}, {.image = &blank}};
+  auto out = detector_->Encode(batch);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  const auto& data = (*out)[0].data;
+  EXPECT_TRUE((*out)[0].vectors.empty());
+  ASSERT_TRUE(data.at("objects").is_array());
+  ASSERT_FALSE(data["objects"].empty());
+  float last = 2;
+  for (const auto& o : data["objects"]) {
+    ASSERT_TRUE(o.at("label").is_string());
+    const float c = o.at("confidence").get<float>();
+    EXPECT_LE(c, last);
+    last = c;
+    const auto box = o.at("box").get<std::vector<float>>();
+    ASSERT_EQ(box.size(), 4u);
+    EXPECT_LE(0, box[0]);
+    EXPECT_LT(box[0], box[2]);
+    EXPECT_LE(box[2], image->width);
+    EXPECT_LT(box[1], box[3]);
+    EXPECT_LE(box[3], image->height);
+  }
+  const auto tags = data.at("tags").get<std::vector<std::string>>();
+  EXPECT_NE(std::find(tags.begin(), tags.end(), "horse"), tags.end());
+  EXPECT_EQ(std::set<std::string>(tags.begin(), tags.end()).size(), tags.size());
+  EXPECT_EQ(detector_->info().dim, 0);
+  EXPECT_EQ(detector_->info().model, GetParam());
+
+  std::vector<EncoderInput> bad = {{.image = &*image}, {}};
+  auto err = detector_->Encode(bad);
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.status().message().find("input 1"), std::string::npos) << err.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(OfflineModels, DetectorPhotoTest, ::testing::Values("centernet", "nanodet"));
+
+}  // namespace
+}  // namespace mosaic::embed
