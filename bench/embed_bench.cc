@@ -24,6 +24,8 @@
 #include "embed/clip/clip_encoder.h"
 #include "embed/model_loader.h"
 #include "embed/ocr/ocr_engine.h"
+#include "embed/speech/speech_recognizer.h"
+#include "media/audio_decode.h"
 #include "media/image_decode.h"
 #include "media/image_ops.h"
 
@@ -255,6 +257,49 @@ int main(int argc, char** argv) {
       }));
     }
     std::printf("  %-26s %8zu %10.1f %8.2f\n", name, lines, Median(t) * 1e3, 1 / Median(t));
+  }
+
+  // --- the offline model pack: every converted model the loader can open ------------------------
+  const std::string offline = Arg(argc, argv, "--offline", root + "/.cache/models-offline");
+  std::printf("\n%-28s %10s %8s   (%zu photos, one at a time, decode excluded)\n", "offline models", "ms/img",
+              "img/s", images.size());
+  for (const char* name : {"nanodet", "centernet", "faces", "visual-descriptor"}) {
+    const std::string dir = offline + "/" + name;
+    auto m = ReadManifest(dir);
+    if (!m.ok()) continue;
+    auto enc = OpenEncoder(*m, dir, Modality::kImage, so);
+    if (!enc.ok()) {
+      std::printf("  %-26s %s\n", name, enc.status().ToString().c_str());
+      continue;
+    }
+    std::vector<double> t;
+    for (int r = 0; r < rounds; ++r) {
+      t.push_back(Time(1, [&] {
+        for (const auto& img : images) {
+          EncoderInput in{.image = &img};
+          Check((*enc)->Encode({&in, 1}).status(), name);
+        }
+      }) / images.size());
+    }
+    std::printf("  %-26s %10.1f %8.2f\n", name, Median(t) * 1e3, 1 / Median(t));
+  }
+
+  // --- speech: real-time factor of pocketsphinx on the LibriVox test utterances ------------------
+  auto speech = SpeechRecognizer::Open(SpeechModelPaths::DebianEnUs());
+  if (speech.ok()) {
+    const std::string dir = root + "/.cache/data/speech/librivox";
+    double audio_s = 0, work_s = 0;
+    for (const char* id : {"0870", "0880", "0890", "0920", "0930"}) {
+      const std::string path = dir + "/sense_and_sensibility_01_austen_64kb-" + id + ".wav";
+      auto info = media::ProbeAudio(path);
+      if (!info.ok()) continue;
+      auto t0 = Clock::now();
+      Check((*speech)->TranscribeFile(path).status(), "transcribe");
+      work_s += Seconds(t0, Clock::now());
+      audio_s += info->duration_s;
+    }
+    std::printf("\npocketsphinx en-us: %.1f s of speech in %.1f s: real-time factor %.2f (1 thread)\n", audio_s,
+                work_s, work_s / std::max(audio_s, 1e-9));
   }
   return 0;
 }

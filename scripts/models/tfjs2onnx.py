@@ -2,7 +2,8 @@
 """Converts a TensorFlow.js graph model (model.json + weight shards) to an ONNX graph (opset 17).
 
     /usr/bin/python3 scripts/models/tfjs2onnx.py MODEL.json OUT.onnx [--ops]
-        [--extra-output NODE[:NAME]]... [--pool mean|gem] [--pool-axes 1,2] [--only-extra-outputs]
+        [--input-shape N,H,W,C] [--extra-output NODE[:NAME]]... [--pool mean|gem] [--pool-axes 1,2]
+        [--only-extra-outputs]
 
 The TF.js file holds a frozen TensorFlow GraphDef as JSON (modelTopology.node[]: name, op, input,
 attr) and a weightsManifest that lists, in order, every Const node's bytes in the shards (float32,
@@ -22,7 +23,8 @@ and exits. An op this script does not know is an error naming the op and the nod
 `--extra-output` exposes intermediate tensors (e.g. a backbone's feature maps) as further outputs,
 optionally pooled over the spatial axes in the graph (`--pool`), to use the network as a generic
 feature extractor; `--only-extra-outputs` drops the model's own outputs and the head that feeds only
-them. Without these options the graph is exactly as before.
+them; `--input-shape` runs such a backbone at another input size or a dynamic batch. Without
+these options the graph is exactly as before.
 """
 
 import argparse
@@ -184,7 +186,7 @@ def strided_slice_spec(begin, end, strides, masks, rank=None):
 
 
 class Converter:
-    def __init__(self, model_path):
+    def __init__(self, model_path, input_shape=None):
         with open(model_path) as f:
             self.model = json.load(f)
         if self.model.get("format") != "graph-model":
@@ -200,6 +202,7 @@ class Converter:
         self.inputs = []
         self.io_inputs = []    # [{"tf": node name, "onnx": input name}] for --io
         self.io_outputs = []
+        self.input_shape = input_shape  # replaces the (single) Placeholder's shape when set
 
     # ---- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -443,6 +446,10 @@ class Converter:
             return
         if op == "Placeholder":
             dims = [int(d.get("size", -1)) for d in attr["shape"]["shape"].get("dim", [])]
+            if self.input_shape is not None:
+                if len(self.input_shape) != len(dims):
+                    raise ConversionError(f"--input-shape {self.input_shape} has another rank than input {name} {dims}")
+                dims = list(self.input_shape)
             _, onnx_t = tf_dtype(attr_value(attr, "dtype"))
             shape = ["N" if (i == 0 and d == -1) else (f"d{i}" if d == -1 else d) for i, d in enumerate(dims)]
             iname = self.fresh(name)
@@ -817,11 +824,17 @@ def main():
     ap.add_argument("--pool", choices=["mean", "gem"],
                     help="reduce each --extra-output over --pool-axes in the graph (gem: generalized mean, p=3)")
     ap.add_argument("--pool-axes", default="1,2", help="axes --pool reduces (default 1,2: H and W of NHWC)")
+    ap.add_argument("--input-shape", metavar="N,H,W,C",
+                    help="replace the image input's shape (-1: dynamic), e.g. --input-shape=-1,224,224,3 for a fully "
+                         "convolutional backbone run at another size and batch")
     ap.add_argument("--only-extra-outputs", action="store_true",
                     help="drop the model's own outputs (and the nodes only they need)")
     args = ap.parse_args()
     try:
-        conv = Converter(args.model_json)
+        shape = [int(d) for d in args.input_shape.split(",")] if args.input_shape else None
+        conv = Converter(args.model_json, shape)
+        if shape is not None and sum(n["op"] == "Placeholder" for n in conv.nodes) != 1:
+            raise ConversionError("--input-shape needs a model with exactly one input")
         if args.ops or not args.out:
             hist = collections.Counter(n["op"] for n in conv.nodes)
             for op, n in sorted(hist.items()):

@@ -35,9 +35,15 @@ function parseArgs(argv) {
   return args;
 }
 
-// Loads model.json and its shards the way tf.loadGraphModel does over HTTP.
-async function loadModel(file) {
+// Loads model.json and its shards the way tf.loadGraphModel does over HTTP. `input` (from --io)
+// may give the input another shape than the file (tfjs2onnx.py --input-shape).
+async function loadModel(file, input) {
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const placeholder = json.modelTopology.node.find((n) => n.name === input.tf && n.op === 'Placeholder');
+  const dims = placeholder ? placeholder.attr.shape.shape.dim : [];
+  if (placeholder && dims.map((d) => Number(d.size ?? -1)).join() !== input.shape.join()) {
+    placeholder.attr.shape.shape.dim = input.shape.map((d) => ({ size: String(d) }));
+  }
   const dir = path.dirname(file);
   const weightSpecs = [];
   const buffers = [];
@@ -107,7 +113,7 @@ async function main() {
   const photo = toLayout(photoNHWC(args.photo, h, w, lo, hi));
   const batches = shape[0] === -1 ? [tf.concat([synthetic, photo], 0)] : [synthetic, photo];
 
-  const model = await loadModel(args.model);
+  const model = await loadModel(args.model, input);
   const cases = [];
   const summary = [];
   for (const x of batches) {

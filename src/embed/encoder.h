@@ -29,10 +29,12 @@ struct EncoderInfo {
                              // (a CLIP model's image and text towers share one)
 };
 
-/// One input. Exactly the field of the encoder's modality is read.
+/// One input. Exactly the field of the encoder's modality is read: `image` for images, `text`
+/// for texts, `path` (a file to decode) for audio.
 struct EncoderInput {
   const media::Image* image = nullptr;
   std::string_view text;
+  std::string_view path;
 };
 
 /// One output per input: zero or more vectors (one for CLIP, one per face for a face model)

@@ -5,8 +5,11 @@
 #include <sstream>
 
 #include "embed/clip/clip_encoder.h"
+#include "embed/faces/face_encoder.h"
 #include "embed/objects/object_detector.h"
 #include "embed/ocr/ocr_engine.h"
+#include "embed/speech/speech_recognizer.h"
+#include "embed/visual/visual_descriptor.h"
 
 namespace mosaic::embed {
 
@@ -78,6 +81,34 @@ Result<std::unique_ptr<Encoder>> OpenEncoder(const ModelManifest& m, const std::
   if ((m.family == "nanodet" || m.family == "centernet") && modality == Modality::kImage) {
     MOSAIC_ASSIGN_OR_RETURN(auto path, FilePath(m, dir, "model"));
     MOSAIC_ASSIGN_OR_RETURN(auto enc, ObjectDetector::Open(path, {.model_name = m.name}, options));
+    return std::unique_ptr<Encoder>(std::move(enc));
+  }
+  if (m.family == "face" && modality == Modality::kImage) {
+    FaceModelPaths paths;
+    MOSAIC_ASSIGN_OR_RETURN(paths.detector, FilePath(m, dir, "detector"));
+    MOSAIC_ASSIGN_OR_RETURN(paths.embedder, FilePath(m, dir, "embedder"));
+    MOSAIC_ASSIGN_OR_RETURN(auto enc, FaceEncoder::Open(paths, {.model_name = m.name}, options));
+    return std::unique_ptr<Encoder>(std::move(enc));
+  }
+  if (m.family == "visual-descriptor" && modality == Modality::kImage) {
+    MOSAIC_ASSIGN_OR_RETURN(auto path, FilePath(m, dir, "model"));
+    const auto range = m.preprocess.value("range", nlohmann::json::array({0, 255}));
+    if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number()) {
+      return Status::InvalidArgument("model '" + m.name + "': preprocess.range must be [lo, hi], got " + range.dump());
+    }
+    VisualDescriptorOptions vd{.model_name = m.name, .range_lo = range[0].get<float>(), .range_hi = range[1].get<float>()};
+    MOSAIC_ASSIGN_OR_RETURN(auto enc, VisualDescriptor::Open(path, vd, options));
+    return std::unique_ptr<Encoder>(std::move(enc));
+  }
+  if (m.family == "pocketsphinx" && modality == Modality::kAudio) {
+    SpeechModelPaths paths;
+    MOSAIC_ASSIGN_OR_RETURN(auto mdef, FilePath(m, dir, "hmm-mdef"));
+    paths.hmm_dir = mdef.substr(0, mdef.rfind('/'));  // the acoustic model is a folder
+    MOSAIC_ASSIGN_OR_RETURN(paths.lm, FilePath(m, dir, "lm"));
+    MOSAIC_ASSIGN_OR_RETURN(paths.dict, FilePath(m, dir, "dict"));
+    SpeechOptions speech;
+    speech.model_name = m.name;
+    MOSAIC_ASSIGN_OR_RETURN(auto enc, SpeechRecognizer::Open(paths, speech));
     return std::unique_ptr<Encoder>(std::move(enc));
   }
   return Status::InvalidArgument("model '" + m.name + "' has family '" + m.family + "' with no " +

@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -94,7 +95,7 @@ TEST(EmbedCli, UsageAndModelErrors) {
   CliRun r = Embed("image " + Photo("coffee.png"), tmp);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--model"), std::string::npos) << r.err;
-  r = Embed("audio x --model " + kModel, tmp);
+  r = Embed("video x --model " + kModel, tmp);
   EXPECT_EQ(r.code, 2);
   r = Embed("image " + Photo("coffee.png") + " --model no-such-model --models '" + (tmp / "models") + "'", tmp);
   EXPECT_EQ(r.code, 1);
@@ -102,6 +103,48 @@ TEST(EmbedCli, UsageAndModelErrors) {
   r = Embed("image " + Photo("coffee.png") + " --max-pixels 1000 --model " + kModel, tmp);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("limit"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mosaic
+
+namespace mosaic {
+namespace {
+
+// The offline model pack through the CLI: objects with WordNet terms, faces, visual descriptor,
+// and speech from the registry.
+TEST(EmbedCli, OfflineModelPack) {
+  testing::TempDir tmp;
+  const std::string offline = testing::OfflineModelsDir();
+  CliRun r = Embed("image " + testing::DataDir() + "/darknet/dog.jpg --model " + offline + "/nanodet", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json objects = Json::parse(r.out);
+  EXPECT_NE(objects["tags"].dump().find("\"dog\""), std::string::npos) << r.out;
+  EXPECT_NE(objects["tag_terms"].dump().find("\"animal\""), std::string::npos) << r.out;
+
+  r = Embed("image " + Photo("astronaut.png") + " --model " + offline + "/faces", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json faces = Json::parse(r.out);
+  ASSERT_EQ(faces["faces"].size(), 1u) << r.out;
+  ASSERT_EQ(faces["vectors"].size(), 1u);
+  EXPECT_EQ(faces["vectors"][0].size(), 1024u);
+
+  r = Embed("image " + Photo("coffee.png") + " --model " + offline + "/visual-descriptor", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(Norm(Json::parse(r.out)["vector"]), 1.0, 1e-5);
+
+  const std::string models = tmp / "models";
+  const std::string add = std::string(MOSAIC_BINARY_DIR) + "/bin/mosaic models add pocketsphinx-en-us --from " +
+                          "/usr/share/pocketsphinx/model/en-us --models '" + models + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(add.c_str()), 0);
+  r = Embed("audio " + testing::DataDir() + "/speech/cards/001.wav --model pocketsphinx-en-us --models '" + models +
+                "'",
+            tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json speech = Json::parse(r.out);
+  EXPECT_EQ(speech["text"], "ten of clubs") << r.out;
+  ASSERT_GE(speech["segments"].size(), 1u);
+  EXPECT_EQ(speech["segments"][0]["words"].size(), 3u);
 }
 
 }  // namespace

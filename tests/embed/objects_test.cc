@@ -128,7 +128,9 @@ TEST_P(DetectorPhotoTest, FindsHorses) { EXPECT_GE(Count(DetectPhoto("horses.jpg
 TEST_P(DetectorPhotoTest, FindsThePerson) {
   const auto found = DetectPhoto("person.jpg");
   EXPECT_GE(Count(found, "person"), 1);
-  if (GetParam() == "nanodet") EXPECT_GE(Count(found, "horse"), 1);  // CenterNet misses the horse
+  if (GetParam() == "nanodet") {
+    EXPECT_GE(Count(found, "horse"), 1);  // CenterNet misses the horse
+  }
 }
 
 TEST_P(DetectorPhotoTest, FindsNothingConfidentOnBlankImages) {
@@ -182,6 +184,68 @@ TEST_P(DetectorPhotoTest, EncodeGivesObjectsAndTags) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OfflineModels, DetectorPhotoTest, ::testing::Values("centernet", "nanodet"));
+
+// tag_terms widens the tags with WordNet (scripts/fetch-data links it under .cache/data/wordnet):
+// dog.jpg's dog makes it findable as an "animal", its truck or car as a "vehicle"; the top of the
+// hierarchy is left out. Without WordNet the detector works as before, minus tag_terms.
+TEST(ObjectDetectorTest, TagTermsAddBroaderWordsFromWordNet) {
+  auto image = media::DecodeImageFile(testing::DataDir() + "/darknet/dog.jpg");
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  const std::vector<EncoderInput> batch = {{.image = &*image}};
+
+  auto det =
+      ObjectDetector::Open(ModelPath("nanodet"), {.wordnet_dir = testing::DataDir() + "/wordnet"});
+  ASSERT_TRUE(det.ok()) << det.status().ToString();
+  ASSERT_TRUE((*det)->wordnet_status().ok()) << (*det)->wordnet_status().ToString();
+  auto out = (*det)->Encode(batch);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto terms = (*out)[0].data.at("tag_terms").get<std::vector<std::string>>();
+  std::string joined;
+  for (const auto& t : terms)
+    joined += t + "; ";
+  const auto has = [&](const std::string& w) {
+    return std::find(terms.begin(), terms.end(), w) != terms.end();
+  };
+  for (const char* w : {"dog", "domestic dog", "canine", "mammal", "animal", "bicycle",
+                        "wheeled vehicle", "vehicle"}) {
+    EXPECT_TRUE(has(w)) << w << " not in " << joined;
+  }
+  for (const char* w :
+       {"entity", "physical entity", "object", "physical object", "whole", "abstraction"}) {
+    EXPECT_FALSE(has(w)) << w << " in " << joined;
+  }
+  EXPECT_EQ(std::set<std::string>(terms.begin(), terms.end()).size(), terms.size()) << joined;
+  for (const auto& t : terms) {
+    EXPECT_TRUE(std::none_of(t.begin(), t.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) << t;
+  }
+  // COCO labels that WordNet spells differently or whose first sense is another thing.
+  const auto terms_of = [&](std::string_view label) {
+    const auto it = std::find(objects::kCocoLabels.begin(), objects::kCocoLabels.end(), label);
+    return (*det)->TagTerms(static_cast<int>(it - objects::kCocoLabels.begin()));
+  };
+  const auto contains = [](const std::vector<std::string>& v, const std::string& w) {
+    return std::find(v.begin(), v.end(), w) != v.end();
+  };
+  EXPECT_TRUE(contains(terms_of("mouse"), "computer mouse"));
+  EXPECT_FALSE(contains(terms_of("mouse"), "rodent"));
+  EXPECT_TRUE(contains(terms_of("traffic light"), "traffic signal"));
+  EXPECT_TRUE(contains(terms_of("cell phone"), "telephone"));
+  EXPECT_TRUE(contains(terms_of("banana"), "edible fruit"));
+  for (int c = 0; c < objects::kCocoClasses; ++c) {
+    EXPECT_GE((*det)->TagTerms(c).size(), 3u) << objects::kCocoLabels[c];
+  }
+
+  for (const std::string& dir : {testing::DataDir() + "/no-wordnet-here", std::string()}) {
+    auto plain = ObjectDetector::Open(ModelPath("nanodet"), {.wordnet_dir = dir});
+    ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+    EXPECT_EQ((*plain)->wordnet_status().ok(), dir.empty())
+        << (*plain)->wordnet_status().ToString();
+    auto without = (*plain)->Encode(batch);
+    ASSERT_TRUE(without.ok()) << without.status().ToString();
+    EXPECT_FALSE((*without)[0].data.contains("tag_terms")) << dir;
+    EXPECT_FALSE((*without)[0].data.at("tags").empty()) << dir;
+  }
+}
 
 }  // namespace
 }  // namespace mosaic::embed

@@ -139,8 +139,18 @@ TEST(Catalog, EntriesAreValidAndPaddleHashesMatchTheNpmFiles) {
   for (const auto& m : Catalog()) {
     auto again = ModelManifest::FromJson(m.ToJson());
     EXPECT_TRUE(again.ok()) << m.name << ": " << again.status().ToString();
+    // Models from Debian packages are installed from disk (`models add --from`), not pulled.
+    const bool from_debian = m.source.rfind("debian:", 0) == 0;
     for (const auto& f : m.files)
-      EXPECT_FALSE(f.url.empty()) << m.name << " " << f.path;
+      EXPECT_EQ(f.url.empty(), from_debian) << m.name << " " << f.path;
+  }
+  // The pocketsphinx entry pins the files of Debian's pocketsphinx-en-us (installed by setup).
+  const ModelManifest* speech = FindInCatalog("pocketsphinx-en-us");
+  ASSERT_NE(speech, nullptr);
+  for (const auto& f : speech->files) {
+    auto got = Sha256File("/usr/share/pocketsphinx/model/en-us/" + f.path);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, f.sha256) << f.role;
   }
   const ModelManifest* clip = FindInCatalog("clip-vit-b32");
   ASSERT_NE(clip, nullptr);

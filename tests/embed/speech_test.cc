@@ -254,7 +254,7 @@ TEST_F(SpeechRecognizerTest, EncodeTakesFilePaths) {
   EXPECT_EQ(recognizer_->info().dim, 0);
   const std::string path = SpeechDir() + "/cards/001.wav";
   EncoderInput in;
-  in.text = path;
+  in.path = path;
   auto out = recognizer_->Encode(std::span(&in, 1));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->size(), 1u);
@@ -269,7 +269,7 @@ TEST_F(SpeechRecognizerTest, EncodeTakesFilePaths) {
 
   const std::string missing_path = SpeechDir() + "/no_such.wav";
   EncoderInput missing;
-  missing.text = missing_path;
+  missing.path = missing_path;
   auto st = recognizer_->Encode(std::span(&missing, 1)).status();
   EXPECT_TRUE(st.IsNotFound()) << st.ToString();
   EXPECT_NE(st.message().find("input 0"), std::string::npos) << st.ToString();

@@ -15,9 +15,11 @@ namespace {
 constexpr char kHelp[] =
     "usage: mosaic embed image FILE... --model NAME [options]\n"
     "       mosaic embed text STRING... --model NAME [options]   (STRING '-': one text per stdin line)\n"
+    "       mosaic embed audio FILE... --model NAME [options]    (speech: transcript with word times)\n"
     "\n"
     "Prints one JSON object per input, one per line: {\"input\", \"model\", \"dim\", \"vector\"} for\n"
-    "embedding models, {\"input\", \"model\", \"lines\": [{\"text\", \"confidence\", \"box\"}], \"text\"} for OCR.\n"
+    "embedding models, {\"input\", \"model\", \"lines\": [{\"text\", \"confidence\", \"box\"}], \"text\"} for OCR,\n"
+    "{\"input\", \"model\", \"segments\": [{\"start\", \"end\", \"text\", \"words\"}], \"text\"} for speech.\n"
     "\n"
     "  --model NAME|DIR   an installed model (`mosaic models list`) or a model folder with manifest.json\n"
     "  --models DIR       the model registry (default $MOSAIC_MODELS, else ~/.local/share/mosaic/models)\n"
@@ -60,7 +62,8 @@ Json OutputJson(const std::string& input, const embed::Encoder& enc, const embed
   j["model"] = enc.info().model;
   if (enc.info().dim > 0) {
     j["dim"] = enc.info().dim;
-    if (out.vectors.size() == 1) {
+    // One vector per input ("vector"), or one per detected item, e.g. a face ("vectors").
+    if (out.vectors.size() == 1 && (out.data.is_null() || out.data.empty())) {
       j["vector"] = out.vectors[0];
     } else {
       j["vectors"] = out.vectors;
@@ -78,12 +81,13 @@ int RunEmbed(Args& args) {
   if (auto stop = CheckFlags(args, {"model", "models", "threads", "batch", "max-pixels", "pretty", "help"}, kHelp))
     return *stop;
   auto what = args.Next();
-  if (!what || (*what != "image" && *what != "text")) return Usage("embed needs 'image' or 'text'", kHelp);
+  if (!what || (*what != "image" && *what != "text" && *what != "audio"))
+    return Usage("embed needs 'image', 'text' or 'audio'", kHelp);
   auto model_name = args.Get("model");
   if (!model_name) return Usage("--model is required", kHelp);
   std::vector<std::string> inputs;
   while (auto w = args.Next()) inputs.push_back(*w);
-  if (inputs.empty()) return Usage(std::string("no ") + (*what == "image" ? "image files" : "texts") + " given", kHelp);
+  if (inputs.empty()) return Usage(std::string("no ") + (*what == "text" ? "texts" : "files") + " given", kHelp);
   if (*what == "text" && inputs.size() == 1 && inputs[0] == "-") {
     inputs.clear();
     for (std::string line; std::getline(std::cin, line);) inputs.push_back(line);
@@ -103,7 +107,9 @@ int RunEmbed(Args& args) {
 
   auto model = ResolveModel(args, *model_name);
   if (!model.ok()) return Fail(model.status());
-  const auto modality = *what == "image" ? embed::Modality::kImage : embed::Modality::kText;
+  const auto modality = *what == "image"  ? embed::Modality::kImage
+                        : *what == "text" ? embed::Modality::kText
+                                          : embed::Modality::kAudio;
   auto enc = embed::OpenEncoder(model->manifest, model->dir, modality, so);
   if (!enc.ok()) return Fail(enc.status());
   const int per_run = *batch > 0 ? static_cast<int>(*batch) : (*enc)->max_batch();
@@ -131,13 +137,20 @@ int RunEmbed(Args& args) {
       embed::EncoderInput in;
       if (modality == embed::Modality::kImage) {
         in.image = &images[i];
-      } else {
+      } else if (modality == embed::Modality::kText) {
         in.text = names[i];
+      } else {
+        in.path = names[i];
       }
       batch_in.push_back(in);
     }
     if (batch_in.empty()) continue;
     auto out = (*enc)->Encode(batch_in);
+    if (!out.ok() && batch_in.size() == 1) {  // one input (audio is decoded inside): report, go on
+      std::fprintf(stderr, "mosaic: error: %s\n", out.status().ToString().c_str());
+      ++failed;
+      continue;
+    }
     if (!out.ok()) return Fail(out.status());
     for (size_t i = 0; i < out->size(); ++i) Print(OutputJson(names[i], **enc, (*out)[i]), pretty);
   }

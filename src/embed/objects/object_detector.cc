@@ -8,6 +8,7 @@
 
 #include "embed/objects/coco_labels.h"
 #include "media/image_ops.h"
+#include "text/wordnet.h"
 
 namespace mosaic::embed {
 
@@ -17,23 +18,101 @@ using objects::kCocoLabels;
 
 namespace {
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-std::string Signature(const Session& s) {
-  std::string out = "inputs";
-  for (const auto& t : s.inputs()) out += " " + t.name + ShapeString(t.shape);
-  out += "; outputs";
-  for (const auto& t : s.outputs()) out += " " + t.name + ShapeString(t.shape);
-  return out;
-}
-
 bool BatchOk(int64_t d) { return d == 1 || d == -1; }
 
+// COCO classes whose WordNet noun is not simply the label in sense 1. WordNet numbers senses by
+// frequency in ordinary text, where a "mouse" is mostly the rodent; in a photo detector's output it
+// is the thing beside the keyboard. Each entry says why.
+struct WordNetSense {
+  std::string_view label;
+  std::string_view lemma;
+  int sense;  // 1-based, as in WordNet
+};
+constexpr WordNetSense kSenseOverrides[] = {
+    {"stop sign", "street_sign", 1},          // no "stop sign" in WordNet 3.0
+    {"sports ball", "ball", 1},               // no "sports ball"; 1 = ball hit or thrown in games
+    {"skis", "ski", 1},                       // the index holds singulars
+    {"wine glass", "wineglass", 1},           // one word in WordNet
+    {"potted plant", "pot_plant", 1},         // no "potted plant"
+    {"cell phone", "cellular_telephone", 1},  // no "cell phone"
+    {"kite", "kite", 3},                      // 1, 2: fraudulent bank checks; 3: the toy
+    {"banana", "banana", 2},                  // 1: the tree; 2: the fruit
+    {"broccoli", "broccoli", 2},              // 1: the plant; 2: the vegetable
+    {"carrot", "carrot", 3},                  // 1: the plant's root; 3: the root vegetable
+    {"hot dog", "hot_dog", 2},                // 1: a show-off; 2: frankfurter on a bun
+    {"cake", "cake", 3},                      // 1: a block, as of soap; 3: baked goods
+    {"toilet", "toilet", 2},                  // 1: the room; 2: the fixture
+    {"tv", "tv", 2},                          // 1: broadcasting; 2: the television set
+    {"mouse", "mouse", 4},                    // 1: the rodent; 4: the computer mouse
+    {"microwave", "microwave", 2},            // 1: the wave; 2: the oven
+    {"toaster", "toaster", 2},                // 1: someone proposing a toast; 2: the appliance
+    {"book", "book", 2},                      // 1: the written work; 2: the bound volume
+    // Sense 1 is already the COCO meaning for the other labels, among them the ambiguous "tie"
+    // (necktie), "remote" (remote control), "keyboard", "baseball bat" (not the animal "bat")
+    // and "bear", "orange", "apple", "bed", "bench" (the seat).
+};
+
+// Hypernyms so general that they would match a large share of all tags: the top two or three
+// levels of the noun hierarchy, named by each synset's first word (the synset's other words go
+// with it: "unit", "physical object", "cause", ...).
+constexpr std::string_view kTooGeneral[] = {
+    "entity", "physical entity", "abstraction", "object",       "whole",         "thing",
+    "matter", "substance",       "solid",       "causal agent", "communication",
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+bool TooGeneral(const text::WordNetSynset& s) {
+  return std::find(std::begin(kTooGeneral), std::end(kTooGeneral), Lower(s.words.front())) !=
+         std::end(kTooGeneral);
+}
+
 }  // namespace
+
+Status ObjectDetector::LoadTagTerms(const std::string& dir) {
+  MOSAIC_ASSIGN_OR_RETURN(auto wordnet, text::WordNet::Open(dir));
+  for (int c = 0; c < kCocoClasses; ++c) {
+    const std::string label(kCocoLabels[c]);
+    std::string lemma = label;
+    int sense = 1;
+    for (const WordNetSense& o : kSenseOverrides) {
+      if (o.label == label) {
+        lemma = o.lemma;
+        sense = o.sense;
+      }
+    }
+    const std::vector<uint32_t> senses = wordnet->Senses(lemma);
+    if (static_cast<int>(senses.size()) < sense) {
+      return Status::NotFound("WordNet in " + dir + " has no sense " + std::to_string(sense) +
+                              " of noun '" + lemma + "' for COCO class '" + label + "'");
+    }
+    MOSAIC_ASSIGN_OR_RETURN(auto synset, wordnet->Synset(senses[sense - 1]));
+    MOSAIC_ASSIGN_OR_RETURN(auto hypernyms, wordnet->Hypernyms(synset.offset));
+    std::vector<std::string>& terms = tag_terms_[c];
+    const auto add = [&](const std::string& word) {
+      std::string t = Lower(word);
+      if (std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(std::move(t));
+    };
+    // The label as COCO spells it, then the synset's own words, then the broader ones nearest
+    // first, so that a consumer that keeps only the first few terms keeps the most specific.
+    add(label);
+    for (const auto& w : synset.words) {
+      add(w);
+    }
+    for (const auto& h : hypernyms) {
+      if (TooGeneral(h)) continue;
+      for (const auto& w : h.words) {
+        add(w);
+      }
+    }
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<ObjectDetector>> ObjectDetector::Open(const std::string& model_path,
                                                              const ObjectDetectorOptions& options,
@@ -44,7 +123,7 @@ Result<std::unique_ptr<ObjectDetector>> ObjectDetector::Open(const std::string& 
   det->session_ = session;
   const auto bad = [&](const std::string& why) {
     return Status::InvalidArgument(model_path + ": not a CenterNet or NanoDet detector (" + why +
-                                   "); graph has " + Signature(*session));
+                                   "); graph has " + session->Signature());
   };
   if (session->inputs().size() != 1) return bad("expected one image input");
   const TensorSpec& in = session->inputs()[0];
@@ -96,6 +175,10 @@ Result<std::unique_ptr<ObjectDetector>> ObjectDetector::Open(const std::string& 
   det->info_.family = det->arch_ == Architecture::kCenterNet ? "centernet" : "nanodet";
   det->info_.modality = Modality::kImage;
   det->info_.dim = 0;
+  if (!options.wordnet_dir.empty()) {
+    det->wordnet_status_ = det->LoadTagTerms(options.wordnet_dir);
+    if (!det->wordnet_status_.ok()) det->tag_terms_ = {};
+  }
   return det;
 }
 
@@ -218,6 +301,15 @@ Result<std::vector<EncoderOutput>> ObjectDetector::Encode(std::span<const Encode
     auto found = Detect(*batch[i].image);
     if (!found.ok()) return found.status().WithContext("input " + std::to_string(i));
     out[i].data = ToJson(*found);
+    if (wordnet_status_.ok() && !options_.wordnet_dir.empty()) {
+      std::vector<std::string> terms;
+      for (const Detection& d : *found) {
+        for (const std::string& t : tag_terms_[d.class_id]) {
+          if (std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(t);
+        }
+      }
+      out[i].data["tag_terms"] = std::move(terms);
+    }
   }
   return out;
 }

@@ -10,17 +10,25 @@
 // a box that another class's better box nearly covers is dropped as a double label.
 // Encode() gives no vectors; its data is
 //   {"objects": [{"label": "dog", "confidence": 0.87, "box": [x0, y0, x1, y1]}, ...],
-//    "tags": ["dog", ...]}   (objects best first; tags: unique labels in that order)
+//    "tags": ["dog", ...],   (objects best first; tags: unique labels in that order)
+//    "tag_terms": ["dog", "domestic dog", "canine", ..., "animal", "bicycle", ...]}
+// tag_terms widens the tags for search ("animal" finds a dog, "vehicle" a truck): per tag, the
+// synonyms and hypernyms of its WordNet noun sense (text/wordnet.h), lower-cased, each once,
+// without the top of the hierarchy ("entity", "object", ...). It is present only when WordNet
+// (ObjectDetectorOptions::wordnet_dir) could be read; wordnet_status() says why it is not.
+// WordNet is read once, in Open() (~70 ms); the detector keeps only the 80 classes' terms.
 // Thread-safety: Detect/Encode may be called from several threads at once (the ONNX Runtime
 // session is thread-safe for Run and the detector holds no other mutable state).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "embed/encoder.h"
+#include "embed/objects/coco_labels.h"
 #include "embed/objects/nms.h"
 #include "embed/runtime/session.h"
 #include "media/image.h"
@@ -35,6 +43,8 @@ struct ObjectDetectorOptions {
   /// labelled twice and is dropped (1 keeps every label).
   float duplicate_iou = 0.8f;
   std::string model_name = "nanodet";  // EncoderInfo::model
+  /// WordNet's database directory (index.noun, data.noun) for "tag_terms"; empty: no tag_terms.
+  std::string wordnet_dir = "/usr/share/wordnet";
 };
 
 class ObjectDetector final : public Encoder {
@@ -57,11 +67,21 @@ class ObjectDetector final : public Encoder {
   /// {"objects": [...], "tags": [...]} for detections from Detect().
   static nlohmann::json ToJson(const std::vector<objects::Detection>& detections);
 
+  /// Why "tag_terms" is missing from Encode()'s data: the error opening or reading WordNet; OK
+  /// when it is there or when wordnet_dir is empty.
+  const Status& wordnet_status() const { return wordnet_status_; }
+
+  /// The tag_terms of COCO class `class_id` (empty without WordNet).
+  const std::vector<std::string>& TagTerms(int class_id) const { return tag_terms_[class_id]; }
+
   Architecture architecture() const { return arch_; }
   int input_size() const { return size_; }
 
  private:
   ObjectDetector() = default;
+
+  // Fills tag_terms_ for all classes from WordNet in `dir`, or returns why it cannot.
+  Status LoadTagTerms(const std::string& dir);
 
   // The model's raw candidates (scores above the threshold), boxes in input pixels (0..size_).
   Result<std::vector<objects::Detection>> RunCenterNet(const media::Image& resized);
@@ -82,6 +102,8 @@ class ObjectDetector final : public Encoder {
   std::string input_name_;
   std::string centernet_output_;
   std::vector<NanoDetLevel> levels_;
+  Status wordnet_status_;
+  std::array<std::vector<std::string>, objects::kCocoClasses> tag_terms_;
 };
 
 }  // namespace mosaic::embed

@@ -25,27 +25,6 @@ constexpr float kRecMinWidthRatio = 320.0f / 48.0f;
 // Crops at least this much taller than wide are vertical text, turned a quarter to read.
 constexpr float kVerticalRatio = 1.5f;
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) s += ",";
-    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
-std::string Signature(const Session& s) {
-  std::string out;
-  for (const TensorSpec& t : s.inputs()) {
-    out += (out.empty() ? "input '" : ", input '") + t.name + "' " + ShapeString(t.shape) +
-           (t.type == TensorType::kFloat ? " float" : " non-float");
-  }
-  for (const TensorSpec& t : s.outputs()) {
-    out += ", output '" + t.name + "' " + ShapeString(t.shape);
-  }
-  return out;
-}
-
 bool DimIs(int64_t dim, int64_t want) {
   return dim == want || dim < 0;
 }
@@ -59,7 +38,7 @@ bool IsImageInput(const Session& s) {
 
 Status WrongModel(const std::string& role, const Session& s, const std::string& expected) {
   return Status::InvalidArgument(role + " model '" + s.path() + "' is not " + expected +
-                                 "; it has " + Signature(s));
+                                 "; it has " + s.Signature());
 }
 
 Status CheckDetector(const Session& s) {

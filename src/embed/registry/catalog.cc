@@ -87,6 +87,37 @@ constexpr const char* kManifests[] = {
      "sha256": "28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7"}
   ]
 })json",
+    R"json({
+  "format": 1,
+  "name": "pocketsphinx-en-us",
+  "family": "pocketsphinx",
+  "modalities": ["audio"],
+  "task": "speech-recognition",
+  "dim": 0,
+  "license": "BSD-2-Clause (CMU Sphinx)",
+  "source": "debian:pocketsphinx-en-us 0.8+5prealpha+1-15 (/usr/share/pocketsphinx/model/en-us)",
+  "description": "CMU Sphinx US English acoustic model, generic language model and CMU pronouncing dictionary, for pocketsphinx transcripts with word times",
+  "files": [
+    {"role": "hmm-feat-params", "path": "en-us/feat.params", "bytes": 230,
+     "sha256": "9f8058c107ebbc42abef6d39c67c6aedbcf60ac371332e550994e12a0392cb02"},
+    {"role": "hmm-mdef", "path": "en-us/mdef", "bytes": 2959176,
+     "sha256": "2360f9a86889c1cfee8bd618a0269387911e5fb2920a594f506b18b8c79683b0"},
+    {"role": "hmm-means", "path": "en-us/means", "bytes": 838732,
+     "sha256": "832019e32cac12eb318964f96f469034acb12d0348eeddc3831831a100cb4dd4"},
+    {"role": "hmm-noisedict", "path": "en-us/noisedict", "bytes": 56,
+     "sha256": "7295b07df2c204c4f87c6782b6be1a3859d7006d4e3864181c955d6dab105a33"},
+    {"role": "hmm-sendump", "path": "en-us/sendump", "bytes": 1969024,
+     "sha256": "8c9564c0d5bef69ca9d9bf1014abe162f071644cf02cf1fa8a483c3dc165a7a8"},
+    {"role": "hmm-transition-matrices", "path": "en-us/transition_matrices", "bytes": 2080,
+     "sha256": "c1f7f28ea43177be734be1f88bd7f1b9a853d0e660f8599c67c6eaeca8bb539a"},
+    {"role": "hmm-variances", "path": "en-us/variances", "bytes": 838732,
+     "sha256": "b00d696f85e96834fc10f8e5f06428d8c4db6bffdbe5845b6f69bf6efbc48fa5"},
+    {"role": "lm", "path": "en-us.lm.bin", "bytes": 27114385,
+     "sha256": "db21d0642286677699e6dbc859d2e5395570222361999387ce60f6e1d01995d6"},
+    {"role": "dict", "path": "cmudict-en-us.dict", "bytes": 3272051,
+     "sha256": "9de99dd2a24b63c653c1c30ab39388d05185cae36d0875f15c319b4ad6dc43af"}
+  ]
+})json",
 };
 
 std::vector<ModelManifest> BuildCatalog() {

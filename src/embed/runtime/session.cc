@@ -37,15 +37,6 @@ const char* TypeName(TensorType t) {
   return "?";
 }
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 TensorSpec SpecOf(const std::string& name, const Ort::TypeInfo& info) {
   TensorSpec spec;
   spec.name = name;
@@ -215,6 +206,23 @@ int64_t Tensor::elements() const {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::string Session::Signature() const {
+  std::string out = "inputs";
+  for (const auto& t : inputs()) out += std::string(" ") + t.name + ShapeString(t.shape) + " " + TypeName(t.type);
+  out += "; outputs";
+  for (const auto& t : outputs()) out += std::string(" ") + t.name + ShapeString(t.shape) + " " + TypeName(t.type);
+  return out;
 }
 
 int Session::FindInput(std::string_view name) const {

@@ -63,6 +63,9 @@ class Session {
   virtual const std::vector<TensorSpec>& inputs() const = 0;
   virtual const std::vector<TensorSpec>& outputs() const = 0;
 
+  /// "inputs x[?,3,48,?] float32; outputs y[?,2] float32": for error messages.
+  std::string Signature() const;
+
   /// Index of the input/output called `name`, or -1.
   int FindInput(std::string_view name) const;
   int FindOutput(std::string_view name) const;
@@ -88,6 +91,9 @@ class SessionCache {
   std::mutex mu_;
   std::unordered_map<std::string, std::weak_ptr<Session>> sessions_;
 };
+
+/// "[?,3,224,224]": a shape with dynamic dimensions shown as '?'.
+std::string ShapeString(const std::vector<int64_t>& shape);
 
 /// The ONNX Runtime version string of the loaded library (e.g. "1.30.0").
 std::string OrtVersion();

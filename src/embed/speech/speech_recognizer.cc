@@ -238,10 +238,10 @@ Result<std::vector<EncoderOutput>> SpeechRecognizer::Encode(std::span<const Enco
   std::vector<EncoderOutput> outputs;
   outputs.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    const std::string path(batch[i].text);
+    const std::string path(batch[i].path);
     if (path.empty()) {
       return Status::InvalidArgument("input " + std::to_string(i) +
-                                     ": no audio file path (EncoderInput::text)");
+                                     ": no audio file path (EncoderInput::path)");
     }
     auto segments = TranscribeFile(path);
     if (!segments.ok()) return segments.status().WithContext("input " + std::to_string(i));

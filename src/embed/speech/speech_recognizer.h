@@ -84,8 +84,7 @@ class SpeechRecognizer : public Encoder {
 
   const EncoderInfo& info() const override { return info_; }
 
-  /// For modality kAudio, EncoderInput::text is the path of the audio (or video) file: the
-  /// input struct has no audio field yet.
+  /// EncoderInput::path is the audio (or video) file to transcribe.
   Result<std::vector<EncoderOutput>> Encode(std::span<const EncoderInput> batch) override;
   int max_batch() const override { return 1; }
 
