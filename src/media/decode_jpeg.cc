@@ -14,22 +14,11 @@
 #include <string>
 
 #include "media/image_codecs.h"
+#include "media/jpeg_error.h"
 
 namespace mosaic::media::internal {
 
 namespace {
-
-struct JpegErrorManager {
-  jpeg_error_mgr mgr;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-[[noreturn]] void JpegErrorExit(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
-  cinfo->err->format_message(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
 
 // libjpeg only warns when the data ends early (file end, or a marker in the middle of a scan)
 // and fills the rest of the image with grey; we refuse the file instead. Other warnings (stray

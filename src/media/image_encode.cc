@@ -1,5 +1,7 @@
 #include "media/image_encode.h"
 
+#include "media/jpeg_error.h"
+
 // jpeglib.h needs FILE and size_t declared first.
 // clang-format off
 #include <cstdio>
@@ -14,19 +16,10 @@
 
 namespace mosaic::media {
 
+using internal::JpegErrorExit;
+using internal::JpegErrorManager;
+
 namespace {
-
-struct JpegErrorManager {
-  jpeg_error_mgr mgr;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-[[noreturn]] void JpegErrorExit(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
-  cinfo->err->format_message(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
 
 struct PngSink {
   std::vector<uint8_t> bytes;
