@@ -1,4 +1,5 @@
 // mosaic models list|info|add|pull|remove|verify
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -113,11 +114,19 @@ int List(const ModelRegistry& reg, bool json) {
     return kExitOk;
   }
   std::printf("models in %s\n", reg.dir().c_str());
-  std::printf("%-28s %-10s %-10s %-10s %-11s %5s %11s\n", "NAME", "STATUS", "FAMILY", "TASK",
-              "MODALITIES", "DIM", "SIZE");
+  // Columns as wide as their longest value.
+  int wname = 4, wfamily = 6, wtask = 4, wmod = 10;
+  for (const auto& [m, inst] : rows) {
+    wname = std::max<int>(wname, m->name.size());
+    wfamily = std::max<int>(wfamily, m->family.size());
+    wtask = std::max<int>(wtask, m->task.size());
+    wmod = std::max<int>(wmod, Modalities(*m).size());
+  }
+  std::printf("%-*s  %-9s  %-*s  %-*s  %-*s  %5s  %10s\n", wname, "NAME", "STATUS", wfamily, "FAMILY", wtask,
+              "TASK", wmod, "MODALITIES", "DIM", "SIZE");
   for (const auto& [m, inst] : rows)
-    std::printf("%-28s %-10s %-10s %-10s %-11s %5d %11s\n", m->name.c_str(),
-                inst ? "installed" : "available", m->family.c_str(), m->task.c_str(),
+    std::printf("%-*s  %-9s  %-*s  %-*s  %-*s  %5d  %10s\n", wname, m->name.c_str(),
+                inst ? "installed" : "available", wfamily, m->family.c_str(), wtask, m->task.c_str(), wmod,
                 Modalities(*m).c_str(), m->dim, inst ? HumanBytes(TotalBytes(*m)).c_str() : "-");
   bool any_available = false;
   for (const auto& row : rows)
