@@ -137,4 +137,15 @@ void Progress::Finish() {
                what_.c_str(), secs, done_ / std::max(1e-9, secs));
 }
 
+std::string HumanBytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30))
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", b / double(1ull << 30));
+  else if (b >= (1ull << 20))
+    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / double(1ull << 20));
+  else
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
+  return buf;
+}
+
 }  // namespace mosaic::cli

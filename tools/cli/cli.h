@@ -46,6 +46,8 @@ class Args {
 // Opens the database named by --db, $MOSAIC_DB, or ./mosaic-data.
 Result<std::unique_ptr<Db>> OpenDb(const Args& args);
 
+std::string HumanBytes(uint64_t bytes);  // "1.50 MiB"
+
 int Fail(const Status& s);                 // prints "mosaic: error: ..." and returns kExitError
 int Usage(const std::string& message, const char* help);  // prints message + help, kExitUsage
 // Checks unknown flags and --help; returns an exit code to stop with, or nullopt to go on.

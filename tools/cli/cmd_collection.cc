@@ -48,17 +48,6 @@ Result<VectorSpec> ParseVectorSpec(const std::string& text) {
   return spec;
 }
 
-std::string HumanBytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1ull << 30))
-    std::snprintf(buf, sizeof(buf), "%.2f GiB", b / double(1ull << 30));
-  else if (b >= (1ull << 20))
-    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / double(1ull << 20));
-  else
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
-  return buf;
-}
-
 }  // namespace
 
 int RunCollection(Args& args) {

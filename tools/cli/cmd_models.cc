@@ -40,17 +40,6 @@ constexpr char kHelp[] =
     "manifest's folder). A file the catalog has no hash for is recorded as installed (trust on\n"
     "first use). verify re-hashes an installed model's files.\n";
 
-std::string HumanBytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1ull << 30))
-    std::snprintf(buf, sizeof(buf), "%.2f GiB", b / double(1ull << 30));
-  else if (b >= (1ull << 20))
-    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / double(1ull << 20));
-  else
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
-  return buf;
-}
-
 uint64_t TotalBytes(const ModelManifest& m) {
   uint64_t total = 0;
   for (const auto& f : m.files)
