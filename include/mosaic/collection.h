@@ -74,6 +74,10 @@ class Collection {
   // Inserts or replaces points (all or none). Each point carries any subset of the schema's
   // vectors; a search on vector V only sees points that have V.
   virtual Status Upsert(std::span<const Point> points) = 0;
+  // Deletes `remove` and upserts `points` in one atomic write (all or none, one log record):
+  // replaces a group of points, e.g. all points made from one file, without a moment in which
+  // readers or a crash see both or neither. Ids in both lists are simply upserted.
+  virtual Status Replace(std::span<const PointId> remove, std::span<const Point> points) = 0;
   // Points that exist, in the order asked; missing ids are skipped.
   virtual Result<std::vector<Point>> Get(std::span<const PointId> ids, bool with_payload = true,
                                          bool with_vectors = true) const = 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <unordered_set>
 
 #include "index/flat/flat_search.h"
 #include "simd/distance.h"
@@ -428,7 +429,14 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
     }
   };
   switch (op.type) {
+    case OpType::kReplace:
     case OpType::kUpsert:
+      for (const auto& id : op.ids) {  // kReplace's deletes (empty for kUpsert)
+        auto it = s->id_to_slot.find(id);
+        if (it == s->id_to_slot.end()) continue;
+        RetireSlot(s, it->second);
+        s->id_to_slot.erase(it);
+      }
       for (const auto& p : op.points) {
         auto it = s->id_to_slot.find(p.id);
         if (it != s->id_to_slot.end()) RetireSlot(s, it->second);
@@ -493,6 +501,28 @@ Status CollectionImpl::Upsert(std::span<const Point> points) {
     MOSAIC_ASSIGN_OR_RETURN(LoggedPoint lp, ValidatePoint(points[i], i));
     op.points.push_back(std::move(lp));
   }
+  return Commit(std::move(op));
+}
+
+Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const Point> points) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  Operation op;
+  op.type = OpType::kReplace;
+  op.points.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    MOSAIC_ASSIGN_OR_RETURN(LoggedPoint lp, ValidatePoint(points[i], i));
+    op.points.push_back(std::move(lp));
+  }
+  // Only existing ids that the upsert does not overwrite anyway need logging.
+  std::unordered_set<PointId, PointIdHash> upserted;
+  for (const auto& p : points) upserted.insert(p.id);
+  for (const auto& id : remove)  // only this writer changes state_, so reading it here is safe
+    if (state_->id_to_slot.count(id) && !upserted.count(id)) op.ids.push_back(id);
+  std::sort(op.ids.begin(), op.ids.end());
+  op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
+  if (op.ids.empty() && op.points.empty()) return Status::OK();
+  if (op.ids.empty()) op.type = OpType::kUpsert;
   return Commit(std::move(op));
 }
 

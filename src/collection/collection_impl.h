@@ -53,6 +53,7 @@ class CollectionImpl final : public Collection {
   const CollectionSchema& schema() const override { return schema_; }
 
   Status Upsert(std::span<const Point> points) override;
+  Status Replace(std::span<const PointId> remove, std::span<const Point> points) override;
   Result<std::vector<Point>> Get(std::span<const PointId> ids, bool with_payload,
                                  bool with_vectors) const override;
   Result<uint64_t> Delete(std::span<const PointId> ids) override;

@@ -25,6 +25,10 @@ std::string EncodeOperation(const Operation& op) {
   std::string out;
   PutFixed64(&out, op.lsn);
   switch (op.type) {
+    case OpType::kReplace:
+      PutVarint64(&out, op.ids.size());
+      for (const auto& id : op.ids) PutPointId(&out, id);
+      [[fallthrough]];
     case OpType::kUpsert:
       PutVarint64(&out, op.points.size());
       for (const auto& p : op.points) {
@@ -60,14 +64,20 @@ Result<Operation> DecodeOperation(uint8_t type, std::string_view data,
   auto bad = [&](const std::string& what) {
     return Status::Corruption("WAL record of type " + std::to_string(type) + ": " + what);
   };
-  if (type < 1 || type > 5) return bad("unknown record type");
+  if (type < 1 || type > 6) return bad("unknown record type");
   Operation op;
   op.type = static_cast<OpType>(type);
   Decoder d(data);
   if (!d.GetFixed64(&op.lsn)) return bad("truncated");
   uint64_t n;
   if (!d.GetVarint64(&n) || n > data.size()) return bad("bad count");
-  if (op.type == OpType::kUpsert) {
+  if (op.type == OpType::kReplace) {
+    op.ids.resize(n);
+    for (auto& id : op.ids)
+      if (!GetPointId(&d, &id)) return bad("bad id");
+    if (!d.GetVarint64(&n) || n > data.size()) return bad("bad count");
+  }
+  if (op.type == OpType::kUpsert || op.type == OpType::kReplace) {
     op.points.resize(n);
     for (auto& p : op.points) {
       uint64_t nv;

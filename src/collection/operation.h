@@ -21,6 +21,7 @@ enum class OpType : uint8_t {
   kSetPayload = 3,
   kOverwritePayload = 4,
   kDeletePayloadKeys = 5,
+  kReplace = 6,  // delete `ids`, then upsert `points`, as one record
 };
 
 // A point as logged: vectors by schema position, already validated (and normalized for cosine).
@@ -33,7 +34,7 @@ struct LoggedPoint {
 struct Operation {
   OpType type = OpType::kUpsert;
   uint64_t lsn = 0;
-  std::vector<LoggedPoint> points;  // kUpsert
+  std::vector<LoggedPoint> points;  // kUpsert, kReplace
   std::vector<PointId> ids;         // the others
   Json payload;                     // kSetPayload, kOverwritePayload
   std::vector<std::string> keys;    // kDeletePayloadKeys

@@ -90,6 +90,44 @@ TEST_F(CollectionTest, UpsertReplacesAndSearchSeesLatest) {
   EXPECT_FLOAT_EQ((*hits)[1].score, 20.0f);  // euclidean distance from (10..13)
 }
 
+TEST_F(CollectionTest, ReplaceDeletesAndUpsertsAtomicallyAndSurvivesReplay) {
+  std::vector<Point> pts;
+  for (uint64_t i = 0; i < 6; ++i) pts.push_back(MakePoint(i, float(i)));
+  ASSERT_TRUE(c_->Upsert(pts).ok());
+  // Replace points 0..3 by 2 (new content), 10 and 11; 4, 5 stay; 77 does not exist.
+  std::vector<PointId> remove = {uint64_t{0}, 1, 2, 3, 77};
+  std::vector<Point> add = {MakePoint(2, 50), MakePoint(10, 60), MakePoint(11, 70)};
+  ASSERT_TRUE(c_->Replace(remove, add).ok());
+  auto check = [&] {
+    EXPECT_EQ(*c_->Count(), 5u);
+    auto got = c_->Get(std::vector<PointId>{uint64_t{0}, 1, 2, 3, 4, 5, 10, 11});
+    ASSERT_TRUE(got.ok());
+    std::vector<PointId> ids;
+    for (const auto& p : *got) ids.push_back(p.id);
+    EXPECT_EQ(ids, (std::vector<PointId>{2, 4, 5, 10, 11}));
+    EXPECT_EQ((*got)[0].vectors["img"], (std::vector<float>{50, 51, 52, 53}));
+    SearchRequest r;
+    r.vector_name = "img";
+    r.vector = {0, 1, 2, 3};  // exactly the removed point 0
+    r.limit = 1;
+    auto hits = c_->Search(r);
+    ASSERT_TRUE(hits.ok());
+    EXPECT_EQ((*hits)[0].id, PointId(4));
+  };
+  check();
+  Reopen();  // replayed from the log
+  check();
+  ASSERT_TRUE(c_->Flush().ok());
+  Reopen();  // read from the segment
+  check();
+  // An invalid point rejects the whole replace: nothing is deleted.
+  Point bad = MakePoint(20, 1);
+  bad.vectors["img"] = {1, 2};
+  std::vector<PointId> remove2 = {4, 5};
+  EXPECT_EQ(c_->Replace(remove2, std::vector<Point>{bad}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*c_->Count(), 5u);
+}
+
 TEST_F(CollectionTest, StringIdsAndScrollOrder) {
   std::vector<Point> pts;
   for (uint64_t i = 0; i < 25; ++i) pts.push_back(MakePoint(i, float(i)));
