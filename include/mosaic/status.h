@@ -25,6 +25,8 @@ enum class StatusCode : uint8_t {
   kResourceExhausted = 6,
   kUnavailable = 7,
   kInternal = 8,
+  kPermissionDenied = 9,  // e.g. a password-protected document
+  kAborted = 10,          // stopped on request (a progress callback said stop, Ctrl-C)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -42,6 +44,8 @@ class [[nodiscard]] Status {
   static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) { return {StatusCode::kPermissionDenied, std::move(msg)}; }
+  static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
