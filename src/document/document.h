@@ -8,9 +8,11 @@
 // pass per page in reading order (poppler's text layout), hyphenated line ends joined, page
 // numbers kept; the Info dictionary gives title/author/dates.
 //
-// Errors name the path: NotFound (missing), InvalidArgument (empty file, or bytes that are not
-// the format: "not a PDF"), PermissionDenied (a password-protected PDF), Corruption (a PDF poppler
-// cannot parse), ResourceExhausted (over DocumentOptions::max_bytes or max_pages).
+// Errors (ReadDocument prefixes the path): NotFound (missing file), InvalidArgument (empty input,
+// bytes that are not the format: "not a PDF"), PermissionDenied (a password-protected PDF opened
+// without its password, or with a wrong one), Corruption (a PDF poppler cannot
+// parse; poppler's own error lines are appended), ResourceExhausted (over
+// DocumentOptions::max_bytes or max_pages), IOError (read failures). See docs/documents.md.
 //
 // Thread safety: the functions are thread-safe and may run in parallel.
 #pragma once
@@ -51,18 +53,23 @@ struct Document {
 };
 
 struct DocumentOptions {
-  uint64_t max_bytes = 256ull << 20;
-  int max_pages = 5000;
+  uint64_t max_bytes = 256ull << 20;  // input size limit, all formats
+  int max_pages = 5000;               // PDF
+  std::string pdf_password;           // tried as the user password of an encrypted PDF
 };
 
 /// Guesses the format from the bytes (%PDF-, HTML tags) and then the file name's extension
 /// (.md/.markdown, .htm/.html, .txt/.text, .pdf). InvalidArgument for none of these.
 Result<DocFormat> DetectDocFormat(std::string_view path, std::string_view head);
 
-Result<Document> ParseText(std::string_view bytes);
-Result<Document> ParseMarkdown(std::string_view bytes);
-Result<Document> ParseHtml(std::string_view bytes);
-Result<Document> ParsePdf(std::string_view bytes);
+/// Parsers over the raw bytes of one file. Empty input is InvalidArgument.
+Result<Document> ParseText(std::string_view bytes, const DocumentOptions& options = {});
+Result<Document> ParseMarkdown(std::string_view bytes, const DocumentOptions& options = {});
+Result<Document> ParseHtml(std::string_view bytes, const DocumentOptions& options = {});
+Result<Document> ParsePdf(std::string_view bytes, const DocumentOptions& options = {});
+/// ParseText/ParseMarkdown/ParseHtml/ParsePdf by `format`.
+Result<Document> ParseDocument(std::string_view bytes, DocFormat format,
+                               const DocumentOptions& options = {});
 
 /// Reads `path` and parses it in `format`.
 Result<Document> ReadDocument(const std::string& path, DocFormat format,

@@ -1,63 +1,28 @@
 #include "media/audio_decode.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <optional>
 
 extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
-#include <libavutil/error.h>
-#include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 }
+
+#include "media/ffmpeg_util.h"
 
 namespace mosaic::media {
 namespace {
 
 constexpr int kMaxRate = 768'000;
 
-std::string AvError(int err) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(err, buf, sizeof(buf));
-  return buf;
-}
-
-// FFmpeg logs every oddity of a damaged file to stderr; its errors reach callers as Status
-// values instead. The log level is process-wide.
-void QuietFfmpegLogs() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_level(AV_LOG_QUIET); });
-}
-
-struct FormatCloser {
-  void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
-};
-struct CodecFreer {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
 struct SwrFreer {
   void operator()(SwrContext* c) const { swr_free(&c); }
 };
-struct PacketFreer {
-  void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct FrameFreer {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using FormatPtr = std::unique_ptr<AVFormatContext, FormatCloser>;
-using CodecPtr = std::unique_ptr<AVCodecContext, CodecFreer>;
 using SwrPtr = std::unique_ptr<SwrContext, SwrFreer>;
-using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
-using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
 
 Status CheckRate(int rate, const char* what) {
   if (rate < 1 || rate > kMaxRate) {
@@ -144,7 +109,7 @@ std::optional<uint64_t> WavDataChunkSize(const std::string& path) {
 }
 
 struct OpenedInput {
-  FormatPtr format;
+  AvFormatPtr format;
   int stream = -1;
   const AVCodec* decoder = nullptr;
   AudioInfo info;
@@ -152,36 +117,9 @@ struct OpenedInput {
 };
 
 Result<OpenedInput> OpenInput(const std::string& path) {
-  QuietFfmpegLogs();
-  struct stat st = {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) {
-      return Status::NotFound("audio file '" + path + "' does not exist");
-    }
-    return Status::IOError("cannot stat '" + path + "': " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("'" + path + "' is not a regular file");
-  if (st.st_size == 0)
-    return Status::InvalidArgument("audio file '" + path + "' is empty (0 bytes)");
-
-  // Only local files: a playlist or a crafted path must not make FFmpeg open network URLs.
-  AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "protocol_whitelist", "file", 0);
-  AVFormatContext* raw = nullptr;
-  int err = avformat_open_input(&raw, ("file:" + path).c_str(), nullptr, &opts);
-  av_dict_free(&opts);
-  if (err < 0) {
-    if (err == AVERROR(ENOENT)) return Status::NotFound("audio file '" + path + "' does not exist");
-    if (err == AVERROR(EACCES))
-      return Status::IOError("cannot open '" + path + "': " + AvError(err));
-    return Status::InvalidArgument(
-        "'" + path + "' is not an audio or video file FFmpeg can read: " + AvError(err));
-  }
   OpenedInput in;
-  in.format.reset(raw);
-  if (err = avformat_find_stream_info(raw, nullptr); err < 0) {
-    return Status::Corruption("cannot read the streams of '" + path + "': " + AvError(err));
-  }
+  MOSAIC_ASSIGN_OR_RETURN(in.format, OpenMediaFile(path, "audio"));
+  AVFormatContext* raw = in.format.get();
   const AVCodec* decoder = nullptr;
   const int idx = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0);
   if (idx == AVERROR_STREAM_NOT_FOUND) return Status::NotFound("no audio stream in '" + path + "'");
@@ -233,16 +171,16 @@ struct AudioReader::Impl {
   int target_rate = 0;
   AudioDecodeOptions options;
 
-  FormatPtr format;
+  AvFormatPtr format;
   int stream = -1;
-  CodecPtr codec;
+  AvCodecPtr codec;
   SwrPtr swr;
   // What swr was made for; a stream may change rate or layout midway (e.g. concatenated MP3s).
   AVChannelLayout swr_layout = {};
   int swr_format = -1;
   int swr_rate = 0;
-  PacketPtr packet;
-  FramePtr frame;
+  AvPacketPtr packet;
+  AvFramePtr frame;
 
   std::vector<float> pending;  // resampled samples not yet handed out
   size_t pending_pos = 0;

@@ -74,14 +74,16 @@ std::vector<std::string> Args::Unknown(const std::vector<std::string>& known) co
   return out;
 }
 
-Result<std::unique_ptr<Db>> OpenDb(const Args& args) {
+std::string DbPath(const Args& args) {
   std::string path = args.GetOr("db", "");
   if (path.empty()) {
     const char* env = std::getenv("MOSAIC_DB");
     path = env && *env ? env : "mosaic-data";
   }
-  return Db::Open(path);
+  return path;
 }
+
+Result<std::unique_ptr<Db>> OpenDb(const Args& args) { return Db::Open(DbPath(args)); }
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "mosaic: error: %s\n", s.ToString().c_str());

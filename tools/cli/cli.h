@@ -45,6 +45,7 @@ class Args {
 
 // Opens the database named by --db, $MOSAIC_DB, or ./mosaic-data.
 Result<std::unique_ptr<Db>> OpenDb(const Args& args);
+std::string DbPath(const Args& args);
 
 std::string HumanBytes(uint64_t bytes);  // "1.50 MiB"
 
@@ -78,5 +79,6 @@ int RunPoints(const std::string& verb, Args& args);  // get, delete, scroll, cou
 int RunEval(Args& args);
 int RunModels(Args& args);
 int RunEmbed(Args& args);
+int RunIngest(Args& args);
 
 }  // namespace mosaic::cli

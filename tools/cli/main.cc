@@ -24,6 +24,7 @@ constexpr char kHelp[] =
     "  eval recall   recall@k of search against exact ground truth computed here\n"
     "  models list|info|add|pull|remove|verify   installed models and the catalog\n"
     "  embed image|text   run a model on images or texts: vectors or OCR lines as JSON\n"
+    "  ingest      folders of images, video, documents and audio into a collection\n"
     "\n"
     "Run 'mosaic COMMAND --help' for a command's options.\n";
 
@@ -32,7 +33,8 @@ constexpr char kHelp[] =
 int main(int argc, char** argv) {
   using namespace mosaic::cli;
   Args args(argc - 1, argv + 1,
-            {"json", "with-vectors", "no-payload", "flush", "exact", "help", "replace", "pretty"});
+            {"json", "with-vectors", "no-payload", "flush", "exact", "help", "replace", "pretty", "sync",
+             "force", "hidden", "quiet"});
   auto cmd = args.Next();
   if (!cmd) {
     if (args.help()) {
@@ -54,5 +56,6 @@ int main(int argc, char** argv) {
   if (*cmd == "eval") return RunEval(args);
   if (*cmd == "models") return RunModels(args);
   if (*cmd == "embed") return RunEmbed(args);
+  if (*cmd == "ingest") return RunIngest(args);
   return Usage("unknown command '" + *cmd + "'", kHelp);
 }

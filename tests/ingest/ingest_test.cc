@@ -1,0 +1,484 @@
+// Ingest end to end through the library API, on real media from Debian packages (skimage and
+// darknet photos, opencv-doc and imageio videos, pocketsphinx speech), documents written by the
+// test (Markdown, HTML, text, a PDF) and deliberately broken files, with real models.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "embed/model_loader.h"
+#include "embed/registry/catalog.h"
+#include "embed/registry/registry.h"
+#include "embed/registry/sha256.h"
+#include "ingest/ingest.h"
+#include "ingest/scan.h"
+#include "media/image_decode.h"
+#include "media/image_encode.h"
+#include "mosaic/db.h"
+#include "util/fault_env.h"
+#include "util/paths.h"
+#include "util/pdf_writer.h"
+#include "test_models.h"
+
+namespace mosaic::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::DataDir;
+using testing::TempDir;
+
+void Copy(const std::string& from, const std::string& to) {
+  fs::create_directories(fs::path(to).parent_path());
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+}
+void Write(const std::string& path, const std::string& bytes) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+std::string Photo(const std::string& name) {
+  for (const char* d : {"/skimage/", "/darknet/"})
+    if (fs::exists(DataDir() + d + name)) return DataDir() + d + name;
+  ADD_FAILURE() << "no sample photo " << name;
+  return "";
+}
+std::string Video(const std::string& name) { return DataDir() + "/video/" + name; }
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = Db::Open(dir_ / "db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+  }
+
+  Options Opts(std::vector<std::string> encoders) {
+    Options o;
+    o.models_dir = IngestModels();
+    o.encoders = std::move(encoders);
+    o.error_log = dir_ / "errors.jsonl";
+    return o;
+  }
+
+  Stats Ingest(const std::string& collection, std::vector<std::string> paths, const Options& o) {
+    auto ing = Ingestor::Open(db_.get(), collection, o);
+    EXPECT_TRUE(ing.ok()) << ing.status().ToString();
+    if (!ing.ok()) return {};
+    auto stats = (*ing)->Run(paths);
+    EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+    return stats.ok() ? *stats : Stats{};
+  }
+
+  // All points of a collection by id (payloads, vectors).
+  std::map<std::string, Point> All(const std::string& collection) {
+    auto c = db_->GetCollection(collection);
+    EXPECT_TRUE(c.ok());
+    std::map<std::string, Point> out;
+    ScrollRequest r;
+    r.limit = 1000;
+    r.with_vectors = true;
+    auto page = (*c)->Scroll(r);
+    EXPECT_TRUE(page.ok());
+    for (auto& p : page->points) out[p.id.is_num() ? std::to_string(p.id.num()) : p.id.str()] = p;
+    return out;
+  }
+
+  // The primary point of `path` and its children.
+  std::pair<Point, std::vector<Point>> OfFile(const std::map<std::string, Point>& all, const std::string& path) {
+    Point primary;
+    std::vector<Point> children;
+    for (const auto& [id, p] : all) {
+      if (!p.payload.contains("file") || p.payload["file"].value("path", "") != path) continue;
+      if (p.payload.contains("parent")) children.push_back(p);
+      else primary = p;
+    }
+    std::sort(children.begin(), children.end(), [](const Point& a, const Point& b) {
+      return a.payload.value("index", 0) < b.payload.value("index", 0) ||
+             (a.payload.value("index", 0) == b.payload.value("index", 0) && a.id < b.id);
+    });
+    return {primary, children};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Db> db_;
+};
+
+double Norm(const std::vector<float>& v) {
+  double n = 0;
+  for (float x : v) n += double(x) * x;
+  return std::sqrt(n);
+}
+
+std::vector<Point> OfKind(const std::vector<Point>& v, const std::string& kind) {
+  std::vector<Point> out;
+  for (const auto& p : v)
+    if (p.payload.value("kind", "") == kind) out.push_back(p);
+  return out;
+}
+
+TEST(ScanTest, KindsComeFromContentNotNames) {
+  TempDir t;
+  Copy(Photo("coffee.png"), t / "looks_like.jpg");  // a PNG named .jpg
+  Copy(Video("cockatoo.mp4"), t / "clip.bin");       // an MP4 without a media extension
+  Copy(DataDir() + "/speech/cards/001.wav", t / "a/b/sound");
+  Write(t / "notes.md", "# Title\n\ntext\n");
+  Write(t / "page.html", "<!DOCTYPE html><html><body><p>x</p></body></html>");
+  Write(t / "random.dat", "\x01\x02\x03 not a known format");
+  Write(t / "broken.jpg", "not a jpeg at all");  // damaged: still goes to the image decoder
+  Write(t / ".hidden.md", "# hidden\n");
+  std::vector<std::string> paths = {t.path()};
+  ScanResult r = Scan(paths, Options{});
+  std::map<std::string, std::pair<FileKind, std::string>> got;
+  for (const auto& f : r.files) got[f.path.substr(t.path().size() + 1)] = {f.kind, f.mime};
+  EXPECT_EQ(got["looks_like.jpg"], std::make_pair(FileKind::kImage, std::string("image/png")));
+  EXPECT_EQ(got["clip.bin"], std::make_pair(FileKind::kVideo, std::string("video/mp4")));
+  EXPECT_EQ(got["a/b/sound"], std::make_pair(FileKind::kAudio, std::string("audio/wav")));
+  EXPECT_EQ(got["notes.md"], std::make_pair(FileKind::kDocument, std::string("text/markdown")));
+  EXPECT_EQ(got["page.html"], std::make_pair(FileKind::kDocument, std::string("text/html")));
+  EXPECT_EQ(got["broken.jpg"], std::make_pair(FileKind::kImage, std::string("image/jpeg")));
+  EXPECT_EQ(got.count("random.dat"), 0u);
+  EXPECT_EQ(got.count(".hidden.md"), 0u);
+  EXPECT_EQ(r.unsupported, 1u);
+
+  Options o;
+  o.include = {"*.md", "a/*"};
+  o.hidden = true;
+  r = Scan(paths, o);
+  std::set<std::string> names;
+  for (const auto& f : r.files) names.insert(f.path.substr(t.path().size() + 1));
+  EXPECT_EQ(names, (std::set<std::string>{"notes.md", ".hidden.md", "a/b/sound"}));
+  o = Options{};
+  o.exclude = {"a", "*.html"};
+  r = Scan(paths, o);
+  names.clear();
+  for (const auto& f : r.files) names.insert(f.path.substr(t.path().size() + 1));
+  EXPECT_EQ(names, (std::set<std::string>{"looks_like.jpg", "clip.bin", "notes.md", "broken.jpg"}));
+}
+
+TEST_F(IngestTest, PhotosGetVectorsThumbnailsExifObjectsFacesAndText) {
+  const std::string in = dir_ / "photos";
+  for (const char* p : {"astronaut.png", "coffee.png", "chelsea.png", "page.png", "dog.jpg", "horses.jpg"})
+    Copy(Photo(p), in + "/" + p);
+  Stats s = Ingest("photos", {in}, Opts({}));
+  EXPECT_EQ(s.files_new, 6u);
+  EXPECT_EQ(s.files_failed, 0u);
+  EXPECT_EQ(s.images_encoded, 6u);
+  auto all = All("photos");
+
+  for (const char* name : {"astronaut.png", "coffee.png", "chelsea.png", "page.png", "dog.jpg", "horses.jpg"}) {
+    const std::string path = in + "/" + name;
+    auto [p, children] = OfFile(all, path);
+    SCOPED_TRACE(name);
+    ASSERT_EQ(p.payload.value("kind", ""), "image");
+    // Vectors of every installed vector model, unit length.
+    for (const char* v : {"clip", "visual"}) {
+      ASSERT_TRUE(p.vectors.count(v)) << v;
+      EXPECT_NEAR(Norm(p.vectors[v]), 1.0, 1e-4);
+    }
+    EXPECT_EQ(p.vectors["clip"].size(), 32u);
+    EXPECT_EQ(p.vectors["visual"].size(), 808u);
+    // File fields: the hash is the file's SHA-256.
+    const Json& f = p.payload["file"];
+    EXPECT_EQ(f["size"].get<uint64_t>(), fs::file_size(path));
+    EXPECT_EQ(f["hash"].get<std::string>(), "sha256:" + *embed::Sha256File(path));
+    EXPECT_EQ(p.payload["mime"], std::string(name).ends_with(".jpg") ? "image/jpeg" : "image/png");
+    auto img = media::DecodeImageFile(path);
+    ASSERT_TRUE(img.ok());
+    EXPECT_EQ(p.payload["width"].get<int>(), img->width);
+    EXPECT_EQ(p.payload["height"].get<int>(), img->height);
+    // The thumbnail is a JPEG whose longer side is 256 px, with the image's aspect.
+    const Json& t = p.payload["thumbnail"];
+    ASSERT_TRUE(t.is_object());
+    EXPECT_EQ(t["mime"], "image/jpeg");
+    EXPECT_EQ(std::max(t["width"].get<int>(), t["height"].get<int>()), 256);
+    EXPECT_NEAR(double(t["width"].get<int>()) / t["height"].get<int>(), double(img->width) / img->height, 0.02);
+    EXPECT_EQ(p.payload["children"].get<size_t>(), children.size());
+    for (const auto& c : children) {
+      EXPECT_EQ(c.payload["kind"], "face");
+      EXPECT_EQ(c.payload["parent"], p.id.str());
+      ASSERT_TRUE(c.vectors.count("face"));
+      EXPECT_EQ(c.vectors.at("face").size(), 1024u);
+    }
+  }
+  // Objects with WordNet terms, EXIF, faces, OCR text.
+  auto dog = OfFile(all, in + "/dog.jpg").first;
+  std::set<std::string> tags(dog.payload["tags"].begin(), dog.payload["tags"].end());
+  EXPECT_TRUE(tags.count("dog") && tags.count("bicycle")) << dog.payload["tags"].dump();
+  std::set<std::string> terms(dog.payload["tag_terms"].begin(), dog.payload["tag_terms"].end());
+  EXPECT_TRUE(terms.count("canine") && terms.count("animal"));
+  EXPECT_EQ(dog.payload["exif"]["camera_model"], "Canon PowerShot S95");
+  EXPECT_EQ(dog.payload["exif"]["date_taken"], "2014-09-19T16:08:30Z");
+  auto horses = OfFile(all, in + "/horses.jpg").first;
+  EXPECT_EQ(horses.payload["tags"][0], "horse");
+  auto astronaut = OfFile(all, in + "/astronaut.png");
+  EXPECT_EQ(astronaut.first.payload["faces"], 1);
+  EXPECT_EQ(astronaut.second.size(), 1u);
+  EXPECT_EQ(OfFile(all, in + "/horses.jpg").first.payload["faces"], 0);
+  std::string page_text = OfFile(all, in + "/page.png").first.payload.value("ocr_text", "");
+  EXPECT_NE(page_text.find("markers of the coins"), std::string::npos) << page_text;
+
+  // Searching with a stored vector finds its own image first.
+  auto c = *db_->GetCollection("photos");
+  SearchRequest r;
+  r.vector_name = "visual";
+  r.vector = OfFile(all, in + "/chelsea.png").first.vectors["visual"];
+  r.limit = 2;
+  auto hits = c->Search(r);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_EQ((*hits)[0].payload->at("file")["name"], "chelsea.png");
+}
+
+TEST_F(IngestTest, RerunSkipsUnchangedUpdatesChangedAndSyncRemovesDeleted) {
+  const std::string in = dir_ / "tree";
+  Copy(Photo("astronaut.png"), in + "/a.png");
+  Copy(Photo("coffee.png"), in + "/sub/b.png");
+  Copy(Photo("chelsea.png"), in + "/sub/c.png");
+  Write(in + "/notes.md", "# Notes\n\nFirst paragraph about cats.\n\nSecond paragraph about coffee.\n");
+  Options o = Opts({"clip", "visual", "faces"});
+  Stats s1 = Ingest("t", {in}, o);
+  EXPECT_EQ(s1.files_new, 4u);
+  auto before = All("t");
+  const size_t n_before = before.size();
+
+  // Unchanged: nothing is read or written.
+  Stats s2 = Ingest("t", {in}, o);
+  EXPECT_EQ(s2.files_unchanged, 4u);
+  EXPECT_EQ(s2.files_new + s2.files_changed + s2.points_written, 0u);
+  EXPECT_EQ(All("t").size(), n_before);
+
+  // Same bytes, new mtime: the record is updated, nothing re-encoded.
+  struct timespec ts[2] = {{1700000000, 0}, {1700000000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (in + "/sub/b.png").c_str(), ts, 0), 0);
+  Stats s3 = Ingest("t", {in}, o);
+  EXPECT_EQ(s3.files_touched, 1u);
+  EXPECT_EQ(s3.images_encoded, 0u);
+  EXPECT_EQ(OfFile(All("t"), in + "/sub/b.png").first.payload["file"]["mtime"], "2023-11-14T22:13:20Z");
+
+  // Changed content: a.png (1 face) becomes horses (no face): the face point goes, in one write.
+  Copy(Photo("horses.jpg"), in + "/a.png");
+  Stats s4 = Ingest("t", {in}, o);
+  EXPECT_EQ(s4.files_changed, 1u);
+  auto after = All("t");
+  EXPECT_EQ(after.size(), n_before - 1);
+  auto [a, a_children] = OfFile(after, in + "/a.png");
+  EXPECT_TRUE(a_children.empty());
+  EXPECT_EQ(a.payload["faces"], 0);
+  EXPECT_EQ(a.payload["width"], 773);  // horses.jpg's
+
+
+  // Deleted: kept without --sync, removed with it (only under the given path).
+  fs::remove(in + "/sub/c.png");
+  fs::remove(in + "/notes.md");
+  Stats s5 = Ingest("t", {in}, o);
+  EXPECT_EQ(s5.files_deleted, 0u);
+  EXPECT_TRUE(OfFile(All("t"), in + "/sub/c.png").first.payload.contains("file"));
+  o.sync = true;
+  Stats s6 = Ingest("t", {in + "/sub"}, o);  // notes.md is outside this root: kept
+  EXPECT_EQ(s6.files_deleted, 1u);
+  auto synced = All("t");
+  EXPECT_FALSE(OfFile(synced, in + "/sub/c.png").first.payload.contains("file"));
+  EXPECT_TRUE(OfFile(synced, in + "/notes.md").first.payload.contains("file"));
+  Stats s7 = Ingest("t", {in}, o);
+  EXPECT_EQ(s7.files_deleted, 1u);
+  for (const auto& [id, p] : All("t"))
+    EXPECT_NE(p.payload.value("file", Json::object()).value("path", ""), in + "/notes.md") << id;
+}
+
+TEST_F(IngestTest, BadFilesAreReportedAndSkippedAndTheRestIsIngested) {
+  const std::string in = dir_ / "mixed";
+  Copy(Photo("coffee.png"), in + "/good.png");
+  Copy(Photo("astronaut.png"), in + "/huge.png");  // over the pixel limit set below
+  auto small = media::EncodeJpeg(*media::DecodeImageFile(Photo("coffee.png")));
+  ASSERT_TRUE(small.ok());
+  Write(in + "/truncated.jpg", std::string(small->begin(), small->begin() + small->size() / 3));
+  Write(in + "/garbage.jpg", "this is not a JPEG");
+  Write(in + "/empty.png", "");
+  std::string mp4 = Read(Video("cockatoo.mp4"));
+  Write(in + "/truncated.mp4", mp4.substr(0, mp4.size() / 2));
+  testing::PdfSpec locked;
+  locked.pages = {{"secret text"}};
+  locked.user_password = "hunter2";
+  Write(in + "/locked.pdf", testing::WritePdf(locked));
+  Write(in + "/fake.pdf", "%PDF-1.4\nthis is not really a PDF");
+  Options o = Opts({"visual"});
+  o.max_pixels = 250'000;  // astronaut is 512x512, coffee 600x400
+  std::vector<std::string> paths = {in, dir_ / "missing-folder"};
+  auto ing = Ingestor::Open(db_.get(), "m", o);
+  ASSERT_TRUE(ing.ok());
+  auto s = (*ing)->Run(paths);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->files_new, 1u);
+  std::map<std::string, FileError> errs;
+  for (const auto& e : s->errors) errs[fs::path(e.path).filename()] = e;
+  EXPECT_EQ(errs.size(), 8u);
+  EXPECT_EQ(errs["huge.png"].status.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(errs["truncated.jpg"].status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(errs["garbage.jpg"].status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(errs["empty.png"].status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(errs["truncated.mp4"].stage, "decode");
+  EXPECT_EQ(errs["locked.pdf"].status.code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(errs["fake.pdf"].status.ok());
+  EXPECT_EQ(errs["missing-folder"].status.code(), StatusCode::kNotFound);
+  for (const auto& [name, e] : errs) EXPECT_NE(e.status.message().find(name), std::string::npos) << e.status.ToString();
+  // The JSON error log has one line per error with path, stage, code and message.
+  std::ifstream log(o.error_log);
+  std::set<std::string> logged;
+  for (std::string line; std::getline(log, line);) {
+    Json j = Json::parse(line);
+    EXPECT_FALSE(j["error"].get<std::string>().empty());
+    EXPECT_FALSE(j["code"].get<std::string>().empty());
+    logged.insert(fs::path(j["path"].get<std::string>()).filename());
+  }
+  EXPECT_EQ(logged.size(), 8u);
+  auto all = All("m");
+  EXPECT_TRUE(OfFile(all, in + "/good.png").first.vectors.count("visual"));
+  EXPECT_EQ(all.size(), 2u);  // the good image and the ingest record
+}
+
+TEST_F(IngestTest, VideosBecomeShotsWithTimesThumbnailsAndPooledVectors) {
+  const std::string in = dir_ / "videos";
+  for (const char* v : {"cockatoo.mp4", "Megamind.avi"}) Copy(Video(v), in + "/" + v);
+  Stats s = Ingest("v", {in}, Opts({"clip", "visual", "objects"}));
+  ASSERT_EQ(s.files_failed, 0u) << s.errors[0].status.ToString();
+  EXPECT_EQ(s.files_new, 2u);
+  auto all = All("v");
+  for (const char* v : {"cockatoo.mp4", "Megamind.avi"}) {
+    SCOPED_TRACE(v);
+    auto [video, children] = OfFile(all, in + "/" + v);
+    EXPECT_EQ(video.payload["kind"], "video");
+    auto shots = OfKind(children, "shot");
+    ASSERT_FALSE(shots.empty());
+    EXPECT_EQ(video.payload["shots"].get<size_t>(), shots.size());
+    const double duration = video.payload["duration"].get<double>();
+    EXPECT_GT(duration, 1.0);
+    // Shots tile the video: contiguous, in order, from 0 to the end.
+    EXPECT_NEAR(shots.front().payload["start"].get<double>(), 0.0, 0.5);
+    EXPECT_NEAR(shots.back().payload["end"].get<double>(), duration, 1.0);
+    for (size_t i = 0; i < shots.size(); ++i) {
+      const Json& p = shots[i].payload;
+      EXPECT_LT(p["start"].get<double>(), p["end"].get<double>());
+      if (i > 0) EXPECT_NEAR(p["start"].get<double>(), shots[i - 1].payload["end"].get<double>(), 1e-6);
+      if (p.value("blank", false)) continue;
+      // Keyframes inside the shot, a thumbnail, and the pooled (re-normalized) vectors.
+      for (const auto& t : p["keyframes"]) {
+        EXPECT_GE(t.get<double>(), p["start"].get<double>() - 1e-6);
+        EXPECT_LE(t.get<double>(), p["end"].get<double>() + 1e-6);
+      }
+      EXPECT_EQ(p["thumbnail"]["mime"], "image/jpeg");
+      for (const char* name : {"clip", "visual"}) {
+        ASSERT_TRUE(shots[i].vectors.count(name));
+        EXPECT_NEAR(Norm(shots[i].vectors[name]), 1.0, 1e-4);
+      }
+    }
+    ASSERT_TRUE(video.vectors.count("visual"));
+    EXPECT_NEAR(Norm(video.vectors["visual"]), 1.0, 1e-4);
+    EXPECT_TRUE(video.payload["thumbnail"].is_object());
+  }
+  // Megamind is a trailer: several shots, and its shots do not all look alike.
+  auto mega = OfKind(OfFile(all, in + "/Megamind.avi").second, "shot");
+  EXPECT_GE(mega.size(), 3u);
+  std::set<std::vector<float>> distinct;
+  for (const auto& sh : mega)
+    if (sh.vectors.count("visual")) distinct.insert(sh.vectors.at("visual"));
+  EXPECT_GE(distinct.size(), 3u);
+}
+
+TEST_F(IngestTest, DocumentsBecomeChunksWithTitlesPagesAndOffsets) {
+  const std::string in = dir_ / "docs";
+  std::string md = "---\ntitle: Field Guide\n---\n# Birds\n\n";
+  for (int i = 0; i < 30; ++i) md += "Sentence " + std::to_string(i) + " is about the cockatoo and its crest. ";
+  md += "\n\n## Cats\n\nThe cat sleeps on the warm windowsill all afternoon.\n";
+  Write(in + "/guide.md", md);
+  Write(in + "/page.html",
+        "<html lang=en><head><title>Coffee Notes</title><style>p{}</style><script>var x=1;</script></head>"
+        "<body><h1>Coffee</h1><p>Espresso is brewed by forcing hot water through ground beans &amp; more.</p></body></html>");
+  Write(in + "/plain.txt", "Plain notes\n\nA line of plain text about tea.\n");
+  testing::PdfSpec pdf;
+  pdf.title = "Quarterly Report";
+  pdf.author = "Mosaic Tests";
+  pdf.pages = {{"Revenue grew in the first quarter."}, {"Costs fell in the second quarter."}};
+  Write(in + "/report.pdf", testing::WritePdf(pdf));
+  Stats s = Ingest("d", {in}, Opts({"clip", "visual"}));
+  ASSERT_EQ(s.files_failed, 0u) << s.errors[0].status.ToString();
+  EXPECT_EQ(s.files_new, 4u);
+  auto all = All("d");
+
+  auto [guide, guide_chunks] = OfFile(all, in + "/guide.md");
+  EXPECT_EQ(guide.payload["kind"], "document");
+  EXPECT_EQ(guide.payload["title"], "Field Guide");
+  EXPECT_EQ(guide.payload["format"], "markdown");
+  ASSERT_GE(guide_chunks.size(), 3u);  // 30 sentences do not fit one CLIP-sized chunk
+  EXPECT_EQ(guide.payload["chunks"].get<size_t>(), guide_chunks.size());
+  bool cats = false;
+  for (const auto& c : guide_chunks) {
+    EXPECT_EQ(c.payload["kind"], "chunk");
+    ASSERT_TRUE(c.vectors.count("clip"));
+    EXPECT_NEAR(Norm(c.vectors.at("clip")), 1.0, 1e-4);
+    const auto off = c.payload["offset"];
+    EXPECT_LT(off[0].get<size_t>(), off[1].get<size_t>());
+    if (c.payload["text"].get<std::string>().find("windowsill") != std::string::npos) {
+      cats = true;
+      EXPECT_EQ(c.payload["headings"], "Birds > Cats");
+    }
+  }
+  EXPECT_TRUE(cats);
+  EXPECT_TRUE(guide.vectors.count("clip"));  // the document: its chunks pooled
+
+  auto [html, html_chunks] = OfFile(all, in + "/page.html");
+  EXPECT_EQ(html.payload["title"], "Coffee Notes");
+  ASSERT_EQ(html_chunks.size(), 1u);
+  EXPECT_NE(html_chunks[0].payload["text"].get<std::string>().find("ground beans & more"), std::string::npos);
+  EXPECT_EQ(html_chunks[0].payload["text"].get<std::string>().find("var x"), std::string::npos);
+
+  auto [report, pages] = OfFile(all, in + "/report.pdf");
+  EXPECT_EQ(report.payload["title"], "Quarterly Report");
+  EXPECT_EQ(report.payload["pages"], 2);
+  EXPECT_EQ(report.payload["mime"], "application/pdf");
+  bool page2 = false;
+  for (const auto& c : pages)
+    if (c.payload["text"].get<std::string>().find("Costs fell") != std::string::npos)
+      page2 = c.payload["page"] == 2 || c.payload.value("page_last", 0) == 2;
+  EXPECT_TRUE(page2);
+
+  auto [txt, txt_chunks] = OfFile(all, in + "/plain.txt");
+  EXPECT_EQ(txt.payload["format"], "text");
+  EXPECT_FALSE(txt_chunks.empty());
+}
+
+TEST_F(IngestTest, AudioAndVideoSoundtracksBecomeTimedTranscripts) {
+  const std::string in = dir_ / "audio";
+  Copy(DataDir() + "/speech/cards/001.wav", in + "/001.wav");
+  Copy(DataDir() + "/speech/librivox/sense_and_sensibility_01_austen_64kb-0880.wav", in + "/austen.wav");
+  Stats s = Ingest("a", {in}, Opts({"clip", "speech"}));
+  ASSERT_EQ(s.files_failed, 0u) << s.errors[0].status.ToString();
+  auto all = All("a");
+  auto [card, card_segments] = OfFile(all, in + "/001.wav");
+  EXPECT_EQ(card.payload["kind"], "audio");
+  EXPECT_NEAR(card.payload["duration"].get<double>(), 1.1, 0.1);
+  EXPECT_EQ(card.payload["transcript"], "ten of clubs");
+  ASSERT_EQ(card_segments.size(), 1u);
+  EXPECT_EQ(card_segments[0].payload["kind"], "speech");
+  EXPECT_EQ(card_segments[0].payload["text"], "ten of clubs");
+  EXPECT_LT(card_segments[0].payload["start"].get<double>(), card_segments[0].payload["end"].get<double>());
+  EXPECT_TRUE(card_segments[0].vectors.count("clip"));
+  auto [austen, segs] = OfFile(all, in + "/austen.wav");
+  ASSERT_FALSE(segs.empty());
+  double last_end = 0;
+  for (const auto& seg : segs) {
+    EXPECT_GE(seg.payload["start"].get<double>(), last_end - 1e-6);
+    last_end = seg.payload["end"].get<double>();
+  }
+  EXPECT_LE(last_end, austen.payload["duration"].get<double>() + 0.1);
+}
+
+}  // namespace
+}  // namespace mosaic::ingest
