@@ -490,17 +490,22 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
   }
 }
 
+Status CollectionImpl::ValidatePoints(std::span<const Point> points, Operation* op) const {
+  op->points.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    MOSAIC_ASSIGN_OR_RETURN(LoggedPoint lp, ValidatePoint(points[i], i));
+    op->points.push_back(std::move(lp));
+  }
+  return Status::OK();
+}
+
 Status CollectionImpl::Upsert(std::span<const Point> points) {
   std::lock_guard<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckUsable());
   if (points.empty()) return Status::OK();
   Operation op;
   op.type = OpType::kUpsert;
-  op.points.reserve(points.size());
-  for (size_t i = 0; i < points.size(); ++i) {
-    MOSAIC_ASSIGN_OR_RETURN(LoggedPoint lp, ValidatePoint(points[i], i));
-    op.points.push_back(std::move(lp));
-  }
+  MOSAIC_RETURN_IF_ERROR(ValidatePoints(points, &op));
   return Commit(std::move(op));
 }
 
@@ -509,11 +514,7 @@ Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const 
   MOSAIC_RETURN_IF_ERROR(CheckUsable());
   Operation op;
   op.type = OpType::kReplace;
-  op.points.reserve(points.size());
-  for (size_t i = 0; i < points.size(); ++i) {
-    MOSAIC_ASSIGN_OR_RETURN(LoggedPoint lp, ValidatePoint(points[i], i));
-    op.points.push_back(std::move(lp));
-  }
+  MOSAIC_RETURN_IF_ERROR(ValidatePoints(points, &op));
   // Only existing ids that the upsert does not overwrite anyway need logging.
   std::unordered_set<PointId, PointIdHash> upserted;
   for (const auto& p : points) upserted.insert(p.id);

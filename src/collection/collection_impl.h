@@ -131,6 +131,8 @@ class CollectionImpl final : public Collection {
 
   Status CheckUsable() const;
   Result<LoggedPoint> ValidatePoint(const Point& p, size_t index) const;
+  // Validates all of `points` into op->points (the first invalid one fails the call).
+  Status ValidatePoints(std::span<const Point> points, Operation* op) const;
   // Logs `op` (assigning its LSN) and applies it; the only path by which state changes.
   Status Commit(Operation op);
   void Apply(const Operation& op, State* s) const;

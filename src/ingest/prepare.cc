@@ -1,6 +1,7 @@
 // The prepare stage: everything about a file that happens before the models run.
 #include <cmath>
 
+#include "common/file_util.h"
 #include "document/document.h"
 #include "embed/registry/sha256.h"
 #include "ingest/work.h"
@@ -71,7 +72,7 @@ void Transcribe(Work& w, const PrepareContext& ctx, bool required) {
     w.texts.push_back(t.text);
     w.transcript.push_back(std::move(t));
   }
-  w.base["transcript"] = data.value("text", std::string());
+  if (std::string text = data.value("text", std::string()); !text.empty()) w.base["transcript"] = text;
 }
 
 void PrepareImage(Work& w, const PrepareContext& ctx) {
@@ -146,18 +147,13 @@ void PrepareVideo(Work& w, const PrepareContext& ctx) {
 void PrepareDocument(Work& w, const PrepareContext& ctx) {
   if (!HashFile(w) || Unchanged(w)) return;
   w.bytes = w.file.size;
-  auto head = media::ReadFileBytes(w.file.path);  // documents are bounded by max_file_bytes
-  if (!head.ok()) return Fail(w, "read", head.status());
-  std::string_view bytes(reinterpret_cast<const char*>(head->data()), head->size());
-  auto format = document::DetectDocFormat(w.file.path, bytes.substr(0, 1024));
+  std::string bytes;
+  document::DocumentOptions dopt;
+  dopt.max_bytes = ctx.options->max_file_bytes;
+  if (Status s = ReadWholeFile(w.file.path, &bytes, dopt.max_bytes); !s.ok()) return Fail(w, "read", s);
+  auto format = document::DetectDocFormat(w.file.path, std::string_view(bytes).substr(0, 1024));
   if (!format.ok()) return Fail(w, "decode", format.status());
-  Result<document::Document> doc = Status::Internal("unreached");
-  switch (*format) {
-    case document::DocFormat::kText: doc = document::ParseText(bytes); break;
-    case document::DocFormat::kMarkdown: doc = document::ParseMarkdown(bytes); break;
-    case document::DocFormat::kHtml: doc = document::ParseHtml(bytes); break;
-    case document::DocFormat::kPdf: doc = document::ParsePdf(bytes); break;
-  }
+  auto doc = document::ParseDocument(bytes, *format, dopt);
   if (!doc.ok()) return Fail(w, "decode", doc.status().WithContext(w.file.path));
   w.base["format"] = document::DocFormatName(doc->format);
   if (!doc->title.empty()) w.base["title"] = doc->title;

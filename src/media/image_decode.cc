@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/file_util.h"
 #include "media/image_codecs.h"
 #include "media/image_ops.h"
 
@@ -205,32 +206,8 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& o
 }
 
 Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open: " + std::strerror(err));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument(path + ": not a regular file");
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : 0;
-      ::close(fd);
-      return Status::IOError(path + ": read failed after " + std::to_string(done) + " of " +
-                             std::to_string(bytes.size()) + " bytes" +
-                             (err != 0 ? std::string(": ") + std::strerror(err) : ""));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
+  std::vector<uint8_t> bytes;
+  MOSAIC_RETURN_IF_ERROR(ReadWholeFile(path, &bytes));
   return bytes;
 }
 

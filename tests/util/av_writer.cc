@@ -11,7 +11,9 @@ extern "C" {
 
 namespace mosaic::testing {
 
-Rgb Black(int, int, int) { return {0, 0, 0}; }
+Rgb Black(int, int, int) {
+  return {0, 0, 0};
+}
 Rgb SceneA(int x, int y, int f) {
   return {170 + (x * 80) / 320, 40 + (((x + 2 * f) / 8 + y / 8) % 2) * 70, 60 + (y * 100) / 180};
 }
@@ -30,9 +32,9 @@ Status AvError(const std::string& path, const char* call, int err) {
   return Status::IOError(path + ": " + call + ": " + buf);
 }
 
-#define AV_CHECK(call)                                    \
-  do {                                                    \
-    const int av_err_ = (call);                           \
+#define AV_CHECK(call)                                      \
+  do {                                                      \
+    const int av_err_ = (call);                             \
     if (av_err_ < 0) return AvError(path_, #call, av_err_); \
   } while (0)
 
@@ -65,7 +67,9 @@ class Writer {
     AV_CHECK(header);
 
     // Frames of both streams in time order, so the muxer's interleaving buffer stays small.
-    auto frames_of = [&](size_t s) { return int(std::lround(spec.segments[s].seconds * spec.fps)); };
+    auto frames_of = [&](size_t s) {
+      return int(std::lround(spec.segments[s].seconds * spec.fps));
+    };
     size_t segment = 0;
     int frame_in_segment = 0;
     int64_t vpts = 0;
@@ -82,7 +86,8 @@ class Writer {
       const double vt = double(vpts) / spec.fps;
       const double at = spec.audio ? double(audio_pos) / spec.audio->sample_rate : 0;
       if (video_left && (!audio_left || vt <= at)) {
-        MOSAIC_RETURN_IF_ERROR(PaintFrame(spec.segments[segment].scene, frame_in_segment++, vpts++));
+        MOSAIC_RETURN_IF_ERROR(
+            PaintFrame(spec.segments[segment].scene, frame_in_segment++, vpts++));
         MOSAIC_RETURN_IF_ERROR(Send(vctx_, vst_, vframe_));
       } else {
         MOSAIC_RETURN_IF_ERROR(FillAudio(spec.audio->samples, audio_pos));
@@ -141,7 +146,8 @@ class Writer {
     if (ast_ == nullptr) return Status::Internal(path_ + ": avformat_new_stream failed");
     AV_CHECK(avcodec_parameters_from_context(ast_->codecpar, actx_));
     ast_->time_base = actx_->time_base;
-    variable_frames_ = actx_->frame_size == 0 || (codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE);
+    variable_frames_ =
+        actx_->frame_size == 0 || (codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE);
     audio_frame_ = variable_frames_ ? 1024 : actx_->frame_size;
     aframe_ = av_frame_alloc();
     return Status::OK();
@@ -152,7 +158,8 @@ class Writer {
     for (int y = 0; y < vframe_->height; ++y) {
       for (int x = 0; x < vframe_->width; ++x) {
         const Rgb c = scene(x, y, f);
-        vframe_->data[0][y * vframe_->linesize[0] + x] = uint8_t(16 + (65.481 * c.r + 128.553 * c.g + 24.966 * c.b) / 255);
+        vframe_->data[0][y * vframe_->linesize[0] + x] =
+            uint8_t(16 + (65.481 * c.r + 128.553 * c.g + 24.966 * c.b) / 255);
         if (x % 2 == 0 && y % 2 == 0) {
           vframe_->data[1][y / 2 * vframe_->linesize[1] + x / 2] =
               uint8_t(128 + (-37.797 * c.r - 74.203 * c.g + 112.0 * c.b) / 255);
@@ -219,12 +226,14 @@ class Writer {
 }  // namespace
 
 Status WriteVideo(const std::string& path, const VideoSpec& spec) {
-  if (spec.width <= 0 || spec.height <= 0 || spec.width % 2 != 0 || spec.height % 2 != 0 || spec.fps <= 0)
+  if (spec.width <= 0 || spec.height <= 0 || spec.width % 2 != 0 || spec.height % 2 != 0 ||
+      spec.fps <= 0)
     return Status::InvalidArgument(path + ": frames must be even-sized and fps positive, got " +
-                                   std::to_string(spec.width) + "x" + std::to_string(spec.height) + " at " +
-                                   std::to_string(spec.fps) + " fps");
+                                   std::to_string(spec.width) + "x" + std::to_string(spec.height) +
+                                   " at " + std::to_string(spec.fps) + " fps");
   if (spec.audio && spec.audio->sample_rate <= 0)
-    return Status::InvalidArgument(path + ": audio sample rate " + std::to_string(spec.audio->sample_rate));
+    return Status::InvalidArgument(path + ": audio sample rate " +
+                                   std::to_string(spec.audio->sample_rate));
   Writer w(path);
   return w.Write(spec);
 }

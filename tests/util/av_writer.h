@@ -41,8 +41,8 @@ struct AudioTrack {
 struct VideoSpec {
   std::string container = "avi";  // FFmpeg muxer: "avi", "matroska", "mp4", ...
   int width = 320, height = 180, fps = 25;
-  std::string encoder = "mpeg4";  // video encoder taking yuv420p
-  std::string movflags;           // mp4/mov muxer flags, e.g. "+faststart"
+  std::string encoder = "mpeg4";       // video encoder taking yuv420p
+  std::string movflags;                // mp4/mov muxer flags, e.g. "+faststart"
   std::vector<VideoSegment> segments;  // back to back, each cut hard to the next
   std::optional<AudioTrack> audio;     // none: a video-only file
 };
