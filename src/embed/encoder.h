@@ -56,6 +56,12 @@ class Encoder {
 
   /// The largest batch the encoder feeds the model at once.
   virtual int max_batch() const { return 8; }
+
+  /// Text encoders: the most tokens of a text the model reads (longer texts are truncated), and
+  /// the number of tokens a text makes; 0 for encoders without a token limit. Chunkers use these
+  /// to cut documents into pieces the model sees whole.
+  virtual size_t max_tokens() const { return 0; }
+  virtual size_t CountTokens(std::string_view text) const { return 0; }
 };
 
 /// L2-normalizes v in place (a zero vector stays zero).

@@ -299,15 +299,19 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
   std::atomic<size_t> next{0};
   std::atomic<int> preparers_left{n_prepare};
 
-  size_t chunk_tokens = o_.chunk_tokens;
-  if (chunk_tokens == 0) chunk_tokens = enc_.clip_text ? 56 : 256;  // ~75 CLIP tokens: what the text tower sees
+  // Chunks the text encoder reads whole (CLIP: 75 BPE tokens), else 256 words.
+  const embed::Encoder* text_enc = enc_.clip_text.get();
+  const bool by_encoder = text_enc != nullptr && text_enc->max_tokens() > 0;
+  size_t chunk_tokens = o_.chunk_tokens > 0 ? o_.chunk_tokens : (by_encoder ? text_enc->max_tokens() : 256);
   size_t chunk_overlap = o_.chunk_overlap > 0 ? o_.chunk_overlap : chunk_tokens / 8;
+  std::function<size_t(std::string_view)> count_tokens;
+  if (by_encoder) count_tokens = [text_enc](std::string_view t) { return text_enc->CountTokens(t); };
 
   auto prepare_worker = [&] {
     std::unique_ptr<embed::Encoder> speech;  // this worker's decoder, opened on first use
     Status speech_status;
     bool speech_tried = false;
-    PrepareContext ctx{&o_, &enc_, nullptr, chunk_tokens, chunk_overlap, &cancel_};
+    PrepareContext ctx{&o_, &enc_, nullptr, chunk_tokens, chunk_overlap, count_tokens, &cancel_};
     double busy = 0;
     while (!cancel_) {
       size_t i = next.fetch_add(1);

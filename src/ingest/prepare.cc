@@ -163,9 +163,9 @@ void PrepareDocument(Work& w, const PrepareContext& ctx) {
   document::ChunkOptions co;
   co.max_tokens = ctx.chunk_tokens;
   co.overlap_tokens = ctx.chunk_overlap;
+  co.count_tokens = ctx.count_tokens;
   w.chunks = document::ChunkDocument(*doc, co);
-  for (const auto& c : w.chunks)
-    w.texts.push_back(c.headings.empty() ? c.text : c.headings + "\n" + c.text);
+  for (const auto& c : w.chunks) w.texts.push_back(c.text);  // sized to what the encoder reads
 }
 
 void PrepareAudio(Work& w, const PrepareContext& ctx) {

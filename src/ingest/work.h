@@ -3,6 +3,7 @@
 // → BuildPoints (points.cc: ids and payloads).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -75,6 +76,7 @@ struct PrepareContext {
   const EncoderSet* encoders;
   embed::Encoder* speech = nullptr;  // this worker's recognizer (may be null)
   size_t chunk_tokens = 256, chunk_overlap = 32;
+  std::function<size_t(std::string_view)> count_tokens;  // empty: words
   const std::atomic<bool>* cancel = nullptr;
 };
 

@@ -21,6 +21,7 @@
 #include "media/image_decode.h"
 #include "media/image_encode.h"
 #include "mosaic/db.h"
+#include "text/clip_tokenizer.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
 #include "util/pdf_writer.h"
@@ -417,6 +418,13 @@ TEST_F(IngestTest, DocumentsBecomeChunksWithTitlesPagesAndOffsets) {
   EXPECT_EQ(guide.payload["title"], "Field Guide");
   EXPECT_EQ(guide.payload["format"], "markdown");
   ASSERT_GE(guide_chunks.size(), 3u);  // 30 sentences do not fit one CLIP-sized chunk
+  // Each chunk fits the CLIP text tower's context (75 tokens between start and end).
+  auto tok = text::ClipTokenizer::Load(testing::TestModelsDir() + "/clip-random-tiny-openai/bpe_simple_vocab_16e6.txt");
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  size_t longest = 0;
+  for (const auto& c : guide_chunks) longest = std::max(longest, tok->Encode(c.payload["text"].get<std::string>())->size());
+  EXPECT_LE(longest, 75u);
+  EXPECT_GE(longest, 50u);  // and uses most of it
   EXPECT_EQ(guide.payload["chunks"].get<size_t>(), guide_chunks.size());
   bool cats = false;
   for (const auto& c : guide_chunks) {

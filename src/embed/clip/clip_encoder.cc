@@ -279,6 +279,11 @@ Result<std::vector<std::vector<float>>> ClipTextEncoder::EmbedTokenIds(std::vect
   return Rows(*session_, outs[0], n, info_);
 }
 
+size_t ClipTextEncoder::CountTokens(std::string_view text) const {
+  auto ids = tokenizer_->Encode(text);
+  return ids.ok() ? ids->size() : text.size();  // invalid text: count bytes, an upper bound
+}
+
 Result<std::vector<EncoderOutput>> ClipTextEncoder::Encode(std::span<const EncoderInput> batch) {
   std::vector<std::string_view> texts;
   texts.reserve(batch.size());

@@ -80,6 +80,9 @@ class ClipTextEncoder final : public Encoder {
   Result<std::vector<std::vector<float>>> EmbedTokenIds(std::vector<int64_t> ids, int n);
 
   const text::ClipTokenizer& tokenizer() const { return *tokenizer_; }
+  /// The context less the start and end tokens.
+  size_t max_tokens() const override { return config_.context_length > 2 ? config_.context_length - 2 : 0; }
+  size_t CountTokens(std::string_view text) const override;
 
  private:
   ClipTextEncoder() = default;

@@ -9,7 +9,8 @@ namespace mosaic::embed {
 
 namespace {
 
-float Round(float v, float unit) { return std::round(v / unit) * unit; }
+// Rounded to 1/per_unit, as a double so that JSON shows 76.6, not 76.5999984741211.
+double Round(float v, double per_unit) { return std::round(double(v) * per_unit) / per_unit; }
 
 }  // namespace
 
@@ -137,9 +138,9 @@ nlohmann::json FaceEncoder::ToJson(const std::vector<Face>& faces) {
   for (const Face& f : faces) {
     const faces::FaceDetection& d = f.detection;
     nlohmann::json landmarks = nlohmann::json::array();
-    for (const faces::Point& p : d.landmarks) landmarks.push_back({Round(p.x, 0.1f), Round(p.y, 0.1f)});
-    list.push_back({{"box", {Round(d.x0, 0.1f), Round(d.y0, 0.1f), Round(d.x1, 0.1f), Round(d.y1, 0.1f)}},
-                    {"score", Round(d.score, 0.001f)},
+    for (const faces::Point& p : d.landmarks) landmarks.push_back({Round(p.x, 10), Round(p.y, 10)});
+    list.push_back({{"box", {Round(d.x0, 10), Round(d.y0, 10), Round(d.x1, 10), Round(d.y1, 10)}},
+                    {"score", Round(d.score, 1000)},
                     {"landmarks", std::move(landmarks)}});
   }
   return {{"faces", std::move(list)}};

@@ -283,9 +283,9 @@ nlohmann::json ObjectDetector::ToJson(const std::vector<Detection>& detections) 
   nlohmann::json tags = nlohmann::json::array();
   for (const Detection& d : detections) {
     const std::string label(kCocoLabels[d.class_id]);
-    const auto round1 = [](float v) { return std::round(v * 10.f) / 10.f; };
+    const auto round1 = [](float v) { return std::round(double(v) * 10) / 10; };  // 76.6, not 76.59999
     objs.push_back({{"label", label},
-                    {"confidence", std::round(d.score * 1000.f) / 1000.f},
+                    {"confidence", std::round(double(d.score) * 1000) / 1000},
                     {"box", {round1(d.x0), round1(d.y0), round1(d.x1), round1(d.y1)}}});
     if (std::find(tags.begin(), tags.end(), label) == tags.end()) tags.push_back(label);
   }
