@@ -24,6 +24,7 @@
 #include "text/clip_tokenizer.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
+#include "util/av_writer.h"
 #include "util/pdf_writer.h"
 #include "test_models.h"
 
@@ -391,6 +392,48 @@ TEST_F(IngestTest, VideosBecomeShotsWithTimesThumbnailsAndPooledVectors) {
   for (const auto& sh : mega)
     if (sh.vectors.count("visual")) distinct.insert(sh.vectors.at("visual"));
   EXPECT_GE(distinct.size(), 3u);
+}
+
+// Two videos that open on 3 s of black (then different scenes) must not look alike: black frames
+// are never keyframes, so neither the opening shot nor the whole-video vector is "black".
+TEST_F(IngestTest, VideosOpeningOnBlackDoNotLookAlike) {
+  const std::string in = dir_ / "black";
+  fs::create_directories(in);
+  for (auto [name, scene] : {std::pair<const char*, testing::Scene>{"a.avi", testing::SceneA},
+                             std::pair<const char*, testing::Scene>{"b.avi", testing::SceneB}}) {
+    testing::VideoSpec spec;
+    spec.segments = {{3.0, testing::Black}, {4.0, scene}};
+    ASSERT_TRUE(testing::WriteVideo(in + "/" + name, spec).ok());
+  }
+  testing::VideoSpec black;
+  black.segments = {{3.0, testing::Black}};
+  ASSERT_TRUE(testing::WriteVideo(in + "/black.avi", black).ok());
+  Stats s = Ingest("black", {in}, Opts({"visual"}));
+  ASSERT_EQ(s.files_failed, 0u) << s.errors[0].status.ToString();
+  auto all = All("black");
+  auto a = OfFile(all, in + "/a.avi");
+  auto b = OfFile(all, in + "/b.avi");
+  ASSERT_TRUE(a.first.vectors.count("visual") && b.first.vectors.count("visual"));
+  double dot = 0;
+  for (size_t i = 0; i < a.first.vectors["visual"].size(); ++i) dot += a.first.vectors["visual"][i] * b.first.vectors["visual"][i];
+  EXPECT_LT(dot, 0.95);
+  // The black opening is its own shot, without keyframes or vector; the scene after it has both.
+  for (const auto* v : {&a, &b}) {
+    auto shots = OfKind(v->second, "shot");
+    ASSERT_EQ(shots.size(), 2u);
+    EXPECT_TRUE(shots[0].payload.value("blank", false));
+    EXPECT_TRUE(shots[0].vectors.empty());
+    EXPECT_NEAR(shots[1].payload["start"].get<double>(), 3.0, 0.3);
+    EXPECT_TRUE(shots[1].vectors.count("visual"));
+    // The video's thumbnail is the first real keyframe: not black.
+    auto thumb = v->first.payload["thumbnail"]["data"].get<std::string>();
+    EXPECT_EQ(thumb, shots[1].payload["thumbnail"]["data"].get<std::string>());
+  }
+  // A video that is black throughout is stored, with no vector and no thumbnail.
+  auto bl = OfFile(all, in + "/black.avi");
+  EXPECT_EQ(bl.first.payload["kind"], "video");
+  EXPECT_TRUE(bl.first.vectors.empty());
+  EXPECT_FALSE(bl.first.payload.contains("thumbnail"));
 }
 
 TEST_F(IngestTest, DocumentsBecomeChunksWithTitlesPagesAndOffsets) {
