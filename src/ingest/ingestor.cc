@@ -1,5 +1,7 @@
 // The ingest pipeline: scan → plan (compare with the collection) → prepare workers → one encode
 // thread → the writer (the calling thread), joined by bounded queues.
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -308,6 +310,9 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
   if (by_encoder) count_tokens = [text_enc](std::string_view t) { return text_enc->CountTokens(t); };
 
   auto prepare_worker = [&] {
+    // Below the model threads: when both want a core, the models (the bottleneck) should win;
+    // when the models idle (audio, documents), the workers still get all of it.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
     std::unique_ptr<embed::Encoder> speech;  // this worker's decoder, opened on first use
     Status speech_status;
     bool speech_tried = false;
