@@ -166,6 +166,38 @@ TEST(ScanTest, KindsComeFromContentNotNames) {
   EXPECT_EQ(names, (std::set<std::string>{"looks_like.jpg", "clip.bin", "notes.md", "broken.jpg"}));
 }
 
+TEST(ScanTest, ContainerSignatures) {
+  struct Case {
+    std::string head, name;
+    FileKind kind;
+    const char* mime;
+  } cases[] = {
+      {"fLaC\0\0\0\x22", "x", FileKind::kAudio, "audio/flac"},
+      {"OggS\0\x02", "x.ogg", FileKind::kAudio, "audio/ogg"},
+      {"OggS\0\x02", "x.ogv", FileKind::kVideo, "video/ogg"},
+      {"ID3\x04\0\0", "x", FileKind::kAudio, "audio/mpeg"},
+      {"\xff\xfb\x90\x64", "x", FileKind::kAudio, "audio/mpeg"},
+      {"\xff\xf1\x50\x80", "x", FileKind::kAudio, "audio/aac"},
+      {std::string("\0\0\0\x20" "ftypM4A ", 12), "x", FileKind::kAudio, "audio/mp4"},
+      {std::string("\0\0\0\x14" "ftypqt  ", 12), "x", FileKind::kVideo, "video/quicktime"},
+      {std::string("\0\0\0\x20" "ftypisom", 12), "x", FileKind::kVideo, "video/mp4"},
+      {"\x1a\x45\xdf\xa3\x01", "x.webm", FileKind::kVideo, "video/webm"},
+      {"\x1a\x45\xdf\xa3\x01", "x", FileKind::kVideo, "video/x-matroska"},
+      {"FLV\x01", "x", FileKind::kVideo, "video/x-flv"},
+      {std::string("\0\0\x01\xba\x44", 5), "x", FileKind::kVideo, "video/mpeg"},
+      {std::string("RIFF\0\0\0\0AVI LIST", 16), "x", FileKind::kVideo, "video/x-msvideo"},
+      {std::string("RIFF\0\0\0\0WAVEfmt ", 16), "x", FileKind::kAudio, "audio/wav"},
+      {"%PDF-1.7\n", "x", FileKind::kDocument, "application/pdf"},
+      {"just some words", "notes.txt", FileKind::kDocument, "text/plain"},
+      {"just some words", "notes", FileKind::kUnsupported, ""},
+  };
+  for (const auto& c : cases) {
+    std::string mime;
+    EXPECT_EQ(DetectKind(c.name, c.head, &mime), c.kind) << c.name << " " << c.mime;
+    if (c.kind != FileKind::kUnsupported) EXPECT_EQ(mime, c.mime);
+  }
+}
+
 TEST_F(IngestTest, PhotosGetVectorsThumbnailsExifObjectsFacesAndText) {
   const std::string in = dir_ / "photos";
   for (const char* p : {"astronaut.png", "coffee.png", "chelsea.png", "page.png", "dog.jpg", "horses.jpg"})
