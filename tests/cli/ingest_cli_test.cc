@@ -28,17 +28,26 @@ const std::string kMosaic = std::string(MOSAIC_BINARY_DIR) + "/bin/mosaic";
 
 struct CliRun {
   int code;
-  std::string out;
+  std::string out;  // stdout
+  std::string err;  // stderr (sanitizer builds add their reports here)
+  std::string all() const { return out + err; }
 };
 
 CliRun Mosaic(const std::string& args) {
-  FILE* p = popen((kMosaic + " " + args + " 2>&1").c_str(), "r");
+  char err_path[] = "/tmp/mosaic-cli-stderr-XXXXXX";
+  int fd = mkstemp(err_path);
+  close(fd);
+  FILE* p = popen((kMosaic + " " + args + " 2>" + err_path).c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  std::ifstream e(err_path);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  unlink(err_path);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, ss.str()};
 }
 
 // A registry with the visual descriptor, the object detector and faces (converted offline models).
@@ -47,7 +56,7 @@ std::string Models(const testing::TempDir& tmp) {
   for (const char* m : {"visual-descriptor", "nanodet", "faces"}) {
     const std::string from = testing::OfflineModelsDir() + "/" + m;
     CliRun r = Mosaic("models add --manifest " + from + "/manifest.json --from " + from + " --models " + dir);
-    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(r.code, 0) << r.all();
   }
   return dir;
 }
@@ -69,7 +78,7 @@ std::string PhotoFolder(const testing::TempDir& tmp, int copies) {
 uint64_t Count(const std::string& db, const std::string& kind) {
   CliRun r = Mosaic("--db " + db + " count --collection c --filter '{\"must\":[{\"key\":\"kind\",\"match\":{\"value\":\"" +
                  kind + "\"}}]}'");
-  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.code, 0) << r.all();
   return std::stoull(r.out);
 }
 
@@ -111,7 +120,7 @@ TEST(IngestCli, SummaryExitCodeAndErrorLog) {
   std::ofstream(in + "/broken.jpg") << "not a jpeg";
   const std::string db = tmp / "db";
   CliRun r = Mosaic("--db " + db + " ingest " + in + " --collection c --models " + models + " --quiet");
-  EXPECT_EQ(r.code, 1) << r.out;  // one file failed
+  EXPECT_EQ(r.code, 1) << r.all();  // one file failed
   EXPECT_NE(r.out.find("5 new"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("broken.jpg: not a recognized image format"), std::string::npos) << r.out;
@@ -127,7 +136,7 @@ TEST(IngestCli, SummaryExitCodeAndErrorLog) {
   // Again, as JSON: everything unchanged, the broken file reported again.
   fs::remove(in + "/broken.jpg");
   r = Mosaic("--db " + db + " ingest " + in + " --collection c --models " + models + " --json");
-  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.code, 0) << r.all();
   Json s = Json::parse(r.out);
   EXPECT_EQ(s["files_unchanged"], 5);
   EXPECT_EQ(s["points_written"], 0);
@@ -136,10 +145,10 @@ TEST(IngestCli, SummaryExitCodeAndErrorLog) {
   // Usage errors name the problem.
   r = Mosaic("--db " + db + " ingest " + in + " --models " + models);
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.out.find("--collection is required"), std::string::npos);
+  EXPECT_NE(r.all().find("--collection is required"), std::string::npos);
   r = Mosaic("--db " + db + " ingest " + in + " --collection c --encoders clip,sonar --models " + models);
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("unknown encoder 'sonar'"), std::string::npos) << r.out;
+  EXPECT_NE(r.all().find("unknown encoder 'sonar'"), std::string::npos) << r.all();
 }
 
 // Killed with SIGKILL mid-run, then run again: each file is either fully in or fully out, and the
@@ -161,7 +170,7 @@ TEST(IngestCli, ResumesAfterKillWithoutDuplicates) {
   EXPECT_LT(done, 60u);
 
   CliRun r = Mosaic(args + " --json");
-  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.all();
   Json s = Json::parse(r.out);
   EXPECT_EQ(s["files_unchanged"].get<uint64_t>(), done);
   EXPECT_EQ(s["files_new"].get<uint64_t>(), 60 - done);
@@ -170,7 +179,7 @@ TEST(IngestCli, ResumesAfterKillWithoutDuplicates) {
   const std::string db2 = tmp / "db2";
   r = Mosaic("--db " + db2 + " ingest " + in + " --collection c --models " + models +
           " --encoders visual,objects,faces --quiet");
-  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_EQ(Count(db, "face"), Count(db2, "face"));
   CliRun all1 = Mosaic("--db " + db + " count --collection c");
   CliRun all2 = Mosaic("--db " + db2 + " count --collection c");
@@ -201,7 +210,7 @@ TEST(IngestCli, CtrlCStopsCleanlyAndTheNextRunCompletes) {
   const uint64_t done = Count(db, "image");
   EXPECT_LT(done, 60u);
   CliRun r = Mosaic(args + " --json");
-  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(r.code, 0) << r.all();
   EXPECT_EQ(Json::parse(r.out)["files_new"].get<uint64_t>(), 60 - done);
   EXPECT_EQ(Count(db, "image"), 60u);
 }
