@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "mosaic/json.h"
+#include "util/cli_run.h"
 #include "util/fault_env.h"
 
 namespace mosaic {
@@ -18,14 +19,8 @@ struct CliRun {
 };
 
 CliRun Mosaic(const std::string& db, const std::string& args) {
-  std::string cmd = std::string(MOSAIC_BINARY_DIR) + "/bin/mosaic --db '" + db + "' " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  testing::CliRun r = testing::RunMosaic("--db '" + db + "' " + args);
+  return {r.code, r.all()};
 }
 
 void WriteFile(const std::string& path, const std::string& text) {

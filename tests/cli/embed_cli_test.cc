@@ -10,32 +10,16 @@
 #include <sstream>
 
 #include "mosaic/json.h"
+#include "util/cli_run.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
 
 namespace mosaic {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using testing::CliRun;
 
-CliRun Embed(const std::string& args, const testing::TempDir& tmp) {
-  const std::string err_path = tmp / "stderr.txt";
-  std::string cmd = std::string(MOSAIC_BINARY_DIR) + "/bin/mosaic embed " + args + " 2>'" + err_path + "'";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, ss.str()};
-}
+CliRun Embed(const std::string& args, const testing::TempDir&) { return testing::RunMosaic("embed " + args); }
 
 std::vector<Json> Lines(const std::string& out) {
   std::vector<Json> v;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "mosaic/json.h"
+#include "util/cli_run.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
 
@@ -24,31 +25,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kMosaic = std::string(MOSAIC_BINARY_DIR) + "/bin/mosaic";
+const std::string kMosaic = testing::MosaicBinary();
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout
-  std::string err;  // stderr (sanitizer builds add their reports here)
-  std::string all() const { return out + err; }
-};
-
-CliRun Mosaic(const std::string& args) {
-  char err_path[] = "/tmp/mosaic-cli-stderr-XXXXXX";
-  int fd = mkstemp(err_path);
-  close(fd);
-  FILE* p = popen((kMosaic + " " + args + " 2>" + err_path).c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  unlink(err_path);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, ss.str()};
-}
+using testing::CliRun;
+CliRun Mosaic(const std::string& args) { return testing::RunMosaic(args); }
 
 // A registry with the visual descriptor, the object detector and faces (converted offline models).
 std::string Models(const testing::TempDir& tmp) {
@@ -91,19 +71,8 @@ uint64_t WalBytes(const std::string& db) {
   return n;
 }
 
-// Starts an ingest in the background; returns its pid.
-pid_t Start(const std::string& args, const std::string& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::string cmd = "exec " + kMosaic + " " + args + " >" + log + " 2>&1";
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
 // Waits until the collection's log has grown past its size after creation (a first file group is
-// being written), then a little more.
+// being written).
 void WaitForFirstWrites(const std::string& db) {
   uint64_t created = 0;
   for (int i = 0; i < 3000 && created == 0; ++i) {
@@ -111,6 +80,22 @@ void WaitForFirstWrites(const std::string& db) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (int i = 0; i < 3000 && WalBytes(db) <= created; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+// Runs an ingest in the background, sends it `sig` once its first files are written, and returns
+// its wait status; its output goes to `log`.
+int StopMidRun(const std::string& args, const std::string& db, const std::string& log, int sig) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string cmd = "exec " + kMosaic + " " + args + " >" + log + " 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  WaitForFirstWrites(db);
+  kill(pid, sig);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
 }
 
 TEST(IngestCli, SummaryExitCodeAndErrorLog) {
@@ -160,11 +145,7 @@ TEST(IngestCli, ResumesAfterKillWithoutDuplicates) {
   const std::string db = tmp / "db";
   const std::string args = "--db " + db + " ingest " + in + " --collection c --models " + models +
                            " --encoders visual,objects,faces --threads 1 --quiet";
-  pid_t pid = Start(args, tmp / "run1.txt");
-  WaitForFirstWrites(db);
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = StopMidRun(args, db, tmp / "run1.txt", SIGKILL);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the first run finished before it could be killed";
   const uint64_t done = Count(db, "image");
   EXPECT_LT(done, 60u);
@@ -195,11 +176,7 @@ TEST(IngestCli, CtrlCStopsCleanlyAndTheNextRunCompletes) {
   const std::string db = tmp / "db";
   const std::string args = "--db " + db + " ingest " + in + " --collection c --models " + models +
                            " --encoders visual,objects,faces --threads 1";
-  pid_t pid = Start(args, tmp / "run1.txt");
-  WaitForFirstWrites(db);
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = StopMidRun(args, db, tmp / "run1.txt", SIGINT);
   ASSERT_TRUE(WIFEXITED(status));
   std::ifstream f(tmp / "run1.txt");
   std::stringstream out;
