@@ -194,7 +194,9 @@ TEST(ScanTest, ContainerSignatures) {
   for (const auto& c : cases) {
     std::string mime;
     EXPECT_EQ(DetectKind(c.name, c.head, &mime), c.kind) << c.name << " " << c.mime;
-    if (c.kind != FileKind::kUnsupported) EXPECT_EQ(mime, c.mime);
+    if (c.kind != FileKind::kUnsupported) {
+      EXPECT_EQ(mime, c.mime);
+    }
   }
 }
 
@@ -400,7 +402,9 @@ TEST_F(IngestTest, VideosBecomeShotsWithTimesThumbnailsAndPooledVectors) {
     for (size_t i = 0; i < shots.size(); ++i) {
       const Json& p = shots[i].payload;
       EXPECT_LT(p["start"].get<double>(), p["end"].get<double>());
-      if (i > 0) EXPECT_NEAR(p["start"].get<double>(), shots[i - 1].payload["end"].get<double>(), 1e-6);
+      if (i > 0) {
+        EXPECT_NEAR(p["start"].get<double>(), shots[i - 1].payload["end"].get<double>(), 1e-6);
+      }
       if (p.value("blank", false)) continue;
       // Keyframes inside the shot, a thumbnail, and the pooled (re-normalized) vectors.
       for (const auto& t : p["keyframes"]) {
