@@ -49,6 +49,10 @@ struct Options {
   int batch = 16;           // images per model batch, across files
 
   uint64_t max_pixels = 178'956'970;  // larger images are refused (reported)
+  // Decoded images wait in a queue for the models: larger ones are scaled down to this longer
+  // side first (the detectors and OCR resize to under 1000 px anyway), so a queue of 24-MP photos
+  // holds ~12 MB per image instead of ~72 MB.
+  int max_model_side = 2048;
   uint64_t max_file_bytes = 4ull << 30;
   int thumbnail_size = 256;           // longer side, JPEG
   // Faces scored below this are not stored. BlazeFace gives 0.6-0.7 to some textures (a coffee

@@ -122,6 +122,25 @@ void MergeImageData(Json& payload, const std::vector<const ImageResult*>& result
   }
 }
 
+// Boxes ("box": [x0, y0, x1, y1] or [[x, y], ...]) of each item in `list`, times `scale`: detector
+// coordinates on a scaled-down image back to the original's.
+void ScaleBoxes(Json& list, double scale) {
+  if (scale == 1 || !list.is_array()) return;
+  auto scale_value = [&](Json& v) {
+    if (v.is_number()) v = std::round(v.get<double>() * scale * 10) / 10;
+  };
+  for (auto& item : list) {
+    if (!item.is_object() || !item.contains("box")) continue;
+    for (auto& v : item["box"]) {
+      if (v.is_array()) {
+        for (auto& c : v) scale_value(c);
+      } else {
+        scale_value(v);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_score) {
@@ -171,7 +190,10 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
   };
 
   if (w.file.kind == FileKind::kImage && !w.image_results.empty()) {
-    const ImageResult& r = w.image_results[0];
+    ImageResult& r = w.image_results[0];
+    if (r.objects.is_object() && r.objects.contains("objects")) ScaleBoxes(r.objects["objects"], w.image_scale);
+    if (r.faces.is_object() && r.faces.contains("faces")) ScaleBoxes(r.faces["faces"], w.image_scale);
+    if (r.ocr.is_object() && r.ocr.contains("lines")) ScaleBoxes(r.ocr["lines"], w.image_scale);
     for (const auto& [name, v] : r.vectors) SetVector(primary, name, v);
     MergeImageData(pp, {&r}, /*with_boxes=*/true);
     if (r.ocr.is_object() && r.ocr.contains("lines")) pp["ocr_lines"] = r.ocr["lines"];

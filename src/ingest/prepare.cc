@@ -109,6 +109,13 @@ void PrepareImage(Work& w, const PrepareContext& ctx) {
     if (!e.empty()) w.base["exif"] = std::move(e);
   }
   AddThumbnail(w, *img, ctx.options->thumbnail_size);
+  const int side = std::max(img->width, img->height);
+  if (ctx.options->max_model_side > 0 && side > ctx.options->max_model_side) {
+    const double f = double(ctx.options->max_model_side) / side;
+    w.image_scale = 1 / f;
+    *img = media::Resize(*img, std::max(1, int(std::lround(img->width * f))),
+                         std::max(1, int(std::lround(img->height * f))), media::ResizeFilter::kBilinear);
+  }
   w.images.push_back(std::move(*img));
 }
 

@@ -58,6 +58,7 @@ struct Work {
 
   // Per kind.
   Json base = Json::object();        // payload of the primary point, filled by Prepare
+  double image_scale = 1;               // original pixels per model-input pixel (images scaled down)
   std::vector<std::string> thumbnails;  // JPEG base64 per image (images, keyframes)
   std::vector<std::pair<int, int>> thumb_sizes;
   media::VideoScan video;               // shots (keyframe images moved into `images`)

@@ -273,6 +273,32 @@ TEST_F(IngestTest, PhotosGetVectorsThumbnailsExifObjectsFacesAndText) {
   EXPECT_EQ((*hits)[0].payload->at("file")["name"], "chelsea.png");
 }
 
+// Images larger than max_model_side reach the models scaled down; boxes come back in the
+// original's pixels, so they match a run at full size.
+TEST_F(IngestTest, ScaledDownModelInputKeepsOriginalCoordinates) {
+  const std::string in = dir_ / "big";
+  Copy(Photo("dog.jpg"), in + "/dog.jpg");  // 768x576
+  Options full = Opts({"visual", "objects"});
+  Options small = full;
+  small.max_model_side = 512;
+  Ingest("full", {in}, full);
+  Ingest("small", {in}, small);
+  auto a = OfFile(All("full"), in + "/dog.jpg").first;
+  auto b = OfFile(All("small"), in + "/dog.jpg").first;
+  EXPECT_EQ(b.payload["width"], 768);
+  auto box_of = [](const Point& p, const std::string& label) {
+    for (const auto& o : p.payload["objects"])
+      if (o["label"] == label) return o["box"].get<std::vector<double>>();
+    return std::vector<double>();
+  };
+  for (const char* label : {"dog", "bicycle"}) {
+    auto ba = box_of(a, label), bb = box_of(b, label);
+    ASSERT_EQ(ba.size(), 4u) << label;
+    ASSERT_EQ(bb.size(), 4u) << label << " not found at half size: " << b.payload["objects"].dump();
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(ba[k], bb[k], 0.08 * 768) << label << " coordinate " << k;
+  }
+}
+
 TEST_F(IngestTest, RerunSkipsUnchangedUpdatesChangedAndSyncRemovesDeleted) {
   const std::string in = dir_ / "tree";
   Copy(Photo("astronaut.png"), in + "/a.png");
