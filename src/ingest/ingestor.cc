@@ -547,6 +547,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
              {"file.path", PayloadIndexType::kKeyword},
              {"mime", PayloadIndexType::kKeyword},
              {"tags", PayloadIndexType::kKeyword},
+             {"tag_terms", PayloadIndexType::kKeyword},
              {"exif.date_taken", PayloadIndexType::kDatetime}})
       MOSAIC_RETURN_IF_ERROR(coll->CreatePayloadIndex(field, type));
     Point meta;
