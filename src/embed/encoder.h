@@ -3,6 +3,7 @@
 // ingest and the CLI drive them all the same way: batches of inputs, one output per input.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,6 +64,12 @@ class Encoder {
   virtual size_t max_tokens() const { return 0; }
   virtual size_t CountTokens(std::string_view text) const { return 0; }
 };
+
+/// One model input of images[i] preprocessed by `fill` into `per_image` floats each, back to back.
+/// InvalidArgument for an empty or non-RGB image, naming its position (counted from `first`).
+Result<std::vector<float>> PackImages(std::span<const media::Image* const> images, size_t per_image,
+                                      const std::function<void(const media::Image&, float*)>& fill,
+                                      size_t first = 0);
 
 /// L2-normalizes v in place (a zero vector stays zero).
 void L2Normalize(std::span<float> v);

@@ -161,14 +161,10 @@ Result<std::vector<std::vector<float>>> ClipImageEncoder::EmbedImages(std::span<
   const size_t per = static_cast<size_t>(3) * config_.image_size * config_.image_size;
   for (size_t start = 0; start < images.size(); start += max_batch_) {
     const int n = static_cast<int>(std::min<size_t>(max_batch_, images.size() - start));
-    std::vector<float> pixels(per * n);
-    for (int i = 0; i < n; ++i) {
-      const media::Image* img = images[start + i];
-      if (img == nullptr || img->empty() || img->channels != 3) {
-        return Status::InvalidArgument("image " + std::to_string(start + i) + " of the batch is empty or not RGB");
-      }
-      Preprocess(*img, pixels.data() + per * i);
-    }
+    MOSAIC_ASSIGN_OR_RETURN(
+        std::vector<float> pixels,
+        PackImages(images.subspan(start, n), per, [this](const media::Image& img, float* dst) { Preprocess(img, dst); },
+                   start));
     MOSAIC_ASSIGN_OR_RETURN(auto rows, EmbedPixels(std::move(pixels), n));
     for (auto& r : rows) result.push_back(std::move(r));
   }
