@@ -121,6 +121,8 @@ class Ingestor {
                             const std::function<void(const Progress&)>& on_progress = {}) = 0;
 
   // Stops a running Run soon: no new files are started; files in flight are finished and written.
+  // Called before Run, it makes the next Run return at once, cancelled (so a signal that arrives
+  // while the caller is still setting up is not lost).
   virtual void Cancel() = 0;
 
   // The vector names of the collection and the model behind each, e.g. {"clip", "clip-vit-b32"}.

@@ -228,7 +228,6 @@ void IngestorImpl::EncodeGroup(std::vector<Work*>& group, Stats& stats, std::mut
 Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
                                 const std::function<void(const Progress&)>& on_progress) {
   const auto start = Clock::now();
-  cancel_ = false;
   Stats stats;
   if (!o_.error_log.empty()) {
     std::lock_guard<std::mutex> l(log_mu_);
@@ -489,7 +488,7 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
   while (encoded.Pop()) {
   }
   for (auto& t : threads) t.join();
-  stats.cancelled = cancel_.load() && fatal.ok();
+  stats.cancelled = cancel_.exchange(false) && fatal.ok();
   progress.elapsed_s = Seconds(start, Clock::now());
   tick(true);
   stats.seconds = Seconds(start, Clock::now());

@@ -71,15 +71,16 @@ uint64_t WalBytes(const std::string& db) {
   return n;
 }
 
-// Waits until the collection's log has grown past its size after creation (a first file group is
-// being written).
+// Waits until the collection's log has grown by a file group (a few photos with their thumbnails,
+// well over the few hundred bytes of the collection's own set-up records).
 void WaitForFirstWrites(const std::string& db) {
   uint64_t created = 0;
   for (int i = 0; i < 3000 && created == 0; ++i) {
     created = WalBytes(db);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  for (int i = 0; i < 3000 && WalBytes(db) <= created; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 3000 && WalBytes(db) <= created + 8192; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 // Runs an ingest in the background, sends it `sig` once its first files are written, and returns

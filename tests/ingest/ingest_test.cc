@@ -355,6 +355,26 @@ TEST_F(IngestTest, RerunSkipsUnchangedUpdatesChangedAndSyncRemovesDeleted) {
     EXPECT_NE(p.payload.value("file", Json::object()).value("path", ""), in + "/notes.md") << id;
 }
 
+// A Cancel that comes before Run (a signal during set-up) is not lost: that Run stops at once,
+// and the flag is spent, so the following Run does the work.
+TEST_F(IngestTest, CancelBeforeRunStopsThatRunOnly) {
+  const std::string in = dir_ / "two";
+  Copy(Photo("coffee.png"), in + "/a.png");
+  Copy(Photo("chelsea.png"), in + "/b.png");
+  auto ing = Ingestor::Open(db_.get(), "k", Opts({"visual"}));
+  ASSERT_TRUE(ing.ok()) << ing.status().ToString();
+  (*ing)->Cancel();
+  std::vector<std::string> paths{in};
+  auto s1 = (*ing)->Run(paths);
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_TRUE(s1->cancelled);
+  EXPECT_EQ(s1->files_new, 0u);
+  auto s2 = (*ing)->Run(paths);
+  ASSERT_TRUE(s2.ok()) << s2.status().ToString();
+  EXPECT_FALSE(s2->cancelled);
+  EXPECT_EQ(s2->files_new, 2u);
+}
+
 TEST_F(IngestTest, BadFilesAreReportedAndSkippedAndTheRestIsIngested) {
   const std::string in = dir_ / "mixed";
   Copy(Photo("coffee.png"), in + "/good.png");

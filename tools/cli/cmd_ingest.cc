@@ -208,18 +208,19 @@ int RunIngest(Args& args) {
   const std::string db_path = DbPath(args);
   o.error_log = args.GetOr("errors", db_path + "/logs/ingest-" + *collection + ".jsonl");
 
+  // Ctrl-C / SIGTERM: finish the files in flight, write them, stop; a second signal kills. Set
+  // before the database is opened, so a signal during set-up also ends in a clean stop.
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   auto db = OpenDb(args);
   if (!db.ok()) return Fail(db.status());
   if (!args.Has("errors")) ::mkdir((db_path + "/logs").c_str(), 0755);
   auto ing = ingest::Ingestor::Open(db->get(), *collection, o);
   if (!ing.ok()) return Fail(ing.status());
 
-  // Ctrl-C / SIGTERM: finish the files in flight, write them, stop; a second signal kills.
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sa.sa_flags = SA_RESETHAND;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
   std::atomic<bool> done{false};
   ingest::Ingestor* ingestor = ing->get();
   std::thread watcher([&] {
