@@ -218,9 +218,13 @@ TEST(Recovery, PeriodicSyncBoundsTheLossWhenWritesStop) {
   auto db = *Db::Open(dir.path(), opt);
   auto c = *db->CreateCollection("c", Schema());
   RunAll(*c, steps, &m);
-  // No more writes: the background syncer must still make them durable within the interval.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_TRUE(env.DropUnsyncedData().ok());  // the machine crashes 200 ms after the last write
+  // No more writes: the background syncer must still make them durable. (Waits up to 10 s, not
+  // one interval: a loaded test machine may not schedule the syncer thread on time.)
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (env.UnsyncedBytes() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(env.UnsyncedBytes(), 0u);
+  ASSERT_TRUE(env.DropUnsyncedData().ok());  // the machine crashes after the syncer's pass
   c.reset();
   db.reset();
   EXPECT_EQ(Reopened(dir.path(), opt), m);

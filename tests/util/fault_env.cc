@@ -116,6 +116,13 @@ Status FaultEnv::TruncateFile(const std::string& p, uint64_t size) {
   return Status::OK();
 }
 
+uint64_t FaultEnv::UnsyncedBytes() {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t n = 0;
+  for (const auto& [path, st] : files_) n += st.size > st.synced ? st.size - st.synced : 0;
+  return n;
+}
+
 Status FaultEnv::DropUnsyncedData() {
   std::lock_guard<std::mutex> l(mu_);
   for (const auto& [path, st] : files_) {

@@ -30,6 +30,8 @@ class FaultEnv final : public Env {
 
   // Simulates a machine crash: every file written through this Env loses what was not synced.
   Status DropUnsyncedData();
+  // Bytes written through this Env and not yet synced, over all files.
+  uint64_t UnsyncedBytes();
 
   bool Matches(const std::string& path);
   void RecordSynced(const std::string& path, uint64_t size);
