@@ -57,6 +57,7 @@ class [[nodiscard]] Status {
   bool IsCorruption() const { return code_ == StatusCode::kCorruption; }
   bool IsIOError() const { return code_ == StatusCode::kIOError; }
   bool IsResourceExhausted() const { return code_ == StatusCode::kResourceExhausted; }
+  bool IsAborted() const { return code_ == StatusCode::kAborted; }
 
   // "InvalidArgument: vector has 511 dims ..." or "OK".
   std::string ToString() const;

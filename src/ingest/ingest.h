@@ -74,6 +74,7 @@ struct FileError {
 
 struct Progress {
   uint64_t files_total = 0;   // files to process in this run (new + changed)
+  uint64_t files_started = 0; // taken up by a prepare worker (done or in flight)
   uint64_t files_done = 0;    // processed (written, or failed)
   uint64_t bytes_total = 0;
   uint64_t bytes_done = 0;
@@ -91,6 +92,7 @@ struct Stats {
   uint64_t files_unchanged = 0;
   uint64_t files_deleted = 0;      // --sync: gone from disk, points removed
   uint64_t files_failed = 0;
+  uint64_t files_interrupted = 0;  // begun, then stopped by Cancel: nothing written, next run takes them
   uint64_t points_written = 0;
   uint64_t points_deleted = 0;
   uint64_t bytes_read = 0;

@@ -379,6 +379,7 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
     if (!force && now - last_progress < std::chrono::milliseconds(100)) return;
     last_progress = now;
     progress.elapsed_s = Seconds(start, now);
+    progress.files_started = std::min<uint64_t>(next.load(), works.size());
     on_progress(progress);
   };
   Status fatal;
@@ -449,6 +450,11 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
       progress.files_done++;
       progress.bytes_done += w.file.size;
       stats.bytes_read += w.bytes;
+      if (w.status.IsAborted()) {  // stopped by Cancel mid-file (long video or audio): not a failure
+        stats.files_interrupted++;
+        w = Work();
+        continue;
+      }
       if (!w.status.ok()) {
         fail_file(w, w.failed_stage.empty() ? "decode" : w.failed_stage, w.status);
         w = Work();

@@ -4,6 +4,7 @@
 #include "common/file_util.h"
 #include "document/document.h"
 #include "embed/registry/sha256.h"
+#include "embed/speech/speech_recognizer.h"
 #include "ingest/work.h"
 #include "media/audio_decode.h"
 #include "media/image_decode.h"
@@ -52,20 +53,34 @@ bool HashFile(Work& w) {
   return true;
 }
 
-void Transcribe(Work& w, const PrepareContext& ctx, bool required) {
-  if (ctx.speech == nullptr) return;
+// The transcript of `w`'s file: through the recognizer directly when it is PocketSphinx, so a
+// Cancel stops a long file within half a second of audio.
+Result<Json> TranscriptOf(const Work& w, const PrepareContext& ctx) {
+  if (auto* rec = dynamic_cast<embed::SpeechRecognizer*>(ctx.speech)) {
+    const std::atomic<bool>* cancel = ctx.cancel;
+    auto segments = rec->TranscribeFile(w.file.path, [cancel](double) { return cancel == nullptr || !cancel->load(); });
+    if (!segments.ok()) return segments.status();
+    return embed::SpeechRecognizer::SegmentsToJson(*segments);
+  }
   embed::EncoderInput in;
   in.path = w.file.path;
   auto out = ctx.speech->Encode(std::span<const embed::EncoderInput>(&in, 1));
+  if (!out.ok()) return out.status();
+  return std::move((*out)[0].data);
+}
+
+void Transcribe(Work& w, const PrepareContext& ctx, bool required) {
+  if (ctx.speech == nullptr) return;
+  auto out = TranscriptOf(w, ctx);
   if (!out.ok()) {
-    if (required) {
+    if (required || out.status().IsAborted()) {
       Fail(w, "decode", out.status());
     } else {
       w.base["transcript_error"] = out.status().ToString();
     }
     return;
   }
-  const Json& data = (*out)[0].data;
+  const Json& data = *out;
   for (const auto& seg : data.value("segments", Json::array())) {
     TimedText t{seg.value("start", 0.0), seg.value("end", 0.0), seg.value("text", std::string())};
     if (t.text.empty()) continue;

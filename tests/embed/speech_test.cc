@@ -3,6 +3,7 @@
 // signals.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -275,6 +276,33 @@ TEST_F(SpeechRecognizerTest, EncodeTakesFilePaths) {
   EXPECT_NE(st.message().find("input 0"), std::string::npos) << st.ToString();
   const EncoderInput empty;
   EXPECT_TRUE(recognizer_->Encode(std::span(&empty, 1)).status().IsInvalidArgument());
+}
+
+// TranscribeFile reports its progress in seconds of audio and stops with Aborted when told to;
+// reporting changes nothing in the result.
+TEST_F(SpeechRecognizerTest, TranscribeFileReportsProgressAndStopsOnRequest) {
+  const std::string path = SpeechDir() + "/librivox/sense_and_sensibility_01_austen_64kb-0870.wav";
+  auto plain = recognizer_->TranscribeFile(path);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  std::vector<double> seen;
+  auto watched = recognizer_->TranscribeFile(path, [&](double s) {
+    seen.push_back(s);
+    return true;
+  });
+  ASSERT_TRUE(watched.ok()) << watched.status().ToString();
+  EXPECT_EQ(JoinText(*watched), JoinText(*plain));
+  ASSERT_GE(seen.size(), 10u);  // about 7 s of audio, reported every half second
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  auto audio = media::DecodeAudio(path);
+  ASSERT_TRUE(audio.ok()) << audio.status().ToString();
+  EXPECT_NEAR(seen.back(), audio->duration_s(), 0.01);
+
+  int calls = 0;
+  auto stopped = recognizer_->TranscribeFile(path, [&](double s) { return ++calls < 3 && s < 100; });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_TRUE(stopped.status().IsAborted()) << stopped.status().ToString();
+  EXPECT_EQ(calls, 3);
+  EXPECT_NE(stopped.status().message().find("0870.wav"), std::string::npos) << stopped.status().ToString();
 }
 
 TEST(SpeechRecognizerOpenTest, BadModelPaths) {

@@ -18,6 +18,7 @@
 #include "embed/registry/sha256.h"
 #include "ingest/ingest.h"
 #include "ingest/scan.h"
+#include "media/audio_decode.h"
 #include "media/image_decode.h"
 #include "media/image_encode.h"
 #include "mosaic/db.h"
@@ -585,6 +586,40 @@ TEST_F(IngestTest, DocumentsBecomeChunksWithTitlesPagesAndOffsets) {
   auto [txt, txt_chunks] = OfFile(all, in + "/plain.txt");
   EXPECT_EQ(txt.payload["format"], "text");
   EXPECT_FALSE(txt_chunks.empty());
+}
+
+// Cancel during a long recording's transcription stops it within half a second of audio: the file
+// is "interrupted", not failed; nothing of it is written; the next run would take it again.
+TEST_F(IngestTest, CancelStopsALongTranscriptionMidFile) {
+  std::vector<int16_t> pcm;  // the LibriVox sentences three times over: about 70 s
+  for (int round = 0; round < 3; ++round)
+    for (const char* id : {"0870", "0880", "0890", "0920", "0930"}) {
+      auto a = media::DecodeAudio(DataDir() + "/speech/librivox/sense_and_sensibility_01_austen_64kb-" + id + ".wav");
+      ASSERT_TRUE(a.ok()) << a.status().ToString();
+      const auto part = media::ToPcm16(a->samples);
+      pcm.insert(pcm.end(), part.begin(), part.end());
+    }
+  const std::string in = dir_ / "long";
+  fs::create_directories(in);
+  ASSERT_TRUE(testing::WriteWav(in + "/long.wav", pcm, 16000).ok());
+  auto ing = Ingestor::Open(db_.get(), "l", Opts({"clip", "speech"}));
+  ASSERT_TRUE(ing.ok()) << ing.status().ToString();
+  Ingestor* ingestor = ing->get();
+  std::vector<std::string> paths{in};
+  // Cancels once a worker has the file (it is then opening the recognizer or transcribing).
+  auto s = ingestor->Run(paths, [&](const Progress& p) {
+    if (p.files_started == 1) ingestor->Cancel();
+  });
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->cancelled);
+  EXPECT_EQ(s->files_interrupted, 1u);
+  EXPECT_EQ(s->files_new, 0u);
+  EXPECT_EQ(s->files_failed, 0u);
+  EXPECT_TRUE(s->errors.empty()) << s->errors[0].status.ToString();
+  EXPECT_EQ(s->points_written, 0u);
+  std::ifstream log(dir_ / "errors.jsonl");
+  std::string line;
+  EXPECT_FALSE(std::getline(log, line)) << line;
 }
 
 TEST_F(IngestTest, AudioAndVideoSoundtracksBecomeTimedTranscripts) {

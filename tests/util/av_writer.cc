@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -236,6 +237,30 @@ Status WriteVideo(const std::string& path, const VideoSpec& spec) {
                                    std::to_string(spec.audio->sample_rate));
   Writer w(path);
   return w.Write(spec);
+}
+
+Status WriteWav(const std::string& path, const std::vector<int16_t>& samples, int sample_rate) {
+  std::string out;
+  auto u32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i))); };
+  auto u16 = [&](uint16_t v) { for (int i = 0; i < 2; ++i) out.push_back(static_cast<char>(v >> (8 * i))); };
+  const uint32_t data_bytes = static_cast<uint32_t>(samples.size() * 2);
+  out += "RIFF";
+  u32(36 + data_bytes);
+  out += "WAVEfmt ";
+  u32(16);
+  u16(1);  // PCM
+  u16(1);  // mono
+  u32(static_cast<uint32_t>(sample_rate));
+  u32(static_cast<uint32_t>(sample_rate) * 2);
+  u16(2);
+  u16(16);
+  out += "data";
+  u32(data_bytes);
+  for (int16_t s : samples) u16(static_cast<uint16_t>(s));
+  std::ofstream f(path, std::ios::binary);
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  if (!f) return Status::IOError("cannot write " + path);
+  return Status::OK();
 }
 
 }  // namespace mosaic::testing

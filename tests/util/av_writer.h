@@ -52,4 +52,7 @@ struct VideoSpec {
 /// name the FFmpeg call and carry its message.
 Status WriteVideo(const std::string& path, const VideoSpec& spec);
 
+/// Writes mono 16-bit PCM as a canonical 44-byte-header WAV file.
+Status WriteWav(const std::string& path, const std::vector<int16_t>& samples, int sample_rate);
+
 }  // namespace mosaic::testing

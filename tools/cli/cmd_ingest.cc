@@ -109,7 +109,8 @@ Json StatsJson(const std::string& collection, const ingest::Stats& s, const std:
   return {{"collection", collection}, {"files_seen", s.files_seen}, {"files_unsupported", s.files_unsupported},
           {"files_new", s.files_new}, {"files_changed", s.files_changed}, {"files_touched", s.files_touched},
           {"files_unchanged", s.files_unchanged}, {"files_deleted", s.files_deleted},
-          {"files_failed", s.files_failed}, {"points_written", s.points_written},
+          {"files_failed", s.files_failed}, {"files_interrupted", s.files_interrupted},
+          {"points_written", s.points_written},
           {"points_deleted", s.points_deleted}, {"bytes_read", s.bytes_read}, {"seconds", s.seconds},
           {"prepare_s", s.prepare_s}, {"encode_s", s.encode_s}, {"write_s", s.write_s},
           {"encoder_s", enc}, {"images_encoded", s.images_encoded}, {"cancelled", s.cancelled},
@@ -122,6 +123,7 @@ void PrintSummary(const std::string& collection, const ingest::Stats& s, const s
               (unsigned long long)s.files_new, (unsigned long long)s.files_changed,
               (unsigned long long)s.files_touched, (unsigned long long)s.files_unchanged,
               (unsigned long long)s.files_deleted, (unsigned long long)s.files_failed);
+  if (s.files_interrupted) std::printf(", %llu stopped mid-file", (unsigned long long)s.files_interrupted);
   if (s.files_unsupported) std::printf(" (%llu unsupported files skipped)", (unsigned long long)s.files_unsupported);
   const uint64_t done = s.files_new + s.files_changed;
   std::printf("\npoints: %llu written, %llu deleted; %s read in %.1f s (%.2f files/s, %s/s)\n",

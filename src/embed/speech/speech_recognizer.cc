@@ -193,18 +193,24 @@ Result<std::vector<TranscriptSegment>> SpeechRecognizer::Transcribe(
   return segments;
 }
 
-Result<std::vector<TranscriptSegment>> SpeechRecognizer::TranscribeFile(const std::string& path) {
+Result<std::vector<TranscriptSegment>> SpeechRecognizer::TranscribeFile(
+    const std::string& path, const std::function<bool(double seconds)>& progress) {
   auto reader = media::AudioReader::Open(path, kModelRate, options_.decode);
   if (!reader.ok()) return reader.status();
   std::lock_guard<std::mutex> lock(mu_);
   speech::UtteranceSplitter splitter(options_.splitter);
   std::vector<TranscriptSegment> segments;
   std::vector<float> chunk;
+  uint64_t samples = 0;
   while (true) {
     chunk.clear();
     auto n = (*reader)->Read(chunk, kChunkSamples);
     if (!n.ok()) return n.status();
     if (*n == 0) break;
+    samples += *n;
+    if (progress && !progress(static_cast<double>(samples) / kModelRate))
+      return Status::Aborted("transcription of " + path + " stopped at " +
+                             std::to_string(samples / kModelRate) + " s");
     for (const auto& utt : splitter.Push(media::ToPcm16(chunk))) {
       Status st = DecodeUtterance(utt, segments);
       if (!st.ok()) return st.WithContext(path);

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -79,8 +80,10 @@ class SpeechRecognizer : public Encoder {
   Result<std::vector<TranscriptSegment>> Transcribe(std::span<const int16_t> pcm16k);
 
   /// Decodes any file media::AudioReader reads (its best audio stream, resampled to 16 kHz
-  /// mono) in chunks and transcribes it.
-  Result<std::vector<TranscriptSegment>> TranscribeFile(const std::string& path);
+  /// mono) in chunks and transcribes it. `progress`, if set, is called after each half second of
+  /// audio with the seconds read so far; returning false stops the work with Aborted.
+  Result<std::vector<TranscriptSegment>> TranscribeFile(
+      const std::string& path, const std::function<bool(double seconds)>& progress = {});
 
   const EncoderInfo& info() const override { return info_; }
 
