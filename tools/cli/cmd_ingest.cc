@@ -69,22 +69,24 @@ class Bar {
     const double rate = p.elapsed_s > 0 ? p.files_done / p.elapsed_s : 0;
     const double byte_rate = p.elapsed_s > 0 ? p.bytes_done / p.elapsed_s : 0;
     const double eta = byte_rate > 0 && p.bytes_total > p.bytes_done ? (p.bytes_total - p.bytes_done) / byte_rate : 0;
-    char line[256];
+    // Files being worked on: a long video or recording shows up here before it is done.
+    const uint64_t active = p.files_started > p.files_done ? p.files_started - p.files_done : 0;
+    char files[64];
+    std::snprintf(files, sizeof(files), "%llu/%llu files%s", (unsigned long long)p.files_done,
+                  (unsigned long long)p.files_total, active ? (" (" + std::to_string(active) + " active)").c_str() : "");
+    char line[320];
     if (tty_) {
       constexpr int kWidth = 24;
       std::string bar(static_cast<size_t>(kWidth * std::min(1.0, frac)), '#');
       bar.resize(kWidth, '.');
-      std::snprintf(line, sizeof(line), "\r[%s] %llu/%llu files  %s/%s  %.1f files/s  ETA %s  %llu errors \033[K",
-                    bar.c_str(), (unsigned long long)p.files_done, (unsigned long long)p.files_total,
-                    HumanBytes(p.bytes_done).c_str(), HumanBytes(p.bytes_total).c_str(), rate,
+      std::snprintf(line, sizeof(line), "\r[%s] %s  %s/%s  %.1f files/s  ETA %s  %llu errors \033[K",
+                    bar.c_str(), files, HumanBytes(p.bytes_done).c_str(), HumanBytes(p.bytes_total).c_str(), rate,
                     Duration(eta).c_str(), (unsigned long long)p.errors);
       std::fputs(line, stderr);
       drawn_ = true;
     } else if (p.elapsed_s - last_line_ >= 10) {  // logs: a line every 10 s
       last_line_ = p.elapsed_s;
-      std::snprintf(line, sizeof(line), "ingest: %llu/%llu files, %s/%s, %.1f files/s, %llu errors\n",
-                    (unsigned long long)p.files_done, (unsigned long long)p.files_total,
-                    HumanBytes(p.bytes_done).c_str(), HumanBytes(p.bytes_total).c_str(), rate,
+      std::snprintf(line, sizeof(line), "ingest: %s, %s/%s, %.1f files/s, %llu errors\n", files, HumanBytes(p.bytes_done).c_str(), HumanBytes(p.bytes_total).c_str(), rate,
                     (unsigned long long)p.errors);
       std::fputs(line, stderr);
     }
@@ -136,7 +138,8 @@ void PrintSummary(const std::string& collection, const ingest::Stats& s, const s
     std::snprintf(b, sizeof(b), "%s%s %.1f", enc.empty() ? "" : ", ", role.c_str(), sec);
     enc += b;
   }
-  std::printf("busy time: prepare %.1f s (all workers), encode %.1f s (%s), write %.1f s; %llu images encoded\n",
+  if (!enc.empty()) enc = " (" + enc + ")";
+  std::printf("busy time: prepare %.1f s (all workers), encode %.1f s%s, write %.1f s; %llu images encoded\n",
               s.prepare_s, s.encode_s, enc.c_str(), s.write_s, (unsigned long long)s.images_encoded);
   if (!s.errors.empty()) {
     std::printf("errors (%zu)%s:\n", s.errors.size(), log.empty() ? "" : (", also in " + log).c_str());
