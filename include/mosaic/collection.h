@@ -17,8 +17,9 @@
 
 namespace mosaic {
 
-// Values are stored in collection.json: never renumber.
-enum class PayloadIndexType : uint8_t { kKeyword = 0, kInteger = 1, kFloat = 2, kDatetime = 3 };
+// Values are stored in collection.json: never renumber. kText is a full-text index (words,
+// case-folded, stopwords dropped, Snowball-stemmed; see docs/text_search.md) for SearchText.
+enum class PayloadIndexType : uint8_t { kKeyword = 0, kInteger = 1, kFloat = 2, kDatetime = 3, kText = 4 };
 const char* PayloadIndexTypeName(PayloadIndexType t);
 Result<PayloadIndexType> ParsePayloadIndexType(std::string_view s);
 
@@ -36,6 +37,21 @@ struct SearchRequest {
   // search over all points instead of the graph.
   size_t ef = 0;
   bool exact = false;
+};
+
+// Full-text search ranked by BM25 over payload fields that have a kText index. A point's score
+// is the sum of its per-field BM25 scores (each field has its own document frequencies and
+// average length); points matching no query term are not returned.
+struct TextSearchRequest {
+  std::vector<std::string> fields;  // text-indexed payload fields (dotted paths), at least one
+  std::string query;                // free text, tokenized like the indexed text
+  size_t limit = 10;
+  size_t offset = 0;
+  std::optional<Filter> filter;
+  bool with_payload = true;
+  bool with_vectors = false;
+  float k1 = 1.2f;  // BM25 term-frequency saturation
+  float b = 0.75f;  // BM25 length normalization
 };
 
 struct ScrollRequest {
@@ -98,6 +114,10 @@ class Collection {
   // Runs the requests in parallel (DbOptions::search_threads).
   virtual Result<std::vector<std::vector<ScoredPoint>>> SearchBatch(
       std::span<const SearchRequest> requests) const = 0;
+
+  // BM25 full-text search (see TextSearchRequest). InvalidArgument naming the field when it has
+  // no kText index.
+  virtual Result<std::vector<ScoredPoint>> SearchText(const TextSearchRequest& request) const = 0;
 
   // An index on a payload field (dotted path) that makes selective filters on it fast.
   virtual Status CreatePayloadIndex(const std::string& field, PayloadIndexType type) = 0;

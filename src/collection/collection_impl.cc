@@ -1054,6 +1054,45 @@ Result<std::vector<std::vector<ScoredPoint>>> CollectionImpl::SearchBatch(
   return results;
 }
 
+Result<std::vector<ScoredPoint>> CollectionImpl::SearchText(const TextSearchRequest& r) const {
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  if (r.fields.empty()) return Status::InvalidArgument("text search needs at least one field");
+  if (!(r.k1 >= 0) || !(r.b >= 0 && r.b <= 1))
+    return Status::InvalidArgument("BM25 parameters out of range: k1 = " + std::to_string(r.k1) +
+                                   " (>= 0), b = " + std::to_string(r.b) + " (0..1)");
+  std::shared_lock<std::shared_mutex> l(state_mu_);
+  const State& s = *state_;
+  std::unordered_map<uint32_t, float> scores;
+  for (const std::string& field : r.fields)
+    MOSAIC_RETURN_IF_ERROR(s.payload_index->ScoreText(field, r.query, r.k1, r.b, &scores));
+  std::vector<std::pair<uint32_t, float>> hits;
+  hits.reserve(scores.size());
+  std::optional<std::vector<uint32_t>> allowed;
+  if (r.filter) allowed = FilterSlots(s, *r.filter);  // sorted
+  for (const auto& [slot, score] : scores) {
+    if (!s.live.Test(slot)) continue;
+    if (allowed && !std::binary_search(allowed->begin(), allowed->end(), slot)) continue;
+    hits.emplace_back(slot, score);
+  }
+  // Best first; ties by id, so pages are stable.
+  auto better = [&](const std::pair<uint32_t, float>& a, const std::pair<uint32_t, float>& b) {
+    return a.second != b.second ? a.second > b.second : s.ids[a.first] < s.ids[b.first];
+  };
+  const size_t k = std::min(hits.size(), r.offset + r.limit);
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(), better);
+  std::vector<ScoredPoint> out;
+  for (size_t i = r.offset; i < k; ++i) {
+    const uint32_t slot = hits[i].first;
+    ScoredPoint sp;
+    sp.id = s.ids[slot];
+    sp.score = hits[i].second;
+    if (r.with_payload) sp.payload = s.payloads[slot];
+    if (r.with_vectors) sp.vectors = MakePoint(s, slot, false, true).vectors;
+    out.push_back(std::move(sp));
+  }
+  return out;
+}
+
 CollectionInfo CollectionImpl::Info() const {
   std::lock_guard<std::mutex> w(write_mu_);
   std::shared_lock<std::shared_mutex> l(state_mu_);

@@ -65,6 +65,7 @@ class CollectionImpl final : public Collection {
   Result<uint64_t> Count(const Filter* filter) const override;
   Result<ScrollPage> Scroll(const ScrollRequest& request) const override;
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const override;
+  Result<std::vector<ScoredPoint>> SearchText(const TextSearchRequest& request) const override;
   Result<std::vector<std::vector<ScoredPoint>>> SearchBatch(
       std::span<const SearchRequest> requests) const override;
   Status CreatePayloadIndex(const std::string& field, PayloadIndexType type) override;

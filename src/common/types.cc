@@ -38,6 +38,7 @@ const char* PayloadIndexTypeName(PayloadIndexType t) {
     case PayloadIndexType::kInteger: return "integer";
     case PayloadIndexType::kFloat: return "float";
     case PayloadIndexType::kDatetime: return "datetime";
+    case PayloadIndexType::kText: return "text";
   }
   return "?";
 }
@@ -47,8 +48,9 @@ Result<PayloadIndexType> ParsePayloadIndexType(std::string_view s) {
   if (s == "integer") return PayloadIndexType::kInteger;
   if (s == "float") return PayloadIndexType::kFloat;
   if (s == "datetime") return PayloadIndexType::kDatetime;
+  if (s == "text") return PayloadIndexType::kText;
   return Status::InvalidArgument("unknown payload index type '" + std::string(s) +
-                                 "' (expected keyword, integer, float or datetime)");
+                                 "' (expected keyword, integer, float, datetime or text)");
 }
 
 const VectorSpec* CollectionSchema::Find(std::string_view name) const {

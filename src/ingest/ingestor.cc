@@ -563,6 +563,10 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
     meta.payload = {{"kind", "meta"}, {"format", kMetaFormat}, {"encoders", vectors}};
     MOSAIC_RETURN_IF_ERROR(coll->Upsert(std::vector<Point>{meta}));
   }
+  // Full-text (BM25) indexes over every text ingest stores; made here for collections of earlier
+  // versions too (a no-op when present).
+  for (const char* field : {"title", "text", "ocr_text", "transcript"})
+    MOSAIC_RETURN_IF_ERROR(coll->CreatePayloadIndex(field, PayloadIndexType::kText));
   return std::unique_ptr<Ingestor>(new IngestorImpl(std::move(coll), options, std::move(enc)));
 }
 

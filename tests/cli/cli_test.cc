@@ -90,6 +90,39 @@ TEST(Cli, FullRoundTrip) {
   EXPECT_EQ(Mosaic(db, "collection list").out, "docs2\n");
 }
 
+// Full-text search from the command line: a text index, then BM25 hits with a filter.
+TEST(Cli, TextSearch) {
+  testing::TempDir dir;
+  const std::string db = dir / "db";
+  ASSERT_EQ(Mosaic(db, "collection create notes --vector v:2").code, 0);
+  WriteFile(dir / "notes.jsonl",
+            "{\"id\": 1, \"vector\": [1, 0], \"payload\": {\"body\": \"Espresso is brewed under pressure\", \"lang\": \"en\"}}\n"
+            "{\"id\": 2, \"vector\": [0, 1], \"payload\": {\"body\": \"Brewing tea takes patience\", \"lang\": \"en\"}}\n"
+            "{\"id\": 3, \"vector\": [1, 1], \"payload\": {\"body\": \"Cold brew coffee\", \"lang\": \"de\"}}\n");
+  ASSERT_EQ(Mosaic(db, "upsert --collection notes " + (dir / "notes.jsonl")).code, 0);
+  CliRun r = Mosaic(db, "collection index notes --field body --type text");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("indexed 'body' as text"), std::string::npos) << r.out;
+  testing::CliRun s = testing::RunMosaic("--db '" + db + "' search --collection notes --text 'brewed espresso' --fields body --json");
+  ASSERT_EQ(s.code, 0) << s.all();
+  Json hits = Json::parse(s.out);
+  ASSERT_EQ(hits.size(), 3u);  // brew/brewed/brewing share a stem
+  EXPECT_EQ(hits[0]["id"], 1);
+  EXPECT_GT(hits[0]["score"].get<double>(), hits[1]["score"].get<double>());
+  s = testing::RunMosaic("--db '" + db + "' search --collection notes --text brew --fields body --json "
+                         "--filter '{\"must\": [{\"key\": \"lang\", \"match\": {\"value\": \"de\"}}]}'");
+  ASSERT_EQ(s.code, 0) << s.all();
+  hits = Json::parse(s.out);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["id"], 3);
+  r = Mosaic(db, "search --collection notes --text brew --fields lang");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("field 'lang' has no text index"), std::string::npos) << r.out;
+  r = Mosaic(db, "search --collection notes --text brew");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--text needs --fields"), std::string::npos) << r.out;
+}
+
 TEST(Cli, ErrorsAndHelp) {
   testing::TempDir dir;
   const std::string db = dir / "db";

@@ -539,6 +539,22 @@ TEST_F(IngestTest, DocumentsBecomeChunksWithTitlesPagesAndOffsets) {
   EXPECT_EQ(s.files_new, 4u);
   auto all = All("d");
 
+  // Full-text (BM25) search finds the chunk that says it, in other word forms too.
+  auto coll = db_->GetCollection("d");
+  ASSERT_TRUE(coll.ok());
+  TextSearchRequest tr;
+  tr.fields = {"title", "text"};
+  tr.query = "sleeping cats";
+  auto hits = (*coll)->SearchText(tr);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ((*hits)[0].payload->at("kind"), "chunk");
+  EXPECT_NE((*hits)[0].payload->at("text").get<std::string>().find("The cat sleeps"), std::string::npos);
+  tr.query = "quarterly costs";
+  hits = (*coll)->SearchText(tr);
+  ASSERT_TRUE(hits.ok() && hits->size() >= 2);
+  for (const auto& h : *hits) EXPECT_EQ(h.payload->at("file").at("name"), "report.pdf") << h.payload->dump();
+
   auto [guide, guide_chunks] = OfFile(all, in + "/guide.md");
   EXPECT_EQ(guide.payload["kind"], "document");
   EXPECT_EQ(guide.payload["title"], "Field Guide");

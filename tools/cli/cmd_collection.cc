@@ -15,7 +15,7 @@ constexpr char kHelp[] =
     "  mosaic collection list\n"
     "  mosaic collection info NAME [--json]\n"
     "  mosaic collection drop NAME\n"
-    "  mosaic collection index NAME --field KEY --type keyword|integer|float|datetime\n"
+    "  mosaic collection index NAME --field KEY --type keyword|integer|float|datetime|text\n"
     "  mosaic collection index NAME --field KEY --drop\n"
     "  mosaic collection compact NAME\n"
     "\n"

@@ -1,5 +1,7 @@
-// mosaic search: nearest neighbours of one vector, with filter, pagination and JSON output.
+// mosaic search: nearest neighbours of one vector, or BM25 full-text hits of a query (--text),
+// with filter, pagination and JSON output.
 #include <cstdio>
+#include <sstream>
 
 #include "cli.h"
 #include "io/vector_file.h"
@@ -10,7 +12,10 @@ namespace {
 
 constexpr char kHelp[] =
     "usage: mosaic search --collection NAME (--vector JSON | --vector-file FILE [--row N]) [options]\n"
+    "       mosaic search --collection NAME --text QUERY --fields F1,F2 [options]\n"
     "\n"
+    "  --text 'QUERY'               full-text search ranked by BM25 over --fields\n"
+    "  --fields F1,F2               payload fields with a text index (mosaic collection index --type text)\n"
     "  --vector '[0.1, 0.2, ...]'   the query vector, inline\n"
     "  --vector-file FILE           a JSON array file, or a row of a vector file (fvecs, IDX, ...)\n"
     "  --row N                      which row of --vector-file (default 0)\n"
@@ -25,7 +30,8 @@ constexpr char kHelp[] =
     "  --no-payload                 omit payloads\n"
     "  --json                       print JSON instead of a table\n"
     "\n"
-    "Scores: euclidean distance for l2 (smaller is closer); similarity for cosine and ip.\n";
+    "Scores: euclidean distance for l2 (smaller is closer); similarity for cosine and ip;\n"
+    "BM25 (larger is better) for --text.\n";
 
 Result<std::vector<float>> JsonVector(const Json& j, const std::string& where) {
   if (!j.is_array()) return Status::InvalidArgument(where + " is not a JSON array of numbers");
@@ -67,16 +73,27 @@ Result<std::vector<float>> LoadQuery(const Args& args) {
 int RunSearch(Args& args) {
   if (auto rc = CheckFlags(args, {"collection", "vector", "vector-file", "row", "using", "filter",
                                   "limit", "offset", "score-threshold", "with-vectors",
-                                  "no-payload", "json", "ef", "exact"},
+                                  "no-payload", "json", "ef", "exact", "text", "fields"},
                            kHelp))
     return *rc;
   auto name = args.Get("collection");
   if (!name) return Usage("search: missing --collection", kHelp);
   SearchRequest req;
-  auto query = LoadQuery(args);
-  if (!query.ok()) return Fail(query.status());
-  req.vector = std::move(query).value();
-  req.vector_name = args.GetOr("using", "");
+  TextSearchRequest text;
+  const bool by_text = args.Has("text");
+  if (by_text) {
+    text.query = args.GetOr("text", "");
+    std::stringstream ss(args.GetOr("fields", ""));
+    for (std::string f; std::getline(ss, f, ',');)
+      if (!f.empty()) text.fields.push_back(f);
+    if (text.fields.empty()) return Usage("--text needs --fields (text-indexed payload fields)", kHelp);
+    if (args.Has("vector") || args.Has("vector-file")) return Usage("give --text or a vector, not both", kHelp);
+  } else {
+    auto query = LoadQuery(args);
+    if (!query.ok()) return Fail(query.status());
+    req.vector = std::move(query).value();
+    req.vector_name = args.GetOr("using", "");
+  }
   auto limit = args.GetInt("limit", 10);
   auto offset = args.GetInt("offset", 0);
   if (!limit.ok()) return Usage(limit.status().message(), kHelp);
@@ -107,7 +124,16 @@ int RunSearch(Args& args) {
   if (!db.ok()) return Fail(db.status());
   auto c = (*db)->GetCollection(*name);
   if (!c.ok()) return Fail(c.status());
-  auto hits = (*c)->Search(req);
+  if (by_text) {
+    if (req.score_threshold || req.ef || req.exact)
+      return Usage("--score-threshold, --ef and --exact apply to vector search only", kHelp);
+    text.limit = req.limit;
+    text.offset = req.offset;
+    text.filter = std::move(req.filter);
+    text.with_payload = req.with_payload;
+    text.with_vectors = req.with_vectors;
+  }
+  auto hits = by_text ? (*c)->SearchText(text) : (*c)->Search(req);
   if (!hits.ok()) return Fail(hits.status());
 
   if (args.Has("json")) {

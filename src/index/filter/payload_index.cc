@@ -10,6 +10,8 @@
 #include "index/filter/datetime.h"
 #include "index/filter/json_path.h"
 #include "index/filter/number.h"
+#include "index/filter/text_index.h"
+#include "text/word_tokenizer.h"
 
 namespace mosaic::index {
 namespace {
@@ -444,6 +446,39 @@ class DatetimeIndex final : public OrderedIndex<int64_t> {
   }
 };
 
+// Full-text: every string at the path (array elements too) tokenized into one document of a
+// TextIndex. Filters get nothing from it (it answers SearchText), so it plans no condition.
+class TextFieldIndex final : public FieldIndex {
+ public:
+  TextFieldIndex(JsonPath path, text::WordTokenizer tokenizer)
+      : FieldIndex(std::move(path)), tokenizer_(std::move(tokenizer)) {}
+
+  PayloadIndexType type() const override { return PayloadIndexType::kText; }
+  void Insert(uint32_t slot, const Json& payload) override { index_.Insert(slot, Terms(payload)); }
+  void Erase(uint32_t slot, const Json& payload) override { index_.Erase(slot, Terms(payload)); }
+  std::optional<Plan> PlanMatch(const MatchNode&) const override { return std::nullopt; }
+  std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }
+  size_t MemoryBytes() const override { return index_.MemoryBytes(); }
+
+  void Score(std::string_view query, float k1, float b, std::unordered_map<uint32_t, float>* scores) const {
+    index_.Score(tokenizer_.Terms(query), k1, b, scores);
+  }
+
+ private:
+  std::vector<std::string> Terms(const Json& payload) const {
+    std::vector<std::string> terms;
+    ForEachValue(payload, [&](const Json& v) {
+      if (!v.is_string()) return;
+      auto t = tokenizer_.Terms(v.get_ref<const std::string&>());
+      terms.insert(terms.end(), std::make_move_iterator(t.begin()), std::make_move_iterator(t.end()));
+    });
+    return terms;
+  }
+
+  text::WordTokenizer tokenizer_;
+  TextIndex index_;
+};
+
 std::unique_ptr<FieldIndex> MakeFieldIndex(JsonPath path, PayloadIndexType type) {
   switch (type) {
     case PayloadIndexType::kKeyword:
@@ -454,6 +489,11 @@ std::unique_ptr<FieldIndex> MakeFieldIndex(JsonPath path, PayloadIndexType type)
       return std::make_unique<FloatIndex>(std::move(path));
     case PayloadIndexType::kDatetime:
       return std::make_unique<DatetimeIndex>(std::move(path));
+    case PayloadIndexType::kText: {
+      auto tokenizer = text::WordTokenizer::Create();
+      if (!tokenizer.ok()) return nullptr;
+      return std::make_unique<TextFieldIndex>(std::move(path), std::move(tokenizer).value());
+    }
   }
   return nullptr;
 }
@@ -542,7 +582,10 @@ Status PayloadIndexSet::Create(const std::string& field, PayloadIndexType type) 
   if (it != impl_->fields.end())
     return Status::AlreadyExists("payload index on \"" + field + "\" already exists (" +
                                  PayloadIndexTypeName(it->second->type()) + ")");
-  impl_->fields.emplace(field, MakeFieldIndex(std::move(path).value(), type));
+  auto index = MakeFieldIndex(std::move(path).value(), type);
+  if (index == nullptr)
+    return Status::Internal(std::string("cannot create a ") + PayloadIndexTypeName(type) + " index on \"" + field + "\"");
+  impl_->fields.emplace(field, std::move(index));
   return Status::OK();
 }
 
@@ -575,6 +618,15 @@ std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
   std::optional<Plan> plan = impl_->PlanNode(filter, id_to_slot);
   if (!plan) return std::nullopt;
   return plan->run();
+}
+
+Status PayloadIndexSet::ScoreText(const std::string& field, std::string_view query, float k1, float b,
+                                  std::unordered_map<uint32_t, float>* scores) const {
+  auto it = impl_->fields.find(field);
+  if (it == impl_->fields.end() || it->second->type() != PayloadIndexType::kText)
+    return Status::InvalidArgument("field '" + field + "' has no text index (create one with type text)");
+  static_cast<const TextFieldIndex&>(*it->second).Score(query, k1, b, scores);
+  return Status::OK();
 }
 
 size_t PayloadIndexSet::MemoryBytes() const {

@@ -1,5 +1,6 @@
 // PayloadIndexSet: secondary indexes over payload fields (keyword, integer, float, datetime) that
-// turn a selective filter into a short candidate list instead of a full scan. Slots are the
+// turn a selective filter into a short candidate list instead of a full scan, and full-text
+// (text) indexes that rank points by BM25. Slots are the
 // collection's internal point numbers. Not synchronized: the owning collection guards it.
 #pragma once
 
@@ -9,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "index/filter/filter_node.h"
@@ -40,6 +43,12 @@ class PayloadIndexSet {
   std::optional<std::vector<uint32_t>> Candidates(
       const FilterNode& filter,
       const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const;
+
+  // Adds to `scores` the BM25 score (index/filter/text_index.h) of every slot matching a term of
+  // `query` in the text-indexed `field`. InvalidArgument naming the field when it has no text
+  // index.
+  Status ScoreText(const std::string& field, std::string_view query, float k1, float b,
+                   std::unordered_map<uint32_t, float>* scores) const;
 
   size_t MemoryBytes() const;
 

@@ -1,0 +1,81 @@
+#include "index/filter/text_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mosaic::index {
+namespace {
+
+// Term → frequency, for one document.
+std::unordered_map<std::string_view, uint32_t> Frequencies(std::span<const std::string> terms) {
+  std::unordered_map<std::string_view, uint32_t> tf;
+  for (const std::string& t : terms) tf[t]++;
+  return tf;
+}
+
+}  // namespace
+
+void TextIndex::Insert(uint32_t slot, std::span<const std::string> terms) {
+  if (terms.empty()) return;
+  for (const auto& [term, tf] : Frequencies(terms)) {
+    std::vector<Posting>& list = postings_[std::string(term)];
+    // New points get new slots, so appending is the usual case.
+    if (list.empty() || list.back().slot < slot) {
+      list.push_back({slot, tf});
+      continue;
+    }
+    auto it = std::lower_bound(list.begin(), list.end(), slot,
+                               [](const Posting& p, uint32_t s) { return p.slot < s; });
+    if (it != list.end() && it->slot == slot) it->tf = tf;
+    else list.insert(it, {slot, tf});
+  }
+  if (doc_len_.size() <= slot) doc_len_.resize(std::max<size_t>(slot + 1, doc_len_.size() * 3 / 2), 0);
+  doc_len_[slot] = static_cast<uint32_t>(terms.size());
+  documents_++;
+  total_len_ += terms.size();
+}
+
+void TextIndex::Erase(uint32_t slot, std::span<const std::string> terms) {
+  if (slot >= doc_len_.size() || doc_len_[slot] == 0) return;
+  for (const auto& [term, tf] : Frequencies(terms)) {
+    auto p = postings_.find(std::string(term));
+    if (p == postings_.end()) continue;
+    auto& list = p->second;
+    auto it = std::lower_bound(list.begin(), list.end(), slot,
+                               [](const Posting& q, uint32_t s) { return q.slot < s; });
+    if (it != list.end() && it->slot == slot) list.erase(it);
+    if (list.empty()) postings_.erase(p);
+  }
+  total_len_ -= doc_len_[slot];
+  doc_len_[slot] = 0;
+  documents_--;
+}
+
+void TextIndex::Score(std::span<const std::string> query_terms, float k1, float b,
+                      std::unordered_map<uint32_t, float>* scores) const {
+  if (documents_ == 0) return;
+  const double n = static_cast<double>(documents_);
+  const double avg = average_length();
+  for (const std::string& term : query_terms) {
+    auto p = postings_.find(term);
+    if (p == postings_.end()) continue;
+    const double df = static_cast<double>(p->second.size());
+    const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+    for (const Posting& post : p->second) {
+      const double len = doc_len_[post.slot];
+      const double tf = post.tf;
+      const double norm = k1 * (1.0 - b + b * len / avg);
+      (*scores)[post.slot] += static_cast<float>(idf * tf * (k1 + 1.0) / (tf + norm));
+    }
+  }
+}
+
+size_t TextIndex::MemoryBytes() const {
+  size_t bytes = postings_.bucket_count() * sizeof(void*) + doc_len_.capacity() * sizeof(uint32_t);
+  for (const auto& [term, list] : postings_)
+    bytes += sizeof(std::pair<const std::string, std::vector<Posting>>) + sizeof(void*) + term.capacity() +
+             list.capacity() * sizeof(Posting);
+  return bytes;
+}
+
+}  // namespace mosaic::index

@@ -1,0 +1,45 @@
+// TextIndex: an inverted index of one text field for BM25 ranking. Each slot (the collection's
+// internal point number) is a document: its terms (text::WordTokenizer) with their frequencies
+// and its length in terms. Term-at-a-time scoring over the query terms' posting lists. Not
+// synchronized: the owning collection guards it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace mosaic::index {
+
+class TextIndex {
+ public:
+  // Adds the document `slot` with these terms (repeats are its term frequencies). A slot already
+  // present must be Erased first.
+  void Insert(uint32_t slot, std::span<const std::string> terms);
+  // Removes the document `slot`, which was inserted with exactly these terms.
+  void Erase(uint32_t slot, std::span<const std::string> terms);
+
+  // Adds to `scores[slot]` the BM25 score of each query term (a term given twice counts twice)
+  // for each document containing it: idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·len/avg_len)),
+  // idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)), N the documents with at least one term.
+  void Score(std::span<const std::string> query_terms, float k1, float b,
+             std::unordered_map<uint32_t, float>* scores) const;
+
+  size_t documents() const { return documents_; }
+  size_t terms() const { return postings_.size(); }
+  double average_length() const { return documents_ == 0 ? 0 : double(total_len_) / documents_; }
+  size_t MemoryBytes() const;
+
+ private:
+  struct Posting {
+    uint32_t slot;
+    uint32_t tf;
+  };
+  std::unordered_map<std::string, std::vector<Posting>> postings_;  // sorted by slot
+  std::vector<uint32_t> doc_len_;  // by slot; 0: not a document
+  size_t documents_ = 0;
+  uint64_t total_len_ = 0;
+};
+
+}  // namespace mosaic::index

@@ -1,0 +1,107 @@
+// TextIndex: BM25 scores against the formula computed here from the documents themselves, and
+// updates (erase, re-insert) leaving the index as if built from the final documents.
+#include "index/filter/text_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <sstream>
+
+namespace mosaic::index {
+namespace {
+
+std::vector<std::string> Split(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// BM25 straight from the definition, over the documents as given.
+std::map<uint32_t, double> Reference(const std::map<uint32_t, std::string>& docs, const std::string& query,
+                                     double k1, double b) {
+  double total = 0;
+  for (const auto& [slot, d] : docs) total += Split(d).size();
+  const double n = docs.size(), avg = total / n;
+  std::map<uint32_t, double> out;
+  for (const std::string& q : Split(query)) {
+    double df = 0;
+    for (const auto& [slot, d] : docs) {
+      auto w = Split(d);
+      df += std::count(w.begin(), w.end(), q) > 0;
+    }
+    if (df == 0) continue;
+    const double idf = std::log(1 + (n - df + 0.5) / (df + 0.5));
+    for (const auto& [slot, d] : docs) {
+      auto w = Split(d);
+      const double tf = std::count(w.begin(), w.end(), q);
+      if (tf == 0) continue;
+      out[slot] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * w.size() / avg));
+    }
+  }
+  return out;
+}
+
+void ExpectScores(const TextIndex& index, const std::map<uint32_t, std::string>& docs, const std::string& query,
+                  float k1, float b) {
+  std::unordered_map<uint32_t, float> got;
+  index.Score(Split(query), k1, b, &got);
+  const auto want = Reference(docs, query, k1, b);
+  ASSERT_EQ(got.size(), want.size()) << query;
+  for (const auto& [slot, score] : want) {
+    ASSERT_TRUE(got.count(slot)) << query << " slot " << slot;
+    EXPECT_NEAR(got[slot], score, 1e-5 * std::max(1.0, score)) << query << " slot " << slot;
+  }
+}
+
+const std::map<uint32_t, std::string> kDocs = {
+    {0, "cat sat mat"},
+    {1, "dog chase cat cat"},
+    {2, "dog bark loud long night dog"},
+    {5, "bird sing morn"},
+    {9, "cat dog bird fish everi pet shop sell"},
+};
+
+TEST(TextIndexTest, ScoresAreBm25) {
+  TextIndex index;
+  for (const auto& [slot, d] : kDocs) index.Insert(slot, Split(d));
+  EXPECT_EQ(index.documents(), 5u);
+  EXPECT_NEAR(index.average_length(), 24.0 / 5, 1e-9);
+  for (const char* q : {"cat", "dog", "cat dog", "bird fish", "cat cat", "zebra", "zebra cat"}) {
+    ExpectScores(index, kDocs, q, 1.2f, 0.75f);
+    ExpectScores(index, kDocs, q, 0.9f, 0.4f);
+  }
+  // Rarer terms weigh more; a document repeating the term ranks above one that has it once
+  // when lengths are alike.
+  std::unordered_map<uint32_t, float> s;
+  index.Score(Split("cat"), 1.2f, 0.75f, &s);
+  EXPECT_GT(s[1], s[0]);
+  std::unordered_map<uint32_t, float> fish, dog;
+  index.Score(Split("fish"), 1.2f, 0.75f, &fish);
+  index.Score(Split("dog"), 1.2f, 0.75f, &dog);
+  EXPECT_GT(fish[9], dog[9]);
+}
+
+TEST(TextIndexTest, UpdatesMatchAFreshBuild) {
+  TextIndex index;
+  for (const auto& [slot, d] : kDocs) index.Insert(slot, Split(d));
+  auto docs = kDocs;
+  index.Erase(2, Split(docs[2]));  // delete
+  docs.erase(2);
+  index.Erase(0, Split(docs[0]));  // update
+  docs[0] = "cat nap sun";
+  index.Insert(0, Split(docs[0]));
+  index.Insert(12, Split("fish swim"));  // a new one
+  docs[12] = "fish swim";
+  index.Erase(40, Split("never inserted"));  // unknown: nothing happens
+  index.Insert(41, {});                     // no terms: not a document
+  EXPECT_EQ(index.documents(), docs.size());
+  for (const char* q : {"cat", "dog", "fish", "bark", "nap cat sun"}) ExpectScores(index, docs, q, 1.2f, 0.75f);
+  std::unordered_map<uint32_t, float> s;
+  index.Score(Split("bark"), 1.2f, 0.75f, &s);
+  EXPECT_TRUE(s.empty());
+}
+
+}  // namespace
+}  // namespace mosaic::index
