@@ -40,10 +40,12 @@ struct SearchRequest {
 };
 
 // Full-text search ranked by BM25 over payload fields that have a kText index. A point's score
-// is the sum of its per-field BM25 scores (each field has its own document frequencies and
-// average length); points matching no query term are not returned.
+// is the weighted sum of its per-field BM25 scores (each field has its own document frequencies
+// and average length); points matching no query term are not returned.
 struct TextSearchRequest {
-  std::vector<std::string> fields;  // text-indexed payload fields (dotted paths), at least one
+  // Text-indexed payload fields (dotted paths), at least one; "title^0.3" weighs a field's
+  // scores by 0.3 (default 1), e.g. so that a short title does not count as much as the body.
+  std::vector<std::string> fields;
   std::string query;                // free text, tokenized like the indexed text
   size_t limit = 10;
   size_t offset = 0;

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <unordered_set>
 
@@ -1062,17 +1063,29 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchText(const TextSearchRequ
                                    " (>= 0), b = " + std::to_string(r.b) + " (0..1)");
   std::shared_lock<std::shared_mutex> l(state_mu_);
   const State& s = *state_;
-  std::unordered_map<uint32_t, float> scores;
-  for (const std::string& field : r.fields)
-    MOSAIC_RETURN_IF_ERROR(s.payload_index->ScoreText(field, r.query, r.k1, r.b, &scores));
+  index::ScoreAccumulator scores(s.ids.size());
+  for (const std::string& spec : r.fields) {
+    // "field^weight": the field's scores times weight.
+    std::string field = spec;
+    float weight = 1;
+    if (size_t caret = spec.rfind('^'); caret != std::string::npos) {
+      field = spec.substr(0, caret);
+      const std::string w = spec.substr(caret + 1);
+      char* end = nullptr;
+      weight = std::strtof(w.c_str(), &end);
+      if (w.empty() || *end != '\0' || !(weight > 0) || !std::isfinite(weight))
+        return Status::InvalidArgument("field weight must be a positive number: '" + spec + "'");
+    }
+    MOSAIC_RETURN_IF_ERROR(s.payload_index->ScoreText(field, r.query, r.k1, r.b, weight, &scores));
+  }
   std::vector<std::pair<uint32_t, float>> hits;
-  hits.reserve(scores.size());
+  hits.reserve(scores.touched.size());
   std::optional<std::vector<uint32_t>> allowed;
   if (r.filter) allowed = FilterSlots(s, *r.filter);  // sorted
-  for (const auto& [slot, score] : scores) {
+  for (uint32_t slot : scores.touched) {
     if (!s.live.Test(slot)) continue;
     if (allowed && !std::binary_search(allowed->begin(), allowed->end(), slot)) continue;
-    hits.emplace_back(slot, score);
+    hits.emplace_back(slot, scores.score[slot]);
   }
   // Best first; ties by id, so pages are stable.
   auto better = [&](const std::pair<uint32_t, float>& a, const std::pair<uint32_t, float>& b) {

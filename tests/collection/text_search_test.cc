@@ -92,6 +92,15 @@ TEST_F(TextSearchTest, RanksByBm25OverFields) {
   for (const auto& p : *title) if (p.id.num() == 1) t1 = p.score;
   for (const auto& p : *body) if (p.id.num() == 1) b1 = p.score;
   for (const auto& p : *both) if (p.id.num() == 1) EXPECT_NEAR(p.score, t1 + b1, 1e-5);
+  // Weighted: "title^0.25" counts a quarter of the title's score.
+  auto weighted = Find("cats", {"title^0.25", "body"});
+  ASSERT_TRUE(weighted.ok()) << weighted.status().ToString();
+  for (const auto& p : *weighted) if (p.id.num() == 1) EXPECT_NEAR(p.score, 0.25f * t1 + b1, 1e-5);
+  for (const char* bad : {"title^", "title^0", "title^-1", "title^x"}) {
+    auto r = Find("cats", {bad});
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << bad;
+    EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().ToString();
+  }
 }
 
 TEST_F(TextSearchTest, FiltersPagesAndErrors) {

@@ -45,13 +45,15 @@ std::map<uint32_t, double> Reference(const std::map<uint32_t, std::string>& docs
 
 void ExpectScores(const TextIndex& index, const std::map<uint32_t, std::string>& docs, const std::string& query,
                   float k1, float b) {
-  std::unordered_map<uint32_t, float> got;
-  index.Score(Split(query), k1, b, &got);
-  const auto want = Reference(docs, query, k1, b);
-  ASSERT_EQ(got.size(), want.size()) << query;
-  for (const auto& [slot, score] : want) {
-    ASSERT_TRUE(got.count(slot)) << query << " slot " << slot;
-    EXPECT_NEAR(got[slot], score, 1e-5 * std::max(1.0, score)) << query << " slot " << slot;
+  for (float weight : {1.0f, 0.3f}) {
+    ScoreAccumulator got;
+    index.Score(Split(query), k1, b, weight, &got);
+    const auto want = Reference(docs, query, k1, b);
+    ASSERT_EQ(got.touched.size(), want.size()) << query;
+    for (const auto& [slot, score] : want) {
+      ASSERT_LT(slot, got.score.size()) << query << " slot " << slot;
+      EXPECT_NEAR(got.score[slot], weight * score, 1e-5 * std::max(1.0, score)) << query << " slot " << slot;
+    }
   }
 }
 
@@ -74,13 +76,13 @@ TEST(TextIndexTest, ScoresAreBm25) {
   }
   // Rarer terms weigh more; a document repeating the term ranks above one that has it once
   // when lengths are alike.
-  std::unordered_map<uint32_t, float> s;
-  index.Score(Split("cat"), 1.2f, 0.75f, &s);
-  EXPECT_GT(s[1], s[0]);
-  std::unordered_map<uint32_t, float> fish, dog;
-  index.Score(Split("fish"), 1.2f, 0.75f, &fish);
-  index.Score(Split("dog"), 1.2f, 0.75f, &dog);
-  EXPECT_GT(fish[9], dog[9]);
+  ScoreAccumulator s(10);
+  index.Score(Split("cat"), 1.2f, 0.75f, 1.0f, &s);
+  EXPECT_GT(s.score[1], s.score[0]);
+  ScoreAccumulator fish(10), dog(10);
+  index.Score(Split("fish"), 1.2f, 0.75f, 1.0f, &fish);
+  index.Score(Split("dog"), 1.2f, 0.75f, 1.0f, &dog);
+  EXPECT_GT(fish.score[9], dog.score[9]);
 }
 
 TEST(TextIndexTest, UpdatesMatchAFreshBuild) {
@@ -98,9 +100,9 @@ TEST(TextIndexTest, UpdatesMatchAFreshBuild) {
   index.Insert(41, {});                     // no terms: not a document
   EXPECT_EQ(index.documents(), docs.size());
   for (const char* q : {"cat", "dog", "fish", "bark", "nap cat sun"}) ExpectScores(index, docs, q, 1.2f, 0.75f);
-  std::unordered_map<uint32_t, float> s;
-  index.Score(Split("bark"), 1.2f, 0.75f, &s);
-  EXPECT_TRUE(s.empty());
+  ScoreAccumulator s;
+  index.Score(Split("bark"), 1.2f, 0.75f, 1.0f, &s);
+  EXPECT_TRUE(s.touched.empty());
 }
 
 }  // namespace

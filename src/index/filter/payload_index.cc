@@ -460,8 +460,8 @@ class TextFieldIndex final : public FieldIndex {
   std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }
   size_t MemoryBytes() const override { return index_.MemoryBytes(); }
 
-  void Score(std::string_view query, float k1, float b, std::unordered_map<uint32_t, float>* scores) const {
-    index_.Score(tokenizer_.Terms(query), k1, b, scores);
+  void Score(std::string_view query, float k1, float b, float weight, ScoreAccumulator* scores) const {
+    index_.Score(tokenizer_.Terms(query), k1, b, weight, scores);
   }
 
  private:
@@ -621,11 +621,11 @@ std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
 }
 
 Status PayloadIndexSet::ScoreText(const std::string& field, std::string_view query, float k1, float b,
-                                  std::unordered_map<uint32_t, float>* scores) const {
+                                  float weight, ScoreAccumulator* scores) const {
   auto it = impl_->fields.find(field);
   if (it == impl_->fields.end() || it->second->type() != PayloadIndexType::kText)
     return Status::InvalidArgument("field '" + field + "' has no text index (create one with type text)");
-  static_cast<const TextFieldIndex&>(*it->second).Score(query, k1, b, scores);
+  static_cast<const TextFieldIndex&>(*it->second).Score(query, k1, b, weight, scores);
   return Status::OK();
 }
 

@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "index/filter/filter_node.h"
+#include "index/filter/text_index.h"
 #include "mosaic/collection.h"
 #include "mosaic/json.h"
 #include "mosaic/status.h"
@@ -44,11 +44,11 @@ class PayloadIndexSet {
       const FilterNode& filter,
       const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const;
 
-  // Adds to `scores` the BM25 score (index/filter/text_index.h) of every slot matching a term of
-  // `query` in the text-indexed `field`. InvalidArgument naming the field when it has no text
-  // index.
-  Status ScoreText(const std::string& field, std::string_view query, float k1, float b,
-                   std::unordered_map<uint32_t, float>* scores) const;
+  // Adds to `scores` `weight` times the BM25 score (index/filter/text_index.h) of every slot
+  // matching a term of `query` in the text-indexed `field`. InvalidArgument naming the field when
+  // it has no text index.
+  Status ScoreText(const std::string& field, std::string_view query, float k1, float b, float weight,
+                   ScoreAccumulator* scores) const;
 
   size_t MemoryBytes() const;
 

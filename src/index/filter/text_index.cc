@@ -51,8 +51,8 @@ void TextIndex::Erase(uint32_t slot, std::span<const std::string> terms) {
   documents_--;
 }
 
-void TextIndex::Score(std::span<const std::string> query_terms, float k1, float b,
-                      std::unordered_map<uint32_t, float>* scores) const {
+void TextIndex::Score(std::span<const std::string> query_terms, float k1, float b, float weight,
+                      ScoreAccumulator* scores) const {
   if (documents_ == 0) return;
   const double n = static_cast<double>(documents_);
   const double avg = average_length();
@@ -60,12 +60,14 @@ void TextIndex::Score(std::span<const std::string> query_terms, float k1, float 
     auto p = postings_.find(term);
     if (p == postings_.end()) continue;
     const double df = static_cast<double>(p->second.size());
-    const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+    const double idf = weight * std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+    // tf·(k1+1) / (tf + k1·(1−b) + k1·b/avg · len)
+    const float top = static_cast<float>(idf * (k1 + 1.0));
+    const float base = static_cast<float>(k1 * (1.0 - b));
+    const float per_len = static_cast<float>(k1 * b / avg);
     for (const Posting& post : p->second) {
-      const double len = doc_len_[post.slot];
-      const double tf = post.tf;
-      const double norm = k1 * (1.0 - b + b * len / avg);
-      (*scores)[post.slot] += static_cast<float>(idf * tf * (k1 + 1.0) / (tf + norm));
+      const float tf = static_cast<float>(post.tf);
+      scores->Add(post.slot, top * tf / (tf + base + per_len * static_cast<float>(doc_len_[post.slot])));
     }
   }
 }

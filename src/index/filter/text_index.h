@@ -12,6 +12,19 @@
 
 namespace mosaic::index {
 
+// Scores by slot, dense (a query touches many documents: a hash map costs several times more),
+// with the slots that got one. BM25 contributions are positive, so 0 means untouched.
+struct ScoreAccumulator {
+  explicit ScoreAccumulator(size_t slots = 0) : score(slots, 0.0f) {}
+  void Add(uint32_t slot, float s) {
+    if (slot >= score.size()) score.resize(slot + 1, 0.0f);
+    if (score[slot] == 0.0f) touched.push_back(slot);
+    score[slot] += s;
+  }
+  std::vector<float> score;       // by slot
+  std::vector<uint32_t> touched;  // slots with a score, in first-touch order
+};
+
 class TextIndex {
  public:
   // Adds the document `slot` with these terms (repeats are its term frequencies). A slot already
@@ -20,11 +33,11 @@ class TextIndex {
   // Removes the document `slot`, which was inserted with exactly these terms.
   void Erase(uint32_t slot, std::span<const std::string> terms);
 
-  // Adds to `scores[slot]` the BM25 score of each query term (a term given twice counts twice)
-  // for each document containing it: idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·len/avg_len)),
+  // Adds to each document's score `weight` times the BM25 score of each query term (a term given
+  // twice counts twice) it contains: idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·len/avg_len)),
   // idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)), N the documents with at least one term.
-  void Score(std::span<const std::string> query_terms, float k1, float b,
-             std::unordered_map<uint32_t, float>* scores) const;
+  void Score(std::span<const std::string> query_terms, float k1, float b, float weight,
+             ScoreAccumulator* scores) const;
 
   size_t documents() const { return documents_; }
   size_t terms() const { return postings_.size(); }
