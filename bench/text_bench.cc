@@ -90,29 +90,28 @@ struct Query {
 // Judgments: query id -> (doc id -> graded relevance).
 using Qrels = std::map<std::string, std::map<std::string, int>>;
 
-std::vector<Doc> ReadCorpus(const std::string& path) {
+// Calls fn with each non-empty line of a JSON Lines file, parsed.
+template <typename Fn>
+void ForEachJsonLine(const std::string& path, Fn&& fn) {
   std::ifstream in(path);
   if (!in) Die("cannot open " + path);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) fn(mosaic::Json::parse(line));
+}
+
+std::vector<Doc> ReadCorpus(const std::string& path) {
   std::vector<Doc> docs;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = mosaic::Json::parse(line);
+  ForEachJsonLine(path, [&](const mosaic::Json& j) {
     docs.push_back({j.at("_id").get<std::string>(), j.value("title", ""), j.value("text", "")});
-  }
+  });
   return docs;
 }
 
 std::vector<Query> ReadQueries(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) Die("cannot open " + path);
   std::vector<Query> qs;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = mosaic::Json::parse(line);
+  ForEachJsonLine(path, [&](const mosaic::Json& j) {
     qs.push_back({j.at("_id").get<std::string>(), j.at("text").get<std::string>()});
-  }
+  });
   return qs;
 }
 
