@@ -450,7 +450,7 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
       progress.files_done++;
       progress.bytes_done += w.file.size;
       stats.bytes_read += w.bytes;
-      if (w.status.IsAborted()) {  // stopped by Cancel mid-file (long video or audio): not a failure
+      if (w.status.IsAborted() && cancel_) {  // stopped by Cancel mid-file (long video or audio)
         stats.files_interrupted++;
         w = Work();
         continue;
