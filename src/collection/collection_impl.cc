@@ -1095,12 +1095,12 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchText(const TextSearchRequ
   std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(), better);
   std::vector<ScoredPoint> out;
   for (size_t i = r.offset; i < k; ++i) {
-    const uint32_t slot = hits[i].first;
+    Point p = MakePoint(s, hits[i].first, r.with_payload, r.with_vectors);
     ScoredPoint sp;
-    sp.id = s.ids[slot];
+    sp.id = std::move(p.id);
     sp.score = hits[i].second;
-    if (r.with_payload) sp.payload = s.payloads[slot];
-    if (r.with_vectors) sp.vectors = MakePoint(s, slot, false, true).vectors;
+    if (r.with_payload) sp.payload = std::move(p.payload);
+    sp.vectors = std::move(p.vectors);
     out.push_back(std::move(sp));
   }
   return out;

@@ -50,6 +50,14 @@ std::vector<std::string> Args::GetAll(const std::string& flag) const {
   return out;
 }
 
+std::vector<std::string> Args::GetList(const std::string& flag) const {
+  std::vector<std::string> out;
+  std::stringstream ss(GetOr(flag, ""));
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 std::string Args::GetOr(const std::string& flag, const std::string& fallback) const {
   auto v = Get(flag);
   return v ? *v : fallback;

@@ -30,6 +30,8 @@ class Args {
   bool Has(const std::string& flag) const { return flags_.count(flag) > 0; }
   std::optional<std::string> Get(const std::string& flag) const;
   std::vector<std::string> GetAll(const std::string& flag) const;
+  // A comma-separated flag ("a,b,c") as its non-empty items; empty when absent.
+  std::vector<std::string> GetList(const std::string& flag) const;
   std::string GetOr(const std::string& flag, const std::string& fallback) const;
   // Numeric flag; error names the flag and the value.
   Result<long long> GetInt(const std::string& flag, long long fallback) const;

@@ -173,11 +173,7 @@ int RunIngest(Args& args) {
   o.sync = args.Has("sync");
   o.force = args.Has("force");
   o.models_dir = args.GetOr("models", "");
-  if (auto e = args.Get("encoders")) {
-    std::stringstream ss(*e);
-    for (std::string role; std::getline(ss, role, ',');)
-      if (!role.empty()) o.encoders.push_back(role);
-  }
+  o.encoders = args.GetList("encoders");
   struct IntFlag {
     const char* name;
     long long fallback, min;

@@ -1,7 +1,6 @@
 // mosaic search: nearest neighbours of one vector, or BM25 full-text hits of a query (--text),
 // with filter, pagination and JSON output.
 #include <cstdio>
-#include <sstream>
 
 #include "cli.h"
 #include "io/vector_file.h"
@@ -83,9 +82,7 @@ int RunSearch(Args& args) {
   const bool by_text = args.Has("text");
   if (by_text) {
     text.query = args.GetOr("text", "");
-    std::stringstream ss(args.GetOr("fields", ""));
-    for (std::string f; std::getline(ss, f, ',');)
-      if (!f.empty()) text.fields.push_back(f);
+    text.fields = args.GetList("fields");
     if (text.fields.empty()) return Usage("--text needs --fields (text-indexed payload fields)", kHelp);
     if (args.Has("vector") || args.Has("vector-file")) return Usage("give --text or a vector, not both", kHelp);
   } else {
