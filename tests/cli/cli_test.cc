@@ -118,6 +118,9 @@ TEST(Cli, TextSearch) {
   r = Mosaic(db, "search --collection notes --text brew --fields lang");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("field 'lang' has no text index"), std::string::npos) << r.out;
+  r = Mosaic(db, "search --collection notes --text brew --fields body --exact");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("apply to vector search only"), std::string::npos) << r.out;
   r = Mosaic(db, "search --collection notes --text brew");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--text needs --fields"), std::string::npos) << r.out;

@@ -117,13 +117,13 @@ int RunSearch(Args& args) {
   req.with_vectors = args.Has("with-vectors");
   req.with_payload = !args.Has("no-payload");
 
+  if (by_text && (req.score_threshold || req.ef || req.exact || args.Has("using")))
+    return Usage("--using, --score-threshold, --ef and --exact apply to vector search only", kHelp);
   auto db = OpenDb(args);
   if (!db.ok()) return Fail(db.status());
   auto c = (*db)->GetCollection(*name);
   if (!c.ok()) return Fail(c.status());
   if (by_text) {
-    if (req.score_threshold || req.ef || req.exact)
-      return Usage("--score-threshold, --ef and --exact apply to vector search only", kHelp);
     text.limit = req.limit;
     text.offset = req.offset;
     text.filter = std::move(req.filter);
