@@ -56,17 +56,63 @@ struct TextSearchRequest {
   float b = 0.75f;  // BM25 length normalization
 };
 
+// Order by a payload field's value instead of by id (Scroll) or by score (the query layer).
+// The value a point sorts by is OrderValue(payload, order_by): numbers, then datetimes
+// (strings that parse as one, compared as instants), then other strings (bytewise); of an array,
+// its smallest value ascending and its largest descending. Points without such a value come
+// last, whatever the direction. Ties, and the points without a value, are in id order.
+struct OrderBy {
+  std::string key;  // payload field (dotted path)
+  bool descending = false;
+};
+
+// The value `payload` sorts by under `order_by`, or null when it has none.
+Json OrderValue(const Json& payload, const OrderBy& order_by);
+// <0, 0, >0 as `a` comes before, with, or after `b` ascending (values from OrderValue; null,
+// and anything else OrderValue never returns, after everything).
+int CompareOrderValues(const Json& a, const Json& b);
+
 struct ScrollRequest {
-  std::optional<PointId> offset;  // first id to return (the previous page's next_offset)
+  // The first id to return (the previous page's next_offset). With order_by, the cursor is the
+  // pair (order_value, offset): the page starts at the first point not before that pair; an
+  // order_value alone starts at the first point whose value is not before it, and an offset
+  // without an order_value is InvalidArgument.
+  std::optional<PointId> offset;
   size_t limit = 10;
   std::optional<Filter> filter;
   bool with_payload = true;
   bool with_vectors = false;
+  std::optional<OrderBy> order_by;
+  // With order_by: the previous page's next_order_value (a number, a string, or null for the
+  // points without a value); InvalidArgument without order_by.
+  std::optional<Json> order_value;
 };
 
 struct ScrollPage {
-  std::vector<Point> points;           // in id order
+  std::vector<Point> points;           // in id order, or in order_by's order
   std::optional<PointId> next_offset;  // absent on the last page
+  std::optional<Json> next_order_value;  // with order_by: next_offset's OrderValue (null: none)
+};
+
+// How Facet groups values. Datetime buckets apply to strings that parse as datetimes (in UTC):
+// "2023", "2023-07", "2023-07-14"; other values are not counted then.
+enum class FacetBucket : uint8_t { kValue, kYear, kMonth, kDay };
+
+// Counts the points per distinct value of a payload field, over the points matching `filter`
+// (Qdrant's facet). Strings, integers (integral numbers a JSON integer holds: 5.0 counts as 5)
+// and booleans are counted (an array counts each distinct element once per point); the most
+// frequent come first, ties by value ascending (integers, then strings, then false, true).
+// InvalidArgument for a limit of 0 or a bad key, naming it.
+struct FacetRequest {
+  std::string key;  // payload field (dotted path)
+  std::optional<Filter> filter;
+  size_t limit = 10;  // at most this many values
+  FacetBucket bucket = FacetBucket::kValue;
+};
+
+struct FacetCount {
+  Json value;
+  uint64_t count = 0;
 };
 
 struct CollectionInfo {
@@ -111,6 +157,9 @@ class Collection {
 
   virtual Result<uint64_t> Count(const Filter* filter = nullptr) const = 0;
   virtual Result<ScrollPage> Scroll(const ScrollRequest& request) const = 0;
+  // Counts per value of a payload field (see FacetRequest); uses the field's keyword or integer
+  // index (a datetime index for datetime buckets) when it has one, else reads the payloads.
+  virtual Result<std::vector<FacetCount>> Facet(const FacetRequest& request) const = 0;
 
   virtual Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const = 0;
   // Runs the requests in parallel (DbOptions::search_threads).
@@ -124,6 +173,8 @@ class Collection {
   // An index on a payload field (dotted path) that makes selective filters on it fast.
   virtual Status CreatePayloadIndex(const std::string& field, PayloadIndexType type) = 0;
   virtual Status DropPayloadIndex(const std::string& field) = 0;
+  // The payload indexes by field; cheap (does not wait for a write in progress, unlike Info()).
+  virtual std::map<std::string, PayloadIndexType> PayloadIndexes() const = 0;
 
   // Writes everything in the write-ahead log into a new segment.
   virtual Status Flush() = 0;

@@ -1,6 +1,6 @@
-// Payload filters: a JSON filter language (must / should / must_not, match, range, is_null,
-// is_empty, has_id, nested keys). Parse once, use many times; a parsed Filter is immutable and
-// safe to share between threads.
+// Payload filters: a JSON filter language (must / should / must_not, match on values or on
+// full-text terms and phrases, range, is_null, is_empty, has_id, nested keys). Parse once, use
+// many times; a parsed Filter is immutable and safe to share between threads.
 //
 //   {"must": [{"key": "color", "match": {"value": "red"}},
 //             {"key": "price", "range": {"gte": 10, "lt": 20}}],

@@ -54,11 +54,17 @@ struct VectorSpec {
 // Parses {"type": "flat"} or {"type": "hnsw", "m": 16, "ef_construction": 200, "ef": 64}.
 Result<IndexSpec> IndexSpecFromJson(const Json& j);
 
+struct Point;
+
 struct CollectionSchema {
   std::vector<VectorSpec> vectors;  // at least one; names unique
 
   const VectorSpec* Find(std::string_view name) const;
   Status Validate() const;
+  // Whether `p` can be stored under this schema: a non-empty string id, known vector names,
+  // the right dimensions, finite values, a non-zero norm for cosine vectors, an object (or null)
+  // payload. The message names the vector and the value; Collection::Upsert adds the point.
+  Status CheckPoint(const Point& p) const;
   Json ToJson() const;
   static Result<CollectionSchema> FromJson(const Json& j);
 };

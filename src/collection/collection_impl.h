@@ -7,6 +7,12 @@
 // per policy), then applied; an upsert of an existing id retires the old slot. Flush and
 // compaction write all live points into a new segment, switch CURRENT, then drop the old files.
 //
+// The methods are defined by concern: collection_impl.cc (open, config, load, WAL replay, files),
+// collection_write.cc (validation, commit, apply, payload indexes), collection_rewrite.cc (flush,
+// compaction, snapshots), collection_read.cc (get, count, info), collection_scroll.cc (scroll,
+// by id or by a payload field), collection_facet.cc, collection_search.cc (vector and text
+// search).
+//
 // Thread-safety: write_mu_ serializes writers; state_mu_ is held shared by readers and exclusive
 // only while a writer applies a change or swaps in a new state.
 #pragma once
@@ -20,9 +26,11 @@
 #include <string>
 #include <vector>
 
+#include "collection/collection_files.h"
 #include "collection/operation.h"
 #include "common/bitset.h"
 #include "common/thread_pool.h"
+#include "index/filter/json_path.h"
 #include "index/filter/payload_index.h"
 #include "index/flat/flat_search.h"
 #include "index/hnsw/hnsw_index.h"
@@ -35,7 +43,8 @@
 
 namespace mosaic::collection {
 
-inline constexpr uint32_t kCollectionFormatVersion = 1;
+// The most points a read returns in one call (scroll, search, facet).
+inline constexpr size_t kMaxLimit = 1'000'000;
 
 class CollectionImpl final : public Collection {
  public:
@@ -64,12 +73,14 @@ class CollectionImpl final : public Collection {
                            std::span<const std::string> keys) override;
   Result<uint64_t> Count(const Filter* filter) const override;
   Result<ScrollPage> Scroll(const ScrollRequest& request) const override;
+  Result<std::vector<FacetCount>> Facet(const FacetRequest& request) const override;
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request) const override;
   Result<std::vector<ScoredPoint>> SearchText(const TextSearchRequest& request) const override;
   Result<std::vector<std::vector<ScoredPoint>>> SearchBatch(
       std::span<const SearchRequest> requests) const override;
   Status CreatePayloadIndex(const std::string& field, PayloadIndexType type) override;
   Status DropPayloadIndex(const std::string& field) override;
+  std::map<std::string, PayloadIndexType> PayloadIndexes() const override;
   Status Flush() override;
   Status Compact() override;
   CollectionInfo Info() const override;
@@ -138,6 +149,8 @@ class CollectionImpl final : public Collection {
   Status Commit(Operation op);
   void Apply(const Operation& op, State* s) const;
   void RetireSlot(State* s, uint32_t slot) const;
+  // Sets (or with nullopt removes) a payload index definition; callers hold write_mu_.
+  void SetIndexDef(const std::string& field, std::optional<PayloadIndexType> type);
   Status MaybeFlushOrCompact();
   // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
   Status WriteLiveSegment(const State& s, const std::string& path) const;
@@ -153,6 +166,9 @@ class CollectionImpl final : public Collection {
                                                 ThreadPool* pool) const;
   Result<std::pair<size_t, std::vector<float>>> PrepareQuery(const SearchRequest& r) const;
   Point MakePoint(const State& s, uint32_t slot, bool with_payload, bool with_vectors) const;
+  // Scroll with order_by (the request is validated, the key parsed).
+  ScrollPage ScrollOrdered(const State& s, const ScrollRequest& r,
+                           const index::JsonPath& path) const;
 
   Env* const env_;
   const DbOptions options_;
@@ -161,9 +177,12 @@ class CollectionImpl final : public Collection {
   std::string name_;
   CollectionSchema schema_;
   std::vector<uint32_t> dims_;
-  std::map<std::string, PayloadIndexType> index_defs_;  // guarded by write_mu_
 
   mutable std::mutex write_mu_;
+  // Changed under both write_mu_ and defs_mu_, so either one suffices to read it: writers read it
+  // freely, PayloadIndexes() takes only defs_mu_ and so never waits behind a slow write.
+  mutable std::mutex defs_mu_;
+  std::map<std::string, PayloadIndexType> index_defs_;
   std::unique_ptr<storage::LogWriter> wal_;  // guarded by write_mu_
   uint64_t generation_ = 0;                  // of the live segment/WAL; guarded by write_mu_
   uint64_t last_lsn_ = 0;                    // guarded by write_mu_

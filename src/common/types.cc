@@ -1,8 +1,10 @@
+#include "mosaic/types.h"
+
+#include <cmath>
 #include <functional>
 #include <set>
 
 #include "mosaic/collection.h"
-#include "mosaic/types.h"
 
 namespace mosaic {
 
@@ -83,6 +85,40 @@ Status CollectionSchema::Validate() const {
                                      std::to_string(v.index.ef_construction) + ", ef " +
                                      std::to_string(v.index.ef_search));
   }
+  return Status::OK();
+}
+
+Status CollectionSchema::CheckPoint(const Point& p) const {
+  if (!p.id.is_num() && p.id.str().empty())
+    return Status::InvalidArgument("id must not be an empty string");
+  for (const auto& [name, values] : p.vectors) {
+    const VectorSpec* spec = Find(name);
+    if (spec == nullptr) {
+      std::string names;
+      for (const auto& v : vectors)
+        names += (names.empty() ? "" : ", ") + v.name;
+      return Status::InvalidArgument("unknown vector '" + name + "'; the schema has: " + names);
+    }
+    if (values.size() != spec->dim)
+      return Status::InvalidArgument("vector '" + name + "' has " + std::to_string(values.size()) +
+                                     " dims, expected " + std::to_string(spec->dim));
+    // In double: a float sum of squares can overflow to Inf or underflow to 0 for finite,
+    // non-zero vectors.
+    double norm_sqr = 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i]))
+        return Status::InvalidArgument("vector '" + name + "' has " +
+                                       (std::isnan(values[i]) ? "NaN" : "Inf") + " at index " +
+                                       std::to_string(i));
+      norm_sqr += static_cast<double>(values[i]) * values[i];
+    }
+    if (spec->metric == Metric::kCosine && !(norm_sqr > 0))
+      return Status::InvalidArgument("vector '" + name +
+                                     "' has zero norm; the cosine metric needs a non-zero vector");
+  }
+  if (!p.payload.is_null() && !p.payload.is_object())
+    return Status::InvalidArgument("payload must be a JSON object, got " +
+                                   std::string(p.payload.type_name()));
   return Status::OK();
 }
 

@@ -213,7 +213,7 @@ TEST(Errors, BadInputsNameTheProblemAndChangeNothing) {
   p.id = uint64_t{77};
   p.vectors["v"].pop_back();
   expect(c.Upsert(std::vector<Point>{f->points[1], p}), StatusCode::kInvalidArgument,
-         "has 23 dims, collection 'c' expects 24");
+         "point 77 (#1) of collection 'c': vector 'v' has 23 dims, expected 24");
   p.vectors["v"].push_back(std::nanf(""));
   expect(c.Upsert(std::vector<Point>{p}), StatusCode::kInvalidArgument, "NaN at index 23");
   p.vectors["v"][23] = INFINITY;

@@ -748,6 +748,33 @@ void ExpectError(const std::string& text, std::initializer_list<std::string> pie
         << "message: " << f.status().message() << "\nexpected to contain: " << piece;
 }
 
+// The UTC date of an instant (facet buckets) against std::chrono, across the whole range of
+// years ParseDatetime accepts, before and after 1970 and at day edges.
+TEST(DatetimeTest, CivilDateOfMatchesChrono) {
+  using namespace std::chrono;
+  std::mt19937_64 rng(11);
+  const int64_t lo = MicrosOf(sys_days{year{1} / 1 / 1}) - 86400 * kMicros;
+  const int64_t hi = MicrosOf(sys_days{year{9999} / 12 / 31}) + 86400 * kMicros;
+  std::vector<int64_t> instants = {0,
+                                   -1,
+                                   1,
+                                   lo,
+                                   hi,
+                                   MicrosOf(sys_days{2024y / 2 / 29}) - 1,
+                                   MicrosOf(sys_days{2024y / 3 / 1}),
+                                   MicrosOf(sys_days{1969y / 12 / 31})};
+  for (int i = 0; i < 20000; ++i)
+    instants.push_back(std::uniform_int_distribution<int64_t>(lo, hi)(rng));
+  for (int64_t us : instants) {
+    const sys_days day = floor<days>(sys_time<microseconds>(microseconds(us)));
+    const year_month_day ymd{day};
+    const index::CivilDate d = index::CivilDateOf(us);
+    ASSERT_EQ(d.year, static_cast<int>(ymd.year())) << us;
+    ASSERT_EQ(d.month, static_cast<int>(static_cast<unsigned>(ymd.month()))) << us;
+    ASSERT_EQ(d.day, static_cast<int>(static_cast<unsigned>(ymd.day()))) << us;
+  }
+}
+
 TEST(FilterErrorTest, InvalidJsonTextNamesTheByte) {
   ExpectError(R"({"must": [x]})", {"invalid filter JSON at byte 11", "syntax error"});
   ExpectError("", {"invalid filter JSON at byte"});
@@ -799,11 +826,22 @@ TEST(FilterErrorTest, MatchErrors) {
   ExpectError(R"({"must": [{"key": "a", "match": {"vlaue": 1}}]})",
               {"unknown \"match\" key \"vlaue\""});
   ExpectError(R"({"must": [{"key": "a", "match": {}}]})",
-              {"\"match\" takes exactly one of value, any, except, got {}"});
+              {"\"match\" takes exactly one of value, any, except, text, phrase, got {}"});
   ExpectError(R"({"must": [{"key": "a", "match": {"value": 1, "any": [2]}}]})",
               {"\"match\" takes exactly one of"});
   ExpectError(R"({"must": [{"key": "a", "match": "red"}]})",
               {"\"match\" must be an object", "got \"red\""});
+  ExpectError(R"({"must": [{"key": "a", "match": {"text": ["red"]}}]})",
+              {"\"match.text\" must be a string of words", "got [\"red\"]"});
+  ExpectError(R"({"must": [{"key": "a", "match": {"phrase": 5}}]})",
+              {"\"match.phrase\" must be a string of words", "got 5"});
+  // Only stopwords and punctuation: no term to search for.
+  ExpectError(R"({"must": [{"key": "a", "match": {"text": "the of, and!"}}]})",
+              {"\"match.text\" has no words to search for", "got \"the of, and!\""});
+  ExpectError(R"({"must": [{"key": "a", "match": {"phrase": "  "}}]})",
+              {"\"match.phrase\" has no words to search for"});
+  ExpectError(R"({"must": [{"key": "a", "match": {"text": "cat", "value": "cat"}}]})",
+              {"\"match\" takes exactly one of"});
 }
 
 TEST(FilterErrorTest, RangeErrors) {

@@ -1,6 +1,6 @@
 // TextIndex: BM25 scores against the formula computed here from the documents themselves, and
 // updates (erase, re-insert) leaving the index as if built from the final documents.
-#include "index/filter/text_index.h"
+#include "index/text/text_index.h"
 
 #include <gtest/gtest.h>
 

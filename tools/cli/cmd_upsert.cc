@@ -1,5 +1,4 @@
 // mosaic upsert: points from JSONL, or vectors from fvecs/ivecs/bvecs/IDX files.
-#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -47,20 +46,6 @@ struct Loader {
     return Status::OK();
   }
 };
-
-// Checks a point against the schema so one bad line is skipped rather than failing its batch.
-Status CheckPoint(const CollectionSchema& schema, const Point& p) {
-  for (const auto& [name, values] : p.vectors) {
-    const VectorSpec* spec = schema.Find(name);
-    if (!spec) return Status::InvalidArgument("unknown vector '" + name + "'");
-    if (values.size() != spec->dim)
-      return Status::InvalidArgument("vector '" + name + "' has " + std::to_string(values.size()) +
-                                     " dims, expected " + std::to_string(spec->dim));
-    for (float x : values)
-      if (!std::isfinite(x)) return Status::InvalidArgument("vector '" + name + "' has NaN/Inf");
-  }
-  return Status::OK();
-}
 
 Result<std::vector<float>> ParseVector(const Json& j, const std::string& what) {
   if (!j.is_array()) return Status::InvalidArgument(what + " must be an array of numbers");
@@ -157,7 +142,8 @@ int RunUpsert(Args& args) {
         ++lineno;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         auto p = ParseLine(line, loader.vector_name);
-        Status s = p.ok() ? CheckPoint(schema, *p) : p.status();
+        // Checked here too, so that one bad line is skipped rather than failing its batch.
+        Status s = p.ok() ? schema.CheckPoint(*p) : p.status();
         if (!s.ok()) {
           std::fprintf(stderr, "mosaic: %s:%zu: skipped: %s\n", file.c_str(), lineno,
                        s.message().c_str());

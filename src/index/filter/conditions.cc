@@ -1,6 +1,7 @@
 #include "index/filter/conditions.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "index/filter/datetime.h"
 
@@ -50,6 +51,36 @@ bool MatchNode::Matches(const PointId&, const Json& payload) const {
     return path_.AnyValue(payload, true, [&](const Json& v) { return values_.Contains(v); });
   return path_.AnyValue(payload, true, [&](const Json& v) {
     return (v.is_string() || v.is_number() || v.is_boolean()) && !values_.Contains(v);
+  });
+}
+
+TextMatchNode::TextMatchNode(JsonPath path, Mode mode, std::vector<std::string> terms,
+                             text::WordTokenizer tokenizer)
+    : path_(std::move(path)),
+      mode_(mode),
+      terms_(std::move(terms)),
+      distinct_terms_(terms_),
+      tokenizer_(std::move(tokenizer)) {
+  std::sort(distinct_terms_.begin(), distinct_terms_.end());
+  distinct_terms_.erase(std::unique(distinct_terms_.begin(), distinct_terms_.end()),
+                        distinct_terms_.end());
+}
+
+bool TextMatchNode::Matches(const PointId&, const Json& payload) const {
+  if (mode_ == Mode::kPhrase) {
+    return path_.AnyValue(payload, true, [&](const Json& v) {
+      if (!v.is_string()) return false;
+      std::vector<std::string> words = tokenizer_.Terms(v.get_ref<const std::string&>());
+      return std::search(words.begin(), words.end(), terms_.begin(), terms_.end()) != words.end();
+    });
+  }
+  // The terms may be spread over several strings: note each one found until all are.
+  std::unordered_set<std::string_view> missing(distinct_terms_.begin(), distinct_terms_.end());
+  return path_.AnyValue(payload, true, [&](const Json& v) {
+    if (!v.is_string()) return false;
+    for (const std::string& word : tokenizer_.Terms(v.get_ref<const std::string&>()))
+      missing.erase(word);
+    return missing.empty();
   });
 }
 

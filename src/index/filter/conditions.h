@@ -1,5 +1,6 @@
 // The concrete nodes of a compiled filter: the boolean combination (must / should / must_not) and
-// the leaf conditions match, range, is_null, is_empty and has_id. Built only by CompileFilter,
+// the leaf conditions match (values, and full-text terms or phrases), range, is_null, is_empty
+// and has_id. Built only by CompileFilter,
 // which has already validated them; immutable and thread-safe to evaluate concurrently. The
 // semantics (arrays, missing keys, nulls) are specified in docs/filters.md.
 #pragma once
@@ -12,6 +13,7 @@
 #include "index/filter/filter_node.h"
 #include "index/filter/json_path.h"
 #include "index/filter/number.h"
+#include "text/word_tokenizer.h"
 
 namespace mosaic::index {
 
@@ -81,6 +83,34 @@ class MatchNode final : public FilterNode {
   JsonPath path_;
   Mode mode_;
   MatchValues values_;
+};
+
+// "match": {"text": "..."} (kAllTerms) and {"phrase": "..."} (kPhrase): full-text conditions over
+// terms as a text index sees them (FullTextTokenizer: case-folded, stopwords dropped, stemmed).
+class TextMatchNode final : public FilterNode {
+ public:
+  enum class Mode : uint8_t { kAllTerms, kPhrase };
+
+  // `terms`: the query's terms in order, at least one.
+  TextMatchNode(JsonPath path, Mode mode, std::vector<std::string> terms,
+                text::WordTokenizer tokenizer);
+
+  FilterNodeKind kind() const override { return FilterNodeKind::kText; }
+  // kAllTerms: every query term occurs in the strings at the path (together, as one document).
+  // kPhrase: the query's terms occur consecutively, in order, in one string at the path.
+  bool Matches(const PointId& id, const Json& payload) const override;
+
+  const JsonPath& path() const { return path_; }
+  Mode mode() const { return mode_; }
+  // Distinct and sorted: what a point's strings must hold in either mode.
+  const std::vector<std::string>& distinct_terms() const { return distinct_terms_; }
+
+ private:
+  JsonPath path_;
+  Mode mode_;
+  std::vector<std::string> terms_;
+  std::vector<std::string> distinct_terms_;
+  text::WordTokenizer tokenizer_;
 };
 
 // "range": bounds on numbers, or on datetimes (bounds then hold instants in microseconds since the

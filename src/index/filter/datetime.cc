@@ -20,27 +20,6 @@ bool ReadDigits(std::string_view s, size_t* pos, int n, int* out) {
   return true;
 }
 
-bool IsLeapYear(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
-}
-
-// Proleptic Gregorian days from 1970-01-01 to y-m-d, for y >= 1.
-int64_t DaysSinceEpoch(int y, int m, int d) {
-  static constexpr int kDaysBeforeMonth[12] = {0,   31,  59,  90,  120, 151,
-                                               181, 212, 243, 273, 304, 334};
-  auto days_before_year = [](int64_t year) {
-    int64_t p = year - 1;
-    return p * 365 + p / 4 - p / 100 + p / 400;
-  };
-  int64_t day_of_year = kDaysBeforeMonth[m - 1] + (m > 2 && IsLeapYear(y) ? 1 : 0) + (d - 1);
-  return days_before_year(y) - days_before_year(1970) + day_of_year;
-}
-
 }  // namespace
 
 std::optional<int64_t> ParseDatetime(std::string_view s) {
@@ -52,7 +31,7 @@ std::optional<int64_t> ParseDatetime(std::string_view s) {
     return std::nullopt;
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month))
     return std::nullopt;
-  int64_t seconds = DaysSinceEpoch(year, month, day) * kSecondsPerDay;
+  int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay;
   if (pos == s.size()) return seconds * kMicrosPerSecond;
 
   if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
@@ -100,6 +79,13 @@ std::optional<int64_t> ParseDatetime(std::string_view s) {
     }
   }
   return seconds * kMicrosPerSecond + micros;
+}
+
+CivilDate CivilDateOf(int64_t micros) {
+  constexpr int64_t kMicrosPerDay = kMicrosPerSecond * kSecondsPerDay;
+  int64_t days = micros / kMicrosPerDay;
+  if (micros % kMicrosPerDay < 0) --days;  // floor: instants before 1970 belong to earlier days
+  return CivilFromDays(days);
 }
 
 }  // namespace mosaic::index

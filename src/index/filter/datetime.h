@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "common/civil_date.h"
+
 namespace mosaic::index {
 
 // Accepts "YYYY-MM-DD" (midnight UTC) and "YYYY-MM-DD(T|t| )HH:MM[:SS[(.|,)fraction]][offset]"
@@ -16,5 +18,9 @@ namespace mosaic::index {
 // sixth are truncated, so instants compare at microsecond precision. nullopt if `text` is not such
 // a datetime.
 std::optional<int64_t> ParseDatetime(std::string_view text);
+
+// The UTC calendar date of an instant (microseconds since the epoch), proleptic Gregorian.
+using mosaic::CivilDate;
+CivilDate CivilDateOf(int64_t micros);
 
 }  // namespace mosaic::index

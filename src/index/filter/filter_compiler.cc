@@ -7,6 +7,7 @@
 #include "index/filter/conditions.h"
 #include "index/filter/datetime.h"
 #include "index/filter/filter_node.h"
+#include "index/text/bm25_index.h"
 
 namespace mosaic::index {
 namespace {
@@ -104,20 +105,36 @@ bool AddMatchValue(const Json& v, MatchValues* values) {
   return true;
 }
 
+NodeResult CompileTextMatch(JsonPath path, const std::string& key, const Json& query) {
+  if (!query.is_string())
+    return Invalid("\"match." + key + "\" must be a string of words, got " + Quote(query));
+  const Result<text::WordTokenizer>& tokenizer = FullTextTokenizer();
+  if (!tokenizer.ok()) return tokenizer.status().WithContext("filter: \"match." + key + "\"");
+  std::vector<std::string> terms = tokenizer->Terms(query.get_ref<const std::string&>());
+  // Without terms the condition would hold for every point (or none): surely not what was meant.
+  if (terms.empty())
+    return Invalid("\"match." + key + "\" has no words to search for (stopwords and punctuation " +
+                   "are not indexed), got " + Quote(query));
+  auto mode = key == "text" ? TextMatchNode::Mode::kAllTerms : TextMatchNode::Mode::kPhrase;
+  return Make<TextMatchNode>(std::move(path), mode, std::move(terms), *tokenizer);
+}
+
 NodeResult CompileMatch(JsonPath path, const Json& match) {
   if (!match.is_object())
     return Invalid("\"match\" must be an object such as {\"value\": \"red\"}, got " + Quote(match));
   for (const auto& [key, value] : match.items()) {
-    if (key != "value" && key != "any" && key != "except")
+    if (key != "value" && key != "any" && key != "except" && key != "text" && key != "phrase")
       return Invalid("unknown \"match\" key \"" + key + "\" in " + Quote(match) +
-                     " (expected value, any or except)");
+                     " (expected value, any, except, text or phrase)");
   }
   if (match.size() != 1)
-    return Invalid("\"match\" takes exactly one of value, any, except, got " + Quote(match));
+    return Invalid("\"match\" takes exactly one of value, any, except, text, phrase, got " +
+                   Quote(match));
 
   MatchValues values;
   const std::string& key = match.begin().key();
   const Json& value = match.begin().value();
+  if (key == "text" || key == "phrase") return CompileTextMatch(std::move(path), key, value);
   if (key == "value") {
     if (!AddMatchValue(value, &values)) {
       std::string hint = value.is_number_float() ? " (use \"range\" to compare floats)" : "";

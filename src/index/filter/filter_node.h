@@ -16,7 +16,7 @@
 namespace mosaic::index {
 
 // Lets the payload index planner look inside a compiled filter without RTTI.
-enum class FilterNodeKind : uint8_t { kBool, kMatch, kRange, kIsNull, kIsEmpty, kHasId };
+enum class FilterNodeKind : uint8_t { kBool, kMatch, kText, kRange, kIsNull, kIsEmpty, kHasId };
 
 class FilterNode {
  public:

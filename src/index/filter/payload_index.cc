@@ -8,10 +8,11 @@
 
 #include "index/filter/conditions.h"
 #include "index/filter/datetime.h"
+#include "index/filter/facet_counter.h"
 #include "index/filter/json_path.h"
 #include "index/filter/number.h"
-#include "index/filter/text_index.h"
-#include "text/word_tokenizer.h"
+#include "index/filter/order_value.h"
+#include "index/text/bm25_index.h"
 
 namespace mosaic::index {
 namespace {
@@ -143,6 +144,15 @@ bool IntegerKeyRange(const RangeNode::Bounds& b, int64_t* lo, int64_t* hi) {
   return true;
 }
 
+using GroupFn = std::function<bool(const SlotList&)>;
+using FacetFn = std::function<void(const Json&, const SlotList&)>;
+
+// Whether a value is one that ordering or facets may use, and so one that an index not keying
+// it must report in its others (PayloadIndexSet::Others).
+bool IsScalar(const Json& v) {
+  return v.is_number() || v.is_string() || v.is_boolean();
+}
+
 // One field's index: posting lists keyed by the values found at the field's path.
 class FieldIndex {
  public:
@@ -156,7 +166,16 @@ class FieldIndex {
   // (a value type it does not index, or an except).
   virtual std::optional<Plan> PlanMatch(const MatchNode& match) const = 0;
   virtual std::optional<Plan> PlanRange(const RangeNode& range) const = 0;
+  virtual std::optional<Plan> PlanText(const TextMatchNode&) const { return std::nullopt; }
+  // See PayloadIndexSet: false when this index cannot.
+  virtual bool WalkKeys(bool descending, const Json* from, const GroupFn& group) const {
+    return false;
+  }
+  virtual bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const { return false; }
   virtual size_t MemoryBytes() const = 0;
+
+  // Nullptr for an index that keys no scalar values (text).
+  virtual const SlotList* others() const { return &others_; }
 
  protected:
   // Every value at the path (arrays flattened), as conditions see them.
@@ -168,7 +187,17 @@ class FieldIndex {
     });
   }
 
+  void UpdateOthers(uint32_t slot, bool other, bool insert) {
+    if (!other) return;
+    if (insert)
+      AddSlot(&others_, slot);
+    else
+      RemoveSlot(&others_, slot);
+  }
+
   JsonPath path_;
+  // Slots holding a scalar value at the path that this index does not key.
+  SlotList others_;
 };
 
 class KeywordIndex final : public FieldIndex {
@@ -178,17 +207,28 @@ class KeywordIndex final : public FieldIndex {
   PayloadIndexType type() const override { return PayloadIndexType::kKeyword; }
 
   void Insert(uint32_t slot, const Json& payload) override {
-    for (const std::string& key : Keys(payload))
+    bool other = false;
+    for (const std::string& key : Keys(payload, &other))
       AddSlot(&postings_[key], slot);
+    UpdateOthers(slot, other, true);
   }
 
   void Erase(uint32_t slot, const Json& payload) override {
-    for (const std::string& key : Keys(payload)) {
+    bool other = false;
+    for (const std::string& key : Keys(payload, &other)) {
       auto it = postings_.find(key);
       if (it == postings_.end()) continue;
       RemoveSlot(&it->second, slot);
       if (it->second.empty()) postings_.erase(it);
     }
+    UpdateOthers(slot, other, false);
+  }
+
+  bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const override {
+    if (bucket != FacetBucket::kValue) return false;
+    for (const auto& [key, list] : postings_)
+      fn(Json(key), list);
+    return true;
   }
 
   std::optional<Plan> PlanMatch(const MatchNode& match) const override {
@@ -206,7 +246,7 @@ class KeywordIndex final : public FieldIndex {
   std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }
 
   size_t MemoryBytes() const override {
-    size_t bytes = postings_.bucket_count() * sizeof(void*);
+    size_t bytes = postings_.bucket_count() * sizeof(void*) + others_.capacity() * sizeof(uint32_t);
     for (const auto& [key, list] : postings_)
       bytes += sizeof(std::pair<const std::string, SlotList>) + 2 * sizeof(void*) + key.capacity() +
                list.capacity() * sizeof(uint32_t);
@@ -214,10 +254,13 @@ class KeywordIndex final : public FieldIndex {
   }
 
  private:
-  std::vector<std::string> Keys(const Json& payload) const {
+  std::vector<std::string> Keys(const Json& payload, bool* other) const {
     std::vector<std::string> keys;
     ForEachValue(payload, [&](const Json& v) {
-      if (v.is_string()) keys.push_back(v.get<std::string>());
+      if (v.is_string())
+        keys.push_back(v.get<std::string>());
+      else if (IsScalar(v))
+        *other = true;
     });
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -236,26 +279,56 @@ class OrderedIndex : public FieldIndex {
   using FieldIndex::FieldIndex;
 
   void Insert(uint32_t slot, const Json& payload) override {
-    bool unkeyed = false;
-    for (const Key& key : Keys(payload, &unkeyed))
+    bool unkeyed = false, other = false;
+    for (const Key& key : Keys(payload, &unkeyed, &other))
       AddSlot(&postings_[key], slot);
     if (unkeyed) AddSlot(&unkeyed_, slot);
+    UpdateOthers(slot, other, true);
   }
 
   void Erase(uint32_t slot, const Json& payload) override {
-    bool unkeyed = false;
-    for (const Key& key : Keys(payload, &unkeyed)) {
+    bool unkeyed = false, other = false;
+    for (const Key& key : Keys(payload, &unkeyed, &other)) {
       auto it = postings_.find(key);
       if (it == postings_.end()) continue;
       RemoveSlot(&it->second, slot);
       if (it->second.empty()) postings_.erase(it);
     }
     if (unkeyed) RemoveSlot(&unkeyed_, slot);
+    UpdateOthers(slot, other, false);
+  }
+
+  // Keys are in the order of their values, and all values of one class (key_class()), so a
+  // cursor of another class either precedes or follows every key.
+  bool WalkKeys(bool descending, const Json* from, const GroupFn& group) const override {
+    std::optional<Key> bound;
+    if (from != nullptr) {
+      const OrderKey cursor = MakeOrderKey(*from);
+      if (cursor.cls == OrderClass::kNone) return true;  // only points without a value remain
+      if (cursor.cls == key_class()) {
+        bound = Bound(cursor, descending);
+        if (!bound) return true;
+      } else if ((cursor.cls < key_class()) == descending) {
+        return true;  // every key sorts before the cursor
+      }
+    }
+    if (!descending) {
+      for (auto it = bound ? postings_.lower_bound(*bound) : postings_.begin();
+           it != postings_.end(); ++it)
+        if (!group(it->second)) break;
+    } else {
+      auto it = bound ? postings_.upper_bound(*bound) : postings_.end();
+      while (it != postings_.begin()) {
+        --it;
+        if (!group(it->second)) break;
+      }
+    }
+    return true;
   }
 
   size_t MemoryBytes() const override {
     // A red-black tree node: three pointers and a color word besides the value.
-    size_t bytes = unkeyed_.capacity() * sizeof(uint32_t);
+    size_t bytes = (unkeyed_.capacity() + others_.capacity()) * sizeof(uint32_t);
     for (const auto& [key, list] : postings_)
       bytes += sizeof(std::pair<const Key, SlotList>) + 4 * sizeof(void*) +
                list.capacity() * sizeof(uint32_t);
@@ -265,6 +338,12 @@ class OrderedIndex : public FieldIndex {
  protected:
   // Adds the key of `v` to `keys`, or sets *unkeyed; ignores values of other types.
   virtual void KeyOf(const Json& v, std::vector<Key>* keys, bool* unkeyed) const = 0;
+  // The class of every keyed value.
+  virtual OrderClass key_class() const = 0;
+  // The key at which a walk must start so as not to miss a value not before `cursor` (of
+  // key_class()): keys from it on (up to it, descending) may qualify, keys past it may not.
+  // nullopt when no key qualifies.
+  virtual std::optional<Key> Bound(const OrderKey& cursor, bool descending) const = 0;
 
   // Slots holding a key between lo and hi (each inclusive unless marked strict), plus the
   // unkeyed ones if asked.
@@ -296,9 +375,13 @@ class OrderedIndex : public FieldIndex {
   SlotList unkeyed_;
 
  private:
-  std::vector<Key> Keys(const Json& payload, bool* unkeyed) const {
+  std::vector<Key> Keys(const Json& payload, bool* unkeyed, bool* other) const {
     std::vector<Key> keys;
-    ForEachValue(payload, [&](const Json& v) { KeyOf(v, &keys, unkeyed); });
+    ForEachValue(payload, [&](const Json& v) {
+      const size_t before = keys.size();
+      KeyOf(v, &keys, unkeyed);
+      if (keys.size() == before && IsScalar(v)) *other = true;
+    });
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     return keys;
@@ -336,7 +419,40 @@ class IntegerIndex final : public OrderedIndex<int64_t> {
     return RangePlan(lo, false, hi, false, true);
   }
 
+  bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const override {
+    if (bucket != FacetBucket::kValue) return false;
+    for (const auto& [key, list] : postings_)
+      fn(Json(key), list);
+    return true;
+  }
+
  private:
+  OrderClass key_class() const override { return OrderClass::kNumber; }
+
+  // An integral value not before the cursor is at least its floor ascending, at most its
+  // ceiling descending.
+  std::optional<int64_t> Bound(const OrderKey& cursor, bool descending) const override {
+    constexpr Int128 kMin = std::numeric_limits<int64_t>::min();
+    constexpr Int128 kMax = std::numeric_limits<int64_t>::max();
+    const Number& n = cursor.number;
+    Int128 edge;
+    if (n.is_int) {
+      edge = n.i;
+    } else if (n.f < -0x1p63) {
+      edge = kMin - 1;
+    } else if (n.f >= 0x1p63) {
+      edge = kMax + 1;
+    } else {
+      edge = static_cast<Int128>(descending ? std::ceil(n.f) : std::floor(n.f));
+    }
+    if (!descending) {
+      if (edge > kMax) return std::nullopt;
+      return static_cast<int64_t>(std::max(edge, kMin));
+    }
+    if (edge < kMin) return std::nullopt;
+    return static_cast<int64_t>(std::min(edge, kMax));
+  }
+
   static bool FitsInt64(Int128 v) {
     return v >= std::numeric_limits<int64_t>::min() && v <= std::numeric_limits<int64_t>::max();
   }
@@ -407,6 +523,13 @@ class FloatIndex final : public OrderedIndex<double> {
     std::optional<Number> n = NumberOf(v);
     if (n) keys->push_back(ToDouble(*n));
   }
+
+  OrderClass key_class() const override { return OrderClass::kNumber; }
+
+  // Rounding is monotonic: a value not before the cursor has a key not before the cursor's.
+  std::optional<double> Bound(const OrderKey& cursor, bool) const override {
+    return ToDouble(cursor.number);
+  }
 };
 
 // Keys strings that parse as datetimes by their instant (microseconds since the epoch, UTC).
@@ -438,45 +561,73 @@ class DatetimeIndex final : public OrderedIndex<int64_t> {
     return RangePlan(lo, false, hi, false, false);
   }
 
+  // A bucket is a run of consecutive instants: unite the lists of each run.
+  bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const override {
+    if (bucket == FacetBucket::kValue) return false;
+    std::string label;
+    SlotList slots;
+    for (const auto& [instant, list] : postings_) {
+      std::string l = FacetBucketLabel(instant, bucket);
+      if (l != label && !slots.empty()) {
+        SortUnique(&slots);
+        fn(Json(label), slots);
+        slots.clear();
+      }
+      label = std::move(l);
+      slots.insert(slots.end(), list.begin(), list.end());
+    }
+    if (!slots.empty()) {
+      SortUnique(&slots);
+      fn(Json(label), slots);
+    }
+    return true;
+  }
+
  private:
   void KeyOf(const Json& v, std::vector<int64_t>* keys, bool*) const override {
     if (!v.is_string()) return;
     std::optional<int64_t> instant = ParseDatetime(v.get_ref<const std::string&>());
     if (instant) keys->push_back(*instant);
   }
+
+  OrderClass key_class() const override { return OrderClass::kDatetime; }
+  std::optional<int64_t> Bound(const OrderKey& cursor, bool) const override {
+    return cursor.instant;
+  }
 };
 
-// Full-text: every string at the path (array elements too) tokenized into one document of a
-// TextIndex. Filters get nothing from it (it answers SearchText), so it plans no condition.
+// Full-text: the strings at the path (array elements too) make one document of a Bm25Index
+// (index/text/), which SearchText ranks and which bounds "match" {"text"} and {"phrase"}.
 class TextFieldIndex final : public FieldIndex {
  public:
   TextFieldIndex(JsonPath path, text::WordTokenizer tokenizer)
-      : FieldIndex(std::move(path)), tokenizer_(std::move(tokenizer)) {}
+      : FieldIndex(std::move(path)), bm25_(std::move(tokenizer)) {}
 
   PayloadIndexType type() const override { return PayloadIndexType::kText; }
-  void Insert(uint32_t slot, const Json& payload) override { index_.Insert(slot, Terms(payload)); }
-  void Erase(uint32_t slot, const Json& payload) override { index_.Erase(slot, Terms(payload)); }
+  void Insert(uint32_t slot, const Json& payload) override { bm25_.Insert(slot, Texts(payload)); }
+  void Erase(uint32_t slot, const Json& payload) override { bm25_.Erase(slot, Texts(payload)); }
   std::optional<Plan> PlanMatch(const MatchNode&) const override { return std::nullopt; }
   std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }
-  size_t MemoryBytes() const override { return index_.MemoryBytes(); }
-
-  void Score(std::string_view query, float k1, float b, float weight, ScoreAccumulator* scores) const {
-    index_.Score(tokenizer_.Terms(query), k1, b, weight, scores);
+  // A phrase needs all its terms too, so both modes are bounded by the documents holding them.
+  std::optional<Plan> PlanText(const TextMatchNode& node) const override {
+    const std::vector<std::string>& terms = node.distinct_terms();
+    return Plan{bm25_.EstimateWithAll(terms), [this, &terms] { return bm25_.SlotsWithAll(terms); }};
   }
+  size_t MemoryBytes() const override { return bm25_.MemoryBytes(); }
+  const SlotList* others() const override { return nullptr; }
+
+  const Bm25Index& bm25() const { return bm25_; }
 
  private:
-  std::vector<std::string> Terms(const Json& payload) const {
-    std::vector<std::string> terms;
+  std::vector<std::string_view> Texts(const Json& payload) const {
+    std::vector<std::string_view> texts;
     ForEachValue(payload, [&](const Json& v) {
-      if (!v.is_string()) return;
-      auto t = tokenizer_.Terms(v.get_ref<const std::string&>());
-      terms.insert(terms.end(), std::make_move_iterator(t.begin()), std::make_move_iterator(t.end()));
+      if (v.is_string()) texts.push_back(v.get_ref<const std::string&>());
     });
-    return terms;
+    return texts;
   }
 
-  text::WordTokenizer tokenizer_;
-  TextIndex index_;
+  Bm25Index bm25_;
 };
 
 std::unique_ptr<FieldIndex> MakeFieldIndex(JsonPath path, PayloadIndexType type) {
@@ -490,9 +641,9 @@ std::unique_ptr<FieldIndex> MakeFieldIndex(JsonPath path, PayloadIndexType type)
     case PayloadIndexType::kDatetime:
       return std::make_unique<DatetimeIndex>(std::move(path));
     case PayloadIndexType::kText: {
-      auto tokenizer = text::WordTokenizer::Create();
+      const Result<text::WordTokenizer>& tokenizer = FullTextTokenizer();
       if (!tokenizer.ok()) return nullptr;
-      return std::make_unique<TextFieldIndex>(std::move(path), std::move(tokenizer).value());
+      return std::make_unique<TextFieldIndex>(std::move(path), *tokenizer);
     }
   }
   return nullptr;
@@ -512,6 +663,11 @@ struct PayloadIndexSet::Impl {
         const auto& match = static_cast<const MatchNode&>(node);
         const FieldIndex* index = Find(match.path());
         return index ? index->PlanMatch(match) : std::nullopt;
+      }
+      case FilterNodeKind::kText: {
+        const auto& text = static_cast<const TextMatchNode&>(node);
+        const FieldIndex* index = Find(text.path());
+        return index ? index->PlanText(text) : std::nullopt;
       }
       case FilterNodeKind::kRange: {
         const auto& range = static_cast<const RangeNode&>(node);
@@ -620,13 +776,29 @@ std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
   return plan->run();
 }
 
-Status PayloadIndexSet::ScoreText(const std::string& field, std::string_view query, float k1, float b,
-                                  float weight, ScoreAccumulator* scores) const {
+const Bm25Index* PayloadIndexSet::Text(const std::string& field) const {
   auto it = impl_->fields.find(field);
-  if (it == impl_->fields.end() || it->second->type() != PayloadIndexType::kText)
-    return Status::InvalidArgument("field '" + field + "' has no text index (create one with type text)");
-  static_cast<const TextFieldIndex&>(*it->second).Score(query, k1, b, weight, scores);
-  return Status::OK();
+  if (it == impl_->fields.end() || it->second->type() != PayloadIndexType::kText) return nullptr;
+  return &static_cast<const TextFieldIndex&>(*it->second).bm25();
+}
+
+const std::vector<uint32_t>* PayloadIndexSet::Others(const std::string& field) const {
+  auto it = impl_->fields.find(field);
+  return it == impl_->fields.end() ? nullptr : it->second->others();
+}
+
+bool PayloadIndexSet::WalkKeys(
+    const std::string& field, bool descending, const Json* from,
+    const std::function<bool(const std::vector<uint32_t>&)>& group) const {
+  auto it = impl_->fields.find(field);
+  return it != impl_->fields.end() && it->second->WalkKeys(descending, from, group);
+}
+
+bool PayloadIndexSet::ForEachFacetValue(
+    const std::string& field, FacetBucket bucket,
+    const std::function<void(const Json&, const std::vector<uint32_t>&)>& fn) const {
+  auto it = impl_->fields.find(field);
+  return it != impl_->fields.end() && it->second->ForEachFacetValue(bucket, fn);
 }
 
 size_t PayloadIndexSet::MemoryBytes() const {

@@ -1,6 +1,7 @@
 // PayloadIndexSet: secondary indexes over payload fields (keyword, integer, float, datetime) that
-// turn a selective filter into a short candidate list instead of a full scan, and full-text
-// (text) indexes that rank points by BM25. Slots are the
+// turn a selective filter into a short candidate list instead of a full scan, and give ordering
+// and facet counts from their keys; plus the full-text (text) indexes, whose BM25 retrieval lives
+// in index/text/bm25_index.h and which bound full-text filter conditions. Slots are the
 // collection's internal point numbers. Not synchronized: the owning collection guards it.
 #pragma once
 
@@ -14,7 +15,7 @@
 #include <vector>
 
 #include "index/filter/filter_node.h"
-#include "index/filter/text_index.h"
+#include "index/text/bm25_index.h"
 #include "mosaic/collection.h"
 #include "mosaic/json.h"
 #include "mosaic/status.h"
@@ -44,11 +45,29 @@ class PayloadIndexSet {
       const FilterNode& filter,
       const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const;
 
-  // Adds to `scores` `weight` times the BM25 score (index/filter/text_index.h) of every slot
-  // matching a term of `query` in the text-indexed `field`. InvalidArgument naming the field when
-  // it has no text index.
-  Status ScoreText(const std::string& field, std::string_view query, float k1, float b, float weight,
-                   ScoreAccumulator* scores) const;
+  // The BM25 index of a text-indexed field; nullptr when `field` has no text index.
+  const Bm25Index* Text(const std::string& field) const;
+
+  // Ordering and facets read an index's keys instead of the payloads. A key stands for its
+  // values except at the slots Others() lists: those hold a value at the field (a number, string
+  // or boolean) that the index does not key, such as a string or 2.5 in an integer field, so the
+  // caller reads their payloads instead and leaves them out of what the keys say.
+  //
+  // Those slots for a keyword, integer, float or datetime index on `field`; nullptr otherwise.
+  const std::vector<uint32_t>* Others(const std::string& field) const;
+  // With an integer, float or datetime index on `field`: calls `group` with the slots of each
+  // key, in key order (descending when asked), until it returns false, starting where a value not
+  // before the order value `from` can be (nullptr: at the first key). A slot comes once per key it
+  // holds. Keys follow the order of their values (index/filter/order_value.h), but one float key
+  // may stand for several values. false when `field` has no such index.
+  bool WalkKeys(const std::string& field, bool descending, const Json* from,
+                const std::function<bool(const std::vector<uint32_t>&)>& group) const;
+  // With a keyword or integer index on `field` and bucket kValue, or a datetime index and a
+  // datetime bucket: calls `fn` once per value as FacetCounter names it (a string, an integer, a
+  // bucket label) with its slots, sorted and without duplicates. false otherwise.
+  bool ForEachFacetValue(
+      const std::string& field, FacetBucket bucket,
+      const std::function<void(const Json&, const std::vector<uint32_t>&)>& fn) const;
 
   size_t MemoryBytes() const;
 

@@ -1,4 +1,4 @@
-#include "index/filter/text_index.h"
+#include "index/text/text_index.h"
 
 #include <algorithm>
 #include <cmath>
@@ -70,6 +70,56 @@ void TextIndex::Score(std::span<const std::string> query_terms, float k1, float 
       scores->Add(post.slot, top * tf / (tf + base + per_len * static_cast<float>(doc_len_[post.slot])));
     }
   }
+}
+
+std::vector<uint32_t> TextIndex::SlotsWithAll(std::span<const std::string> terms) const {
+  std::vector<const std::vector<Posting>*> lists;
+  for (const std::string& term : terms) {
+    auto p = postings_.find(term);
+    if (p == postings_.end()) return {};
+    lists.push_back(&p->second);
+  }
+  if (lists.empty()) return {};
+  // Shortest list first: it bounds the result, and each later list is only probed.
+  std::sort(lists.begin(), lists.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
+  std::vector<uint32_t> out;
+  out.reserve(lists[0]->size());
+  for (const Posting& p : *lists[0])
+    out.push_back(p.slot);
+  for (size_t i = 1; i < lists.size() && !out.empty(); ++i) {
+    std::vector<uint32_t> kept;
+    auto from = lists[i]->begin();
+    for (uint32_t slot : out) {
+      from = std::lower_bound(from, lists[i]->end(), slot,
+                              [](const Posting& q, uint32_t s) { return q.slot < s; });
+      if (from == lists[i]->end()) break;
+      if (from->slot == slot) kept.push_back(slot);
+    }
+    out = std::move(kept);
+  }
+  return out;
+}
+
+size_t TextIndex::DocumentFrequency(const std::string& term) const {
+  auto p = postings_.find(term);
+  return p == postings_.end() ? 0 : p->second.size();
+}
+
+std::vector<std::pair<uint32_t, float>> ScoreAccumulator::Top(
+    size_t k, const Bitset* allow, const std::function<bool(uint32_t, uint32_t)>& before) const {
+  std::vector<std::pair<uint32_t, float>> hits;
+  hits.reserve(touched.size());
+  for (uint32_t slot : touched)
+    if (allow == nullptr || (slot < allow->size() && allow->Test(slot)))
+      hits.emplace_back(slot, score[slot]);
+  auto better = [&](const std::pair<uint32_t, float>& a, const std::pair<uint32_t, float>& b) {
+    return a.second != b.second ? a.second > b.second : before(a.first, b.first);
+  };
+  k = std::min(k, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k), hits.end(),
+                    better);
+  hits.resize(k);
+  return hits;
 }
 
 size_t TextIndex::MemoryBytes() const {

@@ -1,14 +1,19 @@
-// TextIndex: an inverted index of one text field for BM25 ranking. Each slot (the collection's
-// internal point number) is a document: its terms (text::WordTokenizer) with their frequencies
-// and its length in terms. Term-at-a-time scoring over the query terms' posting lists. Not
-// synchronized: the owning collection guards it.
+// TextIndex: the inverted index under a Bm25Index (bm25_index.h). Each slot (the collection's
+// internal point number) is a document: its terms with their frequencies and its length in terms.
+// Term-at-a-time BM25 scoring over the query terms' posting lists, and the documents holding
+// given terms. ScoreAccumulator collects the scores and picks the best. Not synchronized: the
+// owning collection guards it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "common/bitset.h"
 
 namespace mosaic::index {
 
@@ -21,6 +26,11 @@ struct ScoreAccumulator {
     if (score[slot] == 0.0f) touched.push_back(slot);
     score[slot] += s;
   }
+  // The k best (slot, score) pairs among the touched slots in `allow` (all of them when null),
+  // best first; equal scores in the order `before` gives their slots.
+  std::vector<std::pair<uint32_t, float>> Top(
+      size_t k, const Bitset* allow, const std::function<bool(uint32_t, uint32_t)>& before) const;
+
   std::vector<float> score;       // by slot
   std::vector<uint32_t> touched;  // slots with a score, in first-touch order
 };
@@ -38,6 +48,11 @@ class TextIndex {
   // idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)), N the documents with at least one term.
   void Score(std::span<const std::string> query_terms, float k1, float b, float weight,
              ScoreAccumulator* scores) const;
+
+  // The documents holding every one of `terms`, sorted; none for an empty list.
+  std::vector<uint32_t> SlotsWithAll(std::span<const std::string> terms) const;
+  // How many documents hold `term`.
+  size_t DocumentFrequency(const std::string& term) const;
 
   size_t documents() const { return documents_; }
   size_t terms() const { return postings_.size(); }

@@ -1,0 +1,56 @@
+#include "collection/collection_files.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace mosaic::collection {
+
+std::string SegmentName(uint64_t gen) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "seg-%06" PRIu64 ".seg", gen);
+  return buf;
+}
+std::string GraphName(uint64_t gen, size_t v) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "seg-%06" PRIu64 ".v%zu.hnsw", gen, v);
+  return buf;
+}
+std::string WalName(uint64_t gen) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "wal-%06" PRIu64 ".log", gen);
+  return buf;
+}
+
+Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment) {
+  Json cur = {{"format_version", kCollectionFormatVersion},
+              {"generation", gen},
+              {"segment", has_segment ? Json(SegmentName(gen)) : Json(nullptr)},
+              {"wal", WalName(gen)}};
+  return WriteFileAtomically(env, dir + "/" + kCurrentFile, cur.dump(2) + "\n");
+}
+
+Json ConfigJson(const std::string& name, const CollectionSchema& schema,
+                const std::map<std::string, PayloadIndexType>& indexes) {
+  Json idx = Json::object();
+  for (const auto& [field, type] : indexes)
+    idx[field] = PayloadIndexTypeName(type);
+  return {{"format_version", kCollectionFormatVersion},
+          {"name", name},
+          {"schema", schema.ToJson()},
+          {"payload_indexes", idx}};
+}
+
+Result<std::map<std::string, PayloadIndexType>> ParseIndexDefs(const Json& j) {
+  std::map<std::string, PayloadIndexType> defs;
+  if (j.is_null()) return defs;
+  if (!j.is_object()) return Status::Corruption("payload_indexes is not an object");
+  for (const auto& [field, type] : j.items()) {
+    if (!type.is_string()) return Status::Corruption("payload index type is not a string");
+    auto t = ParsePayloadIndexType(type.get<std::string>());
+    if (!t.ok()) return Status::Corruption(t.status().message());
+    defs[field] = *t;
+  }
+  return defs;
+}
+
+}  // namespace mosaic::collection

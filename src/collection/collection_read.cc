@@ -1,0 +1,98 @@
+// CollectionImpl reads: rows and points by slot, filter evaluation, get, count, info.
+#include <algorithm>
+#include <optional>
+
+#include "collection/collection_impl.h"
+
+namespace mosaic::collection {
+
+const float* CollectionImpl::Row(const State& s, size_t v, uint32_t slot) const {
+  const Column& col = s.columns[v];
+  if (slot < col.base_rows) return col.base + size_t{slot} * dims_[v];
+  return col.tail.Row(size_t{slot} - col.base_rows);
+}
+
+std::vector<index::VectorBlock> CollectionImpl::Blocks(const Column& col) {
+  std::vector<index::VectorBlock> blocks;
+  if (col.base_rows > 0) blocks.push_back({col.base, 0, static_cast<uint32_t>(col.base_rows)});
+  col.tail.ForEachBlock([&](const float* rows, size_t first, size_t n) {
+    blocks.push_back({rows, static_cast<uint32_t>(col.base_rows + first), static_cast<uint32_t>(n)});
+  });
+  return blocks;
+}
+
+Point CollectionImpl::MakePoint(const State& s, uint32_t slot, bool with_payload,
+                                bool with_vectors) const {
+  Point p;
+  p.id = s.ids[slot];
+  if (with_payload) p.payload = s.payloads[slot];
+  if (with_vectors)
+    for (size_t v = 0; v < s.columns.size(); ++v)
+      if (s.columns[v].present.Test(slot)) {
+        const float* r = Row(s, v, slot);
+        p.vectors[schema_.vectors[v].name].assign(r, r + dims_[v]);
+      }
+  return p;
+}
+
+std::vector<uint32_t> CollectionImpl::FilterSlots(const State& s, const Filter& f) const {
+  std::vector<uint32_t> out;
+  auto id_to_slot = [&](const PointId& id) -> std::optional<uint32_t> {
+    auto it = s.id_to_slot.find(id);
+    if (it == s.id_to_slot.end()) return std::nullopt;
+    return it->second;
+  };
+  auto candidates = s.payload_index->Candidates(f.root(), id_to_slot);
+  auto check = [&](uint32_t slot) {
+    if (s.live.Test(slot) && f.Matches(s.ids[slot], s.payloads[slot])) out.push_back(slot);
+  };
+  if (candidates) {
+    for (uint32_t slot : *candidates)
+      if (slot < s.ids.size()) check(slot);
+  } else {
+    s.live.ForEach([&](size_t slot) { check(static_cast<uint32_t>(slot)); });
+  }
+  return out;
+}
+
+Result<std::vector<Point>> CollectionImpl::Get(std::span<const PointId> ids, bool with_payload,
+                                               bool with_vectors) const {
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  std::shared_lock<std::shared_mutex> l(state_mu_);
+  std::vector<Point> out;
+  for (const auto& id : ids) {
+    auto it = state_->id_to_slot.find(id);
+    if (it != state_->id_to_slot.end())
+      out.push_back(MakePoint(*state_, it->second, with_payload, with_vectors));
+  }
+  return out;
+}
+
+Result<uint64_t> CollectionImpl::Count(const Filter* filter) const {
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  std::shared_lock<std::shared_mutex> l(state_mu_);
+  if (filter == nullptr) return uint64_t{state_->id_to_slot.size()};
+  return uint64_t{FilterSlots(*state_, *filter).size()};
+}
+
+CollectionInfo CollectionImpl::Info() const {
+  std::lock_guard<std::mutex> w(write_mu_);
+  std::shared_lock<std::shared_mutex> l(state_mu_);
+  CollectionInfo info;
+  info.name = name_;
+  info.schema = schema_;
+  info.points = state_->id_to_slot.size();
+  info.deleted_pending = state_->deleted_pending;
+  info.segment_bytes = state_->segment ? state_->segment->file_size() : 0;
+  info.wal_bytes = wal_ ? wal_->size() : 0;
+  info.payload_indexes = index_defs_;
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    const Column& col = state_->columns[v];
+    info.vector_bytes[schema_.vectors[v].name] =
+        col.base_rows * dims_[v] * sizeof(float) + col.tail.MemoryBytes();
+    if (col.hnsw) info.index_bytes[schema_.vectors[v].name] = col.hnsw->MemoryBytes();
+  }
+  return info;
+}
+
+}  // namespace mosaic::collection

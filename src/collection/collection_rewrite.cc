@@ -1,0 +1,141 @@
+// CollectionImpl flush, compaction and snapshots: all live points rewritten into a new segment.
+#include <vector>
+
+#include "collection/collection_files.h"
+#include "collection/collection_impl.h"
+#include "storage/log_format.h"
+
+namespace mosaic::collection {
+namespace {
+
+// Compaction never runs for fewer deleted points than this, whatever their share.
+constexpr uint64_t kMinDeletedForCompaction = 1000;
+
+// Rows of the new numbering read from the old storage, for remapping a graph before the new
+// segment is loaded.
+class RenumberedRows final : public index::VectorRows {
+ public:
+  RenumberedRows(const index::VectorRows* old_rows, const std::vector<uint32_t>* new_to_old)
+      : old_rows_(old_rows), new_to_old_(new_to_old) {}
+  const float* Row(uint32_t slot) const override { return old_rows_->Row((*new_to_old_)[slot]); }
+
+ private:
+  const index::VectorRows* old_rows_;
+  const std::vector<uint32_t>* new_to_old_;
+};
+
+}  // namespace
+
+Status CollectionImpl::MaybeFlushOrCompact() {
+  if (wal_->size() > options_.wal_flush_bytes) return Rewrite();
+  uint64_t deleted = state_->deleted_pending;
+  if (deleted >= kMinDeletedForCompaction &&
+      static_cast<double>(deleted) > options_.compact_deleted_ratio * state_->ids.size())
+    return Rewrite();
+  return Status::OK();
+}
+
+Status CollectionImpl::WriteLiveSegment(const State& s, const std::string& path) const {
+  std::vector<uint32_t> slots;
+  slots.reserve(s.id_to_slot.size());
+  s.live.ForEach([&](size_t slot) { slots.push_back(static_cast<uint32_t>(slot)); });
+  storage::SegmentContents c;
+  c.meta = ConfigJson(name_, schema_, index_defs_);
+  c.last_lsn = last_lsn_;
+  c.num_points = slots.size();
+  c.dims = dims_;
+  c.id = [&](size_t i) -> const PointId& { return s.ids[slots[i]]; };
+  c.payload = [&](size_t i) -> const Json& { return s.payloads[slots[i]]; };
+  c.vector = [&](size_t i, size_t v) -> const float* {
+    return s.columns[v].present.Test(slots[i]) ? Row(s, v, slots[i]) : nullptr;
+  };
+  return storage::WriteSegment(env_, path, c);
+}
+
+Status CollectionImpl::Rewrite() {
+  const uint64_t gen = generation_ + 1;
+  const std::string seg_path = dir_ + "/" + SegmentName(gen);
+  const std::string wal_path = dir_ + "/" + WalName(gen);
+  auto cleanup = [&] {
+    env_->RemoveFile(seg_path + ".tmp").ok();
+    env_->RemoveFile(seg_path).ok();
+    env_->RemoveFile(wal_path).ok();
+    for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(gen, v)).ok();
+  };
+  // Only writers change state_, and we hold write_mu_: readers may go on meanwhile.
+  Status s = WriteLiveSegment(*state_, seg_path + ".tmp");
+  if (s.ok()) s = env_->RenameFile(seg_path + ".tmp", seg_path);
+  // Graphs follow the points to their new slots (live points keep their order) and are saved
+  // next to the new segment, so it opens without a rebuild.
+  if (s.ok()) s = SaveRemappedGraphs(*state_, gen);
+  Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
+  if (s.ok()) wal = storage::LogWriter::Create(env_, wal_path);
+  if (s.ok()) s = wal.status();
+  Result<std::unique_ptr<State>> fresh = Status::Internal("not loaded");
+  if (s.ok()) {
+    auto seg = storage::Segment::Open(env_, seg_path);
+    s = seg.status();
+    if (s.ok()) fresh = LoadState(std::move(seg).value(), gen);
+    if (s.ok()) s = fresh.status();
+  }
+  if (s.ok()) s = env_->SyncDir(dir_);
+  // CURRENT is the commit point: before it, the old files are the collection.
+  if (s.ok()) s = WriteCurrent(env_, dir_, gen, true);
+  if (!s.ok()) {
+    cleanup();
+    return s.WithContext("rewriting collection '" + name_ + "'");
+  }
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    state_ = std::move(fresh).value();
+  }
+  wal_->Close().ok();  // superseded
+  wal_ = std::move(wal).value();
+  unsynced_ = false;  // everything is in the synced segment
+  generation_ = gen;
+  RemoveUnusedFiles();
+  return Status::OK();
+}
+
+Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
+  std::vector<int64_t> old_to_new(s.ids.size(), -1);
+  std::vector<uint32_t> new_to_old;
+  s.live.ForEach([&](size_t slot) {
+    old_to_new[slot] = static_cast<int64_t>(new_to_old.size());
+    new_to_old.push_back(static_cast<uint32_t>(slot));
+  });
+  for (size_t v = 0; v < s.columns.size(); ++v) {
+    const Column& col = s.columns[v];
+    if (!col.hnsw) continue;
+    RenumberedRows rows(col.rows.get(), &new_to_old);
+    std::unique_ptr<index::HnswIndex> remapped = col.hnsw->Remap(old_to_new, &rows, pool_);
+    MOSAIC_RETURN_IF_ERROR(remapped->Save(env_, GraphPath(gen, v)));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::Flush() {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  bool wal_empty = wal_->size() <= storage::kLogFileHeaderSize;
+  if (wal_empty && state_->deleted_pending == 0) return Status::OK();
+  return Rewrite();
+}
+
+Status CollectionImpl::Compact() {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  return Rewrite();
+}
+
+Status CollectionImpl::WriteSnapshot(const std::string& path) const {
+  std::lock_guard<std::mutex> w(write_mu_);  // a consistent view: no write meanwhile
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  std::string tmp = path + ".tmp";
+  Status s = WriteLiveSegment(*state_, tmp);
+  if (s.ok()) s = env_->RenameFile(tmp, path);
+  if (!s.ok()) env_->RemoveFile(tmp).ok();
+  return s;
+}
+
+}  // namespace mosaic::collection

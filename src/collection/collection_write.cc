@@ -1,0 +1,313 @@
+// CollectionImpl writes: validation, the WAL commit, applying an operation to memory, and
+// creating and dropping payload indexes.
+#include "collection/collection_impl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+
+namespace mosaic::collection {
+
+Result<LoggedPoint> CollectionImpl::ValidatePoint(const Point& p, size_t index) const {
+  if (Status s = schema_.CheckPoint(p); !s.ok())
+    return s.WithContext("point " + p.id.ToString() + " (#" + std::to_string(index) +
+                         ") of collection '" + name_ + "'");
+  LoggedPoint lp;
+  lp.id = p.id;
+  for (const auto& [name, values] : p.vectors) {
+    const VectorSpec* spec = schema_.Find(name);
+    std::vector<float> stored = values;
+    if (spec->metric == Metric::kCosine) {
+      // In double, as CheckPoint judged the norm: a float sum could underflow to 0.
+      double norm_sqr = 0;
+      for (float x : stored)
+        norm_sqr += static_cast<double>(x) * x;
+      const double norm = std::sqrt(norm_sqr);
+      for (float& x : stored) x = static_cast<float>(x / norm);
+    }
+    uint32_t pos = static_cast<uint32_t>(spec - schema_.vectors.data());
+    lp.vectors.emplace_back(pos, std::move(stored));
+  }
+  lp.payload = p.payload.is_null() ? Json::object() : p.payload;
+  return lp;
+}
+
+Status CollectionImpl::Commit(Operation op) {
+  op.lsn = last_lsn_ + 1;
+  std::string data = EncodeOperation(op);
+  MOSAIC_RETURN_IF_ERROR(wal_->AddRecord(static_cast<uint8_t>(op.type), data));
+  bool sync = options_.sync == SyncPolicy::kAlways;
+  auto now = std::chrono::steady_clock::now();
+  if (options_.sync == SyncPolicy::kPeriodic &&
+      now - last_sync_ >= std::chrono::milliseconds(options_.sync_interval_ms))
+    sync = true;
+  if (sync) {
+    MOSAIC_RETURN_IF_ERROR(wal_->Sync());
+    last_sync_ = now;
+    unsynced_ = false;
+  } else {
+    unsynced_ = true;
+  }
+  last_lsn_ = op.lsn;
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    Apply(op, state_.get());
+  }
+  // Graph inserts are the slow part of a write: they run while searches go on.
+  if (Status ix = IndexPending(state_.get()); !ix.ok())
+    return ix.WithContext("indexing (the write itself is durable and will be indexed on reopen)");
+  Status s = MaybeFlushOrCompact();
+  if (!s.ok())  // the write itself is durable; the rewrite is retried on the next write
+    std::fprintf(stderr, "mosaic: collection '%s': background rewrite failed: %s\n",
+                 name_.c_str(), s.ToString().c_str());
+  return Status::OK();
+}
+
+void CollectionImpl::RetireSlot(State* s, uint32_t slot) const {
+  s->live.Reset(slot);
+  for (auto& col : s->columns) {
+    col.searchable.Reset(slot);
+    if (col.hnsw) col.hnsw->Remove(slot);
+  }
+  s->payload_index->Erase(slot, s->payloads[slot]);
+  s->payloads[slot] = Json();
+  s->deleted_pending++;
+}
+
+void CollectionImpl::Apply(const Operation& op, State* s) const {
+  auto for_each_existing = [&](auto&& fn) {
+    for (const auto& id : op.ids) {
+      auto it = s->id_to_slot.find(id);
+      if (it != s->id_to_slot.end()) fn(it);
+    }
+  };
+  switch (op.type) {
+    case OpType::kReplace:
+    case OpType::kUpsert:
+      for (const auto& id : op.ids) {  // kReplace's deletes (empty for kUpsert)
+        auto it = s->id_to_slot.find(id);
+        if (it == s->id_to_slot.end()) continue;
+        RetireSlot(s, it->second);
+        s->id_to_slot.erase(it);
+      }
+      for (const auto& p : op.points) {
+        auto it = s->id_to_slot.find(p.id);
+        if (it != s->id_to_slot.end()) RetireSlot(s, it->second);
+        const uint32_t slot = static_cast<uint32_t>(s->ids.size());
+        s->ids.push_back(p.id);
+        s->payloads.push_back(p.payload);
+        s->live.Resize(slot + 1);
+        s->live.Set(slot);
+        for (size_t v = 0; v < s->columns.size(); ++v) {
+          Column& col = s->columns[v];
+          col.present.Resize(slot + 1);
+          col.searchable.Resize(slot + 1);
+          const float* row = nullptr;
+          for (const auto& [pos, values] : p.vectors)
+            if (pos == v) row = values.data();
+          col.tail.Append(row);
+          if (row != nullptr) {
+            col.present.Set(slot);
+            col.searchable.Set(slot);
+            if (col.hnsw) col.unindexed.push_back(slot);
+          }
+        }
+        s->payload_index->Insert(slot, s->payloads[slot]);
+        s->id_to_slot[p.id] = slot;
+      }
+      break;
+    case OpType::kDelete:
+      for (const auto& id : op.ids) {
+        auto it = s->id_to_slot.find(id);
+        if (it == s->id_to_slot.end()) continue;
+        RetireSlot(s, it->second);
+        s->id_to_slot.erase(it);
+      }
+      break;
+    case OpType::kSetPayload:
+    case OpType::kOverwritePayload:
+    case OpType::kDeletePayloadKeys:
+      for_each_existing([&](auto it) {
+        Json& payload = s->payloads[it->second];
+        s->payload_index->Erase(it->second, payload);
+        if (op.type == OpType::kSetPayload) {
+          payload.update(op.payload);
+        } else if (op.type == OpType::kOverwritePayload) {
+          payload = op.payload;
+        } else {
+          for (const auto& k : op.keys) payload.erase(k);
+        }
+        s->payload_index->Insert(it->second, payload);
+      });
+      break;
+  }
+}
+
+Status CollectionImpl::ValidatePoints(std::span<const Point> points, Operation* op) const {
+  op->points.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    MOSAIC_ASSIGN_OR_RETURN(LoggedPoint lp, ValidatePoint(points[i], i));
+    op->points.push_back(std::move(lp));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::Upsert(std::span<const Point> points) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  if (points.empty()) return Status::OK();
+  Operation op;
+  op.type = OpType::kUpsert;
+  MOSAIC_RETURN_IF_ERROR(ValidatePoints(points, &op));
+  return Commit(std::move(op));
+}
+
+Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const Point> points) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  Operation op;
+  op.type = OpType::kReplace;
+  MOSAIC_RETURN_IF_ERROR(ValidatePoints(points, &op));
+  // Only existing ids that the upsert does not overwrite anyway need logging.
+  std::unordered_set<PointId, PointIdHash> upserted;
+  for (const auto& p : points) upserted.insert(p.id);
+  for (const auto& id : remove)  // only this writer changes state_, so reading it here is safe
+    if (state_->id_to_slot.count(id) && !upserted.count(id)) op.ids.push_back(id);
+  std::sort(op.ids.begin(), op.ids.end());
+  op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
+  if (op.ids.empty() && op.points.empty()) return Status::OK();
+  if (op.ids.empty()) op.type = OpType::kUpsert;
+  return Commit(std::move(op));
+}
+
+Result<uint64_t> CollectionImpl::Delete(std::span<const PointId> ids) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  Operation op;
+  op.type = OpType::kDelete;
+  for (const auto& id : ids)  // only this writer changes state_, so reading it here is safe
+    if (state_->id_to_slot.count(id)) op.ids.push_back(id);
+  std::sort(op.ids.begin(), op.ids.end());
+  op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
+  uint64_t n = op.ids.size();
+  if (n == 0) return uint64_t{0};
+  MOSAIC_RETURN_IF_ERROR(Commit(std::move(op)));
+  return n;
+}
+
+Result<uint64_t> CollectionImpl::DeleteByFilter(const Filter& filter) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  Operation op;
+  op.type = OpType::kDelete;
+  for (uint32_t slot : FilterSlots(*state_, filter)) op.ids.push_back(state_->ids[slot]);
+  uint64_t n = op.ids.size();
+  if (n == 0) return uint64_t{0};
+  MOSAIC_RETURN_IF_ERROR(Commit(std::move(op)));
+  return n;
+}
+
+namespace {
+Status CheckIdsExist(const std::map<PointId, uint32_t>& id_to_slot, std::span<const PointId> ids,
+                     const std::string& collection) {
+  for (const auto& id : ids)
+    if (!id_to_slot.count(id))
+      return Status::NotFound("point " + id.ToString() + " not found in collection '" +
+                              collection + "'");
+  return Status::OK();
+}
+}  // namespace
+
+Status CollectionImpl::SetPayload(std::span<const PointId> ids, const Json& patch) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  if (!patch.is_object())
+    return Status::InvalidArgument("payload patch must be a JSON object, got " +
+                                   std::string(patch.type_name()));
+  MOSAIC_RETURN_IF_ERROR(CheckIdsExist(state_->id_to_slot, ids, name_));
+  Operation op;
+  op.type = OpType::kSetPayload;
+  op.ids.assign(ids.begin(), ids.end());
+  op.payload = patch;
+  return Commit(std::move(op));
+}
+
+Status CollectionImpl::OverwritePayload(std::span<const PointId> ids, const Json& payload) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  if (!payload.is_object())
+    return Status::InvalidArgument("payload must be a JSON object, got " +
+                                   std::string(payload.type_name()));
+  MOSAIC_RETURN_IF_ERROR(CheckIdsExist(state_->id_to_slot, ids, name_));
+  Operation op;
+  op.type = OpType::kOverwritePayload;
+  op.ids.assign(ids.begin(), ids.end());
+  op.payload = payload;
+  return Commit(std::move(op));
+}
+
+Status CollectionImpl::DeletePayloadKeys(std::span<const PointId> ids,
+                                         std::span<const std::string> keys) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckIdsExist(state_->id_to_slot, ids, name_));
+  Operation op;
+  op.type = OpType::kDeletePayloadKeys;
+  op.ids.assign(ids.begin(), ids.end());
+  op.keys.assign(keys.begin(), keys.end());
+  return Commit(std::move(op));
+}
+
+Status CollectionImpl::CreatePayloadIndex(const std::string& field, PayloadIndexType type) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  if (field.empty()) return Status::InvalidArgument("payload index field must not be empty");
+  auto it = index_defs_.find(field);
+  if (it != index_defs_.end()) {
+    if (it->second == type) return Status::OK();
+    return Status::AlreadyExists("field '" + field + "' already has a " +
+                                 PayloadIndexTypeName(it->second) + " index");
+  }
+  SetIndexDef(field, type);
+  Status s = SaveConfig();
+  if (!s.ok()) {
+    SetIndexDef(field, std::nullopt);
+    return s;
+  }
+  auto fresh = std::make_unique<index::PayloadIndexSet>();
+  for (const auto& [f, t] : index_defs_) MOSAIC_RETURN_IF_ERROR(fresh->Create(f, t));
+  state_->live.ForEach([&](size_t slot) {
+    fresh->Insert(static_cast<uint32_t>(slot), state_->payloads[slot]);
+  });
+  std::unique_lock<std::shared_mutex> l(state_mu_);
+  state_->payload_index = std::move(fresh);
+  return Status::OK();
+}
+
+void CollectionImpl::SetIndexDef(const std::string& field, std::optional<PayloadIndexType> type) {
+  std::lock_guard<std::mutex> d(defs_mu_);
+  if (type)
+    index_defs_[field] = *type;
+  else
+    index_defs_.erase(field);
+}
+
+Status CollectionImpl::DropPayloadIndex(const std::string& field) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  auto it = index_defs_.find(field);
+  if (it == index_defs_.end())
+    return Status::NotFound("no payload index on field '" + field + "'");
+  PayloadIndexType old = it->second;
+  SetIndexDef(field, std::nullopt);
+  Status s = SaveConfig();
+  if (!s.ok()) {
+    SetIndexDef(field, old);
+    return s;
+  }
+  std::unique_lock<std::shared_mutex> l(state_mu_);
+  return state_->payload_index->Drop(field);
+}
+
+}  // namespace mosaic::collection
