@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "embed/model_loader.h"
+#include "embed/objects/object_tagger.h"
 #include "embed/registry/registry.h"
 
 namespace mosaic::ingest {
@@ -18,7 +19,6 @@ namespace {
 std::vector<std::string> FamiliesFor(const std::string& role) {
   if (role == "clip") return {"clip"};
   if (role == "visual") return {"visual-descriptor"};
-  if (role == "objects") return {"nanodet", "centernet"};
   if (role == "faces") return {"face"};
   if (role == "ocr") return {"paddleocr"};
   if (role == "speech") return {"pocketsphinx"};
@@ -35,13 +35,71 @@ const RoleModel* EncoderSet::Find(const std::string& role) const {
 
 Json EncoderSet::ToJson() const {
   Json j = Json::object();
-  for (const auto& m : models) j[m.role] = m.model;
+  for (const auto& m : models)
+    j[m.role] = j.contains(m.role) ? j[m.role].get<std::string>() + "+" + m.model : m.model;
   return j;
 }
 
+namespace {
+
+// The object detectors for the tag rule `object_tags` among the installed models.
+Status ChooseObjectModels(const embed::ModelRegistry& reg, const std::vector<embed::ModelManifest>& installed,
+                          const std::string& object_tags, std::vector<RoleModel>* out) {
+  using embed::objects::TagMode;
+  const embed::ModelManifest* nanodet = nullptr;
+  const embed::ModelManifest* centernet = nullptr;
+  for (const auto& m : installed) {
+    if (m.family == "nanodet" && nanodet == nullptr) nanodet = &m;
+    if (m.family == "centernet" && centernet == nullptr) centernet = &m;
+  }
+  embed::objects::TagRule rule = embed::objects::DefaultTagRule();
+  if (!object_tags.empty()) {
+    MOSAIC_ASSIGN_OR_RETURN(rule, embed::objects::ParseTagRule(object_tags));
+    const auto missing = [&](const char* family) {
+      return Status::NotFound("object tag rule '" + object_tags + "' needs a " + family +
+                              " model, and none is installed in " + reg.dir() + " (`mosaic models list`)");
+    };
+    if (rule.uses_nanodet() && nanodet == nullptr) return missing("nanodet");
+    if (rule.uses_centernet() && centernet == nullptr) return missing("centernet");
+  } else if (nanodet == nullptr && centernet == nullptr) {
+    return Status::OK();  // no object detector: no tags
+  } else if (nanodet == nullptr || centernet == nullptr) {
+    // The default needs both; one alone tags with its own measured default.
+    rule = embed::objects::DefaultTagRule(nanodet != nullptr ? TagMode::kNanoDet : TagMode::kCenterNet);
+  }
+  if (rule.uses_nanodet()) out->push_back({"objects", nanodet->name, reg.ModelDir(nanodet->name), *nanodet, rule});
+  if (rule.uses_centernet())
+    out->push_back({"objects", centernet->name, reg.ModelDir(centernet->name), *centernet, rule});
+  return Status::OK();
+}
+
+// Opens the detectors of the "objects" entries (one or two) as one tagger.
+Result<std::unique_ptr<embed::Encoder>> OpenObjectTagger(const std::vector<const RoleModel*>& entries,
+                                                         const embed::SessionOptions& session) {
+  const embed::objects::TagRule& rule = entries.front()->tag_rule;
+  std::unique_ptr<embed::ObjectDetector> nanodet, centernet;
+  for (const RoleModel* m : entries) {
+    const embed::ModelFile* f = m->manifest.FindFile("model");
+    if (f == nullptr) return Status::InvalidArgument("model '" + m->model + "' has no file with role 'model'");
+    const bool is_nanodet = m->manifest.family == "nanodet";
+    embed::ObjectDetectorOptions o;
+    o.score_threshold = is_nanodet ? rule.nanodet_threshold : rule.centernet_threshold;
+    o.nanodet_unit_rgb_input = rule.legacy_nanodet_input;
+    o.model_name = m->model;
+    if (m != entries.front()) o.wordnet_dir.clear();  // the tagger takes the terms from one detector
+    auto det = embed::ObjectDetector::Open(m->dir + "/" + f->path, o, session);
+    if (!det.ok()) return det.status().WithContext("encoder 'objects' (model " + m->model + ")");
+    (is_nanodet ? nanodet : centernet) = std::move(*det);
+  }
+  MOSAIC_ASSIGN_OR_RETURN(auto tagger, embed::ObjectTagger::Create(rule, std::move(nanodet), std::move(centernet)));
+  return std::unique_ptr<embed::Encoder>(std::move(tagger));
+}
+
+}  // namespace
+
 Result<std::vector<RoleModel>> ChooseModels(const std::string& models_dir,
                                             const std::vector<std::string>& wanted,
-                                            const Json& pinned) {
+                                            const Json& pinned, const std::string& object_tags) {
   for (const auto& w : wanted)
     if (std::find(AllRoles().begin(), AllRoles().end(), w) == AllRoles().end())
       return Status::InvalidArgument("unknown encoder '" + w +
@@ -52,6 +110,10 @@ Result<std::vector<RoleModel>> ChooseModels(const std::string& models_dir,
   std::vector<RoleModel> out;
   for (const auto& role : AllRoles()) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), role) == wanted.end()) continue;
+    if (role == "objects") {
+      MOSAIC_RETURN_IF_ERROR(ChooseObjectModels(reg, installed, object_tags, &out));
+      continue;
+    }
     if (pinned.is_object() && pinned.contains(role)) {
       const std::string name = pinned[role].get<std::string>();
       auto m = reg.Get(name);
@@ -81,6 +143,12 @@ Result<std::vector<RoleModel>> ChooseModels(const std::string& models_dir,
 Result<EncoderSet> OpenEncoders(std::vector<RoleModel> models, const embed::SessionOptions& session) {
   EncoderSet set;
   set.models = std::move(models);
+  std::vector<const RoleModel*> object_models;
+  for (const auto& m : set.models)
+    if (m.role == "objects") object_models.push_back(&m);
+  if (!object_models.empty()) {
+    MOSAIC_ASSIGN_OR_RETURN(set.objects, OpenObjectTagger(object_models, session));
+  }
   for (const auto& m : set.models) {
     auto open = [&](embed::Modality modality) -> Result<std::unique_ptr<embed::Encoder>> {
       auto e = embed::OpenEncoder(m.manifest, m.dir, modality, session);
@@ -92,8 +160,6 @@ Result<EncoderSet> OpenEncoders(std::vector<RoleModel> models, const embed::Sess
       MOSAIC_ASSIGN_OR_RETURN(set.clip_text, open(embed::Modality::kText));
     } else if (m.role == "visual") {
       MOSAIC_ASSIGN_OR_RETURN(set.visual, open(embed::Modality::kImage));
-    } else if (m.role == "objects") {
-      MOSAIC_ASSIGN_OR_RETURN(set.objects, open(embed::Modality::kImage));
     } else if (m.role == "faces") {
       MOSAIC_ASSIGN_OR_RETURN(set.faces, open(embed::Modality::kImage));
     } else if (m.role == "ocr") {

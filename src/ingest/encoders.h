@@ -3,7 +3,8 @@
 // Roles and the collection vectors they fill:
 //   clip    CLIP image + text towers  → vector "clip" (images, keyframes, chunks, transcripts)
 //   visual  visual descriptor         → vector "visual" (images, keyframes)
-//   objects nanodet (else centernet)  → payload objects / tags / tag_terms
+//   objects nanodet and centernet     → payload objects / tags / tag_terms / tag_scores, under a
+//           (or one of them)            tag rule (embed/objects/tag_fusion.h; Options::object_tags)
 //   faces   face detector + embedder  → one "face" point per face, vector "face"
 //   ocr     PaddleOCR                 → payload ocr_text
 //   speech  pocketsphinx              → transcript points (audio, video soundtracks)
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "embed/encoder.h"
+#include "embed/objects/tag_fusion.h"
 #include "embed/registry/manifest.h"
 #include "embed/runtime/session.h"
 #include "mosaic/json.h"
@@ -26,6 +28,9 @@ struct RoleModel {
   std::string model;  // registry name
   std::string dir;    // model folder
   embed::ModelManifest manifest;
+  // Role "objects" only: the rule its detectors tag by. A rule with two detectors gives two
+  // "objects" entries (NanoDet's first), both with the rule.
+  embed::objects::TagRule tag_rule;
 };
 
 struct EncoderSet {
@@ -34,7 +39,7 @@ struct EncoderSet {
   const RoleModel* speech = nullptr;  // opened per prepare worker (pocketsphinx is single-threaded)
 
   const RoleModel* Find(const std::string& role) const;
-  // Json {"role": "model", ...} as recorded in the collection.
+  // Json {"role": "model", ...}; two models of one role are joined: "nanodet+centernet".
   Json ToJson() const;
 };
 
@@ -44,9 +49,12 @@ const std::vector<std::string>& AllRoles();
 // Picks the installed model per role from the registry in `models_dir` (empty: default).
 // `wanted` limits the roles (empty: all); `pinned` maps role → model name (from an existing
 // collection) and must be honoured: a missing pinned model is NotFound naming it.
+// `object_tags` is the tag rule (embed::objects::ParseTagRule; empty: the default, NanoDet and
+// CenterNet agreeing, or the one of them that is installed with its own default threshold). A
+// rule given explicitly whose detector is not installed is NotFound naming it.
 Result<std::vector<RoleModel>> ChooseModels(const std::string& models_dir,
                                             const std::vector<std::string>& wanted,
-                                            const Json& pinned);
+                                            const Json& pinned, const std::string& object_tags = "");
 
 // Opens the encoders of `models` (all but speech).
 Result<EncoderSet> OpenEncoders(std::vector<RoleModel> models, const embed::SessionOptions& session);

@@ -55,6 +55,12 @@ struct Options {
   int max_model_side = 2048;
   uint64_t max_file_bytes = 4ull << 30;
   int thumbnail_size = 256;           // longer side, JPEG
+  // How images are tagged with COCO objects (embed::objects::ParseTagRule): empty for the
+  // default, NanoDet and CenterNet agreeing (a class both report, NanoDet >= 0.3 and CenterNet
+  // >= 0.4; chosen on hand-labelled photos, docs/benchmarks.md#tag-quality); "nanodet[:T]",
+  // "centernet[:T]", "both[:TN,TC]", "either[:TN,TC]"; or "legacy", the tagging of earlier
+  // versions (NanoDet alone at 0.3), for comparisons.
+  std::string object_tags;
   // Faces scored below this are not stored. BlazeFace gives 0.6-0.7 to some textures (a coffee
   // cup, a dog's head in the sample photos) and 0.85+ to clear frontal faces.
   double min_face_score = 0.75;

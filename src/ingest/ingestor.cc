@@ -16,6 +16,7 @@
 #include "embed/model_loader.h"
 #include "ingest/encoders.h"
 #include "ingest/ingest.h"
+#include "ingest/layout.h"
 #include "ingest/queue.h"
 #include "ingest/scan.h"
 #include "ingest/work.h"
@@ -27,14 +28,40 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-constexpr char kMetaId[] = "mosaic:ingest";
 constexpr int kMetaFormat = 1;
 
-// Roles that own a vector in the collection, and its name.
-const std::vector<std::pair<std::string, std::string>>& VectorRoles() {
-  static const std::vector<std::pair<std::string, std::string>> v = {
-      {"clip", "clip"}, {"visual", "visual"}, {"faces", "face"}};
+// The payload indexes of an ingested collection (docs/ingest.md), made for collections of
+// earlier versions too: an index of another type on the field is replaced (tag_terms was a
+// keyword index before ingest ranked tags by BM25).
+const std::vector<std::pair<std::string, PayloadIndexType>>& PayloadIndexLayout() {
+  static const std::vector<std::pair<std::string, PayloadIndexType>> v = {
+      {"kind", PayloadIndexType::kKeyword},
+      {"file_id", PayloadIndexType::kKeyword},
+      {"file.path", PayloadIndexType::kKeyword},
+      {"file.folder", PayloadIndexType::kKeyword},
+      {"mime", PayloadIndexType::kKeyword},
+      {"tags", PayloadIndexType::kKeyword},
+      {"tag_terms", PayloadIndexType::kText},
+      {"exif.date_taken", PayloadIndexType::kDatetime},
+      {"date", PayloadIndexType::kDatetime},
+      {"title", PayloadIndexType::kText},
+      {"text", PayloadIndexType::kText},
+      {"ocr_text", PayloadIndexType::kText},
+      {"transcript", PayloadIndexType::kText},
+      {"names", PayloadIndexType::kText},
+  };
   return v;
+}
+
+Status EnsurePayloadIndexes(Collection& coll) {
+  const std::map<std::string, PayloadIndexType> have = coll.PayloadIndexes();
+  for (const auto& [field, type] : PayloadIndexLayout()) {
+    auto it = have.find(field);
+    if (it != have.end() && it->second == type) continue;
+    if (it != have.end()) MOSAIC_RETURN_IF_ERROR(coll.DropPayloadIndex(field));
+    MOSAIC_RETURN_IF_ERROR(coll.CreatePayloadIndex(field, type));
+  }
+  return Status::OK();
 }
 
 class IngestorImpl final : public Ingestor {
@@ -461,14 +488,8 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
         continue;
       }
       if (w.touch_only) {  // same content, new mtime: update the record only
-        Json file = {{"path", w.file.path},
-                     {"name", w.file.path.substr(w.file.path.rfind('/') + 1)},
-                     {"size", w.file.size},
-                     {"mtime", IsoTime(w.file.mtime_ns)},
-                     {"mtime_ns", w.file.mtime_ns},
-                     {"hash", w.hash}};
         std::vector<PointId> id = {w.key};
-        Status s = coll_->SetPayload(id, {{"file", file}});
+        Status s = coll_->SetPayload(id, {{"file", FileRecord(w.file, w.hash)}});
         if (s.ok()) stats.files_touched++;
         else fail_file(w, "write", s);
         w = Work();
@@ -511,7 +532,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
   for (const auto& n : db->ListCollections()) exists = exists || n == collection;
   if (exists) {
     MOSAIC_ASSIGN_OR_RETURN(coll, db->GetCollection(collection));
-    std::vector<PointId> meta_id = {PointId(kMetaId)};
+    std::vector<PointId> meta_id = {PointId(kIngestRecordId)};
     MOSAIC_ASSIGN_OR_RETURN(auto meta, coll->Get(meta_id, true, false));
     if (meta.empty())
       return Status::InvalidArgument("collection '" + collection +
@@ -520,7 +541,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
     for (const auto& [role, vec] : VectorRoles())
       if (enc.contains(role)) pinned[role] = enc[role];
   }
-  MOSAIC_ASSIGN_OR_RETURN(auto models, ChooseModels(options.models_dir, options.encoders, pinned));
+  MOSAIC_ASSIGN_OR_RETURN(auto models, ChooseModels(options.models_dir, options.encoders, pinned, options.object_tags));
   bool any_vector = false;
   for (const auto& m : models)
     for (const auto& [role, vec] : VectorRoles()) any_vector = any_vector || m.role == role;
@@ -546,27 +567,15 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
       schema.vectors.push_back(v);
     }
     MOSAIC_ASSIGN_OR_RETURN(coll, db->CreateCollection(collection, schema));
-    for (const auto& [field, type] : std::vector<std::pair<std::string, PayloadIndexType>>{
-             {"kind", PayloadIndexType::kKeyword},
-             {"file_id", PayloadIndexType::kKeyword},
-             {"file.path", PayloadIndexType::kKeyword},
-             {"mime", PayloadIndexType::kKeyword},
-             {"tags", PayloadIndexType::kKeyword},
-             {"tag_terms", PayloadIndexType::kKeyword},
-             {"exif.date_taken", PayloadIndexType::kDatetime}})
-      MOSAIC_RETURN_IF_ERROR(coll->CreatePayloadIndex(field, type));
     Point meta;
-    meta.id = PointId(kMetaId);
+    meta.id = PointId(kIngestRecordId);
     Json vectors = Json::object();
     for (const auto& [role, vec] : VectorRoles())
       if (const RoleModel* m = enc.Find(role)) vectors[role] = m->model;
     meta.payload = {{"kind", "meta"}, {"format", kMetaFormat}, {"encoders", vectors}};
     MOSAIC_RETURN_IF_ERROR(coll->Upsert(std::vector<Point>{meta}));
   }
-  // Full-text (BM25) indexes over every text ingest stores; made here for collections of earlier
-  // versions too (a no-op when present).
-  for (const char* field : {"title", "text", "ocr_text", "transcript"})
-    MOSAIC_RETURN_IF_ERROR(coll->CreatePayloadIndex(field, PayloadIndexType::kText));
+  MOSAIC_RETURN_IF_ERROR(EnsurePayloadIndexes(*coll));
   return std::unique_ptr<Ingestor>(new IngestorImpl(std::move(coll), options, std::move(enc)));
 }
 

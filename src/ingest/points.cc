@@ -1,10 +1,12 @@
 // Ids and payloads of the points made from one file (the layout is in docs/ingest.md).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <set>
 
 #include "embed/registry/sha256.h"
+#include "ingest/layout.h"
 #include "ingest/work.h"
 
 namespace mosaic::ingest {
@@ -17,26 +19,6 @@ std::string FileKey(const std::string& path) {
 
 std::string ChildId(const std::string& key, uint64_t n) { return key + ":" + std::to_string(n); }
 
-std::string Base64(const std::vector<uint8_t>& bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t v = (uint32_t(bytes[i]) << 16) | (uint32_t(bytes[i + 1]) << 8) | bytes[i + 2];
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  if (i < bytes.size()) {
-    uint32_t v = uint32_t(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) v |= uint32_t(bytes[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::string IsoTime(int64_t unix_ns) {
   time_t t = static_cast<time_t>(unix_ns / 1'000'000'000);
   struct tm tm;
@@ -44,6 +26,118 @@ std::string IsoTime(int64_t unix_ns) {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+namespace {
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* value) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *value = v;
+  return true;
+}
+
+int DaysIn(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+
+}  // namespace
+
+std::string IsoDate(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\0')) s.remove_suffix(1);
+  int year, month, day, hour = 0, minute = 0, second = 0;
+  if (s.size() < 10 || !Digits(s, 0, 4, &year) || !Digits(s, 5, 2, &month) || !Digits(s, 8, 2, &day)) return "";
+  if (!((s[4] == '-' && s[7] == '-') || (s[4] == ':' && s[7] == ':'))) return "";
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > DaysIn(year, month)) return "";
+  std::string zone = "Z";
+  if (s.size() > 10) {
+    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return "";
+    if (!Digits(s, 11, 2, &hour) || s.size() < 16 || s[13] != ':' || !Digits(s, 14, 2, &minute)) return "";
+    size_t pos = 16;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!Digits(s, pos + 1, 2, &second)) return "";
+      pos += 3;
+      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+        ++pos;
+        const size_t digits = pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+        if (pos == digits) return "";
+      }
+    }
+    if (hour > 23 || minute > 59 || second > 59) return "";
+    const std::string_view rest = s.substr(pos);
+    int zh, zm;
+    if (rest.empty() || rest == "Z" || rest == "z") {
+      zone = "Z";
+    } else if ((rest[0] == '+' || rest[0] == '-') && Digits(rest, 1, 2, &zh) && zh <= 23 &&
+               ((rest.size() == 6 && rest[3] == ':' && Digits(rest, 4, 2, &zm)) ||
+                (rest.size() == 5 && Digits(rest, 3, 2, &zm))) &&
+               zm <= 59) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%c%02d:%02d", rest[0], zh, zm);
+      zone = buf;
+    } else {
+      return "";
+    }
+  }
+  char out[80];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hour, minute, second);
+  return out + zone;
+}
+
+std::string NameWords(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  std::string stem = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  if (const size_t dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
+  const std::string src = (slash == std::string::npos ? std::string() : path.substr(0, slash)) + "/" + stem;
+  std::string out;
+  const auto gap = [&] {
+    if (!out.empty() && out.back() != ' ') out += ' ';
+  };
+  for (size_t i = 0; i < src.size(); ++i) {
+    const char c = src[i];
+    if (c == '/' || c == '_' || c == '-' || c == '.' || c == '+' || c == ' ' || c == '\t') {
+      gap();
+      continue;
+    }
+    // "dogRun" → "dog Run"; "HTTPServer" → "HTTP Server".
+    if (i > 0 && IsUpper(c) &&
+        (IsLower(src[i - 1]) || (IsUpper(src[i - 1]) && i + 1 < src.size() && IsLower(src[i + 1]))))
+      gap();
+    out += c;
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+namespace {
+
+std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string Folder(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+}  // namespace
+
+Json FileRecord(const FileEntry& file, const std::string& hash) {
+  return {{"path", file.path},
+          {"name", Basename(file.path)},
+          {"folder", Folder(file.path)},
+          {"size", file.size},
+          {"mtime", IsoTime(file.mtime_ns)},
+          {"mtime_ns", file.mtime_ns},
+          {"hash", hash}};
 }
 
 namespace {
@@ -58,24 +152,6 @@ bool Usable(const std::vector<float>& v) {
   return n > 0;
 }
 
-// Weighted mean of vectors, L2-normalized; empty when none is usable.
-std::vector<float> Pool(const std::vector<const std::vector<float>*>& vs, const std::vector<double>& weights) {
-  std::vector<double> acc;
-  for (size_t i = 0; i < vs.size(); ++i) {
-    if (vs[i] == nullptr || !Usable(*vs[i])) continue;
-    if (acc.empty()) acc.assign(vs[i]->size(), 0.0);
-    if (vs[i]->size() != acc.size()) continue;
-    for (size_t d = 0; d < acc.size(); ++d) acc[d] += weights[i] * (*vs[i])[d];
-  }
-  double n = 0;
-  for (double x : acc) n += x * x;
-  if (!(n > 0)) return {};
-  n = std::sqrt(n);
-  std::vector<float> out(acc.size());
-  for (size_t d = 0; d < acc.size(); ++d) out[d] = static_cast<float>(acc[d] / n);
-  return out;
-}
-
 void SetVector(Point& p, const std::string& name, std::vector<float> v) {
   if (Usable(v)) p.vectors[name] = std::move(v);
 }
@@ -88,19 +164,23 @@ Json Thumbnail(const Work& w, size_t image) {
           {"data", w.thumbnails[image]}};
 }
 
-std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 std::string Stem(const std::string& path) {
   std::string b = Basename(path);
   size_t dot = b.rfind('.');
   return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
 }
 
-// Merges the structured image results (tags, OCR text) of several images into one payload.
+// Merges the structured image results (tags, OCR text) of several images into one payload; a
+// tag's or term's score is its best over the images.
 void MergeImageData(Json& payload, const std::vector<const ImageResult*>& results, bool with_boxes) {
   std::vector<std::string> tags, terms, texts;
   Json objects = Json::array();
+  Json scores = Json::object();
   for (const ImageResult* r : results) {
     if (r->objects.is_object()) {
+      const Json image_scores = r->objects.value("tag_scores", Json::object());
+      for (const auto& [tag, score] : image_scores.items())
+        if (score.is_number()) scores[tag] = std::max(scores.value(tag, 0.0), score.get<double>());
       for (const auto& t : r->objects.value("tags", Json::array()))
         if (std::find(tags.begin(), tags.end(), t.get<std::string>()) == tags.end()) tags.push_back(t);
       for (const auto& t : r->objects.value("tag_terms", Json::array()))
@@ -115,6 +195,7 @@ void MergeImageData(Json& payload, const std::vector<const ImageResult*>& result
   if (with_boxes && !objects.empty()) payload["objects"] = std::move(objects);
   if (!tags.empty()) payload["tags"] = tags;
   if (!terms.empty()) payload["tag_terms"] = terms;
+  if (!scores.empty()) payload["tag_scores"] = std::move(scores);
   if (!texts.empty()) {
     std::string all;
     for (const auto& t : texts) all += (all.empty() ? "" : "\n") + t;
@@ -154,12 +235,8 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
   pp["kind"] = kind;
   pp["file_id"] = key;
   if (!pp.contains("title")) pp["title"] = Stem(w.file.path);
-  pp["file"] = {{"path", w.file.path},
-                {"name", Basename(w.file.path)},
-                {"size", w.file.size},
-                {"mtime", IsoTime(w.file.mtime_ns)},
-                {"mtime_ns", w.file.mtime_ns},
-                {"hash", w.hash}};
+  pp["file"] = FileRecord(w.file, w.hash);
+  pp["names"] = NameWords(w.file.path);
   pp["mime"] = w.file.mime;
   pp["ingested_at"] = IsoTime(static_cast<int64_t>(std::time(nullptr)) * 1'000'000'000);
 
@@ -167,8 +244,9 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
     Point c;
     c.id = ChildId(key, points.size());
     c.payload = {{"kind", child_kind}, {"file_id", key}, {"parent", key},
-                 {"file", {{"path", w.file.path}, {"name", Basename(w.file.path)}}},
-                 {"title", pp["title"]}};
+                 {"file", {{"path", w.file.path}, {"name", Basename(w.file.path)}, {"folder", Folder(w.file.path)}}},
+                 {"title", pp["title"]}, {"names", pp["names"]}};
+    if (pp.contains("date")) c.payload["date"] = pp["date"];
     points.push_back(std::move(c));
     return points.back();
   };
@@ -237,7 +315,7 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
           auto it = r->vectors.find(name);
           vs.push_back(it == r->vectors.end() ? nullptr : &it->second);
         }
-        std::vector<float> pooled = Pool(vs, std::vector<double>(vs.size(), 1.0));
+        std::vector<float> pooled = PoolVectors(vs, std::vector<double>(vs.size(), 1.0));
         if (!pooled.empty()) {
           c.vectors[name] = pooled;
         }
@@ -254,7 +332,7 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
         shot_vecs[name].push_back(it == p.vectors.end() ? nullptr : &it->second);
       }
     }
-    for (auto& [name, vs] : shot_vecs) SetVector(primary, name, Pool(vs, shot_weights));
+    for (auto& [name, vs] : shot_vecs) SetVector(primary, name, PoolVectors(vs, shot_weights));
     if (first_thumb != SIZE_MAX)
       if (Json t = Thumbnail(w, first_thumb); !t.is_null()) pp["thumbnail"] = std::move(t);
     std::vector<const ImageResult*> all;
@@ -277,7 +355,7 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
       vs.push_back(text_vec(i));
     }
     pp["chunks"] = w.chunks.size();
-    SetVector(primary, "clip", Pool(vs, std::vector<double>(vs.size(), 1.0)));
+    SetVector(primary, "clip", PoolVectors(vs, std::vector<double>(vs.size(), 1.0)));
   }
   if (w.file.kind == FileKind::kVideo || w.file.kind == FileKind::kAudio) {
     const size_t first_text = w.texts.size() - w.transcript.size();
@@ -288,11 +366,12 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& enc, double min_face_s
       c.payload["start"] = seg.start_s;
       c.payload["end"] = seg.end_s;
       c.payload["text"] = seg.text;
+      if (!seg.words.empty()) c.payload["words"] = seg.words;
       if (const auto* v = text_vec(first_text + i)) SetVector(c, "clip", *v);
       vs.push_back(text_vec(first_text + i));
     }
     if (w.file.kind == FileKind::kAudio) {
-      SetVector(primary, "clip", Pool(vs, std::vector<double>(vs.size(), 1.0)));
+      SetVector(primary, "clip", PoolVectors(vs, std::vector<double>(vs.size(), 1.0)));
       pp["segments"] = w.transcript.size();
     }
   }

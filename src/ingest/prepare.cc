@@ -1,6 +1,7 @@
 // The prepare stage: everything about a file that happens before the models run.
 #include <cmath>
 
+#include "common/base64.h"
 #include "common/file_util.h"
 #include "document/document.h"
 #include "embed/registry/sha256.h"
@@ -29,7 +30,7 @@ void AddThumbnail(Work& w, const media::Image& img, int size) {
   }
   media::Image t = media::Thumbnail(img, size);
   auto jpeg = media::EncodeJpeg(t, 80);
-  w.thumbnails.push_back(jpeg.ok() ? Base64(*jpeg) : std::string());
+  w.thumbnails.push_back(jpeg.ok() ? Base64Encode(*jpeg) : std::string());
   w.thumb_sizes.emplace_back(t.width, t.height);
 }
 
@@ -81,9 +82,17 @@ void Transcribe(Work& w, const PrepareContext& ctx, bool required) {
     return;
   }
   const Json& data = *out;
+  const auto round = [](double v, double unit) { return std::round(v / unit) * unit; };
   for (const auto& seg : data.value("segments", Json::array())) {
     TimedText t{seg.value("start", 0.0), seg.value("end", 0.0), seg.value("text", std::string())};
     if (t.text.empty()) continue;
+    for (const auto& word : seg.value("words", Json::array())) {
+      if (!word.is_object() || word.value("text", std::string()).empty()) continue;
+      t.words.push_back({{"text", word["text"]},
+                         {"start", round(word.value("start", 0.0), 0.001)},
+                         {"end", round(word.value("end", 0.0), 0.001)},
+                         {"confidence", round(word.value("confidence", 0.0), 0.001)}});
+    }
     w.texts.push_back(t.text);
     w.transcript.push_back(std::move(t));
   }
@@ -116,6 +125,7 @@ void PrepareImage(Work& w, const PrepareContext& ctx) {
         d = d.substr(0, 19) + "Z";
       }
       e["date_taken"] = d;
+      if (std::string date = IsoDate(d); !date.empty()) w.base["date"] = date;
     }
     if (!exif->make.empty()) e["camera_make"] = exif->make;
     if (!exif->model.empty()) e["camera_model"] = exif->model;
@@ -154,6 +164,7 @@ void PrepareVideo(Work& w, const PrepareContext& ctx) {
   w.base["duration"] = info.duration_s > 0 ? info.duration_s : w.video.decoded_s;
   w.base["codec"] = info.codec;
   w.base["shots"] = w.video.shots.size();
+  if (std::string date = IsoDate(info.creation_time); !date.empty()) w.base["date"] = date;
   for (size_t s = 0; s < w.video.shots.size(); ++s) {
     auto& shot = w.video.shots[s];
     for (size_t k = 0; k < shot.keyframes.size(); ++k) {
@@ -181,6 +192,8 @@ void PrepareDocument(Work& w, const PrepareContext& ctx) {
   if (!doc->title.empty()) w.base["title"] = doc->title;
   if (doc->pages > 0) w.base["pages"] = doc->pages;
   if (!doc->metadata.empty()) w.base["meta"] = doc->metadata;
+  if (const Json& created = doc->metadata.value("created", Json()); created.is_string())
+    if (std::string date = IsoDate(created.get<std::string>()); !date.empty()) w.base["date"] = date;
   w.base["chars"] = doc->text.size();
   document::ChunkOptions co;
   co.max_tokens = ctx.chunk_tokens;
@@ -199,6 +212,7 @@ void PrepareAudio(Work& w, const PrepareContext& ctx) {
   w.base["sample_rate"] = info->sample_rate;
   w.base["channels"] = info->channels;
   w.base["duration"] = info->duration_s;
+  if (std::string date = IsoDate(info->creation_time); !date.empty()) w.base["date"] = date;
   if (ctx.speech != nullptr) {
     Transcribe(w, ctx, /*required=*/true);
   } else {

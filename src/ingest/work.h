@@ -41,6 +41,7 @@ struct ImageResult {
 struct TimedText {  // a transcript segment
   double start_s = 0, end_s = 0;
   std::string text;
+  Json words = Json::array();  // [{"text", "start", "end", "confidence"}]
 };
 
 struct Work {
@@ -93,7 +94,21 @@ std::vector<Point> BuildPoints(Work& w, const EncoderSet& encoders, double min_f
 std::string FileKey(const std::string& path);
 std::string ChildId(const std::string& key, uint64_t n);
 
-std::string Base64(const std::vector<uint8_t>& bytes);
 std::string IsoTime(int64_t unix_ns);  // "2024-05-01T12:00:00Z"
+
+// A file's `date` payload from the time a decoder reports: "YYYY-MM-DDTHH:MM:SS" plus the zone
+// it names, "Z" when it names none (EXIF and many PDF times are local; the datetime index reads
+// them as UTC, as exif.date_taken always was). Reads ISO 8601 / RFC 3339 ("2024-05-01T12:00:00.5Z",
+// "2024-05-01 12:00+02:00", "2024-05-01") and EXIF ("2024:05:01 12:00:00"); "" for anything
+// else and for impossible times (cameras with an unset clock write "0000:00:00 00:00:00").
+std::string IsoDate(std::string_view text);
+
+// The words of a file's path for search by name: its folders' names and its stem, split at
+// '/', '_', '-', '.', '+', spaces and camelCase boundaries:
+// "/photos/Beach_2019/IMG_0042-dogRun.jpg" → "photos Beach 2019 IMG 0042 dog Run".
+std::string NameWords(const std::string& path);
+
+// The payload "file" of a primary point: {path, name, folder, size, mtime, mtime_ns, hash}.
+Json FileRecord(const FileEntry& file, const std::string& hash);
 
 }  // namespace mosaic::ingest

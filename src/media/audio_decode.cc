@@ -142,6 +142,7 @@ Result<OpenedInput> OpenInput(const std::string& path) {
   in.decoder = decoder;
   in.info.codec = avcodec_get_name(s->codecpar->codec_id);
   in.info.container = raw->iformat->name;
+  in.info.creation_time = CreationTime(raw, s);
   in.info.sample_rate = s->codecpar->sample_rate;
   in.info.channels = s->codecpar->ch_layout.nb_channels;
   if (s->duration != AV_NOPTS_VALUE && s->duration > 0) {

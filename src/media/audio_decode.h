@@ -35,6 +35,7 @@ struct AudioInfo {
   int sample_rate = 0;    // of the stream, before resampling
   int channels = 0;
   double duration_s = 0;  // declared by the container (0 when it declares none)
+  std::string creation_time;  // the container's creation_time tag as given (ffmpeg_util.h); "" if none
 };
 
 /// Mono samples at one rate.

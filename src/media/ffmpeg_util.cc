@@ -13,6 +13,14 @@ extern "C" {
 
 namespace mosaic::media {
 
+std::string CreationTime(const AVFormatContext* format, const AVStream* stream) {
+  for (const AVDictionary* d : {format->metadata, stream != nullptr ? stream->metadata : nullptr}) {
+    const AVDictionaryEntry* e = av_dict_get(d, "creation_time", nullptr, 0);
+    if (e != nullptr && e->value != nullptr && *e->value != '\0') return e->value;
+  }
+  return "";
+}
+
 std::string AvError(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(err, buf, sizeof(buf));

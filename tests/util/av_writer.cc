@@ -61,6 +61,7 @@ class Writer {
     if (spec.audio) MOSAIC_RETURN_IF_ERROR(OpenAudio(*spec.audio));
     pkt_ = av_packet_alloc();
     AV_CHECK(avio_open(&oc_->pb, path_.c_str(), AVIO_FLAG_WRITE));
+    for (const auto& [key, value] : spec.metadata) av_dict_set(&oc_->metadata, key.c_str(), value.c_str(), 0);
     AVDictionary* opts = nullptr;
     if (!spec.movflags.empty()) av_dict_set(&opts, "movflags", spec.movflags.c_str(), 0);
     const int header = avformat_write_header(oc_, &opts);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mosaic/status.h"
@@ -43,6 +44,9 @@ struct VideoSpec {
   int width = 320, height = 180, fps = 25;
   std::string encoder = "mpeg4";       // video encoder taking yuv420p
   std::string movflags;                // mp4/mov muxer flags, e.g. "+faststart"
+  // Container tags, e.g. {"creation_time", "2021-06-05T14:30:00Z"} (what the muxer keeps of
+  // them is its own: MP4 and Matroska store creation_time).
+  std::vector<std::pair<std::string, std::string>> metadata;
   std::vector<VideoSegment> segments;  // back to back, each cut hard to the next
   std::optional<AudioTrack> audio;     // none: a video-only file
 };

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "embed/objects/tag_fusion.h"
 #include "ingest/ingest.h"
 
 namespace mosaic::cli {
@@ -34,6 +35,9 @@ constexpr char kHelp[] =
     "  --force               re-ingest files even when unchanged\n"
     "  --encoders LIST       use only these of the installed: clip,visual,objects,faces,ocr,speech\n"
     "  --models DIR          the model registry (default $MOSAIC_MODELS, else ~/.local/share/mosaic/models)\n"
+    "  --object-tags RULE    how images get object tags: both[:TN,TC] (default: NanoDet >= 0.3 and\n"
+    "                        CenterNet >= 0.4 agree), nanodet[:T], centernet[:T], either[:TN,TC], or\n"
+    "                        legacy (NanoDet alone at 0.3, as before; for comparisons)\n"
     "  --threads N           prepare (read/decode) workers (default: one per core)\n"
     "  --model-threads N     ONNX Runtime threads per model run (default: one per core)\n"
     "  --batch N             images per model batch (default 16)\n"
@@ -151,7 +155,7 @@ void PrintSummary(const std::string& collection, const ingest::Stats& s, const s
 
 int RunIngest(Args& args) {
   if (auto stop = CheckFlags(args, {"collection", "include", "exclude", "hidden", "sync", "force", "encoders",
-                                    "models", "threads", "model-threads", "batch", "max-pixels", "thumbnail",
+                                    "models", "object-tags", "threads", "model-threads", "batch", "max-pixels", "thumbnail",
                                     "keyframe-interval", "chunk-tokens", "errors", "json", "quiet", "help", "db"},
                              kHelp))
     return *stop;
@@ -174,6 +178,10 @@ int RunIngest(Args& args) {
   o.force = args.Has("force");
   o.models_dir = args.GetOr("models", "");
   o.encoders = args.GetList("encoders");
+  if (auto rule = args.Get("object-tags")) {
+    if (auto parsed = embed::objects::ParseTagRule(*rule); !parsed.ok()) return Usage(parsed.status().message(), kHelp);
+    o.object_tags = *rule;
+  }
   struct IntFlag {
     const char* name;
     long long fallback, min;

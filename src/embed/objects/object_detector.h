@@ -3,7 +3,8 @@
 // recognized by inspecting the ONNX file:
 //   CenterNet (MobileNetV3)  input [1,S,S,3] NHWC, 0..255; output tower_0_detections [1,K,6] =
 //                            top-K heatmap peaks as x0,y0,x1,y1 (input pixels), score, class
-//   NanoDet                  input [1,3,S,S] NCHW, 0..1; per stride a class-score output
+//   NanoDet                  input [1,3,S,S] NCHW, BGR standardized as NanoDet was trained
+//                            (not the human library's RGB 0..1); per stride a class-score output
 //                            [1,HW,80] (sigmoid) and a box-distribution output [1,HW,4*(R+1)]
 // The image is resized to S x S (bilinear, aspect ratio not kept, as the human library does),
 // the boxes are decoded back to the original image's pixels, per-class NMS keeps the best, and
@@ -42,6 +43,10 @@ struct ObjectDetectorOptions {
   /// A box overlapping a better box of another class by more than this is the same object
   /// labelled twice and is dropped (1 keeps every label).
   float duplicate_iou = 0.8f;
+  /// NanoDet only: feed RGB scaled to 0..1, as the human library does, instead of the BGR
+  /// standardization NanoDet was trained with. Tags get worse (docs/benchmarks.md#tag-quality);
+  /// kept so that the tags of earlier versions can be reproduced for comparisons.
+  bool nanodet_unit_rgb_input = false;
   std::string model_name = "nanodet";  // EncoderInfo::model
   /// WordNet's database directory (index.noun, data.noun) for "tag_terms"; empty: no tag_terms.
   std::string wordnet_dir = "/usr/share/wordnet";
