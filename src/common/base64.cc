@@ -15,7 +15,8 @@ std::string Base64Encode(std::span<const uint8_t> bytes) {
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
     uint32_t v = (uint32_t(bytes[i]) << 16) | (uint32_t(bytes[i + 1]) << 8) | bytes[i + 2];
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+    for (int s = 18; s >= 0; s -= 6)
+      out += kAlphabet[(v >> s) & 63];
   }
   if (i < bytes.size()) {
     uint32_t v = uint32_t(bytes[i]) << 16;
@@ -32,7 +33,8 @@ Result<std::string> Base64Decode(std::string_view text) {
   static const std::array<int8_t, 256> kValue = [] {
     std::array<int8_t, 256> t;
     t.fill(-1);
-    for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+    for (int i = 0; i < 64; ++i)
+      t[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
     return t;
   }();
   std::string out;
@@ -48,8 +50,9 @@ Result<std::string> Base64Decode(std::string_view text) {
       continue;
     }
     if (padding || kValue[c] < 0)
-      return Status::InvalidArgument("not base64: character '" + std::string(1, static_cast<char>(c)) +
-                                     "' at offset " + std::to_string(i));
+      return Status::InvalidArgument("not base64: character '" +
+                                     std::string(1, static_cast<char>(c)) + "' at offset " +
+                                     std::to_string(i));
     acc = (acc << 6) | static_cast<uint32_t>(kValue[c]);
     bits += 6;
     if (bits >= 8) {

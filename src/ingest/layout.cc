@@ -25,14 +25,17 @@ std::vector<float> PoolVectors(const std::vector<const std::vector<float>*>& vec
     if (!finite || !(norm > 0)) continue;
     if (acc.empty()) acc.assign(v->size(), 0.0);
     if (v->size() != acc.size()) continue;
-    for (size_t d = 0; d < acc.size(); ++d) acc[d] += weights[i] * (*v)[d];
+    for (size_t d = 0; d < acc.size(); ++d)
+      acc[d] += weights[i] * (*v)[d];
   }
   double n = 0;
-  for (double x : acc) n += x * x;
+  for (double x : acc)
+    n += x * x;
   if (!(n > 0)) return {};
   n = std::sqrt(n);
   std::vector<float> out(acc.size());
-  for (size_t d = 0; d < acc.size(); ++d) out[d] = static_cast<float>(acc[d] / n);
+  for (size_t d = 0; d < acc.size(); ++d)
+    out[d] = static_cast<float>(acc[d] / n);
   return out;
 }
 

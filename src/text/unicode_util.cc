@@ -4,6 +4,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 #include <cstdint>
 
@@ -179,6 +180,21 @@ std::u32string ToLower(std::u32string_view text) {
   icu::UnicodeString s = ToIcu(text);
   s.toLower(icu::Locale::getRoot());
   return FromIcu(s);
+}
+
+std::vector<size_t> Utf16ByteOffsets(std::string_view utf8) {
+  std::vector<size_t> at;
+  at.reserve(utf8.size() + 1);
+  const int32_t n = static_cast<int32_t>(utf8.size());
+  for (int32_t i = 0; i < n;) {
+    const size_t begin = static_cast<size_t>(i);
+    UChar32 c;
+    U8_NEXT(reinterpret_cast<const uint8_t*>(utf8.data()), i, n, c);
+    at.push_back(begin);
+    if (c >= 0x10000) at.push_back(begin);  // a surrogate pair
+  }
+  at.push_back(utf8.size());
+  return at;
 }
 
 }  // namespace mosaic::text

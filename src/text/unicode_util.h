@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mosaic/status.h"
 
@@ -30,6 +31,11 @@ bool IsLetter(char32_t c);
 bool IsNumber(char32_t c);
 /// General_Category Nd (`\d` in Python's `re`).
 bool IsDecimalDigit(char32_t c);
+
+/// For each UTF-16 unit of `utf8` as ICU's UnicodeString::fromUTF8 converts it (invalid bytes as
+/// U+FFFD), the byte offset of the character it belongs to, plus one last entry: utf8.size().
+/// Maps ICU break-iterator positions back into the UTF-8 text.
+std::vector<size_t> Utf16ByteOffsets(std::string_view utf8);
 
 std::u32string NormalizeNfc(std::u32string_view text);
 std::u32string NormalizeNfkc(std::u32string_view text);

@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 
+#include "text/unicode_util.h"
+
 namespace mosaic::text {
 namespace {
 
@@ -64,6 +66,51 @@ Result<WordTokenizer> WordTokenizer::Create(const WordTokenizerOptions& options)
   return WordTokenizer(options);
 }
 
+namespace {
+
+// The index term of one case-folded word, or "" when it is not indexed (a stopword, too long).
+std::string TermOf(std::string word, int32_t rule, const WordTokenizerOptions& options,
+                   sb_stemmer* stemmer) {
+  if (word.size() > options.max_term_bytes) return {};
+  if (options.drop_stopwords && IsStopword(word)) return {};
+  if (stemmer != nullptr && rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT) {
+    const sb_symbol* stem =
+        sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+    if (stem != nullptr) word.assign(reinterpret_cast<const char*>(stem), static_cast<size_t>(sb_stemmer_length(stemmer)));
+  }
+  return word;
+}
+
+}  // namespace
+
+std::vector<TermSpan> WordTokenizer::Spans(std::string_view text) const {
+  std::vector<TermSpan> spans;
+  if (text.empty()) return spans;
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* fold = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  icu::BreakIterator* breaker = ThreadWordBreaker();
+  if (U_FAILURE(status) || breaker == nullptr) return spans;
+  const icu::UnicodeString original =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  const std::vector<size_t> byte_at = Utf16ByteOffsets(text);
+  if (byte_at.size() != static_cast<size_t>(original.length()) + 1) return spans;
+  breaker->setText(original);
+  sb_stemmer* stemmer = options_.stem_language.empty() ? nullptr : ThreadStemmer(options_.stem_language);
+  for (int32_t start = breaker->first(), end = breaker->next(); end != icu::BreakIterator::DONE;
+       start = end, end = breaker->next()) {
+    const int32_t rule = breaker->getRuleStatus();
+    if (rule < UBRK_WORD_NUMBER) continue;
+    icu::UnicodeString folded = fold->normalize(original.tempSubStringBetween(start, end), status);
+    if (U_FAILURE(status)) return spans;
+    std::string word;
+    folded.toUTF8String(word);
+    std::string term = TermOf(std::move(word), rule, options_, stemmer);
+    if (term.empty()) continue;
+    spans.push_back({std::move(term), byte_at[static_cast<size_t>(start)], byte_at[static_cast<size_t>(end)]});
+  }
+  return spans;
+}
+
 std::vector<std::string> WordTokenizer::Terms(std::string_view text) const {
   std::vector<std::string> terms;
   if (text.empty()) return terms;
@@ -83,14 +130,8 @@ std::vector<std::string> WordTokenizer::Terms(std::string_view text) const {
     if (rule < UBRK_WORD_NUMBER) continue;  // spaces, punctuation, symbols
     word.clear();
     folded.tempSubStringBetween(start, end).toUTF8String(word);
-    if (word.size() > options_.max_term_bytes) continue;
-    if (options_.drop_stopwords && IsStopword(word)) continue;
-    if (stemmer != nullptr && rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT) {
-      const sb_symbol* stem =
-          sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
-      if (stem != nullptr) word.assign(reinterpret_cast<const char*>(stem), static_cast<size_t>(sb_stemmer_length(stemmer)));
-    }
-    terms.push_back(word);
+    std::string term = TermOf(std::move(word), rule, options_, stemmer);
+    if (!term.empty()) terms.push_back(std::move(term));
   }
   return terms;
 }

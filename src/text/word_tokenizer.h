@@ -21,6 +21,13 @@ struct WordTokenizerOptions {
   size_t max_term_bytes = 64;             // longer words (hashes, base64, URLs run together) dropped
 };
 
+// A term and where its word is in the text (byte offsets, end excluded).
+struct TermSpan {
+  std::string term;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
 class WordTokenizer {
  public:
   // InvalidArgument naming the language when Snowball has no stemmer for it.
@@ -29,6 +36,10 @@ class WordTokenizer {
   // The terms of `text` in order (repeats kept: they are term frequencies). Invalid UTF-8 is
   // read as U+FFFD and so splits words.
   std::vector<std::string> Terms(std::string_view text) const;
+  // The same terms with the byte range of the word each came from, for highlighting. Words are
+  // found in the text as written and folded one by one, so a case fold that would join or split
+  // words (rare: compatibility characters at a word's edge) can make these differ from Terms().
+  std::vector<TermSpan> Spans(std::string_view text) const;
 
   const WordTokenizerOptions& options() const { return options_; }
 

@@ -47,7 +47,7 @@ TEST(Cli, FullRoundTrip) {
 
   r = Mosaic(db, "search --collection docs --vector '[1, 0.05, 0]' --limit 2 --json");
   ASSERT_EQ(r.code, 0) << r.out;
-  Json hits = Json::parse(r.out);
+  Json hits = Json::parse(r.out)["points"];
   ASSERT_EQ(hits.size(), 2u);
   EXPECT_EQ(hits[0]["id"], 1);
   EXPECT_EQ(hits[1]["id"], "abc");
@@ -55,7 +55,7 @@ TEST(Cli, FullRoundTrip) {
   r = Mosaic(db, "search --collection docs --vector '[1, 0.05, 0]' --json "
                  "--filter '{\"must_not\": [{\"key\": \"lang\", \"match\": {\"value\": \"en\"}}]}'");
   ASSERT_EQ(r.code, 0) << r.out;
-  hits = Json::parse(r.out);
+  hits = Json::parse(r.out)["points"];
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]["id"], 2);
 
@@ -105,14 +105,14 @@ TEST(Cli, TextSearch) {
   EXPECT_NE(r.out.find("indexed 'body' as text"), std::string::npos) << r.out;
   testing::CliRun s = testing::RunMosaic("--db '" + db + "' search --collection notes --text 'brewed espresso' --fields body --json");
   ASSERT_EQ(s.code, 0) << s.all();
-  Json hits = Json::parse(s.out);
+  Json hits = Json::parse(s.out)["points"];
   ASSERT_EQ(hits.size(), 3u);  // brew/brewed/brewing share a stem
   EXPECT_EQ(hits[0]["id"], 1);
   EXPECT_GT(hits[0]["score"].get<double>(), hits[1]["score"].get<double>());
   s = testing::RunMosaic("--db '" + db + "' search --collection notes --text brew --fields body --json "
                          "--filter '{\"must\": [{\"key\": \"lang\", \"match\": {\"value\": \"de\"}}]}'");
   ASSERT_EQ(s.code, 0) << s.all();
-  hits = Json::parse(s.out);
+  hits = Json::parse(s.out)["points"];
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0]["id"], 3);
   r = Mosaic(db, "search --collection notes --text brew --fields lang");
@@ -121,9 +121,10 @@ TEST(Cli, TextSearch) {
   r = Mosaic(db, "search --collection notes --text brew --fields body --exact");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("apply to vector search only"), std::string::npos) << r.out;
-  r = Mosaic(db, "search --collection notes --text brew");
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("--text needs --fields"), std::string::npos) << r.out;
+  // Without --fields a text searches every text signal: here the one text index.
+  s = testing::RunMosaic("--db '" + db + "' search --collection notes --text brew --json");
+  ASSERT_EQ(s.code, 0) << s.all();
+  EXPECT_EQ(Json::parse(s.out)["points"].size(), 3u) << s.out;
 }
 
 TEST(Cli, ErrorsAndHelp) {
@@ -187,7 +188,7 @@ TEST(Cli, VectorFilesAndRecall) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(Mosaic(db, "count --collection v").out, "300\n");
   r = Mosaic(db, "search --collection v --vector-file " + (dir / "base.fvecs") + " --row 5 --limit 1 --json");
-  Json hits = Json::parse(r.out);
+  Json hits = Json::parse(r.out)["points"];
   EXPECT_EQ(hits[0]["id"], 1005);
   EXPECT_FLOAT_EQ(hits[0]["score"].get<float>(), 0.0f);
   r = Mosaic(db, "eval recall --collection v --queries " + (dir / "base.fvecs") +
@@ -218,7 +219,7 @@ TEST(Cli, HnswCollection) {
             std::string::npos) << r.out;
   r = Mosaic(db, "search --collection g --vector-file " + (dir / "base.fvecs") +
                      " --row 7 --limit 1 --ef 64 --json");
-  EXPECT_EQ(Json::parse(r.out)[0]["id"], 7) << r.out;
+  EXPECT_EQ(Json::parse(r.out)["points"][0]["id"], 7) << r.out;
   r = Mosaic(db, "eval recall --collection g --queries " + (dir / "base.fvecs") +
                      " --num-queries 100 --min-recall 0.95");
   EXPECT_EQ(r.code, 0) << r.out;

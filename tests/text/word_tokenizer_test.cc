@@ -1,6 +1,8 @@
 // WordTokenizer: words by Unicode boundaries, NFKC case folding, stopwords, Snowball stems.
 #include "text/word_tokenizer.h"
 
+#include "text/sentences.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -73,6 +75,42 @@ TEST(WordTokenizerTest, ThreadsGetTheSameTerms) {
     });
   for (auto& th : threads) th.join();
   for (const auto& g : got) EXPECT_EQ(g, expected);
+}
+
+// Term spans for highlighting: the same terms as Terms(), each with the bytes of its word.
+TEST(WordTokenizerSpans, SameTermsAsTermsWithTheirBytes) {
+  auto t = WordTokenizer::Create().value();
+  const std::string s = "Café owners RUNNING the 3.5 km race — naïve 🐕 dogs!";
+  std::vector<std::string> terms;
+  for (const auto& span : t.Spans(s)) {
+    terms.push_back(span.term);
+    ASSERT_LE(span.end, s.size());
+    const std::string word = s.substr(span.begin, span.end - span.begin);
+    EXPECT_EQ(t.Terms(word), std::vector<std::string>{span.term}) << word;
+  }
+  EXPECT_EQ(terms, t.Terms(s));
+  auto spans = t.Spans(s);
+  ASSERT_GE(spans.size(), 2u);
+  EXPECT_EQ(s.substr(spans[0].begin, spans[0].end - spans[0].begin), "Café");
+  EXPECT_EQ(s.substr(spans.back().begin, spans.back().end - spans.back().begin), "dogs");
+  EXPECT_TRUE(t.Spans("").empty());
+  EXPECT_TRUE(t.Spans("the of and").empty());
+}
+
+TEST(Sentences, SplitsAndTrims) {
+  const std::string s = "  Dr. Smith arrived at 3 p.m. today. Did he stay?  Yes!\n\nNew line here ";
+  std::vector<std::string> got;
+  for (auto [b, e] : SentenceSpans(s)) got.push_back(s.substr(b, e - b));
+  ASSERT_GE(got.size(), 3u);
+  EXPECT_EQ(got.back(), "New line here");
+  for (const auto& g : got) {
+    EXPECT_FALSE(g.empty());
+    EXPECT_NE(g.front(), ' ');
+    EXPECT_NE(g.back(), ' ');
+  }
+  EXPECT_NE(std::find(got.begin(), got.end(), "Did he stay?"), got.end());
+  EXPECT_TRUE(SentenceSpans("").empty());
+  EXPECT_TRUE(SentenceSpans("   \n ").empty());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "wire/point_codec.h"
 
 namespace mosaic::cli {
 namespace {
@@ -16,18 +17,6 @@ constexpr char kHelp[] =
     "IDs made only of digits are integers; anything else is a string id.\n"
     "Output is JSON; scroll prints {\"points\": [...], \"next_offset\": ID or null}.\n";
 
-PointId ParseId(const std::string& s) {
-  if (!s.empty() && s.size() < 20 && s.find_first_not_of("0123456789") == std::string::npos)
-    return PointId(static_cast<uint64_t>(std::stoull(s)));
-  return PointId(s);
-}
-
-Json PointJson(const Point& p) {
-  Json j = {{"id", p.id.ToJson()}, {"payload", p.payload}};
-  if (!p.vectors.empty()) j["vectors"] = p.vectors;
-  return j;
-}
-
 }  // namespace
 
 int RunPoints(const std::string& verb, Args& args) {
@@ -36,7 +25,7 @@ int RunPoints(const std::string& verb, Args& args) {
   auto name = args.Get("collection");
   if (!name) return Usage(verb + ": missing --collection", kHelp);
   std::vector<PointId> ids;
-  while (auto a = args.Next()) ids.push_back(ParseId(*a));
+  while (auto a = args.Next()) ids.push_back(wire::PointIdFromText(*a));
   std::optional<Filter> filter;
   if (auto f = args.Get("filter")) {
     auto parsed = Filter::Parse(*f);
@@ -56,7 +45,7 @@ int RunPoints(const std::string& verb, Args& args) {
     auto pts = (*c)->Get(ids, true, args.Has("with-vectors"));
     if (!pts.ok()) return Fail(pts.status());
     Json out = Json::array();
-    for (const auto& p : *pts) out.push_back(PointJson(p));
+    for (const auto& p : *pts) out.push_back(wire::PointToJson(p));
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -76,14 +65,14 @@ int RunPoints(const std::string& verb, Args& args) {
   auto limit = args.GetInt("limit", 10);
   if (!limit.ok() || *limit < 1) return Usage("--limit must be a positive integer", kHelp);
   r.limit = static_cast<size_t>(*limit);
-  if (auto off = args.Get("offset")) r.offset = ParseId(*off);
+  if (auto off = args.Get("offset")) r.offset = wire::PointIdFromText(*off);
   r.filter = filter;
   r.with_vectors = args.Has("with-vectors");
   auto page = (*c)->Scroll(r);
   if (!page.ok()) return Fail(page.status());
   Json out = {{"points", Json::array()},
               {"next_offset", page->next_offset ? page->next_offset->ToJson() : Json(nullptr)}};
-  for (const auto& p : page->points) out["points"].push_back(PointJson(p));
+  for (const auto& p : page->points) out["points"].push_back(wire::PointToJson(p));
   std::printf("%s\n", out.dump(2).c_str());
   return kExitOk;
 }

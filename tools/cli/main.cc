@@ -15,7 +15,7 @@ constexpr char kHelp[] =
     "commands:\n"
     "  collection create|list|info|drop|index   manage collections and payload indexes\n"
     "  upsert      insert or replace points from JSONL, fvecs/ivecs/bvecs or IDX files\n"
-    "  search      nearest neighbours of a vector, with filters and pagination\n"
+    "  search      multimodal search: texts, images, clips, ids, vectors; fused, explained, shaped\n"
     "  get         points by id\n"
     "  delete      points by id or by filter\n"
     "  scroll      page through all points in id order\n"
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   using namespace mosaic::cli;
   Args args(argc - 1, argv + 1,
             {"json", "with-vectors", "no-payload", "flush", "exact", "help", "replace", "pretty", "sync",
-             "force", "hidden", "quiet"});
+             "force", "hidden", "quiet", "explain", "autocut", "mmr", "literal"});
   auto cmd = args.Next();
   if (!cmd) {
     if (args.help()) {

@@ -1,0 +1,16 @@
+// How the CLI shows query hits in a terminal: one line per hit with its title, kind, time range
+// and score, a one-line snippet under it, and with --explain the signals and the evidence.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "query/response.h"
+
+namespace mosaic::cli {
+
+// Prints `r` (hits or groups, facets, what was understood) as a table to `out`; ranks start at
+// `first_rank`.
+void PrintHits(const query::QueryResponse& r, size_t first_rank, bool explain, std::FILE* out);
+
+}  // namespace mosaic::cli
