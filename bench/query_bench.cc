@@ -1,7 +1,7 @@
 // query_bench: latency of the query engine per query kind on a large synthetic collection, and
 // the planner's overhead against calling the Collection API directly, in the same run.
 //
-//   query_bench [--points N] [--queries N] [--rounds N] [--dim D]
+//   query_bench [--points N] [--queries N] [--rounds N] [--dim D] [--kinds vector,bm25,...]
 //
 // The collection (default 1,000,000 points, 128-d clustered vectors, cosine, HNSW m 16 / ef 64)
 // has generated payloads: kind (keyword, 6 values), file_id (keyword, one per 20 points), date
@@ -10,12 +10,14 @@
 // where one exists, the direct equivalent:
 //   vector    nearest, limit 10            direct: Collection::Search, limit 10, with payloads
 //   bm25      2-3 words over title^0.5,text direct: Collection::SearchText, limit 10
+//   bm25+snip the same with snippets (each hit's matching sentence found, the engine's default)
 //   fused     RRF of the two (top 100 each) direct: Search 100 + SearchText 100 + RRF + Get 10
 //   group_by  nearest, best per file_id, 10 groups
 //   facet     kind and year over a date range, limit 1   direct: Collection::Facet x 2
 //   sort      a kind's points by date desc, limit 10     direct: Collection::Scroll order_by
-// For 1 and 2 client threads, each round runs every query of a kind through both paths, the
-// order of the two alternating between rounds; per-query latencies give p50 and p99, the median
+// The engine runs without snippets (`snippet: false`) except in bm25+snip, since the direct calls
+// make none. For 1 and 2 client threads, each round runs every query of a kind through both paths,
+// the order of the two alternating between rounds; per-query latencies give p50 and p99, the median
 // round is reported, and overhead = engine p50 / direct p50.
 #include <algorithm>
 #include <atomic>
@@ -171,6 +173,7 @@ std::vector<double> Time(const std::vector<Query>& queries, int threads,
 
 int main(int argc, char** argv) {
   size_t points = 1'000'000, nq = 200, rounds = 3, dim = 128;
+  std::string only;  // comma-separated kinds to run (empty: all)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> size_t {
@@ -185,8 +188,10 @@ int main(int argc, char** argv) {
       rounds = next();
     else if (a == "--dim")
       dim = next();
+    else if (a == "--kinds" && i + 1 < argc)
+      only = "," + std::string(argv[++i]) + ",";
     else
-      Die("usage: query_bench [--points N] [--queries N] [--rounds N] [--dim D]");
+      Die("usage: query_bench [--points N] [--queries N] [--rounds N] [--dim D] [--kinds K1,K2]");
   }
   std::mt19937_64 rng(42);
   Data data;
@@ -275,6 +280,7 @@ int main(int argc, char** argv) {
   kinds.push_back({"vector",
                    [&](const Query& qq) {
                      q::QueryRequest r;
+                     r.snippet = false;
                      r.query = q::NearestQuery{{q::Input::Vector(qq.vector)}};
                      must_ok(engine.Query(r), "vector");
                    },
@@ -284,6 +290,19 @@ int main(int argc, char** argv) {
                      must_ok(c->Search(s), "search");
                    }});
   kinds.push_back({"bm25",
+                   [&](const Query& qq) {
+                     q::QueryRequest r;
+                     r.snippet = false;
+                     r.query = q::TextQuery{qq.text, {"title^0.5", "text"}};
+                     must_ok(engine.Query(r), "bm25");
+                   },
+                   [&](const Query& qq) {
+                     mosaic::TextSearchRequest t;
+                     t.fields = {"title^0.5", "text"};
+                     t.query = qq.text;
+                     must_ok(c->SearchText(t), "search text");
+                   }});
+  kinds.push_back({"bm25+snip",
                    [&](const Query& qq) {
                      q::QueryRequest r;
                      r.query = q::TextQuery{qq.text, {"title^0.5", "text"}};
@@ -298,6 +317,7 @@ int main(int argc, char** argv) {
   kinds.push_back({"fused",
                    [&](const Query& qq) {
                      q::QueryRequest r;
+                     r.snippet = false;
                      q::Prefetch a, b;
                      a.query = q::NearestQuery{{q::Input::Vector(qq.vector)}};
                      b.query = q::TextQuery{qq.text, {"title^0.5", "text"}};
@@ -336,6 +356,7 @@ int main(int argc, char** argv) {
   kinds.push_back({"group_by",
                    [&](const Query& qq) {
                      q::QueryRequest r;
+                     r.snippet = false;
                      r.query = q::NearestQuery{{q::Input::Vector(qq.vector)}};
                      r.group_by = q::GroupBy{"file_id", 1};
                      must_ok(engine.Query(r), "group_by");
@@ -344,6 +365,7 @@ int main(int argc, char** argv) {
   kinds.push_back({"facet",
                    [&](const Query& qq) {
                      q::QueryRequest r;
+                     r.snippet = false;
                      r.filter = date_filter(qq);
                      r.limit = 1;
                      r.facets = {q::FacetSpec{"kind", 10, mosaic::FacetBucket::kValue},
@@ -386,6 +408,8 @@ int main(int argc, char** argv) {
   std::printf("%-9s %7s | %9s %9s | %9s %9s | %8s\n", "kind", "threads", "engine p50", "p99",
               "direct p50", "p99", "overhead");
   for (const Kind& k : kinds) {
+    if (!only.empty() && only.find("," + k.name + ",") == std::string::npos) continue;
+    if (!only.empty() && only.find("," + k.name + ",") == std::string::npos) continue;
     for (int threads : {1, 2}) {
       std::vector<double> e50, e99, d50, d99;
       for (size_t round = 0; round < rounds; ++round) {

@@ -81,7 +81,7 @@ Result<QueryResponse> QueryEngine::Query(const QueryRequest& request) const {
   if (request.mmr && listing)
     return Status::InvalidArgument("mmr needs a scored query, not a listing");
 
-  Executor ex(c_);
+  Executor ex(c_, request.explain);
   const size_t wanted = request.offset + request.limit;
   const size_t per_unit = request.group_by ? request.group_by->group_size : 1;
   // A listing is exact and in a fixed order: one pass of what the page needs, plus one to tell
@@ -90,13 +90,23 @@ Result<QueryResponse> QueryEngine::Query(const QueryRequest& request) const {
   // The list behind the pages depends on the query and base_depth only, never on the page asked
   // (limit, offset): levels always start at the base, so any page is a slice of the same list.
   size_t base = exact_listing ? wanted + 1 : std::max<size_t>(1, options_.base_depth);
-  // A lone graph search draws its list from the beam it walks anyway (its ef), so a plain vector
-  // query costs what Collection::Search does.
-  if (root.kind == NodeKind::kNearest && root.children.empty() && !root.params.exact) {
-    const VectorSpec* spec = c_.schema().Find(root.vector_name);
-    if (spec != nullptr && spec->index.kind == IndexKind::kHnsw)
-      base = root.params.ef != 0 ? root.params.ef : spec->index.ef_search;
+  // A lone search needs no deeper levels when it is exact (BM25, or a vector searched exactly):
+  // a longer exact ranking only extends a shorter one, so the page is taken from a search of
+  // just offset + limit. A lone graph search draws its list from the beam it walks anyway (its
+  // ef), so a plain vector query costs what Collection::Search does.
+  bool lone_exact = false;
+  if (root.children.empty() && !request.group_by && !request.mmr && !request.autocut) {
+    if (root.kind == NodeKind::kText) lone_exact = true;
+    if (root.kind == NodeKind::kNearest) {
+      const VectorSpec* spec = c_.schema().Find(root.vector_name);
+      if (spec != nullptr && (root.params.exact || spec->index.kind == IndexKind::kFlat)) {
+        lone_exact = true;
+      } else if (spec != nullptr) {
+        base = root.params.ef != 0 ? root.params.ef : spec->index.ef_search;
+      }
+    }
   }
+  if (lone_exact) base = wanted;
   const std::string mmr_vector =
       request.mmr ? (!request.mmr->using_vector.empty() ? request.mmr->using_vector
                      : !request.using_vector.empty()    ? request.using_vector
@@ -113,6 +123,7 @@ Result<QueryResponse> QueryEngine::Query(const QueryRequest& request) const {
 
   std::vector<Candidate> list;
   std::unordered_set<PointId, PointIdHash> seen;
+  seen.reserve(base);
   bool higher_is_better = true;
   size_t levels = 0;
   for (size_t level = 0; level <= kMaxLevel; ++level) {
@@ -162,7 +173,7 @@ Result<QueryResponse> QueryEngine::Query(const QueryRequest& request) const {
           list.size(), [&](size_t i) { return group_key(list[i]); }, per_unit, wanted);
       have = groups.size();  // groups still short of group_size keep what the list gave them
     }
-    if (done || have >= wanted || exact_listing) break;
+    if (done || have >= wanted || exact_listing || lone_exact) break;
   }
 
   // The page.
@@ -203,10 +214,12 @@ Result<QueryResponse> QueryEngine::Query(const QueryRequest& request) const {
     h.id = c.id;
     h.score = c.score;
     if (order_by) h.order_value = OrderValue(p.payload, *order_by);
-    Json evidence = need_payload && (request.explain || request.with_payload)
-                        ? Evidence(p.payload, plan.query_terms, plan.tag_words)
+    // The evidence gives the snippet its best sentence; without query words there is none.
+    Json evidence = need_payload && (request.explain || (request.with_payload && request.snippet &&
+                                                         !plan.query_terms.empty()))
+                        ? Evidence(p.payload, plan.query_terms, plan.tag_words, request.explain)
                         : Json();
-    if (request.with_payload) h.snippet = Snippet(p.payload, evidence);
+    if (request.with_payload && request.snippet) h.snippet = Snippet(p.payload, evidence);
     if (request.explain) {
       // Every signal of the root, matched or not, then deeper nodes that ranked the hit.
       for (const PlanNode& child : root.children) {

@@ -23,7 +23,13 @@ std::pair<Json, size_t> Match(const std::string& s, const std::set<std::string>&
   Json ranges = Json::array();
   std::set<std::string> found;
   if (Tokenizer() == nullptr) return {ranges, 0};
-  for (const text::TermSpan& span : Tokenizer()->Spans(s)) {
+  // Stems keep a word's first letter: only words starting like a query term are stemmed.
+  auto may_match = [&](std::string_view word) {
+    for (const std::string& t : terms)
+      if (!t.empty() && !word.empty() && t[0] == word[0]) return true;
+    return false;
+  };
+  for (const text::TermSpan& span : Tokenizer()->Spans(s, may_match)) {
     if (!terms.count(span.term)) continue;
     ranges.push_back({span.begin, span.end});
     found.insert(span.term);
@@ -61,7 +67,7 @@ std::string StringField(const Json& payload, const char* key) {
 }  // namespace
 
 Json Evidence(const Json& payload, const std::vector<std::string>& query_terms,
-              const std::vector<std::string>& query_tag_words) {
+              const std::vector<std::string>& query_tag_words, bool full) {
   Json ev = Json::object();
   if (!payload.is_object()) return ev;
   const std::set<std::string> terms(query_terms.begin(), query_terms.end());
@@ -81,9 +87,11 @@ Json Evidence(const Json& payload, const std::vector<std::string>& query_terms,
   if (std::string s = StringField(payload, "text"); !s.empty())
     if (Json best = BestSentence("text", s, terms); !best.is_null())
       ev["sentence"] = std::move(best);
-  if (std::string s = StringField(payload, "transcript"); !s.empty())
+  if (std::string s = StringField(payload, "transcript");
+      !s.empty() && (full || !ev.contains("sentence")))
     if (Json best = BestSentence("transcript", s, terms); !best.is_null())
       ev["transcript"] = std::move(best);
+  if (!full) return ev;
 
   if (const Json* words = Field(payload, "words"); words && words->is_array() && Tokenizer()) {
     Json said = Json::array();

@@ -17,9 +17,10 @@ namespace mosaic::query {
 //  "transcript": {...}, "words": [{"text", "start", "end"}], "ocr": [{"text", "box",
 //  "highlights"}], "tags": [{"tag", "confidence"}], "title": {...}, "names": [...], "page",
 //  "headings"}; only the parts that apply. Highlights are byte ranges in their "text".
-// `query_tag_words` are the query's words as TagWords makes them, for the tags.
+// `query_tag_words` are the query's words as TagWords makes them, for the tags. Not `full`: only
+// the parts a snippet needs (place, time, the matching sentence of the text or transcript).
 Json Evidence(const Json& payload, const std::vector<std::string>& query_terms,
-              const std::vector<std::string>& query_tag_words);
+              const std::vector<std::string>& query_tag_words, bool full = true);
 
 // A one-line excerpt (at most `max_bytes`, cut at a character boundary): the evidence's sentence,
 // else the payload's text, transcript or OCR text, else its tags.

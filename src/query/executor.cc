@@ -117,8 +117,10 @@ Result<Ranked> Executor::Run(const PlanNode& node, size_t need, size_t scale) {
     std::erase_if(out.items,
                   [&](const Candidate& c) { return Better(t, c.score, out.higher_is_better); });
   }
-  for (size_t i = 0; i < out.items.size(); ++i)
-    out.items[i].ranks.push_back({node.id, static_cast<uint32_t>(i + 1), out.items[i].score, 0.0f});
+  if (explain_)
+    for (size_t i = 0; i < out.items.size(); ++i)
+      out.items[i].ranks.push_back(
+          {node.id, static_cast<uint32_t>(i + 1), out.items[i].score, 0.0f});
   return out;
 }
 

@@ -16,7 +16,9 @@ namespace mosaic::query {
 
 class Executor {
  public:
-  explicit Executor(const Collection& collection) : c_(collection) {}
+  // `explain`: record each candidate's rank in every node (Candidate::ranks), which costs an
+  // allocation per candidate and node; without it ranks stay empty.
+  Executor(const Collection& collection, bool explain) : c_(collection), explain_(explain) {}
 
   // The ranked list of `node` when its parent needs `need` candidates, at depth `scale` (1, 2,
   // 4, ...: a node's own limit is multiplied by it).
@@ -41,6 +43,7 @@ class Executor {
   Result<Ranked> Listing(const PlanNode& node, size_t need);
 
   const Collection& c_;
+  const bool explain_;
   std::unordered_map<PointId, Json, PointIdHash> payloads_;
   std::unordered_map<std::string, std::unordered_map<PointId, std::vector<float>, PointIdHash>>
       vectors_;

@@ -141,6 +141,9 @@ struct QueryRequest {
   SearchParams params;
   bool with_payload = true;
   bool with_vectors = false;
+  // A one-line excerpt per hit (with payload), the passage's sentence that matched the query's
+  // words when there are any; finding it tokenizes the hits' text.
+  bool snippet = true;
   std::optional<GroupBy> group_by;
   std::optional<Mmr> mmr;
   std::optional<Autocut> autocut;

@@ -7,6 +7,7 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <map>
 #include <memory>
@@ -83,7 +84,10 @@ std::string TermOf(std::string word, int32_t rule, const WordTokenizerOptions& o
 
 }  // namespace
 
-std::vector<TermSpan> WordTokenizer::Spans(std::string_view text) const {
+std::vector<TermSpan> WordTokenizer::Spans(std::string_view text) const { return Spans(text, {}); }
+
+std::vector<TermSpan> WordTokenizer::Spans(std::string_view text,
+                                           const std::function<bool(std::string_view)>& may_match) const {
   std::vector<TermSpan> spans;
   if (text.empty()) return spans;
   UErrorCode status = U_ZERO_ERROR;
@@ -100,13 +104,21 @@ std::vector<TermSpan> WordTokenizer::Spans(std::string_view text) const {
        start = end, end = breaker->next()) {
     const int32_t rule = breaker->getRuleStatus();
     if (rule < UBRK_WORD_NUMBER) continue;
-    icu::UnicodeString folded = fold->normalize(original.tempSubStringBetween(start, end), status);
-    if (U_FAILURE(status)) return spans;
+    const size_t b = byte_at[static_cast<size_t>(start)], e = byte_at[static_cast<size_t>(end)];
     std::string word;
-    folded.toUTF8String(word);
+    if (std::all_of(text.begin() + b, text.begin() + e, [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+      // NFKC case folding of ASCII is lower-casing: skip ICU's normalizer (most words, most time).
+      word.assign(text.substr(b, e - b));
+      for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      icu::UnicodeString folded = fold->normalize(original.tempSubStringBetween(start, end), status);
+      if (U_FAILURE(status)) return spans;
+      folded.toUTF8String(word);
+    }
+    if (may_match && !may_match(word)) continue;
     std::string term = TermOf(std::move(word), rule, options_, stemmer);
     if (term.empty()) continue;
-    spans.push_back({std::move(term), byte_at[static_cast<size_t>(start)], byte_at[static_cast<size_t>(end)]});
+    spans.push_back({std::move(term), b, e});
   }
   return spans;
 }

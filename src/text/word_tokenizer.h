@@ -7,6 +7,7 @@
 // own ICU break iterator and stemmer).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,11 @@ class WordTokenizer {
   // found in the text as written and folded one by one, so a case fold that would join or split
   // words (rare: compatibility characters at a word's edge) can make these differ from Terms().
   std::vector<TermSpan> Spans(std::string_view text) const;
+  // Only the words for which `may_match(folded word)` holds are stemmed and returned: finding a
+  // few terms in a passage need not stem all its words (stemming is most of the cost). A stem
+  // never changes a word's first letter, so a first-letter test loses no match.
+  std::vector<TermSpan> Spans(std::string_view text,
+                              const std::function<bool(std::string_view)>& may_match) const;
 
   const WordTokenizerOptions& options() const { return options_; }
 

@@ -346,7 +346,7 @@ Result<query::QueryRequest> QueryRequestFromJson(const Json& j, const QueryCodec
   JsonReader r(j, "");
   MOSAIC_RETURN_IF_ERROR(
       r.Expect({"prefetch", "query", "using", "filter", "score_threshold", "limit", "offset",
-                "cursor", "params", "with_payload", "with_vector", "with_vectors", "group_by",
+                "cursor", "params", "with_payload", "with_vector", "with_vectors", "snippet", "group_by",
                 "group_size", "mmr", "autocut", "facets", "explain", "understand"}));
   query::QueryRequest q;
   if (r.Has("prefetch")) {
@@ -387,6 +387,8 @@ Result<query::QueryRequest> QueryRequestFromJson(const Json& j, const QueryCodec
   MOSAIC_ASSIGN_OR_RETURN(auto wv1, r.Bool("with_vector"));
   MOSAIC_ASSIGN_OR_RETURN(auto wv2, r.Bool("with_vectors"));
   q.with_payload = wp.value_or(true);
+  MOSAIC_ASSIGN_OR_RETURN(auto snippet, r.Bool("snippet"));
+  q.snippet = snippet.value_or(true);
   q.with_vectors = wv1.value_or(false) || wv2.value_or(false);
   MOSAIC_ASSIGN_OR_RETURN(auto gb, r.String("group_by"));
   MOSAIC_ASSIGN_OR_RETURN(auto gs, r.Size("group_size", 1000));

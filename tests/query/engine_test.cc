@@ -462,6 +462,20 @@ TEST(EngineShape, FacetsCountTheFilteredCollection) {
   EXPECT_EQ(resp.facets["date"][1].count, 3u);
 }
 
+TEST(EngineShape, SnippetsShowTheMatchingSentenceUnlessTurnedOff) {
+  auto s = MakeSmall();
+  QueryRequest r;
+  r.query = TextQuery{"sunset", {"text"}};
+  auto with = QueryEngine(*s->c).Query(r).value();
+  ASSERT_EQ(with.hits.size(), 1u);
+  EXPECT_EQ(with.hits[0].snippet, "red sunset over sea");
+  r.snippet = false;
+  auto without = QueryEngine(*s->c).Query(r).value();
+  ASSERT_EQ(without.hits.size(), 1u);
+  EXPECT_TRUE(without.hits[0].snippet.empty());
+  EXPECT_TRUE(without.hits[0].payload.has_value());
+}
+
 TEST(EngineShape, AutocutDropsTheTail) {
   auto s = MakeSmall();
   QueryRequest r;

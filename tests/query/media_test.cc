@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "ingest/ingest.h"
 #include "ingest/test_models.h"
@@ -121,6 +122,25 @@ void TagsWithTheirConfidence() {
   for (const SignalMatch& s : dog->signals)
     tags_signal = tags_signal || (s.signal == "tags" && s.rank >= 1);
   EXPECT_TRUE(tags_signal);
+}
+
+void AnAnimalIsNotAPerson() {
+  // WordNet calls a person an "animate being"; stemmed, "animal" and "animate" are both "anim".
+  // The tags signal matches whole words, so no point tagged only "person" ranks for "animal".
+  QueryResponse r = Ask(Explained({Input::Text("animal")}, 20));
+  size_t by_tags = 0;
+  for (const Hit& h : r.hits) {
+    bool tags = false;
+    for (const SignalMatch& s : h.signals) tags = tags || (s.signal == "tags" && s.rank > 0);
+    if (!tags) continue;
+    ++by_tags;
+    static const std::set<std::string> kAnimals = {"bird", "cat", "dog", "horse", "sheep", "cow",
+                                                   "elephant", "bear", "zebra", "giraffe"};
+    bool animal = false;
+    for (const Json& x : h.payload->at("tags")) animal = animal || kAnimals.count(x.get<std::string>());
+    EXPECT_TRUE(animal) << FileName(h) << " ranked for 'animal' with tags " << h.payload->at("tags").dump();
+  }
+  EXPECT_GE(by_tags, 1u);  // the dog, the horses
 }
 
 void TheOcrLine() {
@@ -269,6 +289,10 @@ TEST(MediaQuery, ExplainEvidenceAndMediaInputs) {
   {
     SCOPED_TRACE("TagsWithTheirConfidence");
     TagsWithTheirConfidence();
+  }
+  {
+    SCOPED_TRACE("AnAnimalIsNotAPerson");
+    AnAnimalIsNotAPerson();
   }
   {
     SCOPED_TRACE("TheOcrLine");

@@ -65,7 +65,7 @@ TEST(QueryCodec, PrefetchTreeFusionAndShaping) {
     "query": {"rrf": {"k": 10}},
     "group_by": "file_id", "group_size": 2, "autocut": 2, "score_threshold": 0.01,
     "facets": ["kind", {"key": "date", "bucket": "year", "limit": 5}],
-    "with_payload": false, "with_vector": true, "understand": false})");
+    "with_payload": false, "with_vector": true, "understand": false, "snippet": false})");
   ASSERT_EQ(q.prefetch.size(), 3u);
   EXPECT_EQ(q.prefetch[0].using_vector, "clip");
   EXPECT_EQ(q.prefetch[0].limit, std::optional<size_t>(50));
@@ -102,6 +102,7 @@ TEST(QueryCodec, PrefetchTreeFusionAndShaping) {
   EXPECT_FALSE(q.with_payload);
   EXPECT_TRUE(q.with_vectors);
   EXPECT_FALSE(q.understand);
+  EXPECT_FALSE(q.snippet);
 }
 
 TEST(QueryCodec, OtherQueryKinds) {

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "io/vector_file.h"
+#include "wire/point_codec.h"
 
 namespace mosaic::cli {
 namespace {
@@ -47,42 +48,10 @@ struct Loader {
   }
 };
 
-Result<std::vector<float>> ParseVector(const Json& j, const std::string& what) {
-  if (!j.is_array()) return Status::InvalidArgument(what + " must be an array of numbers");
-  std::vector<float> v;
-  v.reserve(j.size());
-  for (const auto& x : j) {
-    if (!x.is_number()) return Status::InvalidArgument(what + " holds a non-number " + x.dump());
-    v.push_back(x.get<float>());
-  }
-  return v;
-}
-
 Result<Point> ParseLine(const std::string& line, const std::string& vector_name) {
   Json j = Json::parse(line, nullptr, false);
   if (j.is_discarded()) return Status::InvalidArgument("not valid JSON");
-  if (!j.is_object()) return Status::InvalidArgument("a point must be a JSON object");
-  for (const auto& [k, v] : j.items())
-    if (k != "id" && k != "vector" && k != "vectors" && k != "payload")
-      return Status::InvalidArgument("unknown field \"" + k + "\"");
-  if (!j.contains("id")) return Status::InvalidArgument("missing \"id\"");
-  Point p;
-  MOSAIC_ASSIGN_OR_RETURN(p.id, PointId::FromJson(j["id"]));
-  if (j.contains("vector")) {
-    MOSAIC_ASSIGN_OR_RETURN(p.vectors[vector_name], ParseVector(j["vector"], "\"vector\""));
-  }
-  if (j.contains("vectors")) {
-    if (!j["vectors"].is_object())
-      return Status::InvalidArgument("\"vectors\" must be an object of name -> array");
-    for (const auto& [name, v] : j["vectors"].items()) {
-      MOSAIC_ASSIGN_OR_RETURN(p.vectors[name], ParseVector(v, "vector \"" + name + "\""));
-    }
-  }
-  if (j.contains("payload")) {
-    if (!j["payload"].is_object()) return Status::InvalidArgument("\"payload\" must be an object");
-    p.payload = j["payload"];
-  }
-  return p;
+  return wire::PointFromJson(j, vector_name);
 }
 
 bool IsJsonl(const std::string& path) {
