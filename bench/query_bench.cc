@@ -289,31 +289,23 @@ int main(int argc, char** argv) {
                      s.vector = qq.vector;
                      must_ok(c->Search(s), "search");
                    }});
-  kinds.push_back({"bm25",
-                   [&](const Query& qq) {
-                     q::QueryRequest r;
-                     r.snippet = false;
-                     r.query = q::TextQuery{qq.text, {"title^0.5", "text"}};
-                     must_ok(engine.Query(r), "bm25");
-                   },
-                   [&](const Query& qq) {
-                     mosaic::TextSearchRequest t;
-                     t.fields = {"title^0.5", "text"};
-                     t.query = qq.text;
-                     must_ok(c->SearchText(t), "search text");
-                   }});
-  kinds.push_back({"bm25+snip",
-                   [&](const Query& qq) {
-                     q::QueryRequest r;
-                     r.query = q::TextQuery{qq.text, {"title^0.5", "text"}};
-                     must_ok(engine.Query(r), "bm25");
-                   },
-                   [&](const Query& qq) {
-                     mosaic::TextSearchRequest t;
-                     t.fields = {"title^0.5", "text"};
-                     t.query = qq.text;
-                     must_ok(c->SearchText(t), "search text");
-                   }});
+  // BM25 over title and text, through the engine with or without snippets, and directly.
+  auto bm25 = [&](bool snippet) {
+    return [&, snippet](const Query& qq) {
+      q::QueryRequest r;
+      r.snippet = snippet;
+      r.query = q::TextQuery{qq.text, {"title^0.5", "text"}};
+      must_ok(engine.Query(r), "bm25");
+    };
+  };
+  auto bm25_direct = [&](const Query& qq) {
+    mosaic::TextSearchRequest t;
+    t.fields = {"title^0.5", "text"};
+    t.query = qq.text;
+    must_ok(c->SearchText(t), "search text");
+  };
+  kinds.push_back({"bm25", bm25(false), bm25_direct});
+  kinds.push_back({"bm25+snip", bm25(true), bm25_direct});
   kinds.push_back({"fused",
                    [&](const Query& qq) {
                      q::QueryRequest r;
