@@ -305,6 +305,22 @@ TEST_F(SpeechRecognizerTest, TranscribeFileReportsProgressAndStopsOnRequest) {
   EXPECT_NE(stopped.status().message().find("0870.wav"), std::string::npos) << stopped.status().ToString();
 }
 
+// A recording's transcript does not depend on what the decoder heard before: each file is a new
+// pocketsphinx stream (its noise estimate carried over and changed a video's first words).
+TEST_F(SpeechRecognizerTest, EachFileIsTranscribedAsIfFirst) {
+  const std::string video = ::mosaic::testing::DataDir() + "/video/Megamind.avi";
+  auto fresh = SpeechRecognizer::Open(SpeechModelPaths::DebianEnUs());
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  auto alone = (*fresh)->TranscribeFile(video);
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  ASSERT_TRUE(recognizer_->TranscribeFile(SpeechDir() + "/cards/005.wav").ok());
+  auto after = recognizer_->TranscribeFile(video);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(JoinText(*after), JoinText(*alone));
+  ASSERT_EQ(after->size(), alone->size());
+  for (size_t i = 0; i < after->size(); ++i) EXPECT_DOUBLE_EQ((*after)[i].start_s, (*alone)[i].start_s);
+}
+
 TEST(SpeechRecognizerOpenTest, BadModelPaths) {
   auto good = SpeechModelPaths::DebianEnUs();
   auto p = good;

@@ -178,9 +178,20 @@ Status SpeechRecognizer::DecodeUtterance(const speech::Utterance& utt,
   return Status::OK();
 }
 
+// Each recording is its own stream: pocketsphinx keeps channel estimates (the noise level its
+// noise removal subtracts) across the utterances of a stream, so without a new stream a file's
+// transcript would depend on the files the same decoder heard before (a video's first words came
+// out differently after a card-game recording).
+Status SpeechRecognizer::StartStream() {
+  if (ps_start_stream(decoder_->ps) < 0)
+    return Status::Internal("pocketsphinx ps_start_stream failed: " + TakeSphinxErrors());
+  return Status::OK();
+}
+
 Result<std::vector<TranscriptSegment>> SpeechRecognizer::Transcribe(
     std::span<const int16_t> pcm16k) {
   std::lock_guard<std::mutex> lock(mu_);
+  MOSAIC_RETURN_IF_ERROR(StartStream());
   speech::UtteranceSplitter splitter(options_.splitter);
   std::vector<TranscriptSegment> segments;
   for (size_t pos = 0; pos < pcm16k.size(); pos += kChunkSamples) {
@@ -198,6 +209,7 @@ Result<std::vector<TranscriptSegment>> SpeechRecognizer::TranscribeFile(
   auto reader = media::AudioReader::Open(path, kModelRate, options_.decode);
   if (!reader.ok()) return reader.status();
   std::lock_guard<std::mutex> lock(mu_);
+  MOSAIC_RETURN_IF_ERROR(StartStream().WithContext(path));
   speech::UtteranceSplitter splitter(options_.splitter);
   std::vector<TranscriptSegment> segments;
   std::vector<float> chunk;

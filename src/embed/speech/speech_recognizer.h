@@ -98,6 +98,8 @@ class SpeechRecognizer : public Encoder {
   struct Decoder;  // owns the ps_decoder_t; keeps pocketsphinx's headers out of this one
   explicit SpeechRecognizer(const SpeechOptions& options);
 
+  // Begins a new recording (resets the decoder's stream-wide estimates). Requires mu_.
+  Status StartStream();
   // Decodes one utterance and appends its segment (if it has words). Requires mu_.
   Status DecodeUtterance(const speech::Utterance& utt, std::vector<TranscriptSegment>& out);
 
