@@ -61,6 +61,12 @@ struct Options {
   // "centernet[:T]", "both[:TN,TC]", "either[:TN,TC]"; or "legacy", the tagging of earlier
   // versions (NanoDet alone at 0.3), for comparisons.
   std::string object_tags;
+  // Test-time augmentation of the image vectors (ingest/tta.h; docs/dedup.md): "flip",
+  // "crop" or "flip,crop" also encode each image (and keyframe) mirrored and/or its central 80%,
+  // in the same model batches, and store the mean of the views' vectors, re-normalized; "none".
+  // Empty: what an existing collection was made with (recorded in it), for a new one none. An
+  // existing collection refuses another choice: its vectors would not compare with the new ones.
+  std::string tta;
   // Faces scored below this are not stored. BlazeFace gives 0.6-0.7 to some textures (a coffee
   // cup, a dog's head in the sample photos) and 0.85+ to clear frontal faces.
   double min_face_score = 0.75;

@@ -19,6 +19,7 @@
 #include "ingest/layout.h"
 #include "ingest/queue.h"
 #include "ingest/scan.h"
+#include "ingest/tta.h"
 #include "ingest/work.h"
 
 namespace mosaic::ingest {
@@ -66,8 +67,8 @@ Status EnsurePayloadIndexes(Collection& coll) {
 
 class IngestorImpl final : public Ingestor {
  public:
-  IngestorImpl(std::shared_ptr<Collection> c, Options o, EncoderSet enc)
-      : coll_(std::move(c)), o_(std::move(o)), enc_(std::move(enc)) {}
+  IngestorImpl(std::shared_ptr<Collection> c, Options o, EncoderSet enc, std::vector<TtaView> tta)
+      : coll_(std::move(c)), o_(std::move(o)), enc_(std::move(enc)), tta_(std::move(tta)) {}
 
   std::vector<std::pair<std::string, std::string>> vectors() const override {
     std::vector<std::pair<std::string, std::string>> out;
@@ -91,6 +92,7 @@ class IngestorImpl final : public Ingestor {
   std::shared_ptr<Collection> coll_;
   Options o_;
   EncoderSet enc_;
+  std::vector<TtaView> tta_;  // views averaged into the clip and visual vectors
   std::atomic<bool> cancel_{false};
   std::mutex log_mu_;
   std::ofstream error_log_;
@@ -137,20 +139,6 @@ void IngestorImpl::LogError(const FileError& e) {
   error_log_.flush();
 }
 
-// Runs `enc` over `images` in model batches; outputs in order.
-Result<std::vector<embed::EncoderOutput>> RunImages(embed::Encoder& enc, const std::vector<const media::Image*>& images) {
-  std::vector<embed::EncoderOutput> out;
-  out.reserve(images.size());
-  const size_t step = std::max(1, enc.max_batch());
-  for (size_t b = 0; b < images.size(); b += step) {
-    std::vector<embed::EncoderInput> in(std::min(step, images.size() - b));
-    for (size_t i = 0; i < in.size(); ++i) in[i].image = images[b + i];
-    MOSAIC_ASSIGN_OR_RETURN(auto part, enc.Encode(in));
-    for (auto& o : part) out.push_back(std::move(o));
-  }
-  return out;
-}
-
 Status IngestorImpl::EncodeImages(std::vector<Work*>& group, std::map<std::string, double>& timing, uint64_t* images) {
   std::vector<const media::Image*> all;
   for (Work* w : group) {
@@ -168,13 +156,14 @@ Status IngestorImpl::EncodeImages(std::vector<Work*>& group, std::map<std::strin
                     Step{enc_.ocr.get(), "ocr"}}) {
     if (step.enc == nullptr) continue;
     auto t0 = Clock::now();
-    MOSAIC_ASSIGN_OR_RETURN(auto outs, RunImages(*step.enc, all));
+    const std::string role = step.role;
+    const bool augment = !tta_.empty() && (role == "clip" || role == "visual");
+    MOSAIC_ASSIGN_OR_RETURN(auto outs, ingest::EncodeImages(*step.enc, all, augment ? tta_ : std::vector<TtaView>()));
     timing[step.role] += Seconds(t0, Clock::now());
     size_t k = 0;
     for (Work* w : group)
       for (auto& r : w->image_results) {
         embed::EncoderOutput& o = outs[k++];
-        const std::string role = step.role;
         if (role == "clip" || role == "visual") {
           if (!o.vectors.empty()) r.vectors[role] = std::move(o.vectors[0]);
         } else if (role == "objects") {
@@ -528,6 +517,7 @@ Result<Stats> IngestorImpl::Run(std::span<const std::string> paths,
 Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& collection, const Options& options) {
   std::shared_ptr<Collection> coll;
   Json pinned = Json::object();
+  MOSAIC_ASSIGN_OR_RETURN(std::vector<TtaView> tta, ParseTta(options.tta));
   bool exists = false;
   for (const auto& n : db->ListCollections()) exists = exists || n == collection;
   if (exists) {
@@ -540,6 +530,12 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
     const Json& enc = meta[0].payload.value("encoders", Json::object());
     for (const auto& [role, vec] : VectorRoles())
       if (enc.contains(role)) pinned[role] = enc[role];
+    MOSAIC_ASSIGN_OR_RETURN(std::vector<TtaView> made_with, ParseTta(meta[0].payload.value("tta", std::string())));
+    if (!options.tta.empty() && tta != made_with)
+      return Status::InvalidArgument("collection '" + collection + "' was ingested with test-time augmentation '" +
+                                     TtaName(made_with) + "', not '" + TtaName(tta) +
+                                     "': its image vectors would not compare; ingest into a new collection");
+    tta = std::move(made_with);
   }
   MOSAIC_ASSIGN_OR_RETURN(auto models, ChooseModels(options.models_dir, options.encoders, pinned, options.object_tags));
   bool any_vector = false;
@@ -573,10 +569,11 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(Db* db, const std::string& coll
     for (const auto& [role, vec] : VectorRoles())
       if (const RoleModel* m = enc.Find(role)) vectors[role] = m->model;
     meta.payload = {{"kind", "meta"}, {"format", kMetaFormat}, {"encoders", vectors}};
+    if (!tta.empty()) meta.payload["tta"] = TtaName(tta);
     MOSAIC_RETURN_IF_ERROR(coll->Upsert(std::vector<Point>{meta}));
   }
   MOSAIC_RETURN_IF_ERROR(EnsurePayloadIndexes(*coll));
-  return std::unique_ptr<Ingestor>(new IngestorImpl(std::move(coll), options, std::move(enc)));
+  return std::unique_ptr<Ingestor>(new IngestorImpl(std::move(coll), options, std::move(enc), std::move(tta)));
 }
 
 }  // namespace mosaic::ingest

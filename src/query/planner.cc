@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "query/filters.h"
+#include "query/vector_math.h"
 #include "query/tag_words.h"
 #include "query/understand.h"
 #include "text/word_tokenizer.h"
@@ -37,24 +38,7 @@ void CollectReferenced(const Query& q, const std::vector<Prefetch>& prefetch,
     CollectReferenced(p.query, p.prefetch, out);
 }
 
-std::vector<float> Normalized(const std::vector<float>& v) {
-  double n = 0;
-  for (float x : v)
-    n += static_cast<double>(x) * x;
-  std::vector<float> out(v.size(), 0.0f);
-  if (!(n > 0)) return out;
-  n = std::sqrt(n);
-  for (size_t i = 0; i < v.size(); ++i)
-    out[i] = static_cast<float>(v[i] / n);
-  return out;
-}
 
-std::string VectorNames(const CollectionSchema& schema) {
-  std::string names;
-  for (const auto& v : schema.vectors)
-    names += (names.empty() ? "" : ", ") + v.name;
-  return names;
-}
 
 Json InputsJson(const std::vector<Input>& inputs) {
   Json a = Json::array();
@@ -436,12 +420,15 @@ Result<PlanNode> Planner::ExpandAuto(const AutoQuery& q, PlanNode node, bool und
     s.metric = vs.metric;
     s.filter = node.filter;
     s.params = node.params;
+    auto space = d.vector_weights.find(vs.name);
+    const double space_weight =
+        d.vector_weight * (space == d.vector_weights.end() ? 1.0 : space->second);
     if (positive == 0) {  // only inputs to avoid: their neighbours count against
       for (Input& in : in_space)
         in.weight = std::fabs(in.weight);
-      s.weight = static_cast<float>(-d.vector_weight * negative);
+      s.weight = static_cast<float>(-space_weight * negative);
     } else {
-      s.weight = static_cast<float>(d.vector_weight * positive);
+      s.weight = static_cast<float>(space_weight * positive);
     }
     MOSAIC_ASSIGN_OR_RETURN(s.vector, Combine(in_space, vs));
     for (const Item& item : items)

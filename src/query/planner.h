@@ -25,6 +25,10 @@ struct SignalDefaults {
   FusionMethod fusion = FusionMethod::kRrf;
   float rrf_k = 60;
   float vector_weight = 1;  // each vector space
+  // Per vector space, times vector_weight: fastText's text vectors (text_vectors.h) rank below
+  // BM25 on their own, and at weight 1 pull the fusion under BM25 alone; the weight was chosen
+  // on SciFact's train queries (docs/benchmarks.md).
+  std::map<std::string, float> vector_weights = {{"fasttext", 0.05f}};
   float text_weight = 1;    // BM25 over the text fields
   float tags_weight = 1;    // object tags
   // BM25 field weights ("title^0.5"); text-indexed fields not listed weigh 1.

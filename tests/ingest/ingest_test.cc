@@ -823,7 +823,9 @@ TEST_F(IngestTest, NamesFoldersAndDatesOnEveryPoint) {
     const std::string path = in + "/" + rel;
     auto [primary, children] = OfFile(all, path);
     ASSERT_TRUE(primary.payload.contains("kind"));
-    if (rel.ends_with(".mkv") || rel.ends_with(".pdf")) ASSERT_FALSE(children.empty());
+    if (rel.ends_with(".mkv") || rel.ends_with(".pdf")) {
+      ASSERT_FALSE(children.empty());
+    }
     std::vector<Point> points = children;
     points.push_back(primary);
     for (const auto& p : points) {

@@ -12,7 +12,9 @@
 #include "ingest/ingest.h"
 #include "ingest/test_models.h"
 #include "mosaic/db.h"
+#include "query/classify.h"
 #include "query/engine.h"
+#include "query/recommend.h"
 #include "query/input/media_input_encoder.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
@@ -280,6 +282,70 @@ void InputErrorsNameTheInput() {
       << resp.status().ToString();
 }
 
+// Zero-shot over the CLIP-shaped model (random weights: the check is that each point gets the
+// label whose text vector is nearest its own, with probabilities that sum to 1), and
+// recommendations across kinds that share the `visual` space: a photo finds video shots.
+void ZeroShotAndCrossModalRecommend() {
+  Media& m = GetMedia();
+  ZeroShotOptions o;
+  o.labels = {"dog", "horse", "cat"};
+  auto z = ZeroShotClassifier::Create(*m.c, *m.encoder, o);
+  ASSERT_TRUE(z.ok()) << z.status().ToString();
+  EXPECT_EQ(z->using_vector(), "clip");
+  std::vector<std::vector<float>> labels;
+  for (const auto& l : o.labels)
+    labels.push_back(m.encoder->Encode(Input::Text("a photo of a " + l)).value().vectors["clip"]);
+  ClassifyRun run;
+  run.filter = Filter::FromJson({{"must", {{{"key", "kind"}, {"match", {{"value", "image"}}}}}}})
+                   .value();
+  run.write_field = "zero_shot";
+  auto predictions = ClassifyPoints(*m.c, "clip", run, [&](const auto& vectors) {
+    std::vector<Prediction> out;
+    for (const auto& v : vectors)
+      out.push_back(z->Predict(v));
+    return Result<std::vector<Prediction>>(out);
+  });
+  ASSERT_TRUE(predictions.ok()) << predictions.status().ToString();
+  ASSERT_EQ(predictions->size(), 4u);  // dog, horses, page, chelsea
+  for (const Prediction& p : *predictions) {
+    const Point point = m.c->Get(std::vector<PointId>{p.id}).value().at(0);
+    const std::vector<float>& v = point.vectors.at("clip");
+    size_t best = 0;
+    double best_cos = -2, total = 0;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      double dot = 0, nv = 0, nl = 0;
+      for (size_t d = 0; d < v.size(); ++d) {
+        dot += v[d] * labels[i][d];
+        nv += v[d] * v[d];
+        nl += labels[i][d] * labels[i][d];
+      }
+      if (dot / std::sqrt(nv * nl) > best_cos) best_cos = dot / std::sqrt(nv * nl), best = i;
+    }
+    EXPECT_EQ(p.label, o.labels[best]);
+    for (const auto& [label, score] : p.scores)
+      total += score;
+    EXPECT_NEAR(total, 1.0, 1e-4);
+    EXPECT_EQ(point.payload["zero_shot"], p.label);
+  }
+
+  RecommendRequest r;
+  auto dog = m.c->Scroll({.limit = 1,
+                          .filter = Filter::FromJson({{"must",
+                                                       {{{"key", "file.name"}, {"match", {{"value", "dog.jpg"}}}},
+                                                        {{"key", "kind"}, {"match", {{"value", "image"}}}}}}})
+                                        .value()})
+                 .value();
+  ASSERT_EQ(dog.points.size(), 1u);
+  r.positive = {Input::Point(dog.points[0].id)};
+  r.using_vector = "visual";
+  r.filter = Filter::FromJson({{"must", {{{"key", "kind"}, {"match", {{"value", "shot"}}}}}}}).value();
+  auto shots = Recommend(*m.c, m.encoder.get(), r);
+  ASSERT_TRUE(shots.ok()) << shots.status().ToString();
+  ASSERT_FALSE(shots->hits.empty());
+  for (const Hit& h : shots->hits)
+    EXPECT_EQ(h.payload->value("kind", ""), "shot");
+}
+
 // One test, so that the media are ingested once per process (ctest runs each test in its own).
 TEST(MediaQuery, ExplainEvidenceAndMediaInputs) {
   {
@@ -333,6 +399,10 @@ TEST(MediaQuery, ExplainEvidenceAndMediaInputs) {
   {
     SCOPED_TRACE("InputErrorsNameTheInput");
     InputErrorsNameTheInput();
+  }
+  {
+    SCOPED_TRACE("ZeroShotAndCrossModalRecommend");
+    ZeroShotAndCrossModalRecommend();
   }
 }
 

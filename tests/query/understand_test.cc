@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <ostream>
+
 namespace mosaic::query {
 namespace {
 
@@ -17,6 +20,17 @@ struct Case {
   std::vector<std::string> kinds;
   std::vector<std::string> phrases;
 };
+
+// gtest prints a failing case by its query, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << '"' << c.query << '"'; }
+
+// "beach July 2023" -> "beach_July_2023": the case's name in ctest.
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  std::string name;
+  for (const char* p = info.param.query; *p; ++p)
+    name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+  return name.empty() ? "empty" : name + "_" + std::to_string(info.index);
+}
 
 std::string Day(const char* d) {
   return *d ? std::string(d) + "T00:00:00Z" : "";
@@ -86,7 +100,8 @@ INSTANTIATE_TEST_SUITE_P(
              "",
              kVideo,
              {"sleeping cats"}},
-        Case{"a \"half open quote", "a \"half open quote", "", "", {}, {}}));
+        Case{"a \"half open quote", "a \"half open quote", "", "", {}, {}}),
+    CaseName);
 
 TEST(Understand, OnlyTheFirstDateCounts) {
   Understanding u = Understand("beach July 2023 and in 2019", {kNow});

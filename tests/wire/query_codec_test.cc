@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "wire/apps_codec.h"
 #include "wire/point_codec.h"
 
 namespace mosaic::wire {
@@ -211,6 +212,44 @@ TEST(PointCodec, StrictPoints) {
   EXPECT_EQ(PointIdFromText("42"), PointId(uint64_t{42}));
   EXPECT_EQ(PointIdFromText("42a"), PointId("42a"));
   EXPECT_EQ(PointIdFromText("99999999999999999999"), PointId("99999999999999999999"));
+}
+
+TEST(AppsCodec, RecommendRequestAndAnswers) {
+  auto r = RecommendRequestFromJson(Json::parse(R"({
+      "positive": [7, {"text": "red"}], "negative": [[0.5, 0.5]], "strategy": "best_score",
+      "history": [3, {"id": "a", "time": "2026-01-02", "weight": -1}], "half_life": 3600,
+      "exclude_seen": false, "using": "clip", "limit": 4,
+      "filter": {"must": [{"key": "kind", "match": {"value": "shot"}}]}})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->positive.size(), 2u);
+  EXPECT_EQ(r->positive[0].kind, InputKind::kPoint);
+  EXPECT_EQ(r->negative[0].kind, InputKind::kVector);
+  EXPECT_EQ(r->strategy, query::RecommendStrategy::kBestScore);
+  ASSERT_EQ(r->history.size(), 2u);
+  EXPECT_EQ(r->history[1].id, PointId("a"));
+  EXPECT_EQ(r->history[1].time, 1767312000);
+  EXPECT_EQ(r->half_life_s, 3600);
+  EXPECT_FALSE(r->exclude_seen);
+  EXPECT_TRUE(r->filter.has_value());
+  for (auto [text, message] :
+       {std::pair{R"({"strategy": "newest"})", "strategy: expected"},
+        std::pair{R"({"history": [{"time": 5}]})", "history: history line 1: no \"id\""},
+        std::pair{R"({"limit": 0})", "limit: expected at least 1"},
+        std::pair{R"({"positive": [1], "colour": 1})", "colour"}}) {
+    auto bad = RecommendRequestFromJson(Json::parse(text));
+    EXPECT_NE(bad.status().message().find(message), std::string::npos)
+        << text << ": " << bad.status().ToString();
+  }
+  query::Answer a;
+  a.id = 5;
+  a.source = "qa";
+  a.answer = "Yes.";
+  a.question = "Is it?";
+  a.signals = {{"question words", 1, 2.5f, 0.016f}, {"question clip", 0, 0, 0}};
+  Json j = AnswerToJson(a);
+  EXPECT_EQ(j["question"], "Is it?");
+  EXPECT_EQ(j["signals"].size(), 1u);  // only the signals it ranked in
+  EXPECT_FALSE(j.contains("sentence"));
 }
 
 }  // namespace

@@ -93,6 +93,20 @@ std::string DbPath(const Args& args) {
 
 Result<std::unique_ptr<Db>> OpenDb(const Args& args) { return Db::Open(DbPath(args)); }
 
+Result<OpenedCollection> OpenCollection(const Args& args, const std::string& name) {
+  OpenedCollection o;
+  MOSAIC_ASSIGN_OR_RETURN(o.db, OpenDb(args));
+  MOSAIC_ASSIGN_OR_RETURN(o.collection, o.db->GetCollection(name));
+  return o;
+}
+
+Result<std::optional<Filter>> FilterFlag(const Args& args) {
+  auto f = args.Get("filter");
+  if (!f) return std::optional<Filter>();
+  MOSAIC_ASSIGN_OR_RETURN(Filter filter, Filter::Parse(*f));
+  return std::optional<Filter>(std::move(filter));
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "mosaic: error: %s\n", s.ToString().c_str());
   return kExitError;

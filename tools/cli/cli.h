@@ -49,6 +49,16 @@ class Args {
 Result<std::unique_ptr<Db>> OpenDb(const Args& args);
 std::string DbPath(const Args& args);
 
+// A collection and the database it lives in (which must outlive it).
+struct OpenedCollection {
+  std::unique_ptr<Db> db;
+  std::shared_ptr<Collection> collection;
+};
+// Opens the database (OpenDb) and its collection `name`.
+Result<OpenedCollection> OpenCollection(const Args& args, const std::string& name);
+// The --filter flag's JSON, parsed; nullopt without the flag.
+Result<std::optional<Filter>> FilterFlag(const Args& args);
+
 std::string HumanBytes(uint64_t bytes);  // "1.50 MiB"
 
 int Fail(const Status& s);                 // prints "mosaic: error: ..." and returns kExitError
@@ -80,7 +90,17 @@ int RunSnapshot(Args& args);
 int RunPoints(const std::string& verb, Args& args);  // get, delete, scroll, count
 int RunEval(Args& args);
 int RunModels(Args& args);
+int RunModelsTrainText(Args& args);  // models train-text (cmd_train_text.cc)
 int RunEmbed(Args& args);
 int RunIngest(Args& args);
+// The applications (docs/applications.md), one file each.
+int RunRecommend(Args& args);
+int RunClassify(Args& args);
+int RunCluster(Args& args);
+int RunDedup(Args& args);
+int RunPeople(Args& args);
+int RunQa(Args& args);   // qa import
+int RunAsk(Args& args);
+int RunPassages(Args& args);
 
 }  // namespace mosaic::cli

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "embed/objects/tag_fusion.h"
 #include "ingest/ingest.h"
+#include "ingest/tta.h"
 
 namespace mosaic::cli {
 namespace {
@@ -38,6 +39,9 @@ constexpr char kHelp[] =
     "  --object-tags RULE    how images get object tags: both[:TN,TC] (default: NanoDet >= 0.3 and\n"
     "                        CenterNet >= 0.4 agree), nanodet[:T], centernet[:T], either[:TN,TC], or\n"
     "                        legacy (NanoDet alone at 0.3, as before; for comparisons)\n"
+    "  --tta VIEWS           test-time augmentation of image vectors: flip, crop or flip,crop also\n"
+    "                        encode each image mirrored / its central 80% and average (none: off;\n"
+    "                        default: none, or what the collection was made with; docs/dedup.md)\n"
     "  --threads N           prepare (read/decode) workers (default: one per core)\n"
     "  --model-threads N     ONNX Runtime threads per model run (default: one per core)\n"
     "  --batch N             images per model batch (default 16)\n"
@@ -155,7 +159,7 @@ void PrintSummary(const std::string& collection, const ingest::Stats& s, const s
 
 int RunIngest(Args& args) {
   if (auto stop = CheckFlags(args, {"collection", "include", "exclude", "hidden", "sync", "force", "encoders",
-                                    "models", "object-tags", "threads", "model-threads", "batch", "max-pixels", "thumbnail",
+                                    "models", "object-tags", "tta", "threads", "model-threads", "batch", "max-pixels", "thumbnail",
                                     "keyframe-interval", "chunk-tokens", "errors", "json", "quiet", "help", "db"},
                              kHelp))
     return *stop;
@@ -181,6 +185,10 @@ int RunIngest(Args& args) {
   if (auto rule = args.Get("object-tags")) {
     if (auto parsed = embed::objects::ParseTagRule(*rule); !parsed.ok()) return Usage(parsed.status().message(), kHelp);
     o.object_tags = *rule;
+  }
+  if (auto tta = args.Get("tta")) {
+    if (auto parsed = ingest::ParseTta(*tta); !parsed.ok()) return Usage(parsed.status().message(), kHelp);
+    o.tta = *tta;
   }
   struct IntFlag {
     const char* name;

@@ -26,6 +26,7 @@ constexpr char kHelp[] =
     "  mosaic models add --manifest FILE [--from DIR] [--file ROLE=PATH ...] [--replace]\n"
     "  mosaic models remove NAME\n"
     "  mosaic models verify NAME\n"
+    "  mosaic models train-text --collection C ...   (see mosaic models train-text --help)\n"
     "\n"
     "Installed models live in --models DIR, else $MOSAIC_MODELS, else\n"
     "$XDG_DATA_HOME/mosaic/models (default ~/.local/share/mosaic/models).\n"
@@ -305,6 +306,8 @@ int Pull(const ModelRegistry& reg, const std::string& name, const Args& args) {
 }  // namespace
 
 int RunModels(Args& args) {
+  // train-text has flags of its own (cmd_train_text.cc).
+  if (Args peek = args; peek.Next() == "train-text") return RunModelsTrainText(peek);
   if (auto rc = CheckFlags(
           args,
           {"models", "json", "from", "manifest", "file", "replace", "retries", "connect-timeout"},

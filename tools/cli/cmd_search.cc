@@ -305,14 +305,8 @@ int RunSearch(Args& args) {
     request = std::move(parsed).value();
   }
 
-  auto db = OpenDb(args);
-  if (!db.ok()) return Fail(db.status());
-  auto c = (*db)->GetCollection(*name);
-  if (!c.ok()) return Fail(c.status());
-  query::MediaInputOptions mo;
-  mo.models_dir = args.GetOr("models", "");
-  auto encoder = query::MediaInputEncoder::Open(**c, mo);
-  if (!encoder.ok()) return Fail(encoder.status());
+  auto target = OpenQueryTarget(args, *name);
+  if (!target.ok()) return Fail(target.status());
   query::EngineOptions eo;
   if (auto fuse = args.Get("fuse"))
     eo.signals.fusion = *fuse == "dbsf" ? query::FusionMethod::kDbsf : query::FusionMethod::kRrf;
@@ -322,7 +316,7 @@ int RunSearch(Args& args) {
     if (k->empty() || *end || !(eo.signals.rrf_k >= 0))
       return Usage("--rrf-k expects a number >= 0, got '" + *k + "'", kHelp);
   }
-  query::QueryEngine engine(**c, encoder->get(), eo);
+  query::QueryEngine engine(target->collection(), target->encoder.get(), eo);
   auto resp = engine.Query(request);
   if (!resp.ok()) return Fail(resp.status());
   if (args.Has("json")) {

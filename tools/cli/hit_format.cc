@@ -164,3 +164,14 @@ void PrintHits(const query::QueryResponse& r, size_t first_rank, bool explain, s
 }
 
 }  // namespace mosaic::cli
+
+namespace mosaic::cli {
+
+std::string HighlightedSentence(const Json& sentence) {
+  if (!sentence.is_object()) return "";
+  const bool tty = isatty(fileno(stdout));
+  return query::Highlight(sentence.value("text", ""), sentence["highlights"],
+                          tty ? "\033[1m" : "**", tty ? "\033[0m" : "**");
+}
+
+}  // namespace mosaic::cli

@@ -13,4 +13,8 @@ namespace mosaic::cli {
 // `first_rank`.
 void PrintHits(const query::QueryResponse& r, size_t first_rank, bool explain, std::FILE* out);
 
+// An evidence sentence ({"text", "highlights"}) with its highlights in bold on a terminal, or
+// between ** in a pipe; "" for null.
+std::string HighlightedSentence(const Json& sentence);
+
 }  // namespace mosaic::cli

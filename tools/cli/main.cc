@@ -25,6 +25,14 @@ constexpr char kHelp[] =
     "  models list|info|add|pull|remove|verify   installed models and the catalog\n"
     "  embed image|text   run a model on images or texts: vectors or OCR lines as JSON\n"
     "  ingest      folders of images, video, documents and audio into a collection\n"
+    "  recommend   points like some examples and unlike others, or for a history of interactions\n"
+    "  classify    label points from labelled neighbours (kNN) or text labels (zero-shot)\n"
+    "  cluster     k-means over a named vector; writes each point's cluster, centroids searchable\n"
+    "  dedup       groups of near-duplicate images, the best copy first\n"
+    "  people      faces grouped into persons: list, name, merge, split\n"
+    "  passages    literature search: the best passages per document, the sentence highlighted\n"
+    "  qa import   question-answer pairs from JSON lines into a collection\n"
+    "  ask         the best answers to a question (from QA pairs or document passages)\n"
     "\n"
     "Run 'mosaic COMMAND --help' for a command's options.\n";
 
@@ -57,5 +65,13 @@ int main(int argc, char** argv) {
   if (*cmd == "models") return RunModels(args);
   if (*cmd == "embed") return RunEmbed(args);
   if (*cmd == "ingest") return RunIngest(args);
+  if (*cmd == "recommend") return RunRecommend(args);
+  if (*cmd == "classify") return RunClassify(args);
+  if (*cmd == "cluster") return RunCluster(args);
+  if (*cmd == "dedup") return RunDedup(args);
+  if (*cmd == "people") return RunPeople(args);
+  if (*cmd == "qa") return RunQa(args);
+  if (*cmd == "ask") return RunAsk(args);
+  if (*cmd == "passages") return RunPassages(args);
   return Usage("unknown command '" + *cmd + "'", kHelp);
 }

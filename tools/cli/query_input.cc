@@ -15,6 +15,20 @@ namespace mosaic::cli {
 using query::Input;
 using query::InputKind;
 
+Result<std::unique_ptr<query::MediaInputEncoder>> OpenEncoder(const Args& args,
+                                                              const Collection& collection) {
+  query::MediaInputOptions mo;
+  mo.models_dir = args.GetOr("models", "");
+  return query::MediaInputEncoder::Open(collection, mo);
+}
+
+Result<QueryTarget> OpenQueryTarget(const Args& args, const std::string& name) {
+  QueryTarget t;
+  MOSAIC_ASSIGN_OR_RETURN(t.opened, OpenCollection(args, name));
+  MOSAIC_ASSIGN_OR_RETURN(t.encoder, OpenEncoder(args, t.collection()));
+  return t;
+}
+
 Result<Input> FileInput(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot open query file '" + path + "'");
@@ -43,6 +57,16 @@ Result<Input> ResolveInput(const std::string& word) {
   struct stat st;
   if (::stat(word.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return FileInput(word);
   return Input::Text(word);
+}
+
+Result<Input> ExampleInput(const std::string& word) {
+  if (word.starts_with("text:")) return Input::Text(word.substr(5));
+  if (word.starts_with("id:") && word.size() > 3)
+    return Input::Point(wire::PointIdFromText(word.substr(3)));
+  struct stat st;
+  if (::stat(word.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return FileInput(word);
+  if (word.empty()) return Status::InvalidArgument("an empty example");
+  return Input::Point(wire::PointIdFromText(word));
 }
 
 std::pair<float, std::string> SplitWeight(const std::string& value) {

@@ -6,16 +6,25 @@
 #include <cstdlib>
 
 #include "embed/model_loader.h"
+#include "embed/registry/registry.h"
+#include "embed/text/fasttext_encoder.h"
 #include "ingest/encoders.h"
 #include "ingest/layout.h"
+#include "ingest/tta.h"
 #include "media/image_decode.h"
 #include "media/video_decode.h"
+#include "query/input/text_vectors.h"
 
 namespace mosaic::query {
 
 struct MediaInputEncoder::Models {
   std::vector<ingest::RoleModel> chosen;
   std::unique_ptr<embed::Encoder> clip_image, clip_text, visual, speech;
+  // fastText text vectors (text_vectors.h): the model and its folder, opened with the others.
+  embed::ModelManifest fasttext_manifest;
+  std::string fasttext_dir;
+  std::unique_ptr<embed::FastTextEncoder> fasttext;
+  std::vector<ingest::TtaView> tta;  // the views ingest averaged into image vectors
   bool opened = false;
   Status open_status;
 
@@ -75,6 +84,7 @@ Result<std::unique_ptr<MediaInputEncoder>> MediaInputEncoder::Open(
   MOSAIC_ASSIGN_OR_RETURN(auto meta, collection.Get(record, true, false));
   if (meta.empty()) return e;  // not made by ingest: no models known
   const Json enc = meta[0].payload.value("encoders", Json::object());
+  MOSAIC_ASSIGN_OR_RETURN(e->m_->tta, ingest::ParseTta(meta[0].payload.value("tta", "")));
   Json pinned = Json::object();
   std::vector<std::string> wanted = {"speech"};
   for (const auto& [role, vector] : ingest::VectorRoles()) {
@@ -87,17 +97,40 @@ Result<std::unique_ptr<MediaInputEncoder>> MediaInputEncoder::Open(
   MOSAIC_ASSIGN_OR_RETURN(e->m_->chosen, ingest::ChooseModels(options.models_dir, wanted, pinned));
   for (const auto& m : e->m_->chosen)
     e->models_[m.role] = m.model;
+  if (enc.contains(kFastTextRole) && enc[kFastTextRole].is_string() &&
+      collection.schema().Find(kFastTextRole) != nullptr) {
+    const std::string model = enc[kFastTextRole].get<std::string>();
+    MOSAIC_ASSIGN_OR_RETURN(
+        auto reg,
+        embed::ModelRegistry::Open(options.models_dir.empty() ? embed::ModelRegistry::DefaultDir()
+                                                              : options.models_dir));
+    auto manifest = reg.Get(model);
+    if (!manifest.ok())
+      return manifest.status().WithContext("collection '" + collection.name() +
+                                           "' has fastText text vectors of model '" + model + "'");
+    e->m_->fasttext_manifest = std::move(manifest).value();
+    e->m_->fasttext_dir = reg.ModelDir(model);
+    e->models_[kFastTextRole] = model;
+  }
   return e;
 }
 
 std::vector<std::string> MediaInputEncoder::TextVectors() const {
+  // CLIP's text tower replaces fastText: it shares the media's vector space.
   if (m_->Find("clip") != nullptr) return {"clip"};
+  if (!m_->fasttext_dir.empty()) return {kFastTextRole};
   return {};
 }
 
 Result<EncodedInput> MediaInputEncoder::EncodeText(const std::string& text) {
   EncodedInput out;
   out.text = text;
+  if (m_->clip_text == nullptr && m_->fasttext != nullptr) {
+    if (auto v = m_->fasttext->EncodeText(text); !v.empty())
+      out.vectors[kFastTextRole] = std::move(v);
+    out.info["model"] = models_.value(kFastTextRole, "");
+    return out;
+  }
   if (m_->clip_text == nullptr) return out;
   embed::EncoderInput in;
   in.text = text;
@@ -114,13 +147,14 @@ Result<EncodedInput> MediaInputEncoder::EncodeImages(std::vector<media::Image> i
                                                      const std::vector<double>& shot_weights,
                                                      const std::vector<size_t>& shot_of) {
   EncodedInput out;
-  std::vector<embed::EncoderInput> batch(images.size());
-  for (size_t i = 0; i < images.size(); ++i)
-    batch[i].image = &images[i];
+  std::vector<const media::Image*> batch;
+  for (const media::Image& image : images)
+    batch.push_back(&image);
   for (auto [vector, encoder] :
        {std::pair{"clip", m_->clip_image.get()}, std::pair{"visual", m_->visual.get()}}) {
     if (encoder == nullptr) continue;
-    MOSAIC_ASSIGN_OR_RETURN(auto res, encoder->Encode(batch));
+    // With the views ingest averaged in (test-time augmentation), as it did.
+    MOSAIC_ASSIGN_OR_RETURN(auto res, ingest::EncodeImages(*encoder, batch, m_->tta));
     std::vector<std::vector<const std::vector<float>*>> per_shot(shot_weights.size());
     for (size_t i = 0; i < res.size(); ++i)
       if (!res[i].vectors.empty()) per_shot[shot_of[i]].push_back(&res[i].vectors[0]);
@@ -173,6 +207,13 @@ Result<EncodedInput> MediaInputEncoder::Encode(const Input& input) {
                      open("visual", embed::Modality::kImage, &m_->visual),
                      open("speech", embed::Modality::kAudio, &m_->speech)})
       if (!s.ok() && m_->open_status.ok()) m_->open_status = s;
+    if (!m_->fasttext_dir.empty() && m_->Find("clip") == nullptr) {
+      auto ft = embed::FastTextEncoder::Open(m_->fasttext_manifest, m_->fasttext_dir);
+      if (ft.ok())
+        m_->fasttext = std::move(ft).value();
+      else if (m_->open_status.ok())
+        m_->open_status = ft.status().WithContext("query encoder 'fasttext'");
+    }
   }
   MOSAIC_RETURN_IF_ERROR(m_->open_status);
   const std::string what = input.Describe();

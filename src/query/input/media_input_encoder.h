@@ -1,9 +1,12 @@
 // MediaInputEncoder: the InputEncoder of collections made by `mosaic ingest`. It opens the models
 // the collection's vectors were made with (the ingest record, point "mosaic:ingest", names them)
 // and encodes query inputs the way ingest encoded the media: a text with the CLIP text tower, an
-// image with the CLIP image tower and the visual descriptor, a video clip as its keyframes
+// image with the CLIP image tower and the visual descriptor (with the views ingest averaged in,
+// when the collection was made with test-time augmentation), a video clip as its keyframes
 // (scanned like ingest does) pooled per shot and the shots pooled by duration, an audio clip as
-// its transcript (pocketsphinx) and that transcript's CLIP text vector. Models load on first use.
+// its transcript (pocketsphinx) and that transcript's CLIP text vector. A collection with fastText
+// text vectors (text_vectors.h) and no CLIP encodes texts with its fastText model into vector
+// "fasttext". Models load on first use.
 // Not thread-safe.
 #pragma once
 
