@@ -7,6 +7,7 @@
 #include "mosaic/json.h"
 #include "util/cli_run.h"
 #include "util/fault_env.h"
+#include "util/paths.h"
 #include "util/test_scale.h"
 
 namespace mosaic::testing {
@@ -17,7 +18,7 @@ TEST(CliTrainText, TrainsWritesACopyAndSearchesIt) {
   auto run = [](const std::string& args) { return RunMosaic(args); };
   const std::string db = " --db '" + dir / "db" + "'";
   const std::string models = db + " --models '" + dir / "models" + "'";
-  std::ifstream in(std::string(MOSAIC_SOURCE_DIR) + "/../shared/data/scifact/corpus.jsonl");
+  std::ifstream in(testing::SciFactDir() + "/corpus.jsonl");
   ASSERT_TRUE(in.good()) << "SciFact corpus missing beside the repository";
   {
     std::ofstream out(dir / "points.jsonl");

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "util/paths.h"
 #include "util/pdf_writer.h"
 
 namespace mosaic::document {
@@ -218,7 +219,7 @@ TEST(ChunkerTest, PdfPages) {
 
 // Sentence boundaries on scientific prose: "et al.", "e.g.", decimals and p-values are not ends.
 TEST(ChunkerTest, SciFactAbstracts) {
-  std::ifstream in("/work/shared/data/scifact/corpus.jsonl");
+  std::ifstream in(mosaic::testing::SciFactDir() + "/corpus.jsonl");
   ASSERT_TRUE(in.good());
   std::string line;
   int docs = 0, chunks_seen = 0;

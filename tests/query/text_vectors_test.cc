@@ -17,6 +17,7 @@
 #include "query/input/media_input_encoder.h"
 #include "text/word_tokenizer.h"
 #include "util/fault_env.h"
+#include "util/paths.h"
 #include "util/test_scale.h"
 
 namespace mosaic {
@@ -32,7 +33,7 @@ struct Abstract {
 const std::vector<Abstract>& Abstracts() {
   static const std::vector<Abstract> docs = [] {
     std::vector<Abstract> out;
-    std::ifstream in(std::string(MOSAIC_SOURCE_DIR) + "/../shared/data/scifact/corpus.jsonl");
+    std::ifstream in(testing::SciFactDir() + "/corpus.jsonl");
     EXPECT_TRUE(in.good()) << "SciFact corpus missing beside the repository";
     const size_t n = testing::Scaled(300, 150);
     for (std::string line; out.size() < n && std::getline(in, line);) {
@@ -200,6 +201,7 @@ TEST(TextVectorsTest, TrainsInstallsCopiesAndFusesWithBm25) {
 }
 
 TEST(FeedbackTest, ExpandsWithTermsOfTheTopDocumentsAndSearches) {
+  ASSERT_GT(Abstracts().size(), 42u);
   auto corpus = MakeCorpus();
   TextSearchRequest r;
   r.fields = {"title^0.5", "text"};

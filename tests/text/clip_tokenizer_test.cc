@@ -302,7 +302,7 @@ TEST(ClipTokenizerTest, LoadsGzippedMerges) {
 
 std::vector<std::string> SampleSentences(size_t limit) {
   std::vector<std::string> out;
-  std::ifstream in("/work/shared/data/scifact/corpus.jsonl");
+  std::ifstream in(mosaic::testing::SciFactDir() + "/corpus.jsonl");
   std::string line;
   while (out.size() < limit && std::getline(in, line)) {
     const auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);

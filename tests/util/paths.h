@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 namespace mosaic::testing {
@@ -25,5 +26,15 @@ inline std::string TestModelsDir() { return std::string(MOSAIC_SOURCE_DIR) + "/.
 /// Pretrained TF.js models converted to ONNX by scripts/models/make-offline-models (centernet,
 /// nanodet, blazeface-back, faceres, mobilefacenet), each with model.onnx and reference.json.
 inline std::string OfflineModelsDir() { return std::string(MOSAIC_SOURCE_DIR) + "/.cache/models-offline"; }
+
+/// The SciFact corpus of the shared material (not in the repository, nor in a Debian package):
+/// $MOSAIC_SCIFACT_DIR, else ../shared/data/scifact beside the checkout, else
+/// /work/shared/data/scifact (where the work area and CI keep it).
+inline std::string SciFactDir() {
+  if (const char* d = std::getenv("MOSAIC_SCIFACT_DIR"); d != nullptr && *d != '\0') return d;
+  const std::string beside = std::string(MOSAIC_SOURCE_DIR) + "/../shared/data/scifact";
+  if (std::ifstream(beside + "/corpus.jsonl").good()) return beside;
+  return "/work/shared/data/scifact";
+}
 
 }  // namespace mosaic::testing
