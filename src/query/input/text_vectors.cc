@@ -94,13 +94,14 @@ Result<embed::ModelManifest> TrainTextModel(const Collection& collection,
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   auto manifest = embed::TrainFastText(texts, dir, options.train);
-  Result<embed::ModelManifest> installed = manifest.status();
-  if (manifest.ok()) {
-    embed::ModelRegistry::AddOptions add;
-    add.replace = options.replace;
-    add.move = true;
-    installed = reg.Add(*manifest, dir, add);
+  if (!manifest.ok()) {
+    std::filesystem::remove_all(dir, ec);
+    return manifest.status();
   }
+  embed::ModelRegistry::AddOptions add;
+  add.replace = options.replace;
+  add.move = true;
+  Result<embed::ModelManifest> installed = reg.Add(*manifest, dir, add);
   std::filesystem::remove_all(dir, ec);
   return installed;
 }
