@@ -41,27 +41,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_util.h"
 #include "mosaic/db.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  if (v.empty()) return 0;
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "text_bench: %s\n", what.c_str());
-  std::exit(1);
-}
+using mosaic::bench::Clock;
+using mosaic::bench::Median;
+using mosaic::bench::Seconds;
+[[noreturn]] void Die(const std::string& what) { mosaic::bench::Die("text_bench", what); }
 
 void Check(const mosaic::Status& s, const std::string& what) {
   if (!s.ok()) Die(what + ": " + s.ToString());
