@@ -303,6 +303,14 @@ Result<Ranked> Executor::BestScore(const PlanNode& node, size_t need,
   MOSAIC_RETURN_IF_ERROR(FetchVectors(ids, node.vector_name));
   Ranked out;
   out.higher_is_better = true;
+  // Ranked by the raw similarities, not by the sigmoid-squashed score: the sigmoid saturates
+  // (every l2 distance of raw pixels gives 0), the order it implies does not.
+  struct Keyed {
+    bool positive;  // closer to a positive than to any negative
+    float key;      // best_pos when positive, else -best_neg; larger is better
+    Candidate c;
+  };
+  std::vector<Keyed> keyed;
   for (const PointId& id : ids) {
     const std::vector<float>* v = Vector(id, node.vector_name);
     if (v == nullptr) continue;
@@ -311,12 +319,15 @@ Result<Ranked> Executor::BestScore(const PlanNode& node, size_t need,
       best_pos = std::max(best_pos, Similarity(*v, p, node.metric));
     for (const auto& n : node.negatives)
       best_neg = std::max(best_neg, Similarity(*v, n, node.metric));
-    const float score = best_pos > best_neg ? Sigmoid(best_pos) : -Sigmoid(best_neg);
-    out.items.push_back({id, score, {}});
+    const bool positive = best_pos > best_neg;
+    const float score = positive ? Sigmoid(best_pos) : -Sigmoid(best_neg);
+    keyed.push_back({positive, positive ? best_pos : -best_neg, {id, score, {}}});
   }
-  std::sort(out.items.begin(), out.items.end(), [](const Candidate& a, const Candidate& b) {
-    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.positive != b.positive) return a.positive;
+    return a.key != b.key ? a.key > b.key : a.c.id < b.c.id;
   });
+  for (auto& k : keyed) out.items.push_back(std::move(k.c));
   out.complete = complete && out.items.size() <= need;
   Truncate(&out, need);
   return out;

@@ -431,7 +431,7 @@ Status People::Write(const std::vector<Face>& faces, const std::vector<size_t>& 
   return Status::OK();
 }
 
-Result<ClusterReport> People::Cluster(const ClusterOptions& options) {
+Result<ClusterReport> People::Cluster(const PeopleClusterOptions& options) {
   MOSAIC_RETURN_IF_ERROR(CheckThreshold(options.threshold));
   const float t = options.threshold;
   MOSAIC_ASSIGN_OR_RETURN(std::vector<Face> faces, LoadFaces(true));

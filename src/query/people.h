@@ -61,7 +61,8 @@ struct PersonFace {
   float score = 0;             // detector confidence
 };
 
-struct ClusterOptions {
+// (Not ClusterOptions: query/cluster.h, in the same namespace, has that name.)
+struct PeopleClusterOptions {
   float threshold = kDefaultPersonThreshold;
   // Forget the assignments of unnamed persons first and group their faces again (named persons
   // keep theirs).
@@ -81,7 +82,7 @@ class People {
   // InvalidArgument when the collection has no "face" vector.
   static Result<People> Open(Collection& collection);
 
-  Result<ClusterReport> Cluster(const ClusterOptions& options = {});
+  Result<ClusterReport> Cluster(const PeopleClusterOptions& options = {});
   // Persons, most faces first; `unassigned` (optional) gets the number of faces not yet grouped.
   Result<std::vector<PersonSummary>> List(size_t* unassigned = nullptr) const;
   // The person's faces, by file and time. NotFound for an unknown id.

@@ -379,6 +379,32 @@ TEST(EngineRecommend, AverageVectorAndBestScore) {
     EXPECT_GE(best.hits[i - 1].score, best.hits[i].score);
 }
 
+// best_score over l2 vectors of large values (raw pixels): every sigmoid of minus a distance is
+// 0, yet the hits must come nearest first, not in id order.
+TEST(EngineRecommend, BestScoreRanksLargeL2DistancesNearestFirst) {
+  TempDir dir;
+  auto db = Db::Open(dir.path()).value();
+  CollectionSchema schema;
+  schema.vectors = {VectorSpec{"v", 2, Metric::kL2}};
+  auto c = db->CreateCollection("far", schema).value();
+  std::vector<Point> points;
+  for (uint64_t i = 0; i < 10; ++i) {
+    Point p;
+    p.id = i;
+    p.vectors["v"] = {static_cast<float>((9 - i) * 100), 0};  // id 9 at 0, id 0 at 900
+    points.push_back(p);
+  }
+  ASSERT_TRUE(c->Upsert(points).ok());
+  QueryRequest r;
+  r.query = RecommendQuery{{Input::Point(PointId(uint64_t{9}))}, {}, RecommendStrategy::kBestScore};
+  r.limit = 5;
+  auto resp = QueryEngine(*c).Query(r);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  std::vector<uint64_t> ids;
+  for (const Hit& h : resp->hits) ids.push_back(h.id.num());
+  EXPECT_EQ(ids, (std::vector<uint64_t>{8, 7, 6, 5, 4}));
+}
+
 TEST(EngineShape, GroupByKeepsTheBestPerGroup) {
   auto s = MakeSmall();
   QueryRequest r;

@@ -102,5 +102,6 @@ int RunPeople(Args& args);
 int RunQa(Args& args);   // qa import
 int RunAsk(Args& args);
 int RunPassages(Args& args);
+int RunServe(Args& args);
 
 }  // namespace mosaic::cli

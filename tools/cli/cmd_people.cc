@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "query/people.h"
+#include "query_input.h"
+#include "wire/apps_codec.h"
 #include "wire/point_codec.h"
 
 namespace mosaic::cli {
@@ -93,17 +95,7 @@ int Show(query::People& people, const Args& args, const std::string& person) {
   auto faces = people.Show(person);
   if (!faces.ok()) return Fail(faces.status());
   if (args.Has("json")) {
-    Json out = Json::array();
-    for (const auto& f : *faces) {
-      Json j = {{"id", f.id.ToJson()},
-                {"parent", f.parent.ToJson()},
-                {"file", f.file},
-                {"box", f.box},
-                {"score", f.score}};
-      if (f.time) j["time"] = *f.time;
-      out.push_back(std::move(j));
-    }
-    std::printf("%s\n", out.dump(2).c_str());
+    PrintJsonArray(*faces, wire::PersonFaceToJson);
     return kExitOk;
   }
   for (const auto& f : *faces) {

@@ -33,6 +33,7 @@ constexpr char kHelp[] =
     "  passages    literature search: the best passages per document, the sentence highlighted\n"
     "  qa import   question-answer pairs from JSON lines into a collection\n"
     "  ask         the best answers to a question (from QA pairs or document passages)\n"
+    "  serve       the HTTP server: REST API, Qdrant-compatible API, web UI\n"
     "\n"
     "Run 'mosaic COMMAND --help' for a command's options.\n";
 
@@ -73,5 +74,6 @@ int main(int argc, char** argv) {
   if (*cmd == "qa") return RunQa(args);
   if (*cmd == "ask") return RunAsk(args);
   if (*cmd == "passages") return RunPassages(args);
+  if (*cmd == "serve") return RunServe(args);
   return Usage("unknown command '" + *cmd + "'", kHelp);
 }

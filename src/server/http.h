@@ -1,0 +1,63 @@
+// The HTTP/1.1 server core, over Boost.Beast and Asio (why: docs/server.md). A few I/O threads
+// run every connection asynchronously, so idle keep-alive connections and slow clients hold no
+// thread; complete requests are handed to a pool of worker threads, so a slow handler (a model
+// encoding a video clip) blocks no connection but its own. Limits: header and body sizes (413
+// with a JSON error above them), a read timeout per request, an idle timeout between requests.
+// Shutdown stops accepting, closes idle connections, lets requests in flight finish and answer
+// (up to a grace period), then stops the threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mosaic/status.h"
+#include "server/router.h"
+
+namespace mosaic::server {
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6333;  // 0: any free port (tests)
+  int io_threads = 1;
+  int workers = 0;  // 0: one per hardware thread, at least 2
+  size_t max_body_bytes = 64u << 20;
+  size_t max_header_bytes = 64u << 10;
+  std::chrono::seconds read_timeout{30};  // from a request's first byte to its last
+  std::chrono::seconds idle_timeout{60};  // a keep-alive connection with no request
+};
+
+// Called on a worker thread for every complete request; must not throw.
+using Dispatch = std::function<Response(Request&)>;
+// Called for requests refused before dispatch (too large, malformed), to shape the error.
+using ErrorDispatch = std::function<Response(const Request&, const Status&, int http_status)>;
+
+class HttpServer {
+ public:
+  // Binds and starts serving; the port is bound when this returns (port() tells which).
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpOptions& options, Dispatch dispatch,
+                                                   ErrorDispatch on_error);
+  ~HttpServer();
+
+  uint16_t port() const;
+  // Stops accepting and finishes: requests in flight are answered (each connection then
+  // closes) for up to `grace`; then every connection is closed. Idempotent.
+  void Shutdown(std::chrono::milliseconds grace);
+  // Blocks until Shutdown has finished.
+  void Wait();
+
+  size_t open_connections() const;
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// "%20" and "+" (in query strings) decoded; InvalidArgument for a broken escape.
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace mosaic::server
