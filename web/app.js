@@ -69,7 +69,11 @@ async function reloadCollections() {
   select.disabled = names.length === 0;
   $('no-collections').hidden = names.length > 0;
   const before = app.collection;
-  if (!names.includes(app.collection)) app.collection = names[0] || '';
+  // ?collection=NAME (the demo's URL) wins, then the last choice, then "media" (what `mosaic
+  // ingest` examples use), then the first.
+  const asked = new URLSearchParams(location.search).get('collection');
+  if (asked && names.includes(asked) && !app.loaded) app.collection = asked;
+  if (!names.includes(app.collection)) app.collection = names.includes('media') ? 'media' : names[0] || '';
   select.value = app.collection;
   const changed = before !== app.collection || !app.loaded;
   app.loaded = true;
