@@ -389,6 +389,26 @@ TEST_F(ServerTest, SnapshotsAndModels) {
   EXPECT_TRUE(r.json()["models"].is_array());
 }
 
+TEST_F(ServerTest, PayloadIndexesAndReadiness) {
+  EXPECT_EQ(server_->Get("/v1/ready").json()["status"], "ready");
+  auto r = server_->Put("/v1/collections/items/indexes/tag", Json{{"type", "keyword"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = server_->Put("/v1/collections/items/indexes/n", Json{{"type", "integer"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = server_->Get("/v1/collections/items/indexes");
+  EXPECT_EQ(r.json()["indexes"], Json({{"n", "integer"}, {"tag", "keyword"}}));
+  r = server_->Put("/v1/collections/items/indexes/x", Json{{"type", "geo"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("geo"), std::string::npos) << r.body;
+  // The index serves the same filter results.
+  Json odd = {{"must", {{{"key", "tag"}, {"match", {{"value", "odd"}}}}}}};
+  EXPECT_EQ(server_->Post("/v1/collections/items/points/count", Json{{"filter", odd}}).json()["count"], 150);
+  r = server_->Delete("/v1/collections/items/indexes/tag");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(server_->Get("/v1/collections/items/indexes").json()["indexes"], Json({{"n", "integer"}}));
+  EXPECT_EQ(server_->Put("/v1/collections/nope/indexes/tag", Json{{"type", "keyword"}}).status, 404);
+}
+
 TEST(ServerAuthTest, ReadAndAdminKeys) {
   TempDir dir;
   server::ServerOptions o;
@@ -541,6 +561,40 @@ TEST(ServerIngestTest, JobUnderTheMediaRootStreamsProgressThenSearches) {
             Json{{"points", {{{"id", 900003}, {"image_base64", "bm90IGFuIGltYWdl"}}}}});
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("points[0]"), std::string::npos) << r.body;
+}
+
+TEST(ServerIngestTest, CancelStopsAJobEarly) {
+  TempDir dir, media;
+  std::filesystem::create_directories(media / "many");
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/skimage"))
+    if (e.path().extension() == ".png" && files < 24) {
+      std::filesystem::copy_file(e.path(), media / ("many/" + e.path().filename().string()));
+      ++files;
+    }
+  ASSERT_GE(files, 12u);
+  server::ServerOptions o;
+  o.media_root = media.path();
+  o.models_dir = ingest::IngestModels();
+  TestServer s(dir.path(), o);
+  ASSERT_TRUE(s.ok());
+  auto r = s.Post("/v1/collections/media/ingest", Json{{"path", "many"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string job = r.json()["id"];
+  r = s.Delete("/v1/jobs/" + job);
+  EXPECT_EQ(r.status, 200) << r.body;
+  Json j;
+  for (int i = 0; i < 600; ++i) {
+    j = s.Get("/v1/jobs/" + job).json();
+    if (j["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(j["state"], "cancelled") << j.dump();
+  EXPECT_LT(j["progress"]["files_done"].get<size_t>(), files) << j.dump();
+  auto list = s.Get("/v1/jobs").json()["jobs"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], job);
+  EXPECT_EQ(s.Delete("/v1/jobs/job-999").status, 404);
 }
 
 TEST(ServerIngestTest, WithoutAMediaRootJobsAreOff) {
