@@ -47,6 +47,7 @@
 #include "io/vector_file.h"
 #include "mosaic/db.h"
 #include "query/engine.h"
+#include "wire/json_parse.h"
 #include "wire/query_codec.h"
 
 namespace {
@@ -205,8 +206,9 @@ int Library(const std::map<std::string, std::string>& flags) {
        [&](size_t i) -> size_t {
          auto coll = db->GetCollection(name);
          if (!coll.ok()) return report(coll.status()), 0;
-         Json j = Json::parse(bodies[i], nullptr, false);
-         auto r = mosaic::wire::QueryRequestFromJson(j, codec);
+         auto parsed = mosaic::wire::ParseJson(bodies[i]);  // as Request::JsonBody
+         if (!parsed.ok()) return report(parsed.status()), 0;
+         auto r = mosaic::wire::QueryRequestFromJson(parsed.value(), codec);
          if (!r.ok()) return report(r.status()), 0;
          q::QueryEngine engine(*coll.value());
          auto res = engine.Query(r.value());
@@ -334,7 +336,9 @@ int Codec(const std::map<std::string, std::string>& flags) {
   }
   size_t sink = 0;
   std::map<std::string, std::function<void(size_t)>> steps = {
-      {"1 Json::parse(body)", [&](size_t i) { sink += Json::parse(bodies[i]).size(); }},
+      {"1 Json::parse(body) (nlohmann)", [&](size_t i) { sink += Json::parse(bodies[i]).size(); }},
+      {"1b wire::ParseJson(body) (simdjson; the server's)",
+       [&](size_t i) { sink += mosaic::wire::ParseJson(bodies[i]).value().size(); }},
       {"2 QueryRequestFromJson",
        [&](size_t i) {
          auto r = mosaic::wire::QueryRequestFromJson(parsed[i], codec);

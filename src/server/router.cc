@@ -1,5 +1,7 @@
 #include "server/router.h"
 
+#include "wire/json_parse.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -67,14 +69,8 @@ std::string Request::Query(const std::string& name, const std::string& fallback)
 }
 
 Result<Json> Request::JsonBody() const {
-  size_t i = body.find_first_not_of(" \t\r\n");
-  if (i == std::string::npos) return Json::object();
-  try {
-    return Json::parse(body);
-  } catch (const Json::parse_error& e) {
-    return Status::InvalidArgument("request body is not valid JSON: at byte " +
-                                   std::to_string(e.byte) + ": " + e.what());
-  }
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
+  return wire::ParseJson(body);
 }
 
 Response Response::Json(int status, const mosaic::Json& j) {
