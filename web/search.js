@@ -563,7 +563,7 @@ function refOf(hit) {
 
 export function titleOf(hit) {
   const p = hit.payload || {};
-  return p.title || (p.file && p.file.name) || idText(hit.id);
+  return p.title || p.question || (p.file && p.file.name) || idText(hit.id);
 }
 
 // The time range a hit is about: a shot or speech segment, or the evidence's time.
