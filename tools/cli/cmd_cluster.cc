@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "query/cluster.h"
+#include "wire/apps_codec.h"
 
 namespace mosaic::cli {
 namespace {
@@ -173,31 +174,14 @@ int RunCluster(Args& args) {
   }
 
   if (args.Has("json")) {
-    Json out = {{"collection", r.collection},
-                {"vector", r.using_vector},
-                {"points", r.ids.size()},
-                {"without_vector", r.without_vector},
-                {"k", km.k},
-                {"inertia", km.inertia},
-                {"iterations", km.iterations},
-                {"splits", km.splits},
-                {"centroids_collection",
-                 r.centroids_collection.empty() ? Json(nullptr) : Json(r.centroids_collection)},
-                {"written", o.write_field.empty() ? Json(nullptr) : Json(o.write_field)},
-                {"clusters", Json::array()}};
+    // The codec's summary (and sweep); the CLI lists the shown members with their titles.
+    Json out = wire::ClusterResultToJson(r, o, 0);
+    out["clusters"] = Json::array();
     for (size_t j = 0; j < km.k; ++j) {
       Json m = Json::array();
       for (const auto& id : members[j])
         m.push_back({{"id", id.ToJson()}, {"title", labels[id]}});
       out["clusters"].push_back({{"cluster", j}, {"size", km.sizes[j]}, {"members", m}});
-    }
-    if (r.sweep) {
-      Json curve = Json::array();
-      for (const auto& p : r.sweep->curve)
-        curve.push_back({{"k", p.k}, {"inertia", p.inertia}, {"silhouette", p.silhouette}});
-      out["sweep"] = {{"by", query::SweepCriterionName(r.sweep->by)},
-                      {"best_k", r.sweep->best_k},
-                      {"curve", curve}};
     }
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
