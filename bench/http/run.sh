@@ -29,7 +29,7 @@
 # during the run does not change it), BENCH (default build-bench/bench/http_bench), DATA, WORK
 # (default .cache/http-bench), ROUNDS (3), DURATION (10), LIB_SECONDS (5), CONNS ("1 16 64"),
 # PIN_CONNS ("1 16"; empty: none), MIXED_CONNS (16; empty: none), WORKERS (server --workers; 0: its
-# default), REBUILD=1 (reload the collection).
+# default), IO_THREADS (server --io-threads; 0: its default, one per core), REBUILD=1 (reload the collection).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,6 +44,7 @@ CONNS=${CONNS-1 16 64}
 PIN_CONNS=${PIN_CONNS-1 16}
 MIXED_CONNS=${MIXED_CONNS-16}
 WORKERS=${WORKERS:-0}
+IO_THREADS=${IO_THREADS:-0}
 lua=$root/bench/http/query.lua
 collection=fashion
 
@@ -76,7 +77,7 @@ say "# git: $(git -C "$root" rev-parse --short HEAD)$dirty"
 boost=$(dpkg-query -W -f='${Version}' libboost1.74-dev 2>/dev/null || echo '?')
 say "# wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); boost: $boost; $(c++ --version | head -1)"
 say "# server: $MOSAIC ($(build_type "$MOSAIC")); http_bench: $BENCH ($(build_type "$BENCH"))"
-say "# rounds $ROUNDS, wrk cells ${DURATION}s, library cells ${LIB_SECONDS}s, server --workers $WORKERS"
+say "# rounds $ROUNDS, wrk cells ${DURATION}s, library cells ${LIB_SECONDS}s, server --workers $WORKERS --io-threads $IO_THREADS"
 
 # Server binary: a private copy (others may rebuild build/ while this runs).
 cp "$MOSAIC" "$WORK/mosaic.bin"
@@ -101,6 +102,7 @@ export HTTP_BENCH_COLLECTION=$collection
 # The server.
 workers_flag=()
 [[ $WORKERS != 0 ]] && workers_flag=(--workers "$WORKERS")
+[[ $IO_THREADS != 0 ]] && workers_flag+=(--io-threads "$IO_THREADS")
 "$mosaic" --db "$WORK/db-server" serve --port 0 --quiet "${workers_flag[@]}" 2>"$WORK/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

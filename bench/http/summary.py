@@ -75,7 +75,7 @@ def main():
               f"{med([r['query_handler_ms'] for r in rs]):10.3f} {ups:9.1f} "
               f"{med([r['upsert_handler_ms'] for r in rs]):9.3f}")
 
-    print("\nServer CPU per request by thread (us; workers..., then the I/O thread), per round")
+    print("\nServer CPU per request by thread that ran (us; workers..., then the I/O threads), per round")
     for (tag, conns), rs in sorted(http.items()):
         per = "  ".join(str(r.get("thread_us_per_req", "?")) for r in rs)
         print(f"  {tag:10} {conns:3d} conns: {per}")

@@ -8,7 +8,6 @@
 #include "query/fusion.h"
 #include "query/tag_words.h"
 #include "simd/distance.h"
-#include "text/word_tokenizer.h"
 
 namespace mosaic::query {
 namespace {
@@ -38,14 +37,6 @@ void Truncate(Ranked* r, size_t need) {
     r->items.resize(need);
     r->complete = false;
   }
-}
-
-const text::WordTokenizer& Tokenizer() {
-  static const text::WordTokenizer* t = [] {
-    auto created = text::WordTokenizer::Create();
-    return created.ok() ? new text::WordTokenizer(std::move(created).value()) : nullptr;
-  }();
-  return *t;
 }
 
 float Similarity(const std::vector<float>& a, const std::vector<float>& b, Metric m) {

@@ -77,6 +77,29 @@ const char* QueryKindName(const Query& q) {
   return kNames[q.index()];
 }
 
+namespace {
+
+bool Encodes(const std::vector<Input>& inputs) {
+  for (const Input& in : inputs)
+    if (in.kind != InputKind::kPoint && in.kind != InputKind::kVector) return true;
+  return false;
+}
+
+bool NeedsEncoder(const Query& q, const std::vector<Prefetch>& prefetch) {
+  bool encodes = false;
+  if (auto* n = std::get_if<NearestQuery>(&q)) encodes = Encodes(n->inputs);
+  if (auto* r = std::get_if<RecommendQuery>(&q)) encodes = Encodes(r->positive) || Encodes(r->negative);
+  if (auto* a = std::get_if<AutoQuery>(&q)) encodes = Encodes(a->inputs);
+  if (encodes) return true;
+  for (const Prefetch& p : prefetch)
+    if (NeedsEncoder(p.query, p.prefetch)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool NeedsEncoder(const QueryRequest& r) { return NeedsEncoder(r.query, r.prefetch); }
+
 const char* NodeKindName(NodeKind k) {
   switch (k) {
     case NodeKind::kListing:

@@ -152,4 +152,9 @@ struct QueryRequest {
   bool understand = true;  // query understanding of AutoQuery texts
 };
 
+// Whether answering `r` runs a model: an input to encode (text for a vector, image, video or
+// audio) anywhere in its query or prefetches. Points, raw vectors, BM25, tags, fusion and ordering
+// do not. The server runs requests without models on its I/O threads (docs/server.md).
+bool NeedsEncoder(const QueryRequest& r);
+
 }  // namespace mosaic::query

@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -58,9 +57,13 @@ struct HttpServer::Impl {
   HttpOptions options;
   Dispatch dispatch;
   ErrorDispatch on_error;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  tcp::acceptor acceptor{ioc};
+  // One event loop per I/O thread, each connection on one of them for its whole life: a thread
+  // sleeps in its own epoll and wakes only for its connections (one io_context shared by all
+  // threads made them hand the reactor to each other and wake each other for every request).
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
+  size_t next_loop = 0;  // round robin; used by the acceptor's handler only
+  std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::thread_pool> workers;
   std::vector<std::thread> io_threads;
 
@@ -114,10 +117,16 @@ bool PlainId(std::string_view s) {
   return true;
 }
 
+constexpr size_t kReadBuffer = 16 << 10;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server), timer_(stream_.get_executor()) {}
+      : stream_(std::move(socket)), server_(server), timer_(stream_.get_executor()) {
+    // Beast reads max(512, free capacity) bytes at a time: without room, a 4 KB query body took
+    // eight recvmsg calls.
+    buffer_.reserve(kReadBuffer);
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -208,11 +217,21 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     server_->Begin();
     stream_.expires_never();
-    // The handler runs on a worker thread; the answer is written back on this connection's
-    // strand.
+    // A quick route's handler runs here, on this connection's I/O thread; others (and quick ones
+    // that find the request heavy) run on a worker, and the answer is written back here.
+    req.on_io_thread = true;
+    Response res = server_->dispatch(req);
+    if (!res.defer) {
+      head_ = head;
+      if (head) res.stream.reset();
+      return Write(std::move(res), keep_alive, req.request_id);
+    }
+    req.on_io_thread = false;
     net::post(*server_->workers, [self = shared_from_this(), req = std::move(req), keep_alive,
                                   head]() mutable {
       Response res = self->server_->dispatch(req);
+      if (res.defer)  // a handler's mistake: it cannot defer from a worker
+        res = self->server_->on_error(req, Status::Internal("handler deferred on a worker"), 500);
       if (head) res.stream.reset();
       net::post(self->stream_.get_executor(),
                 [self, res = std::move(res), keep_alive, head, id = req.request_id]() mutable {
@@ -337,7 +356,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  net::io_context& loop = *loops[next_loop++ % loops.size()];
+  acceptor->async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
     if (!ec) {
       beast::error_code ignored;
@@ -366,11 +386,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
   beast::error_code ec;
   auto address = net::ip::make_address(options.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + options.host + "': " + ec.message());
+  int io_threads = options.io_threads > 0
+                       ? options.io_threads
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < io_threads; ++i) {
+    impl->loops.push_back(std::make_unique<net::io_context>(1));  // run by one thread
+    impl->work.push_back(net::make_work_guard(*impl->loops.back()));
+  }
+  impl->acceptor = std::make_unique<tcp::acceptor>(*impl->loops.front());
+  tcp::acceptor& acceptor = *impl->acceptor;
   tcp::endpoint endpoint(address, options.port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
     return Status::IOError("cannot listen on " + options.host + ":" +
                            std::to_string(options.port) + ": " + ec.message());
@@ -378,16 +407,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
                     ? options.workers
                     : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   impl->workers = std::make_unique<net::thread_pool>(workers);
-  impl->work.emplace(impl->ioc.get_executor());
   impl->Accept();
-  for (int i = 0; i < std::max(1, options.io_threads); ++i)
-    impl->io_threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  for (auto& loop : impl->loops)
+    impl->io_threads.emplace_back([loop = loop.get()] { loop->run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 uint16_t HttpServer::port() const {
   beast::error_code ec;
-  auto ep = impl_->acceptor.local_endpoint(ec);
+  auto ep = impl_->acceptor->local_endpoint(ec);
   return ec ? 0 : ep.port();
 }
 
@@ -399,9 +427,9 @@ size_t HttpServer::open_connections() const {
 void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   Impl& s = *impl_;
   if (s.stopping.exchange(true)) return;
-  net::post(s.ioc, [&s] {
+  net::post(*s.loops.front(), [&s] {
     beast::error_code ec;
-    s.acceptor.close(ec);
+    s.acceptor->close(ec);
   });
   std::vector<std::shared_ptr<Session>> sessions;
   {
@@ -413,8 +441,8 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     std::unique_lock l(s.mu);
     s.cv.wait_for(l, grace, [&s] { return s.in_flight == 0 && s.sessions.empty(); });
   }
-  s.work.reset();
-  s.ioc.stop();
+  s.work.clear();
+  for (auto& loop : s.loops) loop->stop();
   for (auto& t : s.io_threads)
     if (t.joinable()) t.join();
   s.workers->join();

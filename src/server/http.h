@@ -1,7 +1,8 @@
-// The HTTP/1.1 server core, over Boost.Beast and Asio (why: docs/server.md). A few I/O threads
-// run every connection asynchronously, so idle keep-alive connections and slow clients hold no
-// thread; complete requests are handed to a pool of worker threads, so a slow handler (a model
-// encoding a video clip) blocks no connection but its own. Limits: header and body sizes (413
+// The HTTP/1.1 server core, over Boost.Beast and Asio (why: docs/server.md). I/O threads (one per
+// core) run every connection asynchronously, so idle keep-alive connections and slow clients hold
+// no thread. A complete request for a quick route (router.h, Cost) is answered on the I/O thread
+// that read it; the rest go to a pool of worker threads, so a slow handler (a model encoding a
+// video clip) blocks no connection but its own. Limits: header and body sizes (413
 // with a JSON error above them), a read timeout per request, an idle timeout between requests.
 // Shutdown stops accepting, closes idle connections, lets requests in flight finish and answer
 // (up to a grace period), then stops the threads.
@@ -21,7 +22,7 @@ namespace mosaic::server {
 struct HttpOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 6333;  // 0: any free port (tests)
-  int io_threads = 1;
+  int io_threads = 0;  // 0: one per hardware thread
   int workers = 0;  // 0: one per hardware thread, at least 2
   size_t max_body_bytes = 64u << 20;
   size_t max_header_bytes = 64u << 10;
@@ -29,7 +30,8 @@ struct HttpOptions {
   std::chrono::seconds idle_timeout{60};  // a keep-alive connection with no request
 };
 
-// Called on a worker thread for every complete request; must not throw.
+// Called for every complete request, first on the I/O thread with request.on_io_thread set, then,
+// if it answers Response::Defer(), again on a worker thread; must not throw.
 using Dispatch = std::function<Response(Request&)>;
 // Called for requests refused before dispatch (too large, malformed), to shape the error.
 using ErrorDispatch = std::function<Response(const Request&, const Status&, int http_status)>;

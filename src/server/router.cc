@@ -80,6 +80,12 @@ Response Response::Json(int status, const mosaic::Json& j) {
   return r;
 }
 
+Response Response::Defer() {
+  Response r;
+  r.defer = true;
+  return r;
+}
+
 Response Response::Bytes(std::string content_type, std::string body) {
   Response r;
   r.content_type = std::move(content_type);
@@ -87,12 +93,13 @@ Response Response::Bytes(std::string content_type, std::string body) {
   return r;
 }
 
-void Router::Add(std::string method, std::string pattern, Access access, Handler handler) {
+void Router::Add(std::string method, std::string pattern, Access access, Handler handler,
+                 Cost cost) {
   Route r;
   r.segments = Split(pattern);
   r.info = infos_.size();
   r.handler = std::move(handler);
-  infos_.push_back({std::move(method), std::move(pattern), access});
+  infos_.push_back({std::move(method), std::move(pattern), access, cost});
   routes_.push_back(std::move(r));
 }
 

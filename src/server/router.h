@@ -20,6 +20,13 @@ namespace mosaic::server {
 // key only. With no keys configured every caller is admin (the server then binds to loopback).
 enum class Access { kPublic, kRead, kWrite };
 
+// Where a route's handler runs. kWorker: on the worker pool (models, scans of a whole collection,
+// writes that may wait for a disk). kQuick: on the connection's I/O thread, with no hand-off
+// between threads (reads by id, vector searches, health); such a handler returns Response::Defer()
+// when this request turns out to be heavy (a query with an image to encode), before doing
+// anything, and is then called again on a worker.
+enum class Cost { kWorker, kQuick };
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // percent-decoded, without the query string
@@ -28,6 +35,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
   std::string request_id;
+  bool on_io_thread = false;  // set by the server core: a kQuick route runs inline (see Cost)
 
   // The header's value, or "" (names compared case-insensitively).
   std::string Header(std::string_view name) const;
@@ -52,8 +60,10 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<Stream> stream;  // set: a chunked streaming body instead of `body`
+  bool defer = false;  // run the request again on a worker thread (Cost); nothing else is set
 
   static Response Json(int status, const mosaic::Json& j);
+  static Response Defer();
   static Response Json(const mosaic::Json& j) { return Json(200, j); }
   static Response Bytes(std::string content_type, std::string body);
 };
@@ -64,13 +74,15 @@ struct RouteInfo {
   std::string method;
   std::string pattern;
   Access access = Access::kRead;
+  Cost cost = Cost::kWorker;
 };
 
 class Router {
  public:
   // Patterns are literal segments and {name} segments (one whole segment each); a final "{*name}"
   // takes the rest of the path. Literal segments win over {name} ones at the same place.
-  void Add(std::string method, std::string pattern, Access access, Handler handler);
+  void Add(std::string method, std::string pattern, Access access, Handler handler,
+           Cost cost = Cost::kWorker);
 
   struct Match {
     const Handler* handler = nullptr;

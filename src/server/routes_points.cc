@@ -117,7 +117,7 @@ void AddPointRoutes(Router& r, ServerContext& ctx) {
       return ErrorResponse(Status::NotFound("point " + id.ToString() + " does not exist in '" +
                                             req.Param("c") + "'"));
     return Response::Json(wire::PointToJson(got.value().front()));
-  });
+  }, Cost::kQuick);
 
   r.Add("POST", "/v1/collections/{c}/points/get", Access::kRead, [&ctx](Request& req) {
     auto c = ctx.GetCollection(req.Param("c"));
@@ -135,7 +135,7 @@ void AddPointRoutes(Router& r, ServerContext& ctx) {
     auto got = c.value()->Get(ids.value(), wp.value().value_or(true), wv.value().value_or(false));
     if (!got.ok()) return ErrorResponse(got.status());
     return Response::Json({{"points", PointsToJson(got.value())}});
-  });
+  }, Cost::kQuick);
 
   r.Add("POST", "/v1/collections/{c}/points/delete", Access::kWrite, [&ctx](Request& req) {
     auto c = ctx.GetCollection(req.Param("c"));

@@ -17,8 +17,10 @@ void AddQueryRoutes(Router& r, ServerContext& ctx) {
     opts.allow_paths = false;  // a client names no file on the server
     auto request = wire::QueryRequestFromJson(body.value(), opts);
     if (!request.ok()) return ErrorResponse(request.status());
+    bool models = query::NeedsEncoder(request.value());
+    if (models && req.on_io_thread) return Response::Defer();
     Status why;
-    auto encoder = ctx.EncoderOrNone(c.value(), &why);
+    auto encoder = models ? ctx.EncoderOrNone(c.value(), &why) : nullptr;
     query::QueryEngine engine(*c.value(), encoder.get());
     auto res = engine.Query(request.value());
     if (!res.ok()) {
@@ -27,7 +29,7 @@ void AddQueryRoutes(Router& r, ServerContext& ctx) {
       return ErrorResponse(res.status());
     }
     return Response::Json(wire::QueryResponseToJson(res.value()));
-  });
+  }, Cost::kQuick);
 
   r.Add("POST", "/v1/collections/{c}/facet", Access::kRead, [&ctx](Request& req) {
     auto c = ctx.GetCollection(req.Param("c"));

@@ -59,11 +59,11 @@ std::string Gauges(ServerContext& ctx) {
 void AddSystemRoutes(Router& r, ServerContext& ctx) {
   r.Add("GET", "/v1/health", Access::kPublic, [](Request&) {
     return Response::Json({{"status", "ok"}, {"version", kVersion}});
-  });
+  }, Cost::kQuick);
   r.Add("GET", "/v1/ready", Access::kPublic, [&ctx](Request&) {
     // Open means ready: the database was opened (and its logs replayed) before we listened.
     return Response::Json({{"status", "ready"}, {"collections", ctx.db().ListCollections().size()}});
-  });
+  }, Cost::kQuick);
   r.Add("GET", "/metrics", Access::kRead, [&ctx](Request&) {
     return Response::Bytes("text/plain; version=0.0.4", ctx.metrics().Render() + Gauges(ctx));
   });

@@ -81,6 +81,8 @@ Response Server::Dispatch(Request& req) {
       res = Error(req, Status::NotFound("no route for " + req.method + " " + req.path), 404);
   } else if (Status st = auth_->Check(req, m.info->access, &code); !st.ok()) {
     res = Error(req, st, code);
+  } else if (req.on_io_thread && m.info->cost != Cost::kQuick) {
+    return Response::Defer();
   } else {
     req.params = std::move(m.params);
     try {
@@ -88,6 +90,7 @@ Response Server::Dispatch(Request& req) {
     } catch (const std::exception& e) {
       res = Error(req, Status::Internal(std::string("unexpected error: ") + e.what()), 500);
     }
+    if (res.defer) return res;  // measured when it runs on the worker
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

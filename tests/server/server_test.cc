@@ -324,6 +324,53 @@ TEST_F(ServerTest, ConcurrentClientsOnKeepAliveConnections) {
   EXPECT_NE(m.body.find("mosaic_collection_points{collection=\"items\"} 300"), std::string::npos);
 }
 
+// Where handlers run (router.h, Cost): searches by vector and reads by id answer on the I/O
+// thread; writes, and queries that need a model, are deferred to a worker before doing anything.
+TEST_F(ServerTest, QuickRoutesRunInlineOthersAreDeferredUntouched) {
+  server::Server& s = server_->server();
+  auto dispatch = [&](const char* method, const char* path, const Json& body, bool io) {
+    server::Request req;
+    req.method = method;
+    req.path = path;
+    req.body = body.is_null() ? "" : body.dump();
+    req.request_id = "t";
+    req.on_io_thread = io;
+    return s.Dispatch(req);
+  };
+  std::mt19937 rng(5);
+  auto v = RandomVector(rng);
+  Json by_vector = {{"query", {{"nearest", Vec(v)}}}, {"limit", 3}, {"params", {{"exact", true}}}};
+  auto res = dispatch("POST", "/v1/collections/items/query", by_vector, true);
+  EXPECT_FALSE(res.defer);
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(Ids(Json::parse(res.body)["points"]), BruteForce(v, 3));
+  EXPECT_FALSE(dispatch("GET", "/v1/collections/items/points/7", nullptr, true).defer);
+  EXPECT_FALSE(dispatch("POST", "/collections/items/points/search",
+                        Json{{"vector", Vec(v)}, {"limit", 3}}, true).defer);
+  EXPECT_FALSE(dispatch("GET", "/v1/health", nullptr, true).defer);
+
+  // A query by text needs the collection's text model: deferred, then answered on a worker
+  // (this collection has no models: a 400 that says so).
+  Json by_text = {{"query", {{"nearest", {{"text", "a red shoe"}}}}}};
+  EXPECT_TRUE(dispatch("POST", "/v1/collections/items/query", by_text, true).defer);
+  res = dispatch("POST", "/v1/collections/items/query", by_text, false);
+  EXPECT_FALSE(res.defer);
+  EXPECT_EQ(res.status, 400) << res.body;
+
+  // A write is deferred before it writes anything.
+  Json point = {{"points", {{{"id", 1000}, {"vector", Vec(v)}}}}};
+  EXPECT_TRUE(dispatch("PUT", "/v1/collections/items/points", point, true).defer);
+  EXPECT_EQ(server_->Post("/v1/collections/items/points/count", Json::object()).json()["count"], 300);
+  EXPECT_EQ(dispatch("PUT", "/v1/collections/items/points", point, false).status, 200);
+  EXPECT_EQ(server_->Post("/v1/collections/items/points/count", Json::object()).json()["count"], 301);
+
+  // Over HTTP both paths answer, each request measured once.
+  EXPECT_EQ(server_->Post("/v1/collections/items/query", by_text).status, 400);
+  auto m = server_->Get("/metrics");
+  EXPECT_NE(m.body.find("mosaic_http_requests_total{method=\"POST\",route=\"/v1/collections/{c}/query\",status=\"400\"} 2"),
+            std::string::npos) << m.body.substr(0, 3000);
+}
+
 TEST(ServerShutdownTest, FinishesRequestsInFlightAndKeepsAcknowledgedWrites) {
   TempDir dir;
   std::vector<std::vector<uint64_t>> acked(4);  // read after the server is gone, db reopened

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "cli.h"
 #include "server/server.h"
@@ -13,7 +15,7 @@ namespace {
 
 constexpr char kHelp[] =
     "usage: mosaic [--db DIR] serve [--host H] [--port N] [--media-root DIR] [--models DIR]\n"
-    "                           [--max-body-mb N] [--workers N] [--quiet]\n"
+    "                           [--max-body-mb N] [--io-threads N] [--workers N] [--quiet]\n"
     "\n"
     "Serves the database over HTTP (docs/server.md): the REST API under /v1, a Qdrant-compatible\n"
     "API (Qdrant clients work unchanged), Prometheus metrics at /metrics and the web UI at /ui/.\n"
@@ -21,6 +23,9 @@ constexpr char kHelp[] =
     "printed as 'listening on http://HOST:PORT'.\n"
     "\n"
     "--media-root DIR   originals are served, and ingest jobs take folders, only under DIR\n"
+    "--io-threads N     threads that run the connections and answer quick requests (searches by\n"
+    "                   vector or id, reads by id); default 0: one per core\n"
+    "--workers N        threads for the rest (models, ingest, apps, writes); default 0: one per core\n"
     "API keys: $MOSAIC_API_KEY (admin: everything) and $MOSAIC_READ_API_KEY (reads and searches),\n"
     "sent as 'api-key: KEY' or 'Authorization: Bearer KEY'. Without keys the server listens on\n"
     "loopback addresses only.\n"
@@ -33,8 +38,8 @@ bool IsLoopback(const std::string& host) {
 }  // namespace
 
 int RunServe(Args& args) {
-  if (auto rc = CheckFlags(args, {"host", "port", "media-root", "models", "max-body-mb", "workers",
-                                  "quiet"},
+  if (auto rc = CheckFlags(args, {"host", "port", "media-root", "models", "max-body-mb", "io-threads",
+                                  "workers", "quiet"},
                            kHelp))
     return *rc;
   server::ServerOptions o;
@@ -53,9 +58,15 @@ int RunServe(Args& args) {
   if (body_mb.value() < 1 || body_mb.value() > 4096)
     return Usage("--max-body-mb: expected 1..4096, got " + std::to_string(body_mb.value()), kHelp);
   o.http.max_body_bytes = static_cast<size_t>(body_mb.value()) << 20;
-  auto workers = args.GetInt("workers", 0);
-  if (!workers.ok()) return Fail(workers.status());
-  o.http.workers = static_cast<int>(workers.value());
+  for (auto [flag, out] : {std::pair{"io-threads", &o.http.io_threads},
+                           std::pair{"workers", &o.http.workers}}) {
+    auto n = args.GetInt(flag, 0);
+    if (!n.ok()) return Fail(n.status());
+    if (n.value() < 0 || n.value() > 1024)
+      return Usage(std::string("--") + flag + ": expected 0..1024, got " + std::to_string(n.value()),
+                   kHelp);
+    *out = static_cast<int>(n.value());
+  }
   o.log_requests = !args.Has("quiet");
   if (const char* k = std::getenv("MOSAIC_API_KEY")) o.admin_key = k;
   if (const char* k = std::getenv("MOSAIC_READ_API_KEY")) o.read_key = k;

@@ -22,7 +22,8 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-void Add(Router& r, const char* method, const char* pattern, Access access, Handler handler) {
+void Add(Router& r, const char* method, const char* pattern, Access access, Handler handler,
+         Cost cost) {
   r.Add(method, pattern, access, [handler = std::move(handler)](Request& req) {
     const auto start = std::chrono::steady_clock::now();
     Result<Json> result = handler(req);
@@ -30,7 +31,7 @@ void Add(Router& r, const char* method, const char* pattern, Access access, Hand
     return Response::Json(
         200,
         Json{{"result", std::move(result).value()}, {"status", "ok"}, {"time", Seconds(start)}});
-  });
+  }, cost);
 }
 
 Response ErrorResponse(const Status& s, double seconds) {

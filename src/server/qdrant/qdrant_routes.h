@@ -25,7 +25,8 @@ namespace mosaic::server::qdrant {
 using Handler = std::function<Result<Json>(Request&)>;
 
 // Registers `handler` under Qdrant's envelope and error shape.
-void Add(Router& r, const char* method, const char* pattern, Access access, Handler handler);
+void Add(Router& r, const char* method, const char* pattern, Access access, Handler handler,
+         Cost cost = Cost::kWorker);
 
 // The error envelope for `s` (message prefixed as Qdrant does: "Not found: ", "Wrong input: ").
 Response ErrorResponse(const Status& s, double seconds);

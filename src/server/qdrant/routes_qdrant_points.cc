@@ -320,7 +320,7 @@ void AddPointRoutes(Router& r, ServerContext& ctx) {
     for (const auto& p : points)
       list.push_back(codec::RecordToJson(p, c->schema(), out));
     return list;
-  });
+  }, Cost::kQuick);
 
   Add(r, "GET", "/collections/{c}/points/{id}", Access::kRead,
       [&ctx](Request& req) -> Result<Json> {
@@ -332,7 +332,7 @@ void AddPointRoutes(Router& r, ServerContext& ctx) {
         codec::OutputSpec out;
         out.vectors.any = true;
         return codec::RecordToJson(points[0], c->schema(), out);
-      });
+      }, Cost::kQuick);
 
   Add(r, "POST", "/collections/{c}/points/scroll", Access::kRead,
       [&ctx](Request& req) -> Result<Json> {

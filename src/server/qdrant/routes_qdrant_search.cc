@@ -91,10 +91,13 @@ void AddSearchRoutes(Router& r, ServerContext& ctx) {
   for (const Endpoint& e : {Endpoint{"search", codec::SearchRequestFromJson, Shape::kHits},
                             Endpoint{"recommend", codec::RecommendRequestFromJson, Shape::kHits},
                             Endpoint{"query", codec::QueryRequestFromJson, Shape::kPoints}}) {
-    Add(r, "POST", (base + e.name).c_str(), Access::kRead, Single(ctx, e.parse, e.shape));
-    Add(r, "POST", (base + e.name + "/batch").c_str(), Access::kRead, Batch(ctx, e.parse, e.shape));
+    // No models run here (Qdrant's queries carry vectors and ids): on the I/O thread.
+    Add(r, "POST", (base + e.name).c_str(), Access::kRead, Single(ctx, e.parse, e.shape),
+        Cost::kQuick);
+    Add(r, "POST", (base + e.name + "/batch").c_str(), Access::kRead, Batch(ctx, e.parse, e.shape),
+        Cost::kQuick);
     Add(r, "POST", (base + e.name + "/groups").c_str(), Access::kRead,
-        Single(ctx, e.parse, Shape::kGroups));
+        Single(ctx, e.parse, Shape::kGroups), Cost::kQuick);
   }
 
   Add(r, "POST", "/collections/{c}/facet", Access::kRead, [&ctx](Request& req) -> Result<Json> {

@@ -17,14 +17,14 @@ void AddServiceRoutes(Router& r, ServerContext& ctx) {
     return Response::Json(Json{{"title", "qdrant - vector search engine"},
                                {"version", wire::qdrant::kCompatibleVersion},
                                {"commit", nullptr}});
-  });
+  }, Cost::kQuick);
 
   auto text = [](const char* body) {
     return [body](Request&) { return Response::Bytes("text/plain; charset=utf-8", body); };
   };
-  r.Add("GET", "/healthz", Access::kPublic, text("healthz check passed"));
-  r.Add("GET", "/livez", Access::kPublic, text("healthz check passed"));
-  r.Add("GET", "/readyz", Access::kPublic, text("all shards are ready"));
+  r.Add("GET", "/healthz", Access::kPublic, text("healthz check passed"), Cost::kQuick);
+  r.Add("GET", "/livez", Access::kPublic, text("healthz check passed"), Cost::kQuick);
+  r.Add("GET", "/readyz", Access::kPublic, text("all shards are ready"), Cost::kQuick);
 
   Add(r, "GET", "/telemetry", Access::kRead, [&ctx](Request&) -> Result<Json> {
     return Json{{"id", "mosaic"},
