@@ -87,7 +87,8 @@ const FashionMnist* Data() {
 
 #define REQUIRE_DATA()                                                       \
   const FashionMnist* data = Data();                                         \
-  if (data == nullptr) GTEST_SKIP() << "Fashion-MNIST not found in " << DataDir()
+  ASSERT_NE(data, nullptr) << "Fashion-MNIST not readable in " << DataDir() \
+                          << " (scripts/fetch-data fetches it)"
 
 std::vector<uint32_t> Iota(size_t n) {
   std::vector<uint32_t> v(n);
