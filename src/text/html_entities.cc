@@ -13,7 +13,7 @@ struct Entity {
 
 // Generated from the WHATWG HTML named character references (the same table as Python's
 // html.entities.html5); see html_entities.h. Sorted by name for binary search.
-const Entity kHtml5Entities[] = {
+constexpr Entity kHtml5Entities[] = {
     {"AElig", U"\U000000C6"},
     {"AElig;", U"\U000000C6"},
     {"AMP", U"&"},
@@ -2249,7 +2249,7 @@ const Entity kHtml5Entities[] = {
 
 // ftfy also decodes an upper-cased name ("&NTILDE;" -> "Ñ") when the name is all lower case in
 // the table and its upper-cased form is not itself an entity; the value is upper-cased too.
-const Entity kUppercasedEntities[] = {
+constexpr Entity kUppercasedEntities[] = {
     {"AACUTE;", U"\U000000C1"},
     {"ABREVE;", U"\U00000102"},
     {"AC;", U"\U0000223E"},
