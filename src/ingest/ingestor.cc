@@ -235,7 +235,8 @@ void IngestorImpl::EncodeGroup(std::vector<Work*>& group, Stats& stats, std::mut
   stats.encode_s += Seconds(t0, Clock::now());
   stats.images_encoded += images;
   for (const auto& [role, sec] : timing) {
-    auto it = std::find_if(stats.encoder_s.begin(), stats.encoder_s.end(), [&](auto& p) { return p.first == role; });
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    auto it = std::find_if(stats.encoder_s.begin(), stats.encoder_s.end(), [&r = role](auto& p) { return p.first == r; });
     if (it == stats.encoder_s.end()) stats.encoder_s.emplace_back(role, sec);
     else it->second += sec;
   }
