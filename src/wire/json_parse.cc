@@ -57,6 +57,9 @@ Result<Json> ParseJson(const std::string& text) {
   } catch (const Json::parse_error& e) {
     return Status::InvalidArgument("request body is not valid JSON: at byte " +
                                    std::to_string(e.byte) + ": " + e.what());
+  } catch (const Json::out_of_range& e) {
+    // A number past double's range (1e400) is out_of_range, not a parse_error.
+    return Status::InvalidArgument(std::string("request body is not valid JSON: ") + e.what());
   }
 }
 

@@ -884,5 +884,14 @@ TEST(FilterErrorTest, LongValuesAreQuotedShort) {
   EXPECT_NE(f.status().message().find("xxx..."), std::string::npos);
 }
 
+// Found by tests/fuzz/query_json_fuzz: nlohmann reports a number past double's range as
+// out_of_range, not parse_error, and the exception escaped Filter::Parse.
+TEST(FilterErrorTest, NumberOutOfRangeIsInvalidArgument) {
+  Result<Filter> f = Filter::Parse(R"({"must": [{"key": "a", "range": {"gt": 1e400}}]})");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("1e400"), std::string::npos) << f.status().ToString();
+}
+
 }  // namespace
 }  // namespace mosaic

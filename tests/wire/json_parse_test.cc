@@ -44,5 +44,14 @@ TEST(JsonParseTest, BadJsonNamesTheByte) {
   }
 }
 
+// Found by tests/fuzz/query_json_fuzz (corpus/query_json/number-overflow.json): simdjson declines
+// 1e400, and nlohmann's out_of_range exception for it escaped ParseJson.
+TEST(JsonParseTest, NumberOutOfRangeIsInvalidArgument) {
+  auto got = ParseJson(R"({"limit": 3, "x": 1e400})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(got.status().message().find("1e400"), std::string::npos) << got.status().message();
+}
+
 }  // namespace
 }  // namespace mosaic::wire

@@ -19,6 +19,9 @@ Result<Filter> Filter::Parse(std::string_view json_text) {
     if (colon != std::string::npos) detail = detail.substr(colon + 2);
     return Status::InvalidArgument("invalid filter JSON at byte " + std::to_string(e.byte) + ": " +
                                    detail);
+  } catch (const Json::out_of_range& e) {
+    // A number past double's range (1e400) is out_of_range, not a parse_error.
+    return Status::InvalidArgument(std::string("invalid filter JSON: ") + e.what());
   }
   return FromJson(j);
 }
