@@ -22,7 +22,11 @@ rm -rf "$work"
 mkdir -p "$work/corpus"
 start=$(date +%s%N)
 rc=0
-"$bin" -artifact_prefix="$work/" -print_final_stats=1 "$@" "$work/corpus" "$corpus" >"$work/log" 2>&1 || rc=$?
+"$bin" -artifact_prefix="$work/" -print_final_stats=1 "$@" "$work/corpus" "$corpus" >"$work/log" 2>&1 &
+pid=$!
+wait "$pid" || rc=$?
+# The target removes its scratch directory (fuzz_util.h) at exit, but not when it crashed.
+rm -rf "/dev/shm/mosaic-fuzz-$pid" "${TMPDIR:-/tmp}/mosaic-fuzz-$pid"
 ms=$((($(date +%s%N) - start) / 1000000))
 if [[ $rc -ne 0 ]]; then
   tail -n 80 "$work/log"
