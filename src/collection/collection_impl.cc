@@ -269,6 +269,11 @@ Status CollectionImpl::CheckUsable() const {
   return Status::OK();
 }
 
+Status CollectionImpl::CheckWritable() const {
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  return write_error_;
+}
+
 std::map<std::string, PayloadIndexType> CollectionImpl::PayloadIndexes() const {
   std::lock_guard<std::mutex> d(defs_mu_);
   return index_defs_;

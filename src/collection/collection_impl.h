@@ -142,6 +142,8 @@ class CollectionImpl final : public Collection {
   void RemoveUnusedFiles();
 
   Status CheckUsable() const;
+  // CheckUsable, and not refusing writes after a flush of unknown outcome (callers hold write_mu_).
+  Status CheckWritable() const;
   Result<LoggedPoint> ValidatePoint(const Point& p, size_t index) const;
   // Validates all of `points` into op->points (the first invalid one fails the call).
   Status ValidatePoints(std::span<const Point> points, Operation* op) const;
@@ -188,6 +190,8 @@ class CollectionImpl final : public Collection {
   uint64_t last_lsn_ = 0;                    // guarded by write_mu_
   std::chrono::steady_clock::time_point last_sync_;  // guarded by write_mu_
   bool unsynced_ = false;                            // guarded by write_mu_
+  // Non-OK once a flush's commit is uncertain: every later write returns it (LevelDB's bg_error_).
+  Status write_error_;  // guarded by write_mu_
 
   mutable std::shared_mutex state_mu_;
   std::unique_ptr<State> state_;  // guarded by state_mu_

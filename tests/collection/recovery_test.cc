@@ -1,9 +1,11 @@
 // Durability: a crash at every WAL record boundary (and inside every record) recovers exactly the
 // writes that were complete; lost unsynced data; corrupted WAL and segment are reported; flush,
-// compaction, snapshot/restore round trips; failed writes change nothing.
+// compaction, snapshot/restore round trips; failed writes change nothing; a flush whose directory
+// fsync fails loses nothing acknowledged.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -115,6 +117,40 @@ Model Reopened(const std::string& path, const DbOptions& opt) {
   return Snapshot(**(*db)->GetCollection("c"));
 }
 
+// A database on a FaultEnv whose collection "c" has been through `n` scripted steps, mirrored
+// in `model`.
+struct FaultDb {
+  FaultDb(int n, uint32_t seed) : steps(MakeSteps(n, seed)) {
+    opt.env = &env;
+    db = *Db::Open(dir.path(), opt);
+    c = *db->CreateCollection("c", Schema());
+    RunAll(*c, steps, &model);
+  }
+  // Releases the handle and the Db (the database closes).
+  void Close() {
+    c.reset();
+    db.reset();
+  }
+
+  TempDir dir;
+  FaultEnv env;
+  DbOptions opt;
+  std::vector<Step> steps;
+  Model model;
+  std::unique_ptr<Db> db;
+  std::shared_ptr<Collection> c;
+};
+
+// A copy of the (closed) database at `from` in `to`.
+void CopyDb(const std::string& from, const std::string& to) {
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(to + "/LOCK");
+}
+
+void WriteWholeFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
 std::string WalPath(const std::string& db) {
   std::string dir = db + "/collections/c";
   for (const auto& e : std::filesystem::directory_iterator(dir))
@@ -156,8 +192,7 @@ TEST(Recovery, CrashAtEveryRecordBoundaryAndInsideEveryRecord) {
   }
   for (uint64_t cut : cuts) {
     TempDir copy;
-    std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive);
-    std::filesystem::remove(copy / "LOCK");
+    CopyDb(dir.path(), copy.path());
     std::filesystem::resize_file(WalPath(copy.path()), cut);
     size_t complete = 0;
     while (complete + 1 < boundaries.size() && boundaries[complete + 1] <= cut) ++complete;
@@ -308,48 +343,60 @@ TEST(Recovery, FlushCompactionAndReopenKeepTheSameState) {
 }
 
 TEST(Recovery, CrashDuringFlushKeepsTheOldState) {
-  TempDir dir;
-  FaultEnv env;
-  DbOptions opt;
-  opt.env = &env;
-  auto steps = MakeSteps(10, 6);
-  Model m;
-  auto db = *Db::Open(dir.path(), opt);
-  auto c = *db->CreateCollection("c", Schema());
-  RunAll(*c, steps, &m);
-  env.SetPathFilter("CURRENT");
-  env.FailRenames(true);  // the commit point of the flush fails
-  EXPECT_FALSE(c->Flush().ok());
-  env.FailRenames(false);
-  EXPECT_EQ(Snapshot(*c), m);
-  ASSERT_TRUE(RunStep(*c, steps[0]).ok());
-  ApplyStep(steps[0], &m);
-  c.reset();
-  db.reset();
-  EXPECT_EQ(Reopened(dir.path(), opt), m);
+  FaultDb f(10, 6);
+  f.env.SetPathFilter("CURRENT");
+  f.env.FailRenames(true);  // the commit point of the flush fails
+  EXPECT_FALSE(f.c->Flush().ok());
+  f.env.FailRenames(false);
+  EXPECT_EQ(Snapshot(*f.c), f.model);
+  ASSERT_TRUE(RunStep(*f.c, f.steps[0]).ok());
+  ApplyStep(f.steps[0], &f.model);
+  f.Close();
+  EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
+}
+
+// A flush whose directory fsync fails after CURRENT was switched may or may not have committed.
+// It used to delete the files CURRENT then named, so the next open failed. Now nothing of either
+// generation is deleted, writes are refused until reopen, and the database opens with every
+// acknowledged write whichever generation CURRENT names after a crash.
+TEST(Recovery, UncertainFlushCommitRefusesWritesAndOpensEitherWay) {
+  FaultDb f(10, 13);
+  const std::string current = f.dir / "collections/c/CURRENT";
+  const std::string old_current = *f.env.ReadFile(current);
+  f.env.FailSyncDirsAfterRenameTo("CURRENT");
+  Status flushed = f.c->Flush();
+  EXPECT_TRUE(flushed.IsIOError()) << flushed.ToString();
+  f.env.FailSyncDirs(false);
+  const std::string new_current = *f.env.ReadFile(current);
+  ASSERT_NE(new_current, old_current);  // the rename happened; only its durability is unknown
+  EXPECT_EQ(Snapshot(*f.c), f.model);   // reads go on
+  Status refused = RunStep(*f.c, f.steps[0]);
+  EXPECT_TRUE(refused.IsIOError()) << refused.ToString();
+  EXPECT_NE(refused.message().find("reopen"), std::string::npos) << refused.message();
+  EXPECT_TRUE(f.c->Flush().IsIOError());
+  EXPECT_EQ(Snapshot(*f.c), f.model);
+  f.Close();
+  for (const std::string& cur : {new_current, old_current}) {
+    TempDir copy;
+    CopyDb(f.dir.path(), copy.path());
+    WriteWholeFile(copy / "collections/c/CURRENT", cur);
+    EXPECT_EQ(Reopened(copy.path(), {}), f.model) << "CURRENT: " << cur;
+  }
+  EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
 }
 
 TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
-  TempDir dir;
-  FaultEnv env;
-  DbOptions opt;
-  opt.env = &env;
-  auto steps = MakeSteps(8, 7);
-  Model m;
-  auto db = *Db::Open(dir.path(), opt);
-  auto c = *db->CreateCollection("c", Schema());
-  RunAll(*c, steps, &m);
-  env.SetWriteBudget(10);
+  FaultDb f(8, 7);
+  f.env.SetWriteBudget(10);
   std::vector<Point> big = MakeSteps(1, 8)[0].points;
-  Status s = c->Upsert(big);
+  Status s = f.c->Upsert(big);
   EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
-  EXPECT_EQ(Snapshot(*c), m);  // the failed write is not visible
-  env.SetWriteBudget(-1);
-  ASSERT_TRUE(c->Upsert(big).ok());  // and the log still works
-  for (const auto& p : big) m[p.id] = {p.payload, p.vectors.at("v")};
-  c.reset();
-  db.reset();
-  EXPECT_EQ(Reopened(dir.path(), opt), m);
+  EXPECT_EQ(Snapshot(*f.c), f.model);  // the failed write is not visible
+  f.env.SetWriteBudget(-1);
+  ASSERT_TRUE(f.c->Upsert(big).ok());  // and the log still works
+  for (const auto& p : big) f.model[p.id] = {p.payload, p.vectors.at("v")};
+  f.Close();
+  EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
 }
 
 TEST(Recovery, SnapshotRestoreRoundTrip) {
