@@ -279,10 +279,12 @@ std::map<std::string, PayloadIndexType> CollectionImpl::PayloadIndexes() const {
   return index_defs_;
 }
 
-void CollectionImpl::MarkDropped() {
+Status CollectionImpl::Drop(const std::function<Status()>& move_away) {
   std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(move_away());
   dropped_ = true;
   if (wal_) wal_->Close().ok();
+  return Status::OK();
 }
 
 }  // namespace mosaic::collection

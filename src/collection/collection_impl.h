@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,8 +88,10 @@ class CollectionImpl final : public Collection {
 
   // Writes all live points, consistently, to a snapshot file at `path`.
   Status WriteSnapshot(const std::string& path) const;
-  // After a drop: every later call fails with NotFound.
-  void MarkDropped();
+  // Runs `move_away` (which renames the collection's directory to be deleted) with writers
+  // excluded; if it succeeds, every later call fails with NotFound, so no write is acknowledged
+  // into files about to be deleted.
+  Status Drop(const std::function<Status()>& move_away);
   // Syncs the WAL if writes were appended since the last sync (SyncPolicy::kPeriodic).
   Status SyncWal();
 

@@ -55,9 +55,14 @@ class DbImpl final : public Db {
     MOSAIC_ASSIGN_OR_RETURN(lock_, env_->LockFile(path_ + "/LOCK"));
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
     MOSAIC_ASSIGN_OR_RETURN(auto names, env_->GetChildren(CollectionsDir()));
+    // Leftovers of an interrupted create or drop are removed once their renames are durable (a
+    // drop whose directory fsync failed would otherwise lose files of a collection that a crash
+    // brings back).
+    if (std::ranges::any_of(names, [](const std::string& n) { return n.starts_with("."); }))
+      MOSAIC_RETURN_IF_ERROR(env_->SyncDir(CollectionsDir()));
     for (const auto& n : names) {
       std::string dir = CollectionsDir() + "/" + n;
-      if (n.starts_with(".")) {  // interrupted create or drop
+      if (n.starts_with(".")) {
         MOSAIC_RETURN_IF_ERROR(env_->RemoveDirRecursively(dir));
         continue;
       }
@@ -93,10 +98,15 @@ class DbImpl final : public Db {
     auto it = collections_.find(name);
     if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
     std::string trash = CollectionsDir() + "/.trash-" + name + "-" + std::to_string(++counter_);
-    MOSAIC_RETURN_IF_ERROR(env_->RenameFile(CollectionsDir() + "/" + name, trash));
-    MOSAIC_RETURN_IF_ERROR(env_->SyncDir(CollectionsDir()));
-    it->second->MarkDropped();
+    MOSAIC_RETURN_IF_ERROR(
+        it->second->Drop([&] { return env_->RenameFile(CollectionsDir() + "/" + name, trash); }));
     collections_.erase(it);
+    // The files go only once the rename is durable: if a crash undid it, the collection would
+    // come back with files missing. Until then the drop stands for this Db and the next open
+    // (which syncs first, then removes the trash); a crash before that may bring the collection
+    // back, holding every write acknowledged before the drop.
+    if (Status s = env_->SyncDir(CollectionsDir()); !s.ok())
+      return s.WithContext("dropping collection '" + name + "' (a crash may undo the drop)");
     return env_->RemoveDirRecursively(trash);
   }
 

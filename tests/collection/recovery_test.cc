@@ -1,7 +1,7 @@
 // Durability: a crash at every WAL record boundary (and inside every record) recovers exactly the
 // writes that were complete; lost unsynced data; corrupted WAL and segment are reported; flush,
-// compaction, snapshot/restore round trips; failed writes change nothing; a flush whose directory
-// fsync fails loses nothing acknowledged.
+// compaction, snapshot/restore round trips; failed writes change nothing; a flush or drop whose
+// directory fsync fails loses nothing acknowledged.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -383,6 +383,38 @@ TEST(Recovery, UncertainFlushCommitRefusesWritesAndOpensEitherWay) {
     EXPECT_EQ(Reopened(copy.path(), {}), f.model) << "CURRENT: " << cur;
   }
   EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
+}
+
+// A drop whose directory fsync fails may or may not be durable. The handle used to go on
+// acknowledging writes into the renamed .trash-* directory, which the next open deletes.
+TEST(Recovery, FailedDropStopsWritesAndReopensConsistently) {
+  FaultDb f(8, 14);
+  f.env.FailRenames(true);  // a drop whose rename fails changes nothing
+  EXPECT_TRUE(f.db->DropCollection("c").IsIOError());
+  f.env.FailRenames(false);
+  ASSERT_TRUE(RunStep(*f.c, f.steps[0]).ok());
+  ApplyStep(f.steps[0], &f.model);
+  f.env.FailSyncDirsAfterRenameTo(".trash-");
+  Status dropped = f.db->DropCollection("c");
+  EXPECT_TRUE(dropped.IsIOError()) << dropped.ToString();
+  f.env.FailSyncDirs(false);
+  Status refused = RunStep(*f.c, f.steps[1]);
+  EXPECT_TRUE(refused.IsNotFound()) << refused.ToString();
+  EXPECT_TRUE(f.db->GetCollection("c").status().IsNotFound());
+  EXPECT_TRUE(f.db->ListCollections().empty());
+  f.Close();
+  {  // A crash undid the rename: the collection is back with every write acknowledged before.
+    TempDir copy;
+    CopyDb(f.dir.path(), copy.path());
+    for (const auto& e : std::filesystem::directory_iterator(copy / "collections"))
+      if (e.path().filename().string().starts_with(".trash-"))
+        std::filesystem::rename(e.path(), copy / "collections/c");
+    EXPECT_EQ(Reopened(copy.path(), {}), f.model);
+  }
+  auto reopened = Db::Open(f.dir.path(), f.opt);  // no crash: the drop stands
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_TRUE((*reopened)->GetCollection("c").status().IsNotFound());
+  EXPECT_TRUE((*reopened)->ListCollections().empty());
 }
 
 TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
