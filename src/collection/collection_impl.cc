@@ -42,9 +42,13 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
   return env->SyncDir(dir);
 }
 
-CollectionImpl::CollectionImpl(Env* env, const DbOptions& options, ThreadPool* pool,
-                               std::string dir)
-    : env_(env), options_(options), pool_(pool), dir_(std::move(dir)) {}
+CollectionImpl::CollectionImpl(Env* env, const DbOptions& options,
+                               std::shared_ptr<DbShared> shared, std::string dir)
+    : env_(env),
+      options_(options),
+      shared_(std::move(shared)),
+      pool_(&shared_->pool),
+      dir_(std::move(dir)) {}
 
 CollectionImpl::~CollectionImpl() {
   if (!wal_) return;
@@ -63,9 +67,9 @@ Status CollectionImpl::SyncWal() {
 }
 
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbOptions& options,
-                                                             ThreadPool* pool,
+                                                             std::shared_ptr<DbShared> shared,
                                                              const std::string& dir) {
-  std::shared_ptr<CollectionImpl> c(new CollectionImpl(env, options, pool, dir));
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(env, options, std::move(shared), dir));
   MOSAIC_RETURN_IF_ERROR(c->LoadConfig());
 
   MOSAIC_ASSIGN_OR_RETURN(std::string cur_text, env->ReadFile(dir + "/" + kCurrentFile));

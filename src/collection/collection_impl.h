@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "collection/collection_files.h"
+#include "collection/db_shared.h"
 #include "collection/operation.h"
 #include "common/bitset.h"
 #include "common/thread_pool.h"
@@ -55,8 +56,10 @@ class CollectionImpl final : public Collection {
                               const CollectionSchema& schema,
                               const std::map<std::string, PayloadIndexType>& indexes,
                               const std::string* snapshot_path);
+  // `shared` (the Db's lock and thread pool) is kept alive as long as the collection.
   static Result<std::shared_ptr<CollectionImpl>> Open(Env* env, const DbOptions& options,
-                                                      ThreadPool* pool, const std::string& dir);
+                                                      std::shared_ptr<DbShared> shared,
+                                                      const std::string& dir);
   ~CollectionImpl() override;
 
   const std::string& name() const override { return name_; }
@@ -131,7 +134,8 @@ class CollectionImpl final : public Collection {
     uint64_t deleted_pending = 0;
   };
 
-  CollectionImpl(Env* env, const DbOptions& options, ThreadPool* pool, std::string dir);
+  CollectionImpl(Env* env, const DbOptions& options, std::shared_ptr<DbShared> shared,
+                 std::string dir);
 
   Status LoadConfig();
   Status SaveConfig() const;
@@ -177,7 +181,8 @@ class CollectionImpl final : public Collection {
 
   Env* const env_;
   const DbOptions options_;
-  ThreadPool* const pool_;
+  const std::shared_ptr<DbShared> shared_;
+  ThreadPool* const pool_;  // &shared_->pool
   const std::string dir_;
   std::string name_;
   CollectionSchema schema_;

@@ -36,8 +36,7 @@ class DbImpl final : public Db {
   DbImpl(std::string path, const DbOptions& options)
       : path_(std::move(path)),
         options_(options),
-        env_(options.env ? options.env : Env::Default()),
-        pool_(options.search_threads) {}
+        env_(options.env ? options.env : Env::Default()) {}
 
   ~DbImpl() override {
     if (syncer_.joinable()) {
@@ -52,7 +51,8 @@ class DbImpl final : public Db {
 
   Status Init() {
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(path_));
-    MOSAIC_ASSIGN_OR_RETURN(lock_, env_->LockFile(path_ + "/LOCK"));
+    MOSAIC_ASSIGN_OR_RETURN(auto lock, env_->LockFile(path_ + "/LOCK"));
+    shared_ = std::make_shared<collection::DbShared>(std::move(lock), options_.search_threads);
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
     MOSAIC_ASSIGN_OR_RETURN(auto names, env_->GetChildren(CollectionsDir()));
     // Leftovers of an interrupted create or drop are removed once their renames are durable (a
@@ -66,7 +66,7 @@ class DbImpl final : public Db {
         MOSAIC_RETURN_IF_ERROR(env_->RemoveDirRecursively(dir));
         continue;
       }
-      auto c = collection::CollectionImpl::Open(env_, options_, &pool_, dir);
+      auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir);
       if (!c.ok()) return c.status().WithContext("opening collection '" + n + "'");
       collections_[n] = std::move(c).value();
     }
@@ -184,7 +184,7 @@ class DbImpl final : public Db {
       env_->RemoveDirRecursively(tmp).ok();
       return s.WithContext("creating collection '" + name + "'");
     }
-    auto c = collection::CollectionImpl::Open(env_, options_, &pool_, dir);
+    auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir);
     if (!c.ok()) {
       env_->RemoveDirRecursively(dir).ok();
       return c.status().WithContext("opening new collection '" + name + "'");
@@ -196,8 +196,9 @@ class DbImpl final : public Db {
   const std::string path_;
   const DbOptions options_;
   Env* const env_;
-  ThreadPool pool_;
-  std::unique_ptr<FileLock> lock_;
+  // The lock and the pool, shared with every collection handle given out: a handle that
+  // outlives this Db keeps the directory locked and its searches running.
+  std::shared_ptr<collection::DbShared> shared_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<collection::CollectionImpl>> collections_;
   std::atomic<uint64_t> counter_{0};

@@ -1,7 +1,7 @@
 // Durability: a crash at every WAL record boundary (and inside every record) recovers exactly the
 // writes that were complete; lost unsynced data; corrupted WAL and segment are reported; flush,
 // compaction, snapshot/restore round trips; failed writes change nothing; a flush or drop whose
-// directory fsync fails loses nothing acknowledged.
+// directory fsync fails loses nothing acknowledged; handles outlive their Db safely.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -415,6 +415,36 @@ TEST(Recovery, FailedDropStopsWritesAndReopensConsistently) {
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_TRUE((*reopened)->GetCollection("c").status().IsNotFound());
   EXPECT_TRUE((*reopened)->ListCollections().empty());
+}
+
+// A Db destroyed while a handle lived used to release the LOCK and free the thread pool that
+// the handle still used: a second Db could then open the same files.
+TEST(Recovery, AHandleKeepsTheDatabaseLockedAndWorking) {
+  TempDir dir;
+  auto steps = MakeSteps(8, 15);
+  Model m;
+  std::shared_ptr<Collection> c;
+  {
+    auto db = *Db::Open(dir.path());
+    c = *db->CreateCollection("c", Schema());
+  }
+  auto second = Db::Open(dir.path());
+  ASSERT_FALSE(second.ok()) << "a second Db opened while a handle of the first was alive";
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
+  RunAll(*c, steps, &m);
+  EXPECT_EQ(Snapshot(*c), m);
+  std::vector<SearchRequest> requests(3);
+  for (auto& r : requests) {
+    r.vector_name = "v";
+    r.vector.assign(8, 1.0f);
+    r.limit = 5;
+  }
+  auto found = c->SearchBatch(requests);  // runs on the Db's thread pool
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->size(), 3u);
+  ASSERT_TRUE(c->Flush().ok());
+  c.reset();  // the last handle: the database closes
+  EXPECT_EQ(Reopened(dir.path(), {}), m);
 }
 
 TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
