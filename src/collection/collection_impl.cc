@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "collection/collection_files.h"
+#include "storage/log_format.h"
 #include "storage/log_reader.h"
 
 namespace mosaic::collection {
@@ -89,12 +90,21 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
 
   std::string wal_path = dir + "/" + cur["wal"].get<std::string>();
   uint64_t valid_end = 0;
-  MOSAIC_RETURN_IF_ERROR(c->Replay(wal_path, state.get(), &valid_end));
+  uint32_t version = 0;
+  MOSAIC_RETURN_IF_ERROR(c->Replay(wal_path, state.get(), &valid_end, &version));
   MOSAIC_RETURN_IF_ERROR(c->IndexPending(state.get()));
-  MOSAIC_ASSIGN_OR_RETURN(c->wal_, storage::LogWriter::Reopen(env, wal_path, valid_end));
+  MOSAIC_ASSIGN_OR_RETURN(c->wal_, storage::LogWriter::Reopen(env, wal_path, valid_end, version));
   c->state_ = std::move(state);
   c->last_sync_ = std::chrono::steady_clock::now();
   c->RemoveUnusedFiles();
+  if (version != storage::kLogVersion) {
+    // A log of an older format is replaced at once (a flush starts a new log in the current one),
+    // so new writes get its better damage detection. If that fails, appends keep the old format.
+    std::lock_guard<std::mutex> w(c->write_mu_);
+    if (Status s = c->Rewrite(); !s.ok())
+      std::fprintf(stderr, "mosaic: %s: could not move to WAL version %u: %s\n", wal_path.c_str(),
+                   storage::kLogVersion, s.ToString().c_str());
+  }
   return c;
 }
 
@@ -228,10 +238,12 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
   return s;
 }
 
-Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_t* valid_end) {
+Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_t* valid_end,
+                              uint32_t* version) {
   MOSAIC_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(wal_path));
   storage::LogReader reader(data, wal_path);
   MOSAIC_RETURN_IF_ERROR(reader.ReadHeader());
+  *version = reader.version();
   for (;;) {
     uint8_t type;
     std::string_view payload;
@@ -247,7 +259,7 @@ Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_
     auto op = DecodeOperation(type, payload, dims_);
     if (!op.ok())
       return op.status().WithContext(wal_path + " at offset " +
-                                     std::to_string(reader.valid_end() - payload.size() - 9));
+                                     std::to_string(reader.record_offset()));
     if (op->lsn <= last_lsn_) continue;  // already in the segment
     Apply(*op, state);
     last_lsn_ = op->lsn;

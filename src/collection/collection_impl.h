@@ -145,7 +145,9 @@ class CollectionImpl final : public Collection {
   Status IndexPending(State* s) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
   index::HnswParams HnswParamsFor(size_t v, size_t points) const;
-  Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end);
+  // Applies the log's records to `state`; sets where its valid part ends and its format version.
+  Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end,
+                uint32_t* version);
   void RemoveUnusedFiles();
 
   Status CheckUsable() const;

@@ -9,9 +9,12 @@
 #include <random>
 #include <thread>
 
+#include "collection/operation.h"
+#include "common/coding.h"
 #include "mosaic/db.h"
 #include "storage/log_format.h"
 #include "util/fault_env.h"
+#include "util/wal_v1.h"
 
 namespace mosaic {
 namespace {
@@ -265,7 +268,9 @@ TEST(Recovery, PeriodicSyncBoundsTheLossWhenWritesStop) {
   EXPECT_EQ(Reopened(dir.path(), opt), m);
 }
 
-TEST(Recovery, CorruptWalIsReportedNotLoaded) {
+// Damages the WAL of a database holding a few writes (byte `offset` ^= `flip`); the open must
+// fail with Corruption naming the file and `where`, and leave the file as it is for inspection.
+void ExpectDamagedWalRefused(size_t offset, char flip, const std::string& where) {
   TempDir dir;
   {
     auto db = *Db::Open(dir.path());
@@ -274,16 +279,57 @@ TEST(Recovery, CorruptWalIsReportedNotLoaded) {
   }
   std::string wal = WalPath(dir.path());
   std::string data = *Env::Default()->ReadFile(wal);
-  data[storage::kLogFileHeaderSize + 20] ^= 0x44;  // inside the first record
-  auto f = *Env::Default()->NewWritableFile(wal);
-  ASSERT_TRUE(f->Append(data).ok());
-  ASSERT_TRUE(f->Close().ok());
+  data[offset] ^= flip;
+  WriteWholeFile(wal, data);
   auto db = Db::Open(dir.path());
   ASSERT_FALSE(db.ok());
   EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find("wal-"), std::string::npos) << db.status().message();
-  // Nothing was "repaired" away: the damaged file is still there for inspection.
-  EXPECT_EQ(*Env::Default()->ReadFile(wal), data);
+  EXPECT_NE(db.status().message().find(wal + ": "), std::string::npos) << db.status().message();
+  EXPECT_NE(db.status().message().find(where), std::string::npos) << db.status().message();
+  EXPECT_EQ(*Env::Default()->ReadFile(wal), data);  // nothing "repaired" away
+}
+
+TEST(Recovery, CorruptWalIsReportedNotLoaded) {
+  ExpectDamagedWalRefused(storage::kLogFileHeaderSize + 20, 0x44, "offset 16");  // first record
+}
+
+// The length of a record used to be outside its CRC: a damaged length read as a torn tail, and
+// opening truncated every acknowledged record after it.
+TEST(Recovery, DamagedWalLengthIsReportedNotTruncated) {
+  // The first record's length grows by 1 MiB, past the end of the file.
+  ExpectDamagedWalRefused(storage::kLogFileHeaderSize + 6, 0x10, "offset 16");
+}
+
+// Databases written before WAL version 2 open; their log is replaced by a version-2 one at once.
+TEST(Recovery, OpensAVersion1LogAndMovesToVersion2) {
+  TempDir dir;
+  {
+    auto db = *Db::Open(dir.path());
+    ASSERT_TRUE(db->CreateCollection("c", Schema()).ok());
+  }
+  Model m;
+  std::vector<std::pair<uint8_t, std::string>> records;
+  for (const Step& s : MakeSteps(6, 16)) {
+    if (s.kind != 0) continue;
+    collection::Operation op;
+    op.type = collection::OpType::kUpsert;
+    op.lsn = records.size() + 1;
+    for (const auto& p : s.points) op.points.push_back({p.id, {{0, p.vectors.at("v")}}, p.payload});
+    records.emplace_back(static_cast<uint8_t>(op.type), collection::EncodeOperation(op));
+    ApplyStep(s, &m);
+  }
+  ASSERT_FALSE(records.empty());
+  WriteWholeFile(WalPath(dir.path()), testing::Version1Wal(records));
+  {
+    auto db = Db::Open(dir.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = *(*db)->GetCollection("c");
+    EXPECT_EQ(Snapshot(*c), m);
+    RunAll(*c, MakeSteps(4, 17), &m);
+  }
+  std::string wal = *Env::Default()->ReadFile(WalPath(dir.path()));
+  EXPECT_EQ(DecodeFixed32(wal.data() + 8), storage::kLogVersion);
+  EXPECT_EQ(Reopened(dir.path(), {}), m);
 }
 
 TEST(Recovery, CorruptSegmentIsReportedNotLoaded) {
