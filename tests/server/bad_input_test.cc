@@ -262,9 +262,10 @@ class HttpBadInput : public ::testing::Test {
     for (int i = 1; i <= kPoints; ++i) ids.push_back(i);
     r = server_->Post("/v1/collections/items/points/get", Json{{"ids", ids}, {"with_vector", true}});
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const Json& p : r.json()["points"]) {
+    const Json got = r.json();  // kept: a loop over r.json()["points"] would outlive it
+    for (const Json& p : got["points"]) {
       int i = p["id"].get<int>();
-      EXPECT_EQ(p["vector"].get<std::vector<float>>(), VectorOf(i));
+      EXPECT_EQ(p["vectors"]["v"].get<std::vector<float>>(), VectorOf(i));
       EXPECT_EQ(p["payload"]["n"], i);
     }
   }
