@@ -1,5 +1,6 @@
 #include "storage/segment.h"
 
+#include <cstdint>
 #include <cstring>
 #include <map>
 
@@ -192,6 +193,10 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
     uint64_t off = DecodeFixed64(e + 8), len = DecodeFixed64(e + 16);
     if (off < kHeaderSize || off > table_offset || len > table_offset - off)
       return corrupt("section " + std::to_string(kind) + " out of bounds");
+    // The sections are read in place as u64 and f32 arrays.
+    if (off % kAlign != 0)
+      return corrupt("section " + std::to_string(kind) + " at offset " + std::to_string(off) +
+                     " is not " + std::to_string(kAlign) + "-byte aligned");
     std::string_view data(base + off, len);
     if (crc32c::Unmask(DecodeFixed32(e + 24)) != crc32c::Value(data))
       return corrupt("checksum mismatch in section " + std::to_string(kind) + " (" +
@@ -210,12 +215,16 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
   seg->num_points_ = m["num_points"].get<size_t>();
   seg->last_lsn_ = m["last_lsn"].get<uint64_t>();
   for (const auto& d : m["dims"]) {
-    if (!d.is_number_unsigned()) return corrupt("metadata has a bad dimension " + d.dump());
+    if (!d.is_number_unsigned() || d.get<uint64_t>() > UINT32_MAX)
+      return corrupt("metadata has a bad dimension " + d.dump());
     seg->dims_.push_back(d.get<uint32_t>());
   }
   const size_t n = seg->num_points_;
   seg->ids_ = sections[kIds];
-  if (sections[kPayloadOffsets].size() != (n + 1) * 8)
+  // Sizes are compared by division: a huge num_points must not wrap (n + 1) * 8 around to the
+  // size of a small section.
+  const size_t offsets_size = sections[kPayloadOffsets].size();
+  if (offsets_size < 8 || offsets_size % 8 != 0 || offsets_size / 8 - 1 != n)
     return corrupt("payload offset table has the wrong size");
   seg->payload_offsets_ = reinterpret_cast<const uint64_t*>(sections[kPayloadOffsets].data());
   seg->payloads_ = sections[kPayloads];
@@ -226,8 +235,10 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
     auto x = sections.find(kVectors + 2 * static_cast<uint32_t>(v));
     if (p == sections.end() || x == sections.end())
       return corrupt("missing vector sections for vector " + std::to_string(v));
+    const size_t row_bytes = size_t{seg->dims_[v]} * sizeof(float);
     if (p->second.size() != (n + 63) / 64 * 8 ||
-        x->second.size() != n * size_t{seg->dims_[v]} * sizeof(float))
+        (row_bytes == 0 ? x->second.size() != 0
+                        : x->second.size() % row_bytes != 0 || x->second.size() / row_bytes != n))
       return corrupt("vector sections for vector " + std::to_string(v) + " have the wrong size");
     seg->presence_.push_back(reinterpret_cast<const uint64_t*>(p->second.data()));
     seg->vectors_.push_back(reinterpret_cast<const float*>(x->second.data()));

@@ -1,8 +1,10 @@
 // Segment files: round trip, and every kind of damage detected at open.
 #include <gtest/gtest.h>
 
+#include "common/coding.h"
 #include "storage/segment.h"
 #include "util/fault_env.h"
+#include "util/segment_file.h"
 
 namespace mosaic::storage {
 namespace {
@@ -111,6 +113,62 @@ TEST(Segment, TruncatedFileIsCorruption) {
     EXPECT_TRUE(seg.status().IsCorruption()) << seg.status().ToString();
     EXPECT_NE(seg.status().message().find("t.seg"), std::string::npos);
   }
+}
+
+// Writes `bytes` to `path` with its checksums made valid again, and opens it: the damage a test
+// made reaches the checks behind the checksums.
+Result<std::unique_ptr<Segment>> OpenWithValidChecksums(const std::string& path,
+                                                        const std::string& bytes) {
+  auto f = Env::Default()->NewWritableFile(path);
+  if (!f.ok()) return f.status();
+  MOSAIC_RETURN_IF_ERROR((*f)->Append(testing::RecomputeSegmentChecksums(bytes)));
+  MOSAIC_RETURN_IF_ERROR((*f)->Close());
+  return Segment::Open(Env::Default(), path);
+}
+
+// Found by tests/fuzz/segment_fuzz (corpus/segment/misaligned-presence.seg): a section moved off
+// its 64-byte alignment, with valid checksums, was read in place as a misaligned u64 array.
+TEST(Segment, MisalignedSectionIsCorruption) {
+  TempDir dir;
+  ASSERT_TRUE(Write(dir / "s.seg", MakeData(20)).ok());
+  std::string bad = *Env::Default()->ReadFile(dir / "s.seg");
+  const size_t entry = testing::SegmentTableEntry(bad, 16);  // presence of vector 0
+  ASSERT_NE(entry, std::string::npos);
+  EncodeFixed64(bad.data() + entry + 8, DecodeFixed64(bad.data() + entry + 8) + 4);
+  auto seg = OpenWithValidChecksums(dir / "bad.seg", bad);
+  ASSERT_FALSE(seg.ok());
+  EXPECT_TRUE(seg.status().IsCorruption()) << seg.status().ToString();
+  EXPECT_NE(seg.status().message().find("section 16 at offset"), std::string::npos)
+      << seg.status().ToString();
+  EXPECT_NE(seg.status().message().find("not 64-byte aligned"), std::string::npos);
+}
+
+// Found while writing tests/fuzz/segment_fuzz: num_points = 2^61 wrapped (n + 1) * 8 around to
+// 8, the size of a one-entry offset table, and the loader read payload_offsets_[2^61].
+TEST(Segment, HugePointCountIsCorruption) {
+  TempDir dir;
+  SegmentContents c;
+  c.meta = {{"name", std::string(40, 't')}};
+  c.id = [](size_t) -> const PointId& { std::abort(); };
+  c.payload = [](size_t) -> const Json& { std::abort(); };
+  c.vector = [](size_t, size_t) -> const float* { return nullptr; };
+  ASSERT_TRUE(WriteSegment(Env::Default(), dir / "s.seg", c).ok());
+  std::string bad = *Env::Default()->ReadFile(dir / "s.seg");
+  // The same metadata, as long, claiming 2^61 points.
+  const std::string meta = R"({"dims":[],"last_lsn":0,"name":")" + std::string(40, 't') +
+                           R"(","num_points":0})";
+  const std::string huge = R"({"dims":[],"last_lsn":0,"name":")" + std::string(22, 't') +
+                           R"(","num_points":2305843009213693952})";
+  ASSERT_EQ(meta.size(), huge.size());
+  const size_t at = bad.find(meta);
+  ASSERT_NE(at, std::string::npos);
+  bad.replace(at, meta.size(), huge);
+  auto seg = OpenWithValidChecksums(dir / "bad.seg", bad);
+  ASSERT_FALSE(seg.ok());
+  EXPECT_TRUE(seg.status().IsCorruption()) << seg.status().ToString();
+  EXPECT_NE(seg.status().message().find("payload offset table has the wrong size"),
+            std::string::npos)
+      << seg.status().ToString();
 }
 
 }  // namespace
