@@ -1,5 +1,7 @@
 // Db: an embedded Mosaic database, a directory of collections. Open one Db per directory per
-// process (a lock file keeps other processes out). All methods are thread-safe.
+// process (a lock file keeps other processes out). All methods are thread-safe. A Collection
+// handle may outlive its Db: the directory stays locked (a new Db::Open of it fails with
+// Unavailable) until the last handle is released. The Env must outlive them all.
 //
 //   auto db = mosaic::Db::Open("/data/mosaic", {}).value();
 //   auto photos = db->CreateCollection("photos", schema).value();

@@ -68,7 +68,11 @@ class Env {
 };
 
 // Writes `data` to `path` so that a crash leaves either the old or the new content:
-// write to path.tmp, sync, rename over path, sync the directory.
-Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data);
+// write to path.tmp, sync, rename over path, sync the directory. When it fails, `*renamed` (if
+// given) tells whether the rename was done: if so, `path` already holds the new content but a
+// crash may still bring the old one back (the directory fsync failed), so the write is "maybe
+// done" and neither content may be relied on being gone.
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
+                           bool* renamed = nullptr);
 
 }  // namespace mosaic

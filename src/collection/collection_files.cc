@@ -21,12 +21,13 @@ std::string WalName(uint64_t gen) {
   return buf;
 }
 
-Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment) {
+Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment,
+                    bool* renamed) {
   Json cur = {{"format_version", kCollectionFormatVersion},
               {"generation", gen},
               {"segment", has_segment ? Json(SegmentName(gen)) : Json(nullptr)},
               {"wal", WalName(gen)}};
-  return WriteFileAtomically(env, dir + "/" + kCurrentFile, cur.dump(2) + "\n");
+  return WriteFileAtomically(env, dir + "/" + kCurrentFile, cur.dump(2) + "\n", renamed);
 }
 
 Json ConfigJson(const std::string& name, const CollectionSchema& schema,

@@ -23,7 +23,9 @@ std::string GraphName(uint64_t gen, size_t v);  // the HNSW graph of vector v
 std::string WalName(uint64_t gen);
 
 // Atomically points CURRENT at generation `gen` (its WAL, and its segment when it has one).
-Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment);
+// `renamed` as for WriteFileAtomically: on failure, whether CURRENT may name `gen` after all.
+Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment,
+                    bool* renamed = nullptr);
 
 // The contents of collection.json (also stored as a segment's metadata).
 Json ConfigJson(const std::string& name, const CollectionSchema& schema,

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "collection/collection_files.h"
+#include "storage/log_format.h"
 #include "storage/log_reader.h"
 
 namespace mosaic::collection {
@@ -42,9 +43,13 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
   return env->SyncDir(dir);
 }
 
-CollectionImpl::CollectionImpl(Env* env, const DbOptions& options, ThreadPool* pool,
-                               std::string dir)
-    : env_(env), options_(options), pool_(pool), dir_(std::move(dir)) {}
+CollectionImpl::CollectionImpl(Env* env, const DbOptions& options,
+                               std::shared_ptr<DbShared> shared, std::string dir)
+    : env_(env),
+      options_(options),
+      shared_(std::move(shared)),
+      pool_(&shared_->pool),
+      dir_(std::move(dir)) {}
 
 CollectionImpl::~CollectionImpl() {
   if (!wal_) return;
@@ -63,9 +68,9 @@ Status CollectionImpl::SyncWal() {
 }
 
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbOptions& options,
-                                                             ThreadPool* pool,
+                                                             std::shared_ptr<DbShared> shared,
                                                              const std::string& dir) {
-  std::shared_ptr<CollectionImpl> c(new CollectionImpl(env, options, pool, dir));
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(env, options, std::move(shared), dir));
   MOSAIC_RETURN_IF_ERROR(c->LoadConfig());
 
   MOSAIC_ASSIGN_OR_RETURN(std::string cur_text, env->ReadFile(dir + "/" + kCurrentFile));
@@ -85,12 +90,21 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
 
   std::string wal_path = dir + "/" + cur["wal"].get<std::string>();
   uint64_t valid_end = 0;
-  MOSAIC_RETURN_IF_ERROR(c->Replay(wal_path, state.get(), &valid_end));
+  uint32_t version = 0;
+  MOSAIC_RETURN_IF_ERROR(c->Replay(wal_path, state.get(), &valid_end, &version));
   MOSAIC_RETURN_IF_ERROR(c->IndexPending(state.get()));
-  MOSAIC_ASSIGN_OR_RETURN(c->wal_, storage::LogWriter::Reopen(env, wal_path, valid_end));
+  MOSAIC_ASSIGN_OR_RETURN(c->wal_, storage::LogWriter::Reopen(env, wal_path, valid_end, version));
   c->state_ = std::move(state);
   c->last_sync_ = std::chrono::steady_clock::now();
   c->RemoveUnusedFiles();
+  if (version != storage::kLogVersion) {
+    // A log of an older format is replaced at once (a flush starts a new log in the current one),
+    // so new writes get its better damage detection. If that fails, appends keep the old format.
+    std::lock_guard<std::mutex> w(c->write_mu_);
+    if (Status s = c->Rewrite(); !s.ok())
+      std::fprintf(stderr, "mosaic: %s: could not move to WAL version %u: %s\n", wal_path.c_str(),
+                   storage::kLogVersion, s.ToString().c_str());
+  }
   return c;
 }
 
@@ -224,10 +238,12 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
   return s;
 }
 
-Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_t* valid_end) {
+Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_t* valid_end,
+                              uint32_t* version) {
   MOSAIC_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(wal_path));
   storage::LogReader reader(data, wal_path);
   MOSAIC_RETURN_IF_ERROR(reader.ReadHeader());
+  *version = reader.version();
   for (;;) {
     uint8_t type;
     std::string_view payload;
@@ -243,7 +259,7 @@ Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_
     auto op = DecodeOperation(type, payload, dims_);
     if (!op.ok())
       return op.status().WithContext(wal_path + " at offset " +
-                                     std::to_string(reader.valid_end() - payload.size() - 9));
+                                     std::to_string(reader.record_offset()));
     if (op->lsn <= last_lsn_) continue;  // already in the segment
     Apply(*op, state);
     last_lsn_ = op->lsn;
@@ -269,15 +285,22 @@ Status CollectionImpl::CheckUsable() const {
   return Status::OK();
 }
 
+Status CollectionImpl::CheckWritable() const {
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  return write_error_;
+}
+
 std::map<std::string, PayloadIndexType> CollectionImpl::PayloadIndexes() const {
   std::lock_guard<std::mutex> d(defs_mu_);
   return index_defs_;
 }
 
-void CollectionImpl::MarkDropped() {
+Status CollectionImpl::Drop(const std::function<Status()>& move_away) {
   std::lock_guard<std::mutex> w(write_mu_);
+  MOSAIC_RETURN_IF_ERROR(move_away());
   dropped_ = true;
   if (wal_) wal_->Close().ok();
+  return Status::OK();
 }
 
 }  // namespace mosaic::collection

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "collection/collection_files.h"
+#include "collection/db_shared.h"
 #include "collection/operation.h"
 #include "common/bitset.h"
 #include "common/thread_pool.h"
@@ -54,8 +56,10 @@ class CollectionImpl final : public Collection {
                               const CollectionSchema& schema,
                               const std::map<std::string, PayloadIndexType>& indexes,
                               const std::string* snapshot_path);
+  // `shared` (the Db's lock and thread pool) is kept alive as long as the collection.
   static Result<std::shared_ptr<CollectionImpl>> Open(Env* env, const DbOptions& options,
-                                                      ThreadPool* pool, const std::string& dir);
+                                                      std::shared_ptr<DbShared> shared,
+                                                      const std::string& dir);
   ~CollectionImpl() override;
 
   const std::string& name() const override { return name_; }
@@ -87,8 +91,10 @@ class CollectionImpl final : public Collection {
 
   // Writes all live points, consistently, to a snapshot file at `path`.
   Status WriteSnapshot(const std::string& path) const;
-  // After a drop: every later call fails with NotFound.
-  void MarkDropped();
+  // Runs `move_away` (which renames the collection's directory to be deleted) with writers
+  // excluded; if it succeeds, every later call fails with NotFound, so no write is acknowledged
+  // into files about to be deleted.
+  Status Drop(const std::function<Status()>& move_away);
   // Syncs the WAL if writes were appended since the last sync (SyncPolicy::kPeriodic).
   Status SyncWal();
 
@@ -128,7 +134,8 @@ class CollectionImpl final : public Collection {
     uint64_t deleted_pending = 0;
   };
 
-  CollectionImpl(Env* env, const DbOptions& options, ThreadPool* pool, std::string dir);
+  CollectionImpl(Env* env, const DbOptions& options, std::shared_ptr<DbShared> shared,
+                 std::string dir);
 
   Status LoadConfig();
   Status SaveConfig() const;
@@ -138,10 +145,14 @@ class CollectionImpl final : public Collection {
   Status IndexPending(State* s) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
   index::HnswParams HnswParamsFor(size_t v, size_t points) const;
-  Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end);
+  // Applies the log's records to `state`; sets where its valid part ends and its format version.
+  Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end,
+                uint32_t* version);
   void RemoveUnusedFiles();
 
   Status CheckUsable() const;
+  // CheckUsable, and not refusing writes after a flush of unknown outcome (callers hold write_mu_).
+  Status CheckWritable() const;
   Result<LoggedPoint> ValidatePoint(const Point& p, size_t index) const;
   // Validates all of `points` into op->points (the first invalid one fails the call).
   Status ValidatePoints(std::span<const Point> points, Operation* op) const;
@@ -172,7 +183,8 @@ class CollectionImpl final : public Collection {
 
   Env* const env_;
   const DbOptions options_;
-  ThreadPool* const pool_;
+  const std::shared_ptr<DbShared> shared_;
+  ThreadPool* const pool_;  // &shared_->pool
   const std::string dir_;
   std::string name_;
   CollectionSchema schema_;
@@ -188,6 +200,8 @@ class CollectionImpl final : public Collection {
   uint64_t last_lsn_ = 0;                    // guarded by write_mu_
   std::chrono::steady_clock::time_point last_sync_;  // guarded by write_mu_
   bool unsynced_ = false;                            // guarded by write_mu_
+  // Non-OK once a flush's commit is uncertain: every later write returns it (LevelDB's bg_error_).
+  Status write_error_;  // guarded by write_mu_
 
   mutable std::shared_mutex state_mu_;
   std::unique_ptr<State> state_;  // guarded by state_mu_

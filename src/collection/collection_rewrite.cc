@@ -80,10 +80,21 @@ Status CollectionImpl::Rewrite() {
   }
   if (s.ok()) s = env_->SyncDir(dir_);
   // CURRENT is the commit point: before it, the old files are the collection.
-  if (s.ok()) s = WriteCurrent(env_, dir_, gen, true);
+  bool switched = false;
+  if (s.ok()) s = WriteCurrent(env_, dir_, gen, true, &switched);
+  if (!s.ok()) s = s.WithContext("rewriting collection '" + name_ + "'");
+  if (!s.ok() && switched) {
+    // CURRENT names the new generation, but a crash may bring back the old one: either may be the
+    // collection, so neither's files are touched, and writes (which would go to the old log) are
+    // refused until a reopen reads CURRENT again. Both hold the same points, so reads go on.
+    write_error_ = Status::IOError("collection '" + name_ +
+                                   "' accepts no writes until the database is reopened: a flush "
+                                   "may or may not have committed (" + s.message() + ")");
+    return s;
+  }
   if (!s.ok()) {
     cleanup();
-    return s.WithContext("rewriting collection '" + name_ + "'");
+    return s;
   }
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
@@ -116,7 +127,7 @@ Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
 
 Status CollectionImpl::Flush() {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   bool wal_empty = wal_->size() <= storage::kLogFileHeaderSize;
   if (wal_empty && state_->deleted_pending == 0) return Status::OK();
   return Rewrite();
@@ -124,7 +135,7 @@ Status CollectionImpl::Flush() {
 
 Status CollectionImpl::Compact() {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   return Rewrite();
 }
 

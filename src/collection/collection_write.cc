@@ -155,7 +155,7 @@ Status CollectionImpl::ValidatePoints(std::span<const Point> points, Operation* 
 
 Status CollectionImpl::Upsert(std::span<const Point> points) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (points.empty()) return Status::OK();
   Operation op;
   op.type = OpType::kUpsert;
@@ -165,7 +165,7 @@ Status CollectionImpl::Upsert(std::span<const Point> points) {
 
 Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const Point> points) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Operation op;
   op.type = OpType::kReplace;
   MOSAIC_RETURN_IF_ERROR(ValidatePoints(points, &op));
@@ -183,7 +183,7 @@ Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const 
 
 Result<uint64_t> CollectionImpl::Delete(std::span<const PointId> ids) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Operation op;
   op.type = OpType::kDelete;
   for (const auto& id : ids)  // only this writer changes state_, so reading it here is safe
@@ -198,7 +198,7 @@ Result<uint64_t> CollectionImpl::Delete(std::span<const PointId> ids) {
 
 Result<uint64_t> CollectionImpl::DeleteByFilter(const Filter& filter) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Operation op;
   op.type = OpType::kDelete;
   for (uint32_t slot : FilterSlots(*state_, filter)) op.ids.push_back(state_->ids[slot]);
@@ -221,7 +221,7 @@ Status CheckIdsExist(const std::map<PointId, uint32_t>& id_to_slot, std::span<co
 
 Status CollectionImpl::SetPayload(std::span<const PointId> ids, const Json& patch) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (!patch.is_object())
     return Status::InvalidArgument("payload patch must be a JSON object, got " +
                                    std::string(patch.type_name()));
@@ -235,7 +235,7 @@ Status CollectionImpl::SetPayload(std::span<const PointId> ids, const Json& patc
 
 Status CollectionImpl::OverwritePayload(std::span<const PointId> ids, const Json& payload) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (!payload.is_object())
     return Status::InvalidArgument("payload must be a JSON object, got " +
                                    std::string(payload.type_name()));
@@ -250,7 +250,7 @@ Status CollectionImpl::OverwritePayload(std::span<const PointId> ids, const Json
 Status CollectionImpl::DeletePayloadKeys(std::span<const PointId> ids,
                                          std::span<const std::string> keys) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   MOSAIC_RETURN_IF_ERROR(CheckIdsExist(state_->id_to_slot, ids, name_));
   Operation op;
   op.type = OpType::kDeletePayloadKeys;
@@ -261,7 +261,7 @@ Status CollectionImpl::DeletePayloadKeys(std::span<const PointId> ids,
 
 Status CollectionImpl::CreatePayloadIndex(const std::string& field, PayloadIndexType type) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (field.empty()) return Status::InvalidArgument("payload index field must not be empty");
   auto it = index_defs_.find(field);
   if (it != index_defs_.end()) {
@@ -295,7 +295,7 @@ void CollectionImpl::SetIndexDef(const std::string& field, std::optional<Payload
 
 Status CollectionImpl::DropPayloadIndex(const std::string& field) {
   std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   auto it = index_defs_.find(field);
   if (it == index_defs_.end())
     return Status::NotFound("no payload index on field '" + field + "'");

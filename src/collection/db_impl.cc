@@ -36,8 +36,7 @@ class DbImpl final : public Db {
   DbImpl(std::string path, const DbOptions& options)
       : path_(std::move(path)),
         options_(options),
-        env_(options.env ? options.env : Env::Default()),
-        pool_(options.search_threads) {}
+        env_(options.env ? options.env : Env::Default()) {}
 
   ~DbImpl() override {
     if (syncer_.joinable()) {
@@ -52,16 +51,22 @@ class DbImpl final : public Db {
 
   Status Init() {
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(path_));
-    MOSAIC_ASSIGN_OR_RETURN(lock_, env_->LockFile(path_ + "/LOCK"));
+    MOSAIC_ASSIGN_OR_RETURN(auto lock, env_->LockFile(path_ + "/LOCK"));
+    shared_ = std::make_shared<collection::DbShared>(std::move(lock), options_.search_threads);
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
     MOSAIC_ASSIGN_OR_RETURN(auto names, env_->GetChildren(CollectionsDir()));
+    // Leftovers of an interrupted create or drop are removed once their renames are durable (a
+    // drop whose directory fsync failed would otherwise lose files of a collection that a crash
+    // brings back).
+    if (std::ranges::any_of(names, [](const std::string& n) { return n.starts_with("."); }))
+      MOSAIC_RETURN_IF_ERROR(env_->SyncDir(CollectionsDir()));
     for (const auto& n : names) {
       std::string dir = CollectionsDir() + "/" + n;
-      if (n.starts_with(".")) {  // interrupted create or drop
+      if (n.starts_with(".")) {
         MOSAIC_RETURN_IF_ERROR(env_->RemoveDirRecursively(dir));
         continue;
       }
-      auto c = collection::CollectionImpl::Open(env_, options_, &pool_, dir);
+      auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir);
       if (!c.ok()) return c.status().WithContext("opening collection '" + n + "'");
       collections_[n] = std::move(c).value();
     }
@@ -93,10 +98,15 @@ class DbImpl final : public Db {
     auto it = collections_.find(name);
     if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
     std::string trash = CollectionsDir() + "/.trash-" + name + "-" + std::to_string(++counter_);
-    MOSAIC_RETURN_IF_ERROR(env_->RenameFile(CollectionsDir() + "/" + name, trash));
-    MOSAIC_RETURN_IF_ERROR(env_->SyncDir(CollectionsDir()));
-    it->second->MarkDropped();
+    MOSAIC_RETURN_IF_ERROR(
+        it->second->Drop([&] { return env_->RenameFile(CollectionsDir() + "/" + name, trash); }));
     collections_.erase(it);
+    // The files go only once the rename is durable: if a crash undid it, the collection would
+    // come back with files missing. Until then the drop stands for this Db and the next open
+    // (which syncs first, then removes the trash); a crash before that may bring the collection
+    // back, holding every write acknowledged before the drop.
+    if (Status s = env_->SyncDir(CollectionsDir()); !s.ok())
+      return s.WithContext("dropping collection '" + name + "' (a crash may undo the drop)");
     return env_->RemoveDirRecursively(trash);
   }
 
@@ -174,7 +184,7 @@ class DbImpl final : public Db {
       env_->RemoveDirRecursively(tmp).ok();
       return s.WithContext("creating collection '" + name + "'");
     }
-    auto c = collection::CollectionImpl::Open(env_, options_, &pool_, dir);
+    auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir);
     if (!c.ok()) {
       env_->RemoveDirRecursively(dir).ok();
       return c.status().WithContext("opening new collection '" + name + "'");
@@ -186,8 +196,9 @@ class DbImpl final : public Db {
   const std::string path_;
   const DbOptions options_;
   Env* const env_;
-  ThreadPool pool_;
-  std::unique_ptr<FileLock> lock_;
+  // The lock and the pool, shared with every collection handle given out: a handle that
+  // outlives this Db keeps the directory locked and its searches running.
+  std::shared_ptr<collection::DbShared> shared_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<collection::CollectionImpl>> collections_;
   std::atomic<uint64_t> counter_{0};

@@ -238,7 +238,9 @@ Env* Env::Default() {
   return env;
 }
 
-Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data) {
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
+                           bool* renamed) {
+  if (renamed != nullptr) *renamed = false;
   std::string tmp = path + ".tmp";
   MOSAIC_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
   Status s = file->Append(data);
@@ -246,12 +248,13 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view d
   Status c = file->Close();
   if (s.ok()) s = c;
   if (s.ok()) s = env->RenameFile(tmp, path);
-  if (s.ok()) {
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    s = env->SyncDir(dir.empty() ? "." : dir);
+  if (!s.ok()) {
+    env->RemoveFile(tmp).ok();  // best effort; `path` still holds the old content
+    return s;
   }
-  if (!s.ok()) env->RemoveFile(tmp).ok();  // best effort; the old file is intact
-  return s;
+  if (renamed != nullptr) *renamed = true;
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return env->SyncDir(dir.empty() ? "." : dir);
 }
 
 }  // namespace mosaic

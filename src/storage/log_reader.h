@@ -1,7 +1,7 @@
 // LogReader reads the records of a write-ahead log held in memory, telling a torn tail (the
-// last record partly written when the process or machine died: safe to drop, as it was never
-// acknowledged) from corruption (a damaged record with valid data after it: reported).
-// Not synchronized.
+// last append left partial when the process or machine died: safe to drop, as it was never
+// acknowledged) from corruption (damage with a whole record after it: reported, never dropped).
+// Reads format versions 1 and 2 (docs/wal_format.md). Not synchronized.
 #pragma once
 
 #include <cstdint>
@@ -23,18 +23,28 @@ class LogReader {
   Status ReadHeader();
   // kRecord: *type/*payload are set (payload points into `data`). kEof: clean end.
   // kTornTail: the rest of the file from valid_end() is a partial last record.
-  // Corruption status: a damaged record in the middle of the log.
+  // Corruption status (naming the file and the offset): a damaged record in the middle of the log.
   Result<Outcome> Next(uint8_t* type, std::string_view* payload);
 
+  // The log's format version (after ReadHeader).
+  uint32_t version() const { return version_; }
   // Offset just past the last good record.
   uint64_t valid_end() const { return pos_; }
+  // Offset of the record Next last returned.
+  uint64_t record_offset() const { return record_offset_; }
 
  private:
+  Result<Outcome> NextV1(uint8_t* type, std::string_view* payload);
+  // Why the bytes at `pos` are not a whole version-2 record, or nullptr if they are one (then
+  // *length is its payload's length).
+  const char* CheckRecord(size_t pos, uint32_t* length) const;
   bool RestIsZero(size_t from) const;
 
   std::string_view data_;
   std::string name_;
+  uint32_t version_ = 0;
   size_t pos_ = 0;
+  size_t record_offset_ = 0;
 };
 
 }  // namespace mosaic::storage

@@ -13,32 +13,49 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Create(Env* env, const std::string
   PutFixed32(&header, 0);
   MOSAIC_RETURN_IF_ERROR(file->Append(header));
   MOSAIC_RETURN_IF_ERROR(file->Sync());
-  return std::unique_ptr<LogWriter>(new LogWriter(env, path, std::move(file), header.size()));
+  return std::unique_ptr<LogWriter>(
+      new LogWriter(env, path, std::move(file), header.size(), kLogVersion));
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::Reopen(Env* env, const std::string& path,
-                                                     uint64_t valid_size) {
+                                                     uint64_t valid_size, uint32_t version) {
+  if (version != kLogVersion && version != kLogVersion1)
+    return Status::InvalidArgument(path + ": cannot append to WAL version " +
+                                   std::to_string(version));
   MOSAIC_ASSIGN_OR_RETURN(uint64_t actual, env->GetFileSize(path));
   if (actual > valid_size) MOSAIC_RETURN_IF_ERROR(env->TruncateFile(path, valid_size));
   MOSAIC_ASSIGN_OR_RETURN(auto file, env->NewAppendableFile(path));
-  return std::unique_ptr<LogWriter>(new LogWriter(env, path, std::move(file), valid_size));
+  return std::unique_ptr<LogWriter>(
+      new LogWriter(env, path, std::move(file), valid_size, version));
+}
+
+std::string LogWriter::RecordHeader(uint8_t type, std::string_view payload) const {
+  std::string h;
+  if (version_ == kLogVersion1) {
+    uint32_t crc = crc32c::Extend(0, reinterpret_cast<const char*>(&type), 1);
+    PutFixed32(&h, crc32c::Mask(crc32c::Extend(crc, payload.data(), payload.size())));
+    PutFixed32(&h, static_cast<uint32_t>(payload.size()));
+    h.push_back(static_cast<char>(type));
+    return h;
+  }
+  PutFixed32(&h, 0);  // the header CRC, filled in below
+  PutFixed32(&h, static_cast<uint32_t>(payload.size()));
+  h.push_back(static_cast<char>(type));
+  PutFixed32(&h, crc32c::Mask(crc32c::Value(payload)));
+  EncodeFixed32(h.data(), crc32c::Mask(crc32c::Value(h.data() + 4, h.size() - 4)));
+  return h;
 }
 
 Status LogWriter::AddRecord(uint8_t type, std::string_view payload) {
   if (!broken_.ok()) return broken_;
+  if (type == 0) return Status::InvalidArgument("WAL record type 0 is reserved");
   if (payload.size() > kMaxLogRecordSize)
     return Status::InvalidArgument("write of " + std::to_string(payload.size()) +
                                    " bytes exceeds the WAL record limit of " +
                                    std::to_string(kMaxLogRecordSize) + " bytes; split the batch");
-  char header[kLogRecordHeaderSize];
-  uint32_t crc = crc32c::Extend(0, reinterpret_cast<const char*>(&type), 1);
-  crc = crc32c::Extend(crc, payload.data(), payload.size());
-  EncodeFixed32(header, crc32c::Mask(crc));
-  EncodeFixed32(header + 4, static_cast<uint32_t>(payload.size()));
-  header[8] = static_cast<char>(type);
-
+  const std::string header = RecordHeader(type, payload);
   uint64_t before = size_;
-  Status s = file_->Append(std::string_view(header, sizeof(header)));
+  Status s = file_->Append(header);
   if (s.ok()) s = file_->Append(payload);
   if (!s.ok()) {
     Status r = Rollback(before);

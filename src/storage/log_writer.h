@@ -1,5 +1,6 @@
-// LogWriter appends records to a write-ahead log file. Not synchronized: the collection's write
-// lock serializes callers.
+// LogWriter appends records to a write-ahead log file, in the format version of the file (new
+// files get the current one; see log_format.h). Not synchronized: the collection's write lock
+// serializes callers.
 #pragma once
 
 #include <cstdint>
@@ -16,30 +17,35 @@ class LogWriter {
  public:
   // Creates a new log file at `path` (with its file header) and syncs it.
   static Result<std::unique_ptr<LogWriter>> Create(Env* env, const std::string& path);
-  // Opens an existing log for appending after `valid_size` bytes; anything beyond (a torn tail)
-  // is truncated away first.
+  // Opens an existing log of format `version` (as its reader found) for appending after
+  // `valid_size` bytes; anything beyond (a torn tail) is truncated away first.
   static Result<std::unique_ptr<LogWriter>> Reopen(Env* env, const std::string& path,
-                                                   uint64_t valid_size);
+                                                   uint64_t valid_size, uint32_t version);
 
   // Appends one record. On failure the file is truncated back to its size before the call, so
   // the log never holds a partial record followed by later ones; if even that fails, the writer
-  // refuses all further appends.
+  // refuses all further appends. `type` must not be 0.
   Status AddRecord(uint8_t type, std::string_view payload);
   Status Sync();
   Status Close();
 
   uint64_t size() const { return size_; }
+  uint32_t version() const { return version_; }
   const std::string& path() const { return path_; }
 
  private:
-  LogWriter(Env* env, std::string path, std::unique_ptr<WritableFile> file, uint64_t size)
-      : env_(env), path_(std::move(path)), file_(std::move(file)), size_(size) {}
+  LogWriter(Env* env, std::string path, std::unique_ptr<WritableFile> file, uint64_t size,
+            uint32_t version)
+      : env_(env), path_(std::move(path)), file_(std::move(file)), size_(size), version_(version) {}
+  // The record header of `type` and `payload` in this log's version.
+  std::string RecordHeader(uint8_t type, std::string_view payload) const;
   Status Rollback(uint64_t size);
 
   Env* env_;
   std::string path_;
   std::unique_ptr<WritableFile> file_;
   uint64_t size_;
+  const uint32_t version_;
   Status broken_;  // non-OK once a failed append could not be rolled back
 };
 

@@ -44,12 +44,37 @@ Json Convert(simdjson::dom::element e) {
   return Json(nullptr);
 }
 
+// Whether `text` nests arrays and objects deeper than kMaxJsonDepth (brackets inside strings
+// do not count).
+bool TooDeep(const std::string& text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<Json> ParseJson(const std::string& text) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(text).get(root) == simdjson::SUCCESS) return Convert(root);
+  const simdjson::error_code error = parser.parse(text).get(root);
+  if (error == simdjson::SUCCESS) return Convert(root);
+  if (error == simdjson::DEPTH_ERROR || TooDeep(text))
+    return Status::InvalidArgument("request body is nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels of arrays and objects");
   // Not JSON, or JSON simdjson declines (integers past 64 bits): nlohmann's parser takes the
   // latter and says where the former goes wrong.
   try {
@@ -57,9 +82,9 @@ Result<Json> ParseJson(const std::string& text) {
   } catch (const Json::parse_error& e) {
     return Status::InvalidArgument("request body is not valid JSON: at byte " +
                                    std::to_string(e.byte) + ": " + e.what());
-  } catch (const Json::out_of_range& e) {
-    // A number past double's range (1e400) is out_of_range, not a parse_error.
-    return Status::InvalidArgument(std::string("request body is not valid JSON: ") + e.what());
+  } catch (const Json::exception& e) {  // a number out of range (1e999): no float holds it
+    return Status::InvalidArgument(std::string("request body has a value JSON cannot carry: ") +
+                                   e.what());
   }
 }
 

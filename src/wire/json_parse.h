@@ -12,7 +12,11 @@
 
 namespace mosaic::wire {
 
-// InvalidArgument naming the byte at which the text stops being JSON.
+// Arrays and objects nested deeper than this are refused: every reader of a Json (its dump, our
+// codecs) recurses once per level, and no request needs more than a few dozen.
+inline constexpr size_t kMaxJsonDepth = 1024;
+
+// InvalidArgument naming the byte at which the text stops being JSON, or the nesting limit.
 Result<Json> ParseJson(const std::string& text);
 
 }  // namespace mosaic::wire

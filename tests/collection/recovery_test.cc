@@ -1,15 +1,20 @@
 // Durability: a crash at every WAL record boundary (and inside every record) recovers exactly the
 // writes that were complete; lost unsynced data; corrupted WAL and segment are reported; flush,
-// compaction, snapshot/restore round trips; failed writes change nothing.
+// compaction, snapshot/restore round trips; failed writes change nothing; a flush or drop whose
+// directory fsync fails loses nothing acknowledged; handles outlive their Db safely.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
+#include "collection/operation.h"
+#include "common/coding.h"
 #include "mosaic/db.h"
 #include "storage/log_format.h"
 #include "util/fault_env.h"
+#include "util/wal_v1.h"
 
 namespace mosaic {
 namespace {
@@ -115,6 +120,40 @@ Model Reopened(const std::string& path, const DbOptions& opt) {
   return Snapshot(**(*db)->GetCollection("c"));
 }
 
+// A database on a FaultEnv whose collection "c" has been through `n` scripted steps, mirrored
+// in `model`.
+struct FaultDb {
+  FaultDb(int n, uint32_t seed) : steps(MakeSteps(n, seed)) {
+    opt.env = &env;
+    db = *Db::Open(dir.path(), opt);
+    c = *db->CreateCollection("c", Schema());
+    RunAll(*c, steps, &model);
+  }
+  // Releases the handle and the Db (the database closes).
+  void Close() {
+    c.reset();
+    db.reset();
+  }
+
+  TempDir dir;
+  FaultEnv env;
+  DbOptions opt;
+  std::vector<Step> steps;
+  Model model;
+  std::unique_ptr<Db> db;
+  std::shared_ptr<Collection> c;
+};
+
+// A copy of the (closed) database at `from` in `to`.
+void CopyDb(const std::string& from, const std::string& to) {
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(to + "/LOCK");
+}
+
+void WriteWholeFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
 std::string WalPath(const std::string& db) {
   std::string dir = db + "/collections/c";
   for (const auto& e : std::filesystem::directory_iterator(dir))
@@ -156,8 +195,7 @@ TEST(Recovery, CrashAtEveryRecordBoundaryAndInsideEveryRecord) {
   }
   for (uint64_t cut : cuts) {
     TempDir copy;
-    std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive);
-    std::filesystem::remove(copy / "LOCK");
+    CopyDb(dir.path(), copy.path());
     std::filesystem::resize_file(WalPath(copy.path()), cut);
     size_t complete = 0;
     while (complete + 1 < boundaries.size() && boundaries[complete + 1] <= cut) ++complete;
@@ -230,7 +268,9 @@ TEST(Recovery, PeriodicSyncBoundsTheLossWhenWritesStop) {
   EXPECT_EQ(Reopened(dir.path(), opt), m);
 }
 
-TEST(Recovery, CorruptWalIsReportedNotLoaded) {
+// Damages the WAL of a database holding a few writes (byte `offset` ^= `flip`); the open must
+// fail with Corruption naming the file and `where`, and leave the file as it is for inspection.
+void ExpectDamagedWalRefused(size_t offset, char flip, const std::string& where) {
   TempDir dir;
   {
     auto db = *Db::Open(dir.path());
@@ -239,16 +279,57 @@ TEST(Recovery, CorruptWalIsReportedNotLoaded) {
   }
   std::string wal = WalPath(dir.path());
   std::string data = *Env::Default()->ReadFile(wal);
-  data[storage::kLogFileHeaderSize + 20] ^= 0x44;  // inside the first record
-  auto f = *Env::Default()->NewWritableFile(wal);
-  ASSERT_TRUE(f->Append(data).ok());
-  ASSERT_TRUE(f->Close().ok());
+  data[offset] ^= flip;
+  WriteWholeFile(wal, data);
   auto db = Db::Open(dir.path());
   ASSERT_FALSE(db.ok());
   EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find("wal-"), std::string::npos) << db.status().message();
-  // Nothing was "repaired" away: the damaged file is still there for inspection.
-  EXPECT_EQ(*Env::Default()->ReadFile(wal), data);
+  EXPECT_NE(db.status().message().find(wal + ": "), std::string::npos) << db.status().message();
+  EXPECT_NE(db.status().message().find(where), std::string::npos) << db.status().message();
+  EXPECT_EQ(*Env::Default()->ReadFile(wal), data);  // nothing "repaired" away
+}
+
+TEST(Recovery, CorruptWalIsReportedNotLoaded) {
+  ExpectDamagedWalRefused(storage::kLogFileHeaderSize + 20, 0x44, "offset 16");  // first record
+}
+
+// The length of a record used to be outside its CRC: a damaged length read as a torn tail, and
+// opening truncated every acknowledged record after it.
+TEST(Recovery, DamagedWalLengthIsReportedNotTruncated) {
+  // The first record's length grows by 1 MiB, past the end of the file.
+  ExpectDamagedWalRefused(storage::kLogFileHeaderSize + 6, 0x10, "offset 16");
+}
+
+// Databases written before WAL version 2 open; their log is replaced by a version-2 one at once.
+TEST(Recovery, OpensAVersion1LogAndMovesToVersion2) {
+  TempDir dir;
+  {
+    auto db = *Db::Open(dir.path());
+    ASSERT_TRUE(db->CreateCollection("c", Schema()).ok());
+  }
+  Model m;
+  std::vector<std::pair<uint8_t, std::string>> records;
+  for (const Step& s : MakeSteps(6, 16)) {
+    if (s.kind != 0) continue;
+    collection::Operation op;
+    op.type = collection::OpType::kUpsert;
+    op.lsn = records.size() + 1;
+    for (const auto& p : s.points) op.points.push_back({p.id, {{0, p.vectors.at("v")}}, p.payload});
+    records.emplace_back(static_cast<uint8_t>(op.type), collection::EncodeOperation(op));
+    ApplyStep(s, &m);
+  }
+  ASSERT_FALSE(records.empty());
+  WriteWholeFile(WalPath(dir.path()), testing::Version1Wal(records));
+  {
+    auto db = Db::Open(dir.path());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto c = *(*db)->GetCollection("c");
+    EXPECT_EQ(Snapshot(*c), m);
+    RunAll(*c, MakeSteps(4, 17), &m);
+  }
+  std::string wal = *Env::Default()->ReadFile(WalPath(dir.path()));
+  EXPECT_EQ(DecodeFixed32(wal.data() + 8), storage::kLogVersion);
+  EXPECT_EQ(Reopened(dir.path(), {}), m);
 }
 
 TEST(Recovery, CorruptSegmentIsReportedNotLoaded) {
@@ -308,48 +389,122 @@ TEST(Recovery, FlushCompactionAndReopenKeepTheSameState) {
 }
 
 TEST(Recovery, CrashDuringFlushKeepsTheOldState) {
+  FaultDb f(10, 6);
+  f.env.SetPathFilter("CURRENT");
+  f.env.FailRenames(true);  // the commit point of the flush fails
+  EXPECT_FALSE(f.c->Flush().ok());
+  f.env.FailRenames(false);
+  EXPECT_EQ(Snapshot(*f.c), f.model);
+  ASSERT_TRUE(RunStep(*f.c, f.steps[0]).ok());
+  ApplyStep(f.steps[0], &f.model);
+  f.Close();
+  EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
+}
+
+// A flush whose directory fsync fails after CURRENT was switched may or may not have committed.
+// It used to delete the files CURRENT then named, so the next open failed. Now nothing of either
+// generation is deleted, writes are refused until reopen, and the database opens with every
+// acknowledged write whichever generation CURRENT names after a crash.
+TEST(Recovery, UncertainFlushCommitRefusesWritesAndOpensEitherWay) {
+  FaultDb f(10, 13);
+  const std::string current = f.dir / "collections/c/CURRENT";
+  const std::string old_current = *f.env.ReadFile(current);
+  f.env.FailSyncDirsAfterRenameTo("CURRENT");
+  Status flushed = f.c->Flush();
+  EXPECT_TRUE(flushed.IsIOError()) << flushed.ToString();
+  f.env.FailSyncDirs(false);
+  const std::string new_current = *f.env.ReadFile(current);
+  ASSERT_NE(new_current, old_current);  // the rename happened; only its durability is unknown
+  EXPECT_EQ(Snapshot(*f.c), f.model);   // reads go on
+  Status refused = RunStep(*f.c, f.steps[0]);
+  EXPECT_TRUE(refused.IsIOError()) << refused.ToString();
+  EXPECT_NE(refused.message().find("reopen"), std::string::npos) << refused.message();
+  EXPECT_TRUE(f.c->Flush().IsIOError());
+  EXPECT_EQ(Snapshot(*f.c), f.model);
+  f.Close();
+  for (const std::string& cur : {new_current, old_current}) {
+    TempDir copy;
+    CopyDb(f.dir.path(), copy.path());
+    WriteWholeFile(copy / "collections/c/CURRENT", cur);
+    EXPECT_EQ(Reopened(copy.path(), {}), f.model) << "CURRENT: " << cur;
+  }
+  EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
+}
+
+// A drop whose directory fsync fails may or may not be durable. The handle used to go on
+// acknowledging writes into the renamed .trash-* directory, which the next open deletes.
+TEST(Recovery, FailedDropStopsWritesAndReopensConsistently) {
+  FaultDb f(8, 14);
+  f.env.FailRenames(true);  // a drop whose rename fails changes nothing
+  EXPECT_TRUE(f.db->DropCollection("c").IsIOError());
+  f.env.FailRenames(false);
+  ASSERT_TRUE(RunStep(*f.c, f.steps[0]).ok());
+  ApplyStep(f.steps[0], &f.model);
+  f.env.FailSyncDirsAfterRenameTo(".trash-");
+  Status dropped = f.db->DropCollection("c");
+  EXPECT_TRUE(dropped.IsIOError()) << dropped.ToString();
+  f.env.FailSyncDirs(false);
+  Status refused = RunStep(*f.c, f.steps[1]);
+  EXPECT_TRUE(refused.IsNotFound()) << refused.ToString();
+  EXPECT_TRUE(f.db->GetCollection("c").status().IsNotFound());
+  EXPECT_TRUE(f.db->ListCollections().empty());
+  f.Close();
+  {  // A crash undid the rename: the collection is back with every write acknowledged before.
+    TempDir copy;
+    CopyDb(f.dir.path(), copy.path());
+    for (const auto& e : std::filesystem::directory_iterator(copy / "collections"))
+      if (e.path().filename().string().starts_with(".trash-"))
+        std::filesystem::rename(e.path(), copy / "collections/c");
+    EXPECT_EQ(Reopened(copy.path(), {}), f.model);
+  }
+  auto reopened = Db::Open(f.dir.path(), f.opt);  // no crash: the drop stands
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_TRUE((*reopened)->GetCollection("c").status().IsNotFound());
+  EXPECT_TRUE((*reopened)->ListCollections().empty());
+}
+
+// A Db destroyed while a handle lived used to release the LOCK and free the thread pool that
+// the handle still used: a second Db could then open the same files.
+TEST(Recovery, AHandleKeepsTheDatabaseLockedAndWorking) {
   TempDir dir;
-  FaultEnv env;
-  DbOptions opt;
-  opt.env = &env;
-  auto steps = MakeSteps(10, 6);
+  auto steps = MakeSteps(8, 15);
   Model m;
-  auto db = *Db::Open(dir.path(), opt);
-  auto c = *db->CreateCollection("c", Schema());
+  std::shared_ptr<Collection> c;
+  {
+    auto db = *Db::Open(dir.path());
+    c = *db->CreateCollection("c", Schema());
+  }
+  auto second = Db::Open(dir.path());
+  ASSERT_FALSE(second.ok()) << "a second Db opened while a handle of the first was alive";
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
   RunAll(*c, steps, &m);
-  env.SetPathFilter("CURRENT");
-  env.FailRenames(true);  // the commit point of the flush fails
-  EXPECT_FALSE(c->Flush().ok());
-  env.FailRenames(false);
   EXPECT_EQ(Snapshot(*c), m);
-  ASSERT_TRUE(RunStep(*c, steps[0]).ok());
-  ApplyStep(steps[0], &m);
-  c.reset();
-  db.reset();
-  EXPECT_EQ(Reopened(dir.path(), opt), m);
+  std::vector<SearchRequest> requests(3);
+  for (auto& r : requests) {
+    r.vector_name = "v";
+    r.vector.assign(8, 1.0f);
+    r.limit = 5;
+  }
+  auto found = c->SearchBatch(requests);  // runs on the Db's thread pool
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->size(), 3u);
+  ASSERT_TRUE(c->Flush().ok());
+  c.reset();  // the last handle: the database closes
+  EXPECT_EQ(Reopened(dir.path(), {}), m);
 }
 
 TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
-  TempDir dir;
-  FaultEnv env;
-  DbOptions opt;
-  opt.env = &env;
-  auto steps = MakeSteps(8, 7);
-  Model m;
-  auto db = *Db::Open(dir.path(), opt);
-  auto c = *db->CreateCollection("c", Schema());
-  RunAll(*c, steps, &m);
-  env.SetWriteBudget(10);
+  FaultDb f(8, 7);
+  f.env.SetWriteBudget(10);
   std::vector<Point> big = MakeSteps(1, 8)[0].points;
-  Status s = c->Upsert(big);
+  Status s = f.c->Upsert(big);
   EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
-  EXPECT_EQ(Snapshot(*c), m);  // the failed write is not visible
-  env.SetWriteBudget(-1);
-  ASSERT_TRUE(c->Upsert(big).ok());  // and the log still works
-  for (const auto& p : big) m[p.id] = {p.payload, p.vectors.at("v")};
-  c.reset();
-  db.reset();
-  EXPECT_EQ(Reopened(dir.path(), opt), m);
+  EXPECT_EQ(Snapshot(*f.c), f.model);  // the failed write is not visible
+  f.env.SetWriteBudget(-1);
+  ASSERT_TRUE(f.c->Upsert(big).ok());  // and the log still works
+  for (const auto& p : big) f.model[p.id] = {p.payload, p.vectors.at("v")};
+  f.Close();
+  EXPECT_EQ(Reopened(f.dir.path(), f.opt), f.model);
 }
 
 TEST(Recovery, SnapshotRestoreRoundTrip) {

@@ -21,7 +21,6 @@
 #include "media/image_encode.h"
 #include "media/image_ops.h"
 #include "util/paths.h"
-#include "util/test_scale.h"
 
 namespace mosaic::embed {
 namespace {
@@ -139,8 +138,10 @@ std::vector<std::vector<float>> RawPixels(const Split& s) {
 TEST(VisualDescriptorTest, FashionMnistKnnBeatsChanceAndMatchesRawPixels) {
   auto d = OpenFromManifest();
   ASSERT_NE(d, nullptr);
-  const Split train = ReadFashion("train", testing::Scaled(2000, 300));
-  const Split test = ReadFashion("t10k", testing::Scaled(500, 100));
+  // The same size and bars in the sanitizer pass: the model runs in ONNX Runtime (not
+  // instrumented), so it costs little more there.
+  const Split train = ReadFashion("train", 2000);
+  const Split test = ReadFashion("t10k", 500);
   ASSERT_FALSE(train.pixels.empty());
   ASSERT_FALSE(test.pixels.empty());
   std::vector<media::Image> train_images, test_images;
@@ -167,8 +168,8 @@ TEST(VisualDescriptorTest, FashionMnistKnnBeatsChanceAndMatchesRawPixels) {
       (train_rows.size() + test_rows.size()) / seconds, d->input_size());
   // Chance is 0.1. Measured at full scale: 0.820 vs raw pixels 0.790 (0.803 vs 0.762 on 3000
   // test images); raw pixels are a strong baseline on these centred, aligned 28x28 items.
-  EXPECT_GT(ours, testing::SmallScale() ? 0.55 : 0.75);
-  EXPECT_GT(ours, raw - (testing::SmallScale() ? 0.1 : 0.03));
+  EXPECT_GT(ours, 0.75);
+  EXPECT_GT(ours, raw - 0.03);
 }
 
 // ---- Sample photos -------------------------------------------------------------------------

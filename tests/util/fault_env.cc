@@ -97,12 +97,21 @@ Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
   if (fail_rename_ && Matches(to)) return Status::IOError("injected rename failure: " + to);
   MOSAIC_RETURN_IF_ERROR(base_->RenameFile(from, to));
   std::lock_guard<std::mutex> l(mu_);
+  if (!sync_dir_trigger_.empty() && to.find(sync_dir_trigger_) != std::string::npos) {
+    sync_dir_trigger_.clear();
+    fail_sync_dir_ = true;
+  }
   auto it = files_.find(from);
   if (it != files_.end()) {
     files_[to] = it->second;
     files_.erase(it);
   }
   return Status::OK();
+}
+
+Status FaultEnv::SyncDir(const std::string& d) {
+  if (fail_sync_dir_ && Matches(d)) return Status::IOError("injected directory fsync failure: " + d);
+  return base_->SyncDir(d);
 }
 
 Status FaultEnv::TruncateFile(const std::string& p, uint64_t size) {

@@ -1,7 +1,8 @@
 // FaultEnv: an Env wrapper for crash and fault-injection tests (after LevelDB's
 // fault_injection_test). It remembers how much of each file was synced, so a "crash" can drop
-// everything unsynced, and it can fail syncs, fail writes with a full disk, or tear a write
-// (write only part of it, then fail). Thread-safe.
+// everything unsynced, and it can fail syncs (of files or of directories, also only after a
+// given rename), fail writes with a full disk, or tear a write (write only part of it, then
+// fail). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -27,6 +28,14 @@ class FaultEnv final : public Env {
   // the append that crosses the limit writes the bytes up to it (a torn write).
   void SetWriteBudget(int64_t bytes) { write_budget_ = bytes; }
   void FailRenames(bool on) { fail_rename_ = on; }
+  // Directory fsyncs fail (of directories matching the path filter) while on.
+  void FailSyncDirs(bool on) { fail_sync_dir_ = on; }
+  // Directory fsyncs start failing, as FailSyncDirs(true), once a rename whose target contains
+  // `target` has succeeded: the rename happened, but whether it is durable is unknown.
+  void FailSyncDirsAfterRenameTo(std::string target) {
+    std::lock_guard<std::mutex> l(mu_);
+    sync_dir_trigger_ = std::move(target);
+  }
 
   // Simulates a machine crash: every file written through this Env loses what was not synced.
   Status DropUnsyncedData();
@@ -51,7 +60,7 @@ class FaultEnv final : public Env {
   Status RemoveDirRecursively(const std::string& d) override { return base_->RemoveDirRecursively(d); }
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& p, uint64_t size) override;
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  Status SyncDir(const std::string& d) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override { return base_->LockFile(p); }
 
  private:
@@ -65,6 +74,8 @@ class FaultEnv final : public Env {
   std::map<std::string, FileState> files_;
   std::atomic<bool> fail_sync_{false};
   std::atomic<bool> fail_rename_{false};
+  std::atomic<bool> fail_sync_dir_{false};
+  std::string sync_dir_trigger_;  // guarded by mu_
   std::atomic<int64_t> write_budget_{-1};
 };
 

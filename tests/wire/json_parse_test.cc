@@ -53,5 +53,35 @@ TEST(JsonParseTest, NumberOutOfRangeIsInvalidArgument) {
   EXPECT_NE(got.status().message().find("1e400"), std::string::npos) << got.status().message();
 }
 
+// Deep nesting is refused up front: a 100,000-deep body crashed the server (stack overflow in
+// the error message's dump) before the limit. Brackets inside strings do not count.
+TEST(JsonParseTest, NestingDeeperThanTheLimitIsRefused) {
+  auto nested = [](size_t depth, char open, char close) {
+    std::string s;
+    for (size_t i = 0; i < depth; ++i) s += open == '{' ? "{\"a\":" : std::string(1, open);
+    s += "1";
+    s += std::string(depth, close);
+    return s;
+  };
+  EXPECT_TRUE(ParseJson(nested(1000, '[', ']')).ok());
+  for (const std::string& deep : {nested(kMaxJsonDepth + 1, '[', ']'), nested(100000, '[', ']'),
+                                  nested(5000, '{', '}'), std::string(100000, '[')}) {
+    auto r = ParseJson(deep);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("nested deeper than 1024"), std::string::npos)
+        << r.status().ToString();
+  }
+  // A number no double holds is a 400, not an escaped exception (it was a 500).
+  for (const char* huge : {"[1e999]", "{\"v\": [-1e999, 0]}"}) {
+    auto r = ParseJson(huge);
+    ASSERT_FALSE(r.ok()) << huge;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("1e999"), std::string::npos) << r.status().ToString();
+  }
+  auto in_string = ParseJson("{\"s\": \"" + std::string(5000, '[') + "\"}");
+  ASSERT_TRUE(in_string.ok()) << in_string.status().ToString();
+  EXPECT_EQ(in_string.value()["s"].get<std::string>().size(), 5000u);
+}
+
 }  // namespace
 }  // namespace mosaic::wire
