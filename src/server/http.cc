@@ -47,6 +47,30 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+void ParseTarget(std::string_view target, Request* req) {
+  const size_t q = target.find('?');
+  auto path = PercentDecode(target.substr(0, q), false);
+  req->path = path.ok() ? std::move(path).value() : std::string(target.substr(0, q));
+  if (q == std::string_view::npos) return;
+  std::string_view qs = target.substr(q + 1);
+  while (!qs.empty()) {
+    const size_t amp = qs.find('&');
+    std::string_view kv = qs.substr(0, amp);
+    const size_t eq = kv.find('=');
+    auto k = PercentDecode(kv.substr(0, eq), true);
+    auto v = PercentDecode(eq == std::string_view::npos ? "" : kv.substr(eq + 1), true);
+    if (k.ok() && v.ok() && !k.value().empty()) req->query[k.value()] = v.value();
+    if (amp == std::string_view::npos) break;
+    qs.remove_prefix(amp + 1);
+  }
+}
+
+void AddHeader(std::string_view name, std::string_view value, Request* req) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  req->headers.emplace_back(std::move(lower), std::string(value));
+}
+
 namespace {
 
 class Session;
@@ -187,28 +211,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto msg = parser_->release();
     req.method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    size_t q = target.find('?');
-    auto path = PercentDecode(target.substr(0, q), false);
-    req.path = path.ok() ? path.value() : std::string(target.substr(0, q));
-    if (q != std::string_view::npos) {
-      std::string_view qs = target.substr(q + 1);
-      while (!qs.empty()) {
-        size_t amp = qs.find('&');
-        std::string_view kv = qs.substr(0, amp);
-        size_t eq = kv.find('=');
-        auto k = PercentDecode(kv.substr(0, eq), true);
-        auto v = PercentDecode(eq == std::string_view::npos ? "" : kv.substr(eq + 1), true);
-        if (k.ok() && v.ok() && !k.value().empty()) req.query[k.value()] = v.value();
-        if (amp == std::string_view::npos) break;
-        qs.remove_prefix(amp + 1);
-      }
-    }
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
+    ParseTarget(std::string_view(msg.target().data(), msg.target().size()), &req);
+    for (const auto& field : msg)
+      AddHeader({field.name_string().data(), field.name_string().size()},
+                {field.value().data(), field.value().size()}, &req);
     if (std::string sent = req.Header("x-request-id"); PlainId(sent)) req.request_id = sent;
     req.body = std::move(msg.body());
     bool keep_alive = msg.keep_alive();

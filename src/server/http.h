@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mosaic/status.h"
 #include "server/router.h"
@@ -61,5 +62,11 @@ class HttpServer {
 
 // "%20" and "+" (in query strings) decoded; InvalidArgument for a broken escape.
 Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+// What the connection does with a parsed request before routing: the target's path,
+// percent-decoded (kept raw when an escape is broken, so routing answers 404), and its query
+// parameters (a broken or empty key is dropped); header names lower-cased.
+void ParseTarget(std::string_view target, Request* req);
+void AddHeader(std::string_view name, std::string_view value, Request* req);
 
 }  // namespace mosaic::server

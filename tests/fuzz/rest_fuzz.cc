@@ -54,32 +54,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ec || !parser.is_done()) return 0;
   auto msg = parser.release();
 
-  // The same steps as the connection in src/server/http.cc, which keeps them inline; once they are
-  // a function of their own, call it here instead.
+  // The same steps as the connection in src/server/http.cc.
   server::Request req;
   req.method = std::string(msg.method_string());
-  std::string_view target(msg.target().data(), msg.target().size());
-  const size_t q = target.find('?');
-  auto path = server::PercentDecode(target.substr(0, q), false);
-  req.path = path.ok() ? *path : std::string(target.substr(0, q));
-  if (q != std::string_view::npos) {
-    std::string_view qs = target.substr(q + 1);
-    while (!qs.empty()) {
-      const size_t amp = qs.find('&');
-      std::string_view kv = qs.substr(0, amp);
-      const size_t eq = kv.find('=');
-      auto k = server::PercentDecode(kv.substr(0, eq), true);
-      auto v = server::PercentDecode(eq == std::string_view::npos ? "" : kv.substr(eq + 1), true);
-      if (k.ok() && v.ok() && !k->empty()) req.query[*k] = *v;
-      if (amp == std::string_view::npos) break;
-      qs.remove_prefix(amp + 1);
-    }
-  }
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
+  server::ParseTarget(std::string_view(msg.target().data(), msg.target().size()), &req);
+  for (const auto& field : msg)
+    server::AddHeader({field.name_string().data(), field.name_string().size()},
+                      {field.value().data(), field.value().size()}, &req);
   req.body = std::move(msg.body());
 
   server::Router::Match m = routes.router.Find(req.method, req.path);

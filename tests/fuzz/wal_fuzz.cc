@@ -18,18 +18,30 @@ namespace {
 
 using mosaic::storage::LogReader;
 
-// Version 1 records (docs/wal_format.md): masked crc u32 | length u32 | type u8 | payload, the
-// CRC over the type and the payload. Fixes the CRC of every record whose length fits in the file.
+// Recomputes the CRCs of every record whose length fits in the file (docs/wal_format.md), in the
+// framing the file header names. Version 2: masked header crc u32 | length u32 | type u8 | masked
+// payload crc u32 | payload, the header CRC over the 9 bytes after it. Version 1: masked crc u32 |
+// length u32 | type u8 | payload, the CRC over the type and the payload.
 std::string WithValidChecksums(std::string_view in) {
-  constexpr size_t kRecordHeader = 9;
+  namespace st = mosaic::storage;
   std::string s(in);
-  size_t pos = mosaic::storage::kLogFileHeaderSize;
-  while (pos + kRecordHeader <= s.size()) {
-    const uint32_t length = mosaic::DecodeFixed32(s.data() + pos + 4);
-    if (length > s.size() - pos - kRecordHeader) break;
-    const uint32_t crc = mosaic::crc32c::Value(s.data() + pos + 8, size_t{length} + 1);
-    mosaic::EncodeFixed32(s.data() + pos, mosaic::crc32c::Mask(crc));
-    pos += kRecordHeader + length;
+  if (s.size() < st::kLogFileHeaderSize) return s;
+  const bool v1 = mosaic::DecodeFixed32(s.data() + 8) == st::kLogVersion1;
+  const size_t header = v1 ? st::kLogRecordHeaderSizeV1 : st::kLogRecordHeaderSize;
+  size_t pos = st::kLogFileHeaderSize;
+  while (pos + header <= s.size()) {
+    char* rec = s.data() + pos;
+    const uint32_t length = mosaic::DecodeFixed32(rec + 4);
+    if (length > s.size() - pos - header) break;
+    if (v1) {
+      mosaic::EncodeFixed32(
+          rec, mosaic::crc32c::Mask(mosaic::crc32c::Value(rec + 8, size_t{length} + 1)));
+    } else {
+      mosaic::EncodeFixed32(rec + 9,
+                            mosaic::crc32c::Mask(mosaic::crc32c::Value(rec + header, length)));
+      mosaic::EncodeFixed32(rec, mosaic::crc32c::Mask(mosaic::crc32c::Value(rec + 4, 9)));
+    }
+    pos += header + length;
   }
   return s;
 }
@@ -61,8 +73,7 @@ void Read(std::string_view data) {
     auto again = mosaic::collection::DecodeOperation(type, encoded, dims);
     if (!again.ok() || mosaic::collection::EncodeOperation(*again) != encoded) {
       std::fprintf(stderr, "record of type %u decodes, is encoded again, then %s\n", type,
-                   again.ok() ? "decodes to another operation"
-                              : again.status().ToString().c_str());
+                   again.ok() ? "decodes to another operation" : again.status().ToString().c_str());
       std::abort();
     }
   }
