@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -50,10 +51,20 @@ class DbImpl final : public Db {
   }
 
   Status Init() {
+    // A directory made here is synced into its parent: a power loss must not take the database
+    // (and every write acknowledged into it) away with an unsynced directory entry.
+    const bool new_db = !env_->FileExists(path_);
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(path_));
+    if (new_db) {
+      const std::string parent = std::filesystem::path(path_).lexically_normal().parent_path().string();
+      MOSAIC_RETURN_IF_ERROR(env_->SyncDir(parent.empty() ? "." : parent));
+    }
     MOSAIC_ASSIGN_OR_RETURN(auto lock, env_->LockFile(path_ + "/LOCK"));
     shared_ = std::make_shared<collection::DbShared>(std::move(lock), options_.search_threads);
-    MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
+    if (!env_->FileExists(CollectionsDir())) {
+      MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
+      MOSAIC_RETURN_IF_ERROR(env_->SyncDir(path_));
+    }
     MOSAIC_ASSIGN_OR_RETURN(auto names, env_->GetChildren(CollectionsDir()));
     // Leftovers of an interrupted create or drop are removed once their renames are durable (a
     // drop whose directory fsync failed would otherwise lose files of a collection that a crash
