@@ -44,11 +44,15 @@ Json ConfigJson(const std::string& name, const CollectionSchema& schema,
 Result<std::map<std::string, PayloadIndexType>> ParseIndexDefs(const Json& j) {
   std::map<std::string, PayloadIndexType> defs;
   if (j.is_null()) return defs;
-  if (!j.is_object()) return Status::Corruption("payload_indexes is not an object");
+  if (!j.is_object())
+    return Status::Corruption("payload_indexes is not an object: " + j.dump().substr(0, 200));
   for (const auto& [field, type] : j.items()) {
-    if (!type.is_string()) return Status::Corruption("payload index type is not a string");
-    auto t = ParsePayloadIndexType(type.get<std::string>());
-    if (!t.ok()) return Status::Corruption(t.status().message());
+    if (!type.is_string())
+      return Status::Corruption("payload index on field '" + field + "' has type " +
+                                type.dump().substr(0, 200) + ", not a string");
+    auto t = ParsePayloadIndexType(type.get_ref<const std::string&>());
+    if (!t.ok())
+      return Status::Corruption("payload index on field '" + field + "': " + t.status().message());
     defs[field] = *t;
   }
   return defs;

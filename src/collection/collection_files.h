@@ -30,7 +30,8 @@ Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_seg
 // The contents of collection.json (also stored as a segment's metadata).
 Json ConfigJson(const std::string& name, const CollectionSchema& schema,
                 const std::map<std::string, PayloadIndexType>& indexes);
-// collection.json's "payload_indexes"; Corruption when malformed.
+// collection.json's (or a snapshot's) "payload_indexes"; null is none. Corruption naming the
+// field and the value when malformed (never an exception).
 Result<std::map<std::string, PayloadIndexType>> ParseIndexDefs(const Json& j);
 
 }  // namespace mosaic::collection

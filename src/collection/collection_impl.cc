@@ -59,12 +59,26 @@ CollectionImpl::~CollectionImpl() {
 }
 
 Status CollectionImpl::SyncWal() {
-  std::lock_guard<std::mutex> w(write_mu_);
-  if (!unsynced_ || dropped_.load() || !wal_) return Status::OK();
-  MOSAIC_RETURN_IF_ERROR(wal_->Sync());
-  unsynced_ = false;
+  // Cleared before the sync: a write appended meanwhile sets it again, for the next pass.
+  if (dropped_.load() || !unsynced_.exchange(false)) return Status::OK();
+  std::shared_ptr<storage::LogWriter> wal;
+  {
+    std::lock_guard<std::mutex> l(wal_ptr_mu_);
+    wal = wal_;
+  }
+  // A log replaced by a flush meanwhile is closed: its records are in the synced segment, and
+  // Sync does nothing.
+  if (Status s = wal ? wal->Sync() : Status::OK(); !s.ok()) {
+    unsynced_ = true;
+    return s;
+  }
   last_sync_ = std::chrono::steady_clock::now();
   return Status::OK();
+}
+
+void CollectionImpl::SetWal(std::unique_ptr<storage::LogWriter> wal) {
+  std::lock_guard<std::mutex> l(wal_ptr_mu_);
+  wal_ = std::move(wal);
 }
 
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbOptions& options,
@@ -93,7 +107,8 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
   uint32_t version = 0;
   MOSAIC_RETURN_IF_ERROR(c->Replay(wal_path, state.get(), &valid_end, &version));
   MOSAIC_RETURN_IF_ERROR(c->IndexPending(state.get()));
-  MOSAIC_ASSIGN_OR_RETURN(c->wal_, storage::LogWriter::Reopen(env, wal_path, valid_end, version));
+  MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Reopen(env, wal_path, valid_end, version));
+  c->SetWal(std::move(wal));
   c->state_ = std::move(state);
   c->last_sync_ = std::chrono::steady_clock::now();
   c->RemoveUnusedFiles();

@@ -14,7 +14,9 @@
 // search).
 //
 // Thread-safety: write_mu_ serializes writers; state_mu_ is held shared by readers and exclusive
-// only while a writer applies a change or swaps in a new state.
+// only while a writer applies a change or swaps in a new state. A snapshot holds write_mu_ only
+// to take its view (and a reference to the state, so a flush meanwhile frees nothing it reads);
+// the periodic sync takes neither lock (see SyncWal).
 #pragma once
 
 #include <atomic>
@@ -89,13 +91,17 @@ class CollectionImpl final : public Collection {
   Status Compact() override;
   CollectionInfo Info() const override;
 
-  // Writes all live points, consistently, to a snapshot file at `path`.
+  // Writes all live points, as they are when it starts, to a snapshot file at `path`: a
+  // temporary file of its own (removed on failure), synced, renamed over `path`, and the
+  // directory synced. Writers wait only while the view is taken (an in-memory copy of the ids and
+  // payloads, and row pointers), not while the file is written.
   Status WriteSnapshot(const std::string& path) const;
   // Runs `move_away` (which renames the collection's directory to be deleted) with writers
   // excluded; if it succeeds, every later call fails with NotFound, so no write is acknowledged
   // into files about to be deleted.
   Status Drop(const std::function<Status()>& move_away);
-  // Syncs the WAL if writes were appended since the last sync (SyncPolicy::kPeriodic).
+  // Syncs the WAL if writes were appended since the last sync (SyncPolicy::kPeriodic). Takes no
+  // collection lock, so a flush or a long write never holds it up.
   Status SyncWal();
 
  private:
@@ -116,7 +122,7 @@ class CollectionImpl final : public Collection {
     Bitset present;
     Bitset searchable;            // live and present
     // HNSW vectors only: the graph, its view of the rows, and slots applied but not yet in the
-    // graph (inserted by IndexPending after the exclusive lock is released).
+    // graph (while opening: inserted by IndexPending once the log is replayed).
     std::unique_ptr<ColumnRows> rows;
     std::unique_ptr<index::HnswIndex> hnsw;
     std::vector<uint32_t> unindexed;
@@ -132,6 +138,9 @@ class CollectionImpl final : public Collection {
     std::unique_ptr<index::PayloadIndexSet> payload_index =
         std::make_unique<index::PayloadIndexSet>();
     uint64_t deleted_pending = 0;
+    // Slots of an upsert in flight (Commit): stored and in the graphs, not yet visible; searches
+    // ask the graphs for this many more results and drop those slots.
+    size_t staged = 0;
   };
 
   CollectionImpl(Env* env, const DbOptions& options, std::shared_ptr<DbShared> shared,
@@ -158,7 +167,17 @@ class CollectionImpl final : public Collection {
   Status ValidatePoints(std::span<const Point> points, Operation* op) const;
   // Logs `op` (assigning its LSN) and applies it; the only path by which state changes.
   Status Commit(Operation op);
+  // Applies `op` at once (replay; and writes that add no points), queueing new slots for
+  // IndexPending.
   void Apply(const Operation& op, State* s) const;
+  // An upsert or replace in two steps, so that a re-upserted id switches from its old slot to its
+  // new one in a single step for readers, after the new slot is in the graphs: StageSlots stores
+  // the points in new slots no reader sees (returns the first); PublishSlots retires what they
+  // replace and makes them visible.
+  uint32_t StageSlots(const Operation& op, State* s) const;
+  void PublishSlots(const Operation& op, State* s, uint32_t first) const;
+  // Inserts the staged slots of `op` into the HNSW graphs (concurrent searches go on).
+  Status IndexStaged(const Operation& op, State* s, uint32_t first) const;
   void RetireSlot(State* s, uint32_t slot) const;
   // Sets (or with nullopt removes) a payload index definition; callers hold write_mu_.
   void SetIndexDef(const std::string& field, std::optional<PayloadIndexType> type);
@@ -166,6 +185,8 @@ class CollectionImpl final : public Collection {
   // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
   Status WriteLiveSegment(const State& s, const std::string& path) const;
   Status Rewrite();
+  // Replaces the WAL (callers hold write_mu_).
+  void SetWal(std::unique_ptr<storage::LogWriter> wal);
   Status SaveRemappedGraphs(const State& s, uint64_t gen) const;
 
   const float* Row(const State& s, size_t v, uint32_t slot) const;
@@ -195,16 +216,20 @@ class CollectionImpl final : public Collection {
   // freely, PayloadIndexes() takes only defs_mu_ and so never waits behind a slow write.
   mutable std::mutex defs_mu_;
   std::map<std::string, PayloadIndexType> index_defs_;
-  std::unique_ptr<storage::LogWriter> wal_;  // guarded by write_mu_
+  // Changed under both write_mu_ and wal_ptr_mu_ (so either suffices to read it): SyncWal takes
+  // only wal_ptr_mu_, for as long as it takes to copy the pointer.
+  mutable std::mutex wal_ptr_mu_;
+  std::shared_ptr<storage::LogWriter> wal_;
   uint64_t generation_ = 0;                  // of the live segment/WAL; guarded by write_mu_
   uint64_t last_lsn_ = 0;                    // guarded by write_mu_
-  std::chrono::steady_clock::time_point last_sync_;  // guarded by write_mu_
-  bool unsynced_ = false;                            // guarded by write_mu_
+  std::atomic<std::chrono::steady_clock::time_point> last_sync_;
+  std::atomic<bool> unsynced_{false};  // appended to wal_ since its last sync
   // Non-OK once a flush's commit is uncertain: every later write returns it (LevelDB's bg_error_).
   Status write_error_;  // guarded by write_mu_
 
   mutable std::shared_mutex state_mu_;
-  std::unique_ptr<State> state_;  // guarded by state_mu_
+  // Guarded by state_mu_; shared so that a snapshot keeps the state it reads alive.
+  std::shared_ptr<State> state_;
   std::atomic<bool> dropped_{false};
 };
 

@@ -1,4 +1,8 @@
 // CollectionImpl flush, compaction and snapshots: all live points rewritten into a new segment.
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
 #include <vector>
 
 #include "collection/collection_files.h"
@@ -101,7 +105,7 @@ Status CollectionImpl::Rewrite() {
     state_ = std::move(fresh).value();
   }
   wal_->Close().ok();  // superseded
-  wal_ = std::move(wal).value();
+  SetWal(std::move(wal).value());
   unsynced_ = false;  // everything is in the synced segment
   generation_ = gen;
   RemoveUnusedFiles();
@@ -140,13 +144,56 @@ Status CollectionImpl::Compact() {
 }
 
 Status CollectionImpl::WriteSnapshot(const std::string& path) const {
-  std::lock_guard<std::mutex> w(write_mu_);  // a consistent view: no write meanwhile
-  MOSAIC_RETURN_IF_ERROR(CheckUsable());
-  std::string tmp = path + ".tmp";
-  Status s = WriteLiveSegment(*state_, tmp);
+  // The view: what a snapshot reads that a later write may change is copied; rows are read in
+  // place (a slot's row never changes, and `pin` keeps the segment and tails alive through a
+  // flush or compaction meanwhile).
+  std::shared_ptr<const State> pin;
+  std::vector<PointId> ids;
+  std::vector<Json> payloads;
+  std::vector<const float*> rows;  // point i's row of vector v at i * dims + v; null if absent
+  storage::SegmentContents c;
+  {
+    std::lock_guard<std::mutex> w(write_mu_);  // no write meanwhile
+    MOSAIC_RETURN_IF_ERROR(CheckUsable());
+    pin = state_;
+    const State& s = *pin;
+    ids.reserve(s.id_to_slot.size());
+    payloads.reserve(s.id_to_slot.size());
+    rows.reserve(s.id_to_slot.size() * dims_.size());
+    s.live.ForEach([&](size_t slot) {
+      ids.push_back(s.ids[slot]);
+      payloads.push_back(s.payloads[slot]);
+      for (size_t v = 0; v < dims_.size(); ++v)
+        rows.push_back(s.columns[v].present.Test(slot)
+                           ? Row(s, v, static_cast<uint32_t>(slot))
+                           : nullptr);
+    });
+    c.meta = ConfigJson(name_, schema_, index_defs_);
+    c.last_lsn = last_lsn_;
+  }
+  c.num_points = ids.size();
+  c.dims = dims_;
+  c.id = [&](size_t i) -> const PointId& { return ids[i]; };
+  c.payload = [&](size_t i) -> const Json& { return payloads[i]; };
+  c.vector = [&](size_t i, size_t v) { return rows[i * dims_.size() + v]; };
+
+  // A temporary name of its own: two snapshots to one path (from two collections, two
+  // databases, two processes) never write into each other's file; the last rename wins, whole.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+                          std::to_string(counter.fetch_add(1) + 1);
+  Status s = storage::WriteSegment(env_, tmp, c);  // syncs the file
   if (s.ok()) s = env_->RenameFile(tmp, path);
-  if (!s.ok()) env_->RemoveFile(tmp).ok();
-  return s;
+  if (!s.ok()) {
+    env_->RemoveFile(tmp).ok();
+    return s.WithContext("writing snapshot " + path + " of collection '" + name_ + "'");
+  }
+  // The rename is durable only once the directory is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (Status d = env_->SyncDir(dir.empty() ? "." : dir); !d.ok())
+    return d.WithContext("snapshot " + path + " of collection '" + name_ +
+                         "' is written but a crash may lose it");
+  return Status::OK();
 }
 
 }  // namespace mosaic::collection

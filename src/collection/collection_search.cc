@@ -120,7 +120,11 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
       hits = std::move(out[0]);
     }
   } else if (use_graph) {
-    hits = col.hnsw->Search(q.data(), k, graph_params, nullptr);
+    hits = col.hnsw->Search(q.data(), k + s.staged, graph_params, nullptr);
+    if (s.staged > 0) {  // slots of an upsert in flight: in the graph, not yet visible
+      std::erase_if(hits, [&](const index::Neighbor& n) { return !col.searchable.Test(n.slot); });
+      if (hits.size() > k) hits.resize(k);
+    }
   } else {
     std::vector<std::vector<index::Neighbor>> out;
     index::FlatSearch(blocks, dims_[v], metric, q.data(), 1, k, &col.searchable, pool, &out);

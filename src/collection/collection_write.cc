@@ -6,6 +6,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "common/sync_point.h"
 
 namespace mosaic::collection {
 
@@ -40,7 +41,7 @@ Status CollectionImpl::Commit(Operation op) {
   bool sync = options_.sync == SyncPolicy::kAlways;
   auto now = std::chrono::steady_clock::now();
   if (options_.sync == SyncPolicy::kPeriodic &&
-      now - last_sync_ >= std::chrono::milliseconds(options_.sync_interval_ms))
+      now - last_sync_.load() >= std::chrono::milliseconds(options_.sync_interval_ms))
     sync = true;
   if (sync) {
     MOSAIC_RETURN_IF_ERROR(wal_->Sync());
@@ -50,12 +51,24 @@ Status CollectionImpl::Commit(Operation op) {
     unsynced_ = true;
   }
   last_lsn_ = op.lsn;
-  {
+  Status ix;
+  if (op.type == OpType::kUpsert || op.type == OpType::kReplace) {
+    uint32_t first;
+    {
+      std::unique_lock<std::shared_mutex> l(state_mu_);
+      first = StageSlots(op, state_.get());
+    }
+    sync_point::Reached("CollectionImpl::Commit:Indexing");
+    // Graph inserts are the slow part of a write: they run while searches go on.
+    ix = IndexStaged(op, state_.get(), first);
+    sync_point::Reached("CollectionImpl::Commit:Publishing");
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    PublishSlots(op, state_.get(), first);
+  } else {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     Apply(op, state_.get());
   }
-  // Graph inserts are the slow part of a write: they run while searches go on.
-  if (Status ix = IndexPending(state_.get()); !ix.ok())
+  if (!ix.ok())
     return ix.WithContext("indexing (the write itself is durable and will be indexed on reopen)");
   Status s = MaybeFlushOrCompact();
   if (!s.ok())  // the write itself is durable; the rewrite is retried on the next write
@@ -84,39 +97,14 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
   };
   switch (op.type) {
     case OpType::kReplace:
-    case OpType::kUpsert:
-      for (const auto& id : op.ids) {  // kReplace's deletes (empty for kUpsert)
-        auto it = s->id_to_slot.find(id);
-        if (it == s->id_to_slot.end()) continue;
-        RetireSlot(s, it->second);
-        s->id_to_slot.erase(it);
-      }
-      for (const auto& p : op.points) {
-        auto it = s->id_to_slot.find(p.id);
-        if (it != s->id_to_slot.end()) RetireSlot(s, it->second);
-        const uint32_t slot = static_cast<uint32_t>(s->ids.size());
-        s->ids.push_back(p.id);
-        s->payloads.push_back(p.payload);
-        s->live.Resize(slot + 1);
-        s->live.Set(slot);
-        for (size_t v = 0; v < s->columns.size(); ++v) {
-          Column& col = s->columns[v];
-          col.present.Resize(slot + 1);
-          col.searchable.Resize(slot + 1);
-          const float* row = nullptr;
-          for (const auto& [pos, values] : p.vectors)
-            if (pos == v) row = values.data();
-          col.tail.Append(row);
-          if (row != nullptr) {
-            col.present.Set(slot);
-            col.searchable.Set(slot);
-            if (col.hnsw) col.unindexed.push_back(slot);
-          }
-        }
-        s->payload_index->Insert(slot, s->payloads[slot]);
-        s->id_to_slot[p.id] = slot;
-      }
+    case OpType::kUpsert: {
+      const uint32_t first = StageSlots(op, s);
+      PublishSlots(op, s, first);
+      for (uint32_t slot = first; slot < s->ids.size(); ++slot)
+        for (Column& col : s->columns)
+          if (col.hnsw && col.present.Test(slot)) col.unindexed.push_back(slot);
       break;
+    }
     case OpType::kDelete:
       for (const auto& id : op.ids) {
         auto it = s->id_to_slot.find(id);
@@ -142,6 +130,67 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
       });
       break;
   }
+}
+
+// The vector of `p` stored in column `v`, or null.
+static const float* VectorFor(const LoggedPoint& p, size_t v) {
+  for (const auto& [pos, values] : p.vectors)
+    if (pos == v) return values.data();
+  return nullptr;
+}
+
+uint32_t CollectionImpl::StageSlots(const Operation& op, State* s) const {
+  const uint32_t first = static_cast<uint32_t>(s->ids.size());
+  for (const auto& p : op.points) {
+    s->ids.push_back(p.id);
+    s->payloads.push_back(p.payload);
+    for (size_t v = 0; v < s->columns.size(); ++v) s->columns[v].tail.Append(VectorFor(p, v));
+  }
+  // Every per-slot bitset covers the new slots, all clear: no reader sees them yet.
+  const size_t n = s->ids.size();
+  s->live.Resize(n);
+  for (Column& col : s->columns) {
+    col.present.Resize(n);
+    col.searchable.Resize(n);
+  }
+  s->staged = op.points.size();
+  return first;
+}
+
+Status CollectionImpl::IndexStaged(const Operation& op, State* s, uint32_t first) const {
+  for (size_t v = 0; v < s->columns.size(); ++v) {
+    Column& col = s->columns[v];
+    if (!col.hnsw) continue;
+    std::vector<uint32_t> slots;
+    for (size_t i = 0; i < op.points.size(); ++i)
+      if (VectorFor(op.points[i], v) != nullptr) slots.push_back(first + static_cast<uint32_t>(i));
+    MOSAIC_RETURN_IF_ERROR(col.hnsw->AddBatch(slots, pool_));
+  }
+  return Status::OK();
+}
+
+void CollectionImpl::PublishSlots(const Operation& op, State* s, uint32_t first) const {
+  for (const auto& id : op.ids) {  // kReplace's deletes (empty for kUpsert)
+    auto it = s->id_to_slot.find(id);
+    if (it == s->id_to_slot.end()) continue;
+    RetireSlot(s, it->second);
+    s->id_to_slot.erase(it);
+  }
+  for (size_t i = 0; i < op.points.size(); ++i) {
+    const LoggedPoint& p = op.points[i];
+    const uint32_t slot = first + static_cast<uint32_t>(i);
+    auto it = s->id_to_slot.find(p.id);
+    if (it != s->id_to_slot.end()) RetireSlot(s, it->second);
+    s->live.Set(slot);
+    for (size_t v = 0; v < s->columns.size(); ++v) {
+      if (VectorFor(p, v) == nullptr) continue;
+      s->columns[v].present.Set(slot);
+      s->columns[v].searchable.Set(slot);
+    }
+    s->payload_index->Insert(slot, s->payloads[slot]);
+    s->id_to_slot[p.id] = slot;
+  }
+  s->staged = 0;
 }
 
 Status CollectionImpl::ValidatePoints(std::span<const Point> points, Operation* op) const {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -41,7 +42,7 @@ class DbImpl final : public Db {
   ~DbImpl() override {
     if (syncer_.joinable()) {
       {
-        std::lock_guard<std::mutex> l(mu_);
+        std::lock_guard<std::mutex> l(stop_mu_);
         stop_ = true;
       }
       stop_cv_.notify_all();
@@ -50,10 +51,20 @@ class DbImpl final : public Db {
   }
 
   Status Init() {
+    // A directory made here is synced into its parent: a power loss must not take the database
+    // (and every write acknowledged into it) away with an unsynced directory entry.
+    const bool new_db = !env_->FileExists(path_);
     MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(path_));
+    if (new_db) {
+      const std::string parent = std::filesystem::path(path_).lexically_normal().parent_path().string();
+      MOSAIC_RETURN_IF_ERROR(env_->SyncDir(parent.empty() ? "." : parent));
+    }
     MOSAIC_ASSIGN_OR_RETURN(auto lock, env_->LockFile(path_ + "/LOCK"));
     shared_ = std::make_shared<collection::DbShared>(std::move(lock), options_.search_threads);
-    MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
+    if (!env_->FileExists(CollectionsDir())) {
+      MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(CollectionsDir()));
+      MOSAIC_RETURN_IF_ERROR(env_->SyncDir(path_));
+    }
     MOSAIC_ASSIGN_OR_RETURN(auto names, env_->GetChildren(CollectionsDir()));
     // Leftovers of an interrupted create or drop are removed once their renames are durable (a
     // drop whose directory fsync failed would otherwise lose files of a collection that a crash
@@ -68,6 +79,7 @@ class DbImpl final : public Db {
       }
       auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir);
       if (!c.ok()) return c.status().WithContext("opening collection '" + n + "'");
+      std::lock_guard<std::mutex> m(map_mu_);
       collections_[n] = std::move(c).value();
     }
     if (options_.sync == SyncPolicy::kPeriodic) syncer_ = std::thread([this] { SyncLoop(); });
@@ -87,7 +99,7 @@ class DbImpl final : public Db {
   }
 
   Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) override {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> m(map_mu_);
     auto it = collections_.find(name);
     if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
     return std::shared_ptr<Collection>(it->second);
@@ -100,7 +112,10 @@ class DbImpl final : public Db {
     std::string trash = CollectionsDir() + "/.trash-" + name + "-" + std::to_string(++counter_);
     MOSAIC_RETURN_IF_ERROR(
         it->second->Drop([&] { return env_->RenameFile(CollectionsDir() + "/" + name, trash); }));
-    collections_.erase(it);
+    {
+      std::lock_guard<std::mutex> m(map_mu_);
+      collections_.erase(it);
+    }
     // The files go only once the rename is durable: if a crash undid it, the collection would
     // come back with files missing. Until then the drop stands for this Db and the next open
     // (which syncs first, then removes the trash); a crash before that may bring the collection
@@ -111,7 +126,7 @@ class DbImpl final : public Db {
   }
 
   std::vector<std::string> ListCollections() override {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> m(map_mu_);
     std::vector<std::string> names;
     for (const auto& [n, c] : collections_) names.push_back(n);
     return names;
@@ -120,7 +135,7 @@ class DbImpl final : public Db {
   Status CreateSnapshot(const std::string& collection, const std::string& path) override {
     std::shared_ptr<collection::CollectionImpl> c;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      std::lock_guard<std::mutex> m(map_mu_);
       auto it = collections_.find(collection);
       if (it == collections_.end())
         return Status::NotFound("collection '" + collection + "' not found");
@@ -137,33 +152,38 @@ class DbImpl final : public Db {
     const Json& meta = seg->meta();
     if (!meta.contains("schema"))
       return Status::Corruption("snapshot " + path + " has no schema");
-    MOSAIC_ASSIGN_OR_RETURN(CollectionSchema schema, CollectionSchema::FromJson(meta["schema"]));
-    std::map<std::string, PayloadIndexType> indexes;
-    if (meta.contains("payload_indexes") && meta["payload_indexes"].is_object())
-      for (const auto& [field, type] : meta["payload_indexes"].items()) {
-        MOSAIC_ASSIGN_OR_RETURN(auto t, ParsePayloadIndexType(type.get<std::string>()));
-        indexes[field] = t;
-      }
+    // What is wrong here is the file, not the request: Corruption, naming it.
+    auto schema = CollectionSchema::FromJson(meta["schema"]);
+    if (!schema.ok())
+      return Status::Corruption("snapshot " + path + ": " + schema.status().message());
+    auto indexes = collection::ParseIndexDefs(meta.value("payload_indexes", Json(nullptr)));
+    if (!indexes.ok())
+      return Status::Corruption("snapshot " + path + ": " + indexes.status().message());
     seg.reset();
     std::lock_guard<std::mutex> l(mu_);
     if (collections_.count(name))
       return Status::AlreadyExists("collection '" + name + "' already exists");
     return Install(name, [&](const std::string& tmp) {
-      return collection::CollectionImpl::InitDirectory(env_, tmp, name, schema, indexes, &path);
+      return collection::CollectionImpl::InitDirectory(env_, tmp, name, *schema, *indexes, &path);
     });
   }
 
  private:
   std::string CollectionsDir() const { return path_ + "/collections"; }
 
-  // Bounds what SyncPolicy::kPeriodic can lose to one interval even when writes stop.
+  // Bounds what SyncPolicy::kPeriodic can lose to one interval even when writes stop. It takes
+  // map_mu_ only to list the collections and no collection lock (SyncWal), so a create, restore,
+  // drop or flush never holds it up.
   void SyncLoop() {
-    std::unique_lock<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(stop_mu_);
     const auto interval = std::chrono::milliseconds(std::max<uint32_t>(1, options_.sync_interval_ms));
     while (!stop_cv_.wait_for(l, interval, [this] { return stop_; })) {
-      std::vector<std::shared_ptr<collection::CollectionImpl>> all;
-      for (const auto& [n, c] : collections_) all.push_back(c);
       l.unlock();
+      std::vector<std::shared_ptr<collection::CollectionImpl>> all;
+      {
+        std::lock_guard<std::mutex> m(map_mu_);
+        for (const auto& [n, c] : collections_) all.push_back(c);
+      }
       for (const auto& c : all)
         if (Status s = c->SyncWal(); !s.ok())
           std::fprintf(stderr, "mosaic: periodic WAL sync of '%s' failed: %s\n",
@@ -189,6 +209,7 @@ class DbImpl final : public Db {
       env_->RemoveDirRecursively(dir).ok();
       return c.status().WithContext("opening new collection '" + name + "'");
     }
+    std::lock_guard<std::mutex> m(map_mu_);
     collections_[name] = *c;
     return std::shared_ptr<Collection>(std::move(c).value());
   }
@@ -199,11 +220,16 @@ class DbImpl final : public Db {
   // The lock and the pool, shared with every collection handle given out: a handle that
   // outlives this Db keeps the directory locked and its searches running.
   std::shared_ptr<collection::DbShared> shared_;
+  // Serializes create, restore and drop, which hold it while they write files.
   std::mutex mu_;
+  // Guards collections_ for as long as it takes to read or change the map, never across I/O.
+  // Changed under both mu_ and map_mu_, so either suffices to read it.
+  std::mutex map_mu_;
   std::map<std::string, std::shared_ptr<collection::CollectionImpl>> collections_;
   std::atomic<uint64_t> counter_{0};
+  std::mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool stop_ = false;  // guarded by mu_
+  bool stop_ = false;  // guarded by stop_mu_
   std::thread syncer_;
 };
 

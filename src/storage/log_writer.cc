@@ -54,6 +54,8 @@ Status LogWriter::AddRecord(uint8_t type, std::string_view payload) {
                                    " bytes exceeds the WAL record limit of " +
                                    std::to_string(kMaxLogRecordSize) + " bytes; split the batch");
   const std::string header = RecordHeader(type, payload);
+  std::lock_guard<std::mutex> l(mu_);
+  if (!broken_.ok()) return broken_;
   uint64_t before = size_;
   Status s = file_->Append(header);
   if (s.ok()) s = file_->Append(payload);
@@ -69,6 +71,8 @@ Status LogWriter::AddRecord(uint8_t type, std::string_view payload) {
 }
 
 Status LogWriter::Sync() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (closed_) return Status::OK();
   if (!broken_.ok()) return broken_;
   Status s = file_->Sync();
   if (!s.ok()) {
@@ -80,7 +84,11 @@ Status LogWriter::Sync() {
   return s;
 }
 
-Status LogWriter::Close() { return file_->Close(); }
+Status LogWriter::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  closed_ = true;
+  return file_->Close();
+}
 
 Status LogWriter::Rollback(uint64_t size) {
   file_->Close().ok();  // the append already failed; the truncate below is what matters

@@ -1,10 +1,13 @@
 // LogWriter appends records to a write-ahead log file, in the format version of the file (new
-// files get the current one; see log_format.h). Not synchronized: the collection's write lock
-// serializes callers.
+// files get the current one; see log_format.h). Thread-safe: one writer appends (the collection's
+// write lock serializes writers) while another thread may Sync (the periodic syncer), holding a
+// reference so the writer stays alive even after the collection has moved to a newer log.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -26,10 +29,12 @@ class LogWriter {
   // the log never holds a partial record followed by later ones; if even that fails, the writer
   // refuses all further appends. `type` must not be 0.
   Status AddRecord(uint8_t type, std::string_view payload);
+  // Appends wait while a Sync runs. After Close, Sync does nothing and returns OK: a log is closed
+  // once its records are elsewhere (a newer segment) or no longer wanted (a dropped collection).
   Status Sync();
   Status Close();
 
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return size_.load(std::memory_order_relaxed); }
   uint32_t version() const { return version_; }
   const std::string& path() const { return path_; }
 
@@ -43,10 +48,12 @@ class LogWriter {
 
   Env* env_;
   std::string path_;
-  std::unique_ptr<WritableFile> file_;
-  uint64_t size_;
+  std::mutex mu_;  // serializes the calls that use file_
+  std::unique_ptr<WritableFile> file_;  // guarded by mu_
+  std::atomic<uint64_t> size_;
   const uint32_t version_;
-  Status broken_;  // non-OK once a failed append could not be rolled back
+  Status broken_;  // guarded by mu_; non-OK once a failed append could not be rolled back
+  bool closed_ = false;  // guarded by mu_
 };
 
 }  // namespace mosaic::storage

@@ -14,6 +14,7 @@
 #include "mosaic/db.h"
 #include "storage/log_format.h"
 #include "util/fault_env.h"
+#include "util/scroll_all.h"
 #include "util/wal_v1.h"
 
 namespace mosaic {
@@ -29,22 +30,7 @@ CollectionSchema Schema() {
 }
 
 // The collection's observable state: id -> (payload, vector).
-using Model = std::map<PointId, std::pair<Json, std::vector<float>>>;
-
-Model Snapshot(Collection& c) {
-  Model m;
-  ScrollRequest r;
-  r.limit = 1000;
-  r.with_vectors = true;
-  for (;;) {
-    auto page = c.Scroll(r);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
-    for (auto& p : page->points) m[p.id] = {p.payload, p.vectors["v"]};
-    if (!page->next_offset) break;
-    r.offset = page->next_offset;
-  }
-  return m;
-}
+using Model = testing::PointModel;
 
 // A scripted sequence of writes; step i's effect on a model is applied by ApplyStep.
 struct Step {
@@ -117,7 +103,7 @@ Model Reopened(const std::string& path, const DbOptions& opt) {
   auto db = Db::Open(path, opt);
   EXPECT_TRUE(db.ok()) << db.status().ToString();
   if (!db.ok()) return {};
-  return Snapshot(**(*db)->GetCollection("c"));
+  return testing::ScrollAll(**(*db)->GetCollection("c"));
 }
 
 // A database on a FaultEnv whose collection "c" has been through `n` scripted steps, mirrored
@@ -175,7 +161,7 @@ TEST(Recovery, CrashAtEveryRecordBoundaryAndInsideEveryRecord) {
     for (const auto& s : steps) {
       { Status st = RunStep(*c, s); ASSERT_TRUE(st.ok()) << st.ToString(); }
       ApplyStep(s, &m);
-      ASSERT_EQ(Snapshot(*c), m);
+      ASSERT_EQ(testing::ScrollAll(*c), m);
       boundaries.push_back(*Env::Default()->GetFileSize(WalPath(dir.path())));
       models.push_back(m);
     }
@@ -202,7 +188,7 @@ TEST(Recovery, CrashAtEveryRecordBoundaryAndInsideEveryRecord) {
     auto db = Db::Open(copy.path());
     ASSERT_TRUE(db.ok()) << "cut " << cut << ": " << db.status().ToString();
     auto c = *(*db)->GetCollection("c");
-    ASSERT_EQ(Snapshot(*c), models[complete]) << "cut " << cut;
+    ASSERT_EQ(testing::ScrollAll(*c), models[complete]) << "cut " << cut;
     // The recovered log accepts new writes, and they survive another reopen.
     ASSERT_TRUE(RunStep(*c, steps[0]).ok());
     Model after = models[complete];
@@ -211,7 +197,7 @@ TEST(Recovery, CrashAtEveryRecordBoundaryAndInsideEveryRecord) {
     db = Result<std::unique_ptr<Db>>(Status::Internal("closed"));
     auto db2 = Db::Open(copy.path());
     ASSERT_TRUE(db2.ok()) << db2.status().ToString();
-    ASSERT_EQ(Snapshot(**(*db2)->GetCollection("c")), after) << "cut " << cut;
+    ASSERT_EQ(testing::ScrollAll(**(*db2)->GetCollection("c")), after) << "cut " << cut;
   }
 }
 
@@ -235,7 +221,7 @@ TEST(Recovery, UnsyncedWritesLostOnlyWithSyncPolicyNever) {
     ASSERT_TRUE(env.DropUnsyncedData().ok());  // the machine crashes
     auto db = Db::Open(dir.path(), opt);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    Model got = Snapshot(**(*db)->GetCollection("c"));
+    Model got = testing::ScrollAll(**(*db)->GetCollection("c"));
     if (policy == SyncPolicy::kAlways) {
       EXPECT_EQ(got, m);  // every acknowledged write survives
     } else {
@@ -324,7 +310,7 @@ TEST(Recovery, OpensAVersion1LogAndMovesToVersion2) {
     auto db = Db::Open(dir.path());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     auto c = *(*db)->GetCollection("c");
-    EXPECT_EQ(Snapshot(*c), m);
+    EXPECT_EQ(testing::ScrollAll(*c), m);
     RunAll(*c, MakeSteps(4, 17), &m);
   }
   std::string wal = *Env::Default()->ReadFile(WalPath(dir.path()));
@@ -371,14 +357,14 @@ TEST(Recovery, FlushCompactionAndReopenKeepTheSameState) {
         ASSERT_TRUE(c->Compact().ok());
       }
     }
-    EXPECT_EQ(Snapshot(*c), m);
+    EXPECT_EQ(testing::ScrollAll(*c), m);
     EXPECT_GT(c->Info().segment_bytes, 0u);
     ASSERT_TRUE(c->Compact().ok());
     EXPECT_EQ(c->Info().deleted_pending, 0u);
-    EXPECT_EQ(Snapshot(*c), m);
+    EXPECT_EQ(testing::ScrollAll(*c), m);
   }
   auto db = *Db::Open(dir.path(), opt);
-  EXPECT_EQ(Snapshot(**db->GetCollection("c")), m);
+  EXPECT_EQ(testing::ScrollAll(**db->GetCollection("c")), m);
   // Only the live segment and WAL remain.
   size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir / "collections/c")) {
@@ -394,7 +380,7 @@ TEST(Recovery, CrashDuringFlushKeepsTheOldState) {
   f.env.FailRenames(true);  // the commit point of the flush fails
   EXPECT_FALSE(f.c->Flush().ok());
   f.env.FailRenames(false);
-  EXPECT_EQ(Snapshot(*f.c), f.model);
+  EXPECT_EQ(testing::ScrollAll(*f.c), f.model);
   ASSERT_TRUE(RunStep(*f.c, f.steps[0]).ok());
   ApplyStep(f.steps[0], &f.model);
   f.Close();
@@ -415,12 +401,12 @@ TEST(Recovery, UncertainFlushCommitRefusesWritesAndOpensEitherWay) {
   f.env.FailSyncDirs(false);
   const std::string new_current = *f.env.ReadFile(current);
   ASSERT_NE(new_current, old_current);  // the rename happened; only its durability is unknown
-  EXPECT_EQ(Snapshot(*f.c), f.model);   // reads go on
+  EXPECT_EQ(testing::ScrollAll(*f.c), f.model);   // reads go on
   Status refused = RunStep(*f.c, f.steps[0]);
   EXPECT_TRUE(refused.IsIOError()) << refused.ToString();
   EXPECT_NE(refused.message().find("reopen"), std::string::npos) << refused.message();
   EXPECT_TRUE(f.c->Flush().IsIOError());
-  EXPECT_EQ(Snapshot(*f.c), f.model);
+  EXPECT_EQ(testing::ScrollAll(*f.c), f.model);
   f.Close();
   for (const std::string& cur : {new_current, old_current}) {
     TempDir copy;
@@ -478,7 +464,7 @@ TEST(Recovery, AHandleKeepsTheDatabaseLockedAndWorking) {
   ASSERT_FALSE(second.ok()) << "a second Db opened while a handle of the first was alive";
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
   RunAll(*c, steps, &m);
-  EXPECT_EQ(Snapshot(*c), m);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
   std::vector<SearchRequest> requests(3);
   for (auto& r : requests) {
     r.vector_name = "v";
@@ -499,7 +485,7 @@ TEST(Recovery, FullDiskFailsTheWriteAndLosesNothing) {
   std::vector<Point> big = MakeSteps(1, 8)[0].points;
   Status s = f.c->Upsert(big);
   EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
-  EXPECT_EQ(Snapshot(*f.c), f.model);  // the failed write is not visible
+  EXPECT_EQ(testing::ScrollAll(*f.c), f.model);  // the failed write is not visible
   f.env.SetWriteBudget(-1);
   ASSERT_TRUE(f.c->Upsert(big).ok());  // and the log still works
   for (const auto& p : big) f.model[p.id] = {p.payload, p.vectors.at("v")};
@@ -526,7 +512,7 @@ TEST(Recovery, SnapshotRestoreRoundTrip) {
   ASSERT_TRUE(c->Delete(all_ids).ok());
   auto restored = db->RestoreSnapshot(snap, "c2");
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  EXPECT_EQ(Snapshot(**restored), m);
+  EXPECT_EQ(testing::ScrollAll(**restored), m);
   EXPECT_EQ((*restored)->Info().payload_indexes.count("step"), 1u);
   EXPECT_TRUE(db->RestoreSnapshot(snap, "c2").status().IsAlreadyExists());
   // A damaged snapshot is refused before anything is created.
@@ -543,7 +529,7 @@ TEST(Recovery, SnapshotRestoreRoundTrip) {
   c.reset();
   db.reset();
   auto db2 = *Db::Open(dir.path());
-  EXPECT_EQ(Snapshot(**db2->GetCollection("c2")), m);
+  EXPECT_EQ(testing::ScrollAll(**db2->GetCollection("c2")), m);
 }
 
 }  // namespace

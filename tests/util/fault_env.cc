@@ -1,5 +1,6 @@
 #include "util/fault_env.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +13,7 @@ class FaultFile final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
+    env_->MaybeBlock(FaultEnv::Op::kAppend, path_);
     size_t allowed = data.size();
     Status budget = env_->ChargeWrite(path_, data.size(), &allowed);
     if (allowed > 0) MOSAIC_RETURN_IF_ERROR(base_->Append(data.substr(0, allowed)));
@@ -19,6 +21,7 @@ class FaultFile final : public WritableFile {
     return budget;
   }
   Status Sync() override {
+    env_->MaybeBlock(FaultEnv::Op::kSync, path_);
     if (env_->Matches(path_) && env_->fail_sync())
       return Status::IOError("injected fsync failure on " + path_);
     MOSAIC_RETURN_IF_ERROR(base_->Sync());
@@ -43,6 +46,7 @@ bool FaultEnv::Matches(const std::string& path) {
 
 void FaultEnv::RecordSynced(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> l(mu_);
+  ++sync_counts_[path];
   files_[path].synced = size;
   files_[path].size = size;
 }
@@ -66,7 +70,52 @@ Status FaultEnv::ChargeWrite(const std::string& path, size_t n, size_t* allowed)
   return Status::ResourceExhausted("injected: no space left on device writing " + path);
 }
 
+void FaultEnv::BlockAt(Op op, std::string substr, int skip) {
+  std::lock_guard<std::mutex> l(mu_);
+  armed_ = true;
+  held_ = false;
+  block_op_ = op;
+  block_substr_ = std::move(substr);
+  block_skip_ = skip;
+}
+
+void FaultEnv::MaybeBlock(Op op, const std::string& path) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (!armed_ || held_ || op != block_op_ || path.find(block_substr_) == std::string::npos) return;
+  if (block_skip_ > 0) {
+    --block_skip_;
+    return;
+  }
+  held_ = true;
+  const uint64_t gen = block_generation_;
+  block_cv_.notify_all();
+  block_cv_.wait(l, [&] { return block_generation_ != gen; });
+}
+
+bool FaultEnv::WaitUntilBlocked() {
+  std::unique_lock<std::mutex> l(mu_);
+  return block_cv_.wait_for(l, std::chrono::seconds(60), [&] { return held_; });
+}
+
+void FaultEnv::Unblock() {
+  std::lock_guard<std::mutex> l(mu_);
+  armed_ = false;
+  held_ = false;
+  ++block_generation_;
+  block_cv_.notify_all();
+}
+
+uint64_t FaultEnv::CountOf(const std::map<std::string, uint64_t>& counts,
+                           const std::string& substr) {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t n = 0;
+  for (const auto& [path, count] : counts)
+    if (path.find(substr) != std::string::npos) n += count;
+  return n;
+}
+
 Result<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::string& path) {
+  MaybeBlock(Op::kCreate, path);
   MOSAIC_ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(path));
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -110,6 +159,11 @@ Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
 }
 
 Status FaultEnv::SyncDir(const std::string& d) {
+  MaybeBlock(Op::kSyncDir, d);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++sync_dir_counts_[d];
+  }
   if (fail_sync_dir_ && Matches(d)) return Status::IOError("injected directory fsync failure: " + d);
   return base_->SyncDir(d);
 }

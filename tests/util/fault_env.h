@@ -2,10 +2,12 @@
 // fault_injection_test). It remembers how much of each file was synced, so a "crash" can drop
 // everything unsynced, and it can fail syncs (of files or of directories, also only after a
 // given rename), fail writes with a full disk, or tear a write (write only part of it, then
-// fail). Thread-safe.
+// fail). It can also hold a thread inside one chosen call until the test lets it go (to provoke a
+// race at an exact point), and it counts file and directory syncs. Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -37,6 +39,22 @@ class FaultEnv final : public Env {
     sync_dir_trigger_ = std::move(target);
   }
 
+  // Blocking. The calls an operation can be held in: creating a file, appending to it, syncing
+  // it, syncing a directory.
+  enum class Op { kCreate, kAppend, kSync, kSyncDir };
+  // The next call of `op` on a path containing `substr`, after `skip` such calls, waits inside
+  // the call until Unblock(). One block at a time.
+  void BlockAt(Op op, std::string substr, int skip = 0);
+  // Waits until a thread is held by BlockAt; false if none came within 60 s (a guard against a
+  // hang, for a test that then fails, not a timing assertion).
+  bool WaitUntilBlocked();
+  // Lets the held thread (or, if none came yet, the next one) go, and clears the block.
+  void Unblock();
+
+  // Successful syncs of files, and calls of SyncDir, whose path contains `substr`.
+  uint64_t SyncCount(const std::string& substr) { return CountOf(sync_counts_, substr); }
+  uint64_t SyncDirCount(const std::string& substr) { return CountOf(sync_dir_counts_, substr); }
+
   // Simulates a machine crash: every file written through this Env loses what was not synced.
   Status DropUnsyncedData();
   // Bytes written through this Env and not yet synced, over all files.
@@ -47,6 +65,8 @@ class FaultEnv final : public Env {
   void RecordWritten(const std::string& path, uint64_t size);
   Status ChargeWrite(const std::string& path, size_t n, size_t* allowed);
   bool fail_sync() const { return fail_sync_; }
+  // Holds the calling thread here if a BlockAt matches (`op` on `path`).
+  void MaybeBlock(Op op, const std::string& path);
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
@@ -68,6 +88,8 @@ class FaultEnv final : public Env {
     uint64_t synced = 0;
     uint64_t size = 0;
   };
+  uint64_t CountOf(const std::map<std::string, uint64_t>& counts, const std::string& substr);
+
   Env* base_;
   std::mutex mu_;
   std::string path_filter_;
@@ -76,6 +98,16 @@ class FaultEnv final : public Env {
   std::atomic<bool> fail_rename_{false};
   std::atomic<bool> fail_sync_dir_{false};
   std::string sync_dir_trigger_;  // guarded by mu_
+  std::map<std::string, uint64_t> sync_counts_;      // by path; guarded by mu_
+  std::map<std::string, uint64_t> sync_dir_counts_;  // guarded by mu_
+  // The block: armed_ while BlockAt waits for its call; held_ while a thread waits inside it.
+  std::condition_variable block_cv_;
+  bool armed_ = false;  // guarded by mu_
+  bool held_ = false;   // guarded by mu_
+  Op block_op_ = Op::kCreate;
+  std::string block_substr_;
+  int block_skip_ = 0;
+  uint64_t block_generation_ = 0;  // guarded by mu_; bumped by Unblock
   std::atomic<int64_t> write_budget_{-1};
 };
 
