@@ -162,6 +162,14 @@ class HnswIndex final : public VectorIndex {
   void EnsureTrained(std::span<const uint32_t> slots);
   const uint8_t* Code(uint32_t slot) const { return codes_.get() + size_t{slot} * dim_; }
   int RandomLevel(uint32_t slot) const;
+  // Layer-0 in-degree: a node without an in-link there is found by no search, so Connect keeps
+  // a node's last one (see there). Load, Remap and Vacuum recount.
+  uint32_t InLinks(uint32_t slot) const;
+  void AddInLink(uint32_t slot);
+  // Counts one in-link of `slot` away, unless it is the last; reports whether it did.
+  bool TryDropInLink(uint32_t slot);
+  // Recounts every node's in-links (callers exclude all writers).
+  void CountInLinks();
   void LockNode(uint32_t slot) const;
   void UnlockNode(uint32_t slot) const;
 
@@ -212,6 +220,7 @@ class HnswIndex final : public VectorIndex {
   std::unique_ptr<uint32_t*[]> upper_;           // level * stride_up_ words, or null
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;  // per-node writer spinlocks
   std::unique_ptr<uint64_t[]> removed_;          // tombstone bits, accessed atomically
+  std::unique_ptr<uint32_t[]> in_links_;         // layer-0 in-degree, accessed atomically
   std::atomic<size_t> num_present_{0};
   std::atomic<size_t> num_removed_{0};
   std::atomic<size_t> upper_words_{0};

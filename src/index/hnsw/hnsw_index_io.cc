@@ -298,6 +298,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   index->num_present_.store(present);
   index->num_removed_.store(removed);
+  index->CountInLinks();
   return index;
 }
 
