@@ -82,6 +82,8 @@ struct CheckReport {
   bool cut_op_applied = false;  // ...and it shows in the database
   uint64_t points = 0;
   uint64_t searches = 0;
+  uint64_t index_misses = 0;     // points the HNSW search did not find (exact search did)
+  std::string index_miss_notes;  // which, and what was found instead
   uint64_t snapshots_restored = 0;
 };
 
@@ -90,8 +92,8 @@ class Model {
  public:
   // Folds `ops` (the ops since the last check, in order) into the model and checks the database
   // at `db_path`: it opens; the collection holds exactly the acknowledged state, or that state
-  // plus the one cut op applied whole; Count and Info agree; every point is found by exact and
-  // HNSW search on its own vector; the newest acknowledged snapshot among `ops` restores (into
+  // plus the one cut op applied whole; Count and Info agree; sampled points are found by exact
+  // search on their own vectors, and nine in ten at least by HNSW search; the newest acknowledged snapshot among `ops` restores (into
   // `scratch_dir`, a fresh directory per call) to exactly the state of its moment. A cut op
   // that shows is then taken as done. Returns what is wrong, naming ids, seqs and values.
   Status Check(const std::string& db_path, const std::vector<Op>& ops,

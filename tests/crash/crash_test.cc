@@ -6,6 +6,7 @@
 // Each check runs on a copy of the killed database, so the next writer itself recovers from the
 // crash state as the kill left it.
 //
+// MOSAIC_CRASH_KEEP=DIR keeps the killed database of a failed check there (DIR must not exist).
 // MOSAIC_CRASH_SEED=N replays a run (the seed is printed first). MOSAIC_CRASH_KILLS=N sets the
 // kills of a run (two thirds for the library writer, a third for the server; default 120, 45 at
 // MOSAIC_TEST_SCALE=small). The long variant, e.g. MOSAIC_CRASH_KILLS=1000:
@@ -27,8 +28,8 @@
 #include <thread>
 
 #include "crash/crash_model.h"
-#include "server/server_test_util.h"
 #include "util/fault_env.h"
+#include "util/http_client.h"
 #include "util/test_scale.h"
 
 namespace mosaic::crash {
@@ -117,6 +118,7 @@ struct Tally {
   std::map<char, int> cut_by_kind;
   uint64_t acked = 0;
   uint64_t searches = 0;
+  uint64_t index_misses = 0;
   uint64_t snapshots_restored = 0;
   uint64_t points = 0;
 
@@ -129,6 +131,8 @@ struct Tally {
       cut_applied += r.cut_op_applied;
     }
     searches += r.searches;
+    index_misses += r.index_misses;
+    if (!r.index_miss_notes.empty()) std::printf("HNSW miss after a kill: %s\n", r.index_miss_notes.c_str());
     snapshots_restored += r.snapshots_restored;
     points = r.points;
   }
@@ -138,11 +142,11 @@ struct Tally {
     std::printf(
         "crash harness (%s, seed %llu): %d kills survived in %.1f s; %llu ops acknowledged; %d "
         "kills cut an op in flight (%d of them applied whole, the rest not at all; by kind:%s); "
-        "%llu self-searches, %llu snapshots restored; %llu points at the end\n",
+        "%llu self-searches (%llu HNSW misses), %llu snapshots restored; %llu points at the end\n",
         what, static_cast<unsigned long long>(seed), kills,
         std::chrono::duration<double>(Clock::now() - start).count(),
         static_cast<unsigned long long>(acked), cut, cut_applied, kinds.c_str(),
-        static_cast<unsigned long long>(searches),
+        static_cast<unsigned long long>(searches), static_cast<unsigned long long>(index_misses),
         static_cast<unsigned long long>(snapshots_restored),
         static_cast<unsigned long long>(points));
     std::fflush(stdout);
@@ -252,6 +256,10 @@ class CrashRun {
     fs::copy(db_, copy, fs::copy_options::recursive);
     CheckReport report;
     Status s = model_.Check(copy, ops, scratch, rng_, &report);
+    if (const char* keep = std::getenv("MOSAIC_CRASH_KEEP"); !s.ok() && keep != nullptr) {
+      fs::copy(db_, keep, fs::copy_options::recursive);  // as the kill left it, before any open
+      std::printf("%s: the killed database is kept in %s\n", Context(kill).c_str(), keep);
+    }
     fs::remove_all(copy);
     fs::remove_all(scratch);
     for (const auto& e : fs::directory_iterator(snapshot_dir)) fs::remove(e.path());
