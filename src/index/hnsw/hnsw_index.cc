@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/sync_point.h"
 #include "simd/distance.h"
 
 namespace mosaic::index {
@@ -57,15 +58,16 @@ struct HnswIndex::Scratch {
   std::vector<Neighbor> results;     // max-heap (Closer): the best ef found so far
   std::vector<uint32_t> ids;         // unvisited neighbours of the node being expanded
   std::vector<const void*> ptrs;     // their vectors (rows or codes)
-  std::vector<Neighbor> selected;    // the heuristic's output during an insert
+  std::vector<std::vector<Neighbor>> selected;  // an insert's links, by layer
   std::vector<Neighbor> work;        // a neighbour's candidates while shrinking its list
   std::vector<Neighbor> work_out;
 
   size_t MemoryBytes() const {
-    return visited.MemoryBytes() +
-           (candidates.capacity() + results.capacity() + selected.capacity() + work.capacity() +
-            work_out.capacity()) *
-               sizeof(Neighbor) +
+    size_t neighbors = candidates.capacity() + results.capacity() + work.capacity() +
+                       work_out.capacity();
+    for (const auto& layer : selected) neighbors += layer.capacity();
+    return visited.MemoryBytes() + neighbors * sizeof(Neighbor) +
+           selected.capacity() * sizeof(std::vector<Neighbor>) +
            ids.capacity() * sizeof(uint32_t) + ptrs.capacity() * sizeof(const void*);
   }
 };
@@ -523,7 +525,11 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   Neighbor cur{entry, Distance(q, rows_->Row(entry), kInf)};
   if (top > level) cur = GreedyDescent(space, cur, top, level + 1);
   const bool has_removed = num_removed_.load(std::memory_order_relaxed) > 0;
-  for (int layer = std::min(level, top); layer >= 0; --layer) {
+  const int first_layer = std::min(level, top);
+  if (s->selected.size() < static_cast<size_t>(first_layer) + 1) s->selected.resize(first_layer + 1);
+  for (int layer = first_layer; layer >= 0; --layer) {
+    std::vector<Neighbor>& selected = s->selected[layer];
+    selected.clear();
     SearchLayer<false>(space, {&cur, 1}, params_.ef_construction, layer, nullptr, s);
     std::vector<Neighbor>& found = s->results;
     std::sort_heap(found.begin(), found.end(), Closer);
@@ -535,14 +541,22 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
                                    [this](const Neighbor& n) { return !IsRemoved(n.slot); })) {
       std::erase_if(found, [this](const Neighbor& n) { return IsRemoved(n.slot); });
     }
-    SelectNeighbors(&found, max_links(layer), row, &s->selected);
+    SelectNeighbors(&found, max_links(layer), row, &selected);
 
     LockNode(slot);
     uint32_t* list = Links(slot, layer);
-    for (size_t i = 0; i < s->selected.size(); ++i) StoreLink(list + 1 + i, s->selected[i].slot);
-    StoreLink(list, static_cast<uint32_t>(s->selected.size()));
+    for (size_t i = 0; i < selected.size(); ++i) StoreLink(list + 1 + i, selected[i].slot);
+    StoreLink(list, static_cast<uint32_t>(selected.size()));
     UnlockNode(slot);
-    for (const Neighbor& n : s->selected) Connect(n.slot, slot, n.distance, layer, s);
+  }
+  // Only now does the graph link to the node, once its own lists are written on every layer: a
+  // search stepping onto it on an upper layer descends through it, and one that found its
+  // lower lists still empty would stop there with a single result. (Nothing is lost by waiting:
+  // a layer's reverse links never change the search of the layer below, so the graph is the one
+  // linking layer by layer would build.)
+  for (int layer = first_layer; layer >= 0; --layer) {
+    for (const Neighbor& n : s->selected[layer]) Connect(n.slot, slot, n.distance, layer, s);
+    sync_point::Reached("HnswIndex::Insert:Connected");
   }
   if (top_lock.owns_lock()) {
     entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);
