@@ -27,6 +27,7 @@
 
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/sync_point.h"
 #include "common/thread_pool.h"
 #include "index/flat/flat_search.h"
 #include "io/vector_file.h"
@@ -485,6 +486,52 @@ TEST(HnswTest, ConcurrentAddAndSearch) {
   auto truth = Exact(base.data(), n, dim, Metric::kL2, base.data(), 100, &truth_allow);
   auto got = SearchAll(index, base.data(), 100, dim, nullptr, 128);
   EXPECT_GE(RecallOf(got, truth), 0.95);
+}
+
+// A search that meets a node in the middle of its insert goes on through it. The node used to
+// be linked into the graph layer by layer from its top, each layer's links written just before
+// the search of the layer below, so a search could step onto it on an upper layer while its
+// lower lists were still empty and stop there: one result (the node itself) instead of k. Each
+// insert is held just after the graph first links to the new node (on its top layer), and a
+// search for the node's own vector, which leads straight to it, must still find k results.
+TEST(HnswTest, SearchThroughANodeBeingInsertedFindsK) {
+  const size_t n = 400, preloaded = 200, dim = 8;
+  std::vector<float> base = RandomUnitRows(n, dim, 41, false);
+  MatrixRows rows(base.data(), dim);
+  HnswParams params;
+  params.M = 4;  // a quarter of the nodes reach layer 1: many inserts start above layer 0
+  HnswIndex index(static_cast<uint32_t>(dim), Metric::kL2, params, &rows);
+  for (uint32_t s = 0; s < preloaded; ++s) ASSERT_TRUE(index.Add(s).ok());
+
+  uint32_t inserting = 0;
+  bool held = false;
+  size_t checks = 0;
+  std::vector<std::string> short_results;
+  sync_point::SetCallback([&](std::string_view point) {
+    if (point != "HnswIndex::Insert:Connected" || held) return;
+    held = true;
+    ++checks;
+    std::vector<Neighbor> got;
+    // Another thread, as a real search would be (this one holds the index's shared lock).
+    std::thread([&] { got = index.Search(rows.Row(inserting), kK, {}, nullptr); }).join();
+    if (got.size() != kK)
+      short_results.push_back("slot " + std::to_string(inserting) + ": " +
+                              std::to_string(got.size()) + " results");
+  });
+  for (uint32_t s = preloaded; s < n; ++s) {
+    inserting = s;
+    held = false;
+    Status st = index.Add(s);
+    if (!st.ok()) {
+      sync_point::SetCallback(nullptr);
+      FAIL() << st.ToString();
+    }
+  }
+  sync_point::SetCallback(nullptr);
+  EXPECT_EQ(checks, n - preloaded);
+  EXPECT_TRUE(short_results.empty()) << short_results.size() << " of " << checks
+                                     << " searches were short, first: "
+                                     << (short_results.empty() ? "" : short_results[0]);
 }
 
 TEST(HnswTest, ParallelBatchWhileSearching) {

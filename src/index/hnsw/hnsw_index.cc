@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/sync_point.h"
 #include "simd/distance.h"
 
 namespace mosaic::index {
@@ -589,8 +590,9 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   // below were still empty: a concurrent insert that descended through it found no neighbours
   // there but this node, linked only to it, and then lost its one in-link when this insert wrote
   // the node's list over the appended link (or pruned it as the list filled up). Such a node
-  // could be found by no search (docs/hnsw_format.md, "Construction"). The graph built by one
-  // thread is unchanged: a layer's search never reads the layers above it.
+  // could be found by no search (docs/hnsw_format.md, "Construction"); and a concurrent search
+  // that descended through it stopped there with one result. The graph built by one thread is
+  // unchanged: a layer's search never reads the layers above it.
   const int top_layer = std::min(level, top);
   if (s->selected.size() < static_cast<size_t>(top_layer) + 1) s->selected.resize(top_layer + 1);
   for (int layer = top_layer; layer >= 0; --layer) {
@@ -620,6 +622,7 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   UnlockNode(slot);
   for (int layer = top_layer; layer >= 0; --layer) {
     for (const Neighbor& n : s->selected[layer]) Connect(n.slot, slot, n.distance, layer, s);
+    sync_point::Reached("HnswIndex::Insert:Connected");
   }
   if (top_lock.owns_lock()) {
     entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);

@@ -14,8 +14,10 @@
 // Thread-safety. Search and Remove may run concurrently with each other and with Add / AddBatch.
 // Link lists are written under a per-node spinlock and read without one: every link word is
 // accessed atomically (release stores, acquire loads; plain moves on x86), so a reader may see a
-// list in the middle of being rewritten, but every id it reads names a fully inserted node, and a
-// search only needs the graph to be navigable, not frozen. Growing the per-slot arrays takes an
+// list in the middle of being rewritten, but every id it reads names a node whose own lists are
+// written on all its layers (an insert links the graph to a node only after that, so a search
+// never descends into a node with empty lower lists), and a search only needs the graph to be
+// navigable, not frozen. Growing the per-slot arrays takes an
 // exclusive lock that waits for searches in flight. Vacuum may run alongside Search (searches
 // are blocked only while the computed repairs are applied) but excludes Add. Save and Remap see a
 // consistent snapshot (they wait for Adds in flight). On-disk format: docs/hnsw_format.md.
