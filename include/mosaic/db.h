@@ -8,7 +8,10 @@
 //   photos->Upsert(points);
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,18 @@
 #include "mosaic/types.h"
 
 namespace mosaic {
+
+// What Db::RepairCollection salvaged and what it lost.
+struct RepairReport {
+  std::string backup_dir;  // every file of the damaged collection, copied before any change
+  uint64_t points = 0;     // points in the repaired collection
+  uint64_t wal_records_kept = 0;     // log records replayed: all those before the damage
+  uint64_t wal_records_dropped = 0;  // whole records found after the damage, not replayed
+  uint64_t wal_bytes_dropped = 0;    // from the damage to the end of the log
+  std::optional<uint64_t> wal_damage_offset;
+  bool segment_lost = false;  // the segment could not be read: the points it held are gone
+  std::vector<std::string> notes;  // one line per thing salvaged or lost, for people
+};
 
 class Db {
  public:
@@ -30,7 +45,18 @@ class Db {
                                                                const CollectionSchema& schema) = 0;
   virtual Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) = 0;
   virtual Status DropCollection(const std::string& name) = 0;
+  // The collections that opened (not the damaged ones).
   virtual std::vector<std::string> ListCollections() = 0;
+  // Collections that failed to open (a damaged log, segment, CURRENT or config...), with why.
+  // The others open regardless. A damaged collection's directory is never written or deleted:
+  // every call naming it fails with Corruption, and creating or restoring one of that name
+  // fails with AlreadyExists, until RepairCollection (or someone moving the directory away).
+  virtual std::map<std::string, Status> DamagedCollections() = 0;
+  // Salvages a damaged collection: copies its files aside into <collection>/.damaged-<time>/,
+  // then keeps what can be read (the segment if it checks, the log's records before the first
+  // damaged one) and writes them as a new generation, which opens. InvalidArgument if `name` is
+  // not damaged.
+  virtual Result<RepairReport> RepairCollection(const std::string& name) = 0;
 
   // Writes a consistent copy of the collection into one file (format: docs/segment_format.md).
   virtual Status CreateSnapshot(const std::string& collection, const std::string& path) = 0;

@@ -24,14 +24,6 @@ class WritableFile {
   virtual uint64_t Size() const = 0;
 };
 
-// A read-only view of a whole file, memory-mapped where the Env can. Immutable; thread-safe.
-class MappedFile {
- public:
-  virtual ~MappedFile() = default;
-  virtual const char* data() const = 0;
-  virtual uint64_t size() const = 0;
-};
-
 // Held while a database directory is open; released on destruction.
 class FileLock {
  public:
@@ -49,7 +41,8 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   // Opens `path` for appending, creating it if missing.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
-  virtual Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) = 0;
+  // The whole file, read into memory. Nothing is memory-mapped: a file truncated or failing
+  // underneath a mapping would kill the process with SIGBUS on a later read (reliability.md).
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;

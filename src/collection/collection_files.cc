@@ -30,6 +30,14 @@ Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_seg
   return WriteFileAtomically(env, dir + "/" + kCurrentFile, cur.dump(2) + "\n", renamed);
 }
 
+Status CopyFile(Env* env, const std::string& from, const std::string& to) {
+  MOSAIC_ASSIGN_OR_RETURN(std::string data, env->ReadFile(from));
+  MOSAIC_ASSIGN_OR_RETURN(auto dst, env->NewWritableFile(to));
+  MOSAIC_RETURN_IF_ERROR(dst->Append(data));
+  MOSAIC_RETURN_IF_ERROR(dst->Sync());
+  return dst->Close();
+}
+
 Json ConfigJson(const std::string& name, const CollectionSchema& schema,
                 const std::map<std::string, PayloadIndexType>& indexes) {
   Json idx = Json::object();

@@ -27,6 +27,9 @@ std::string WalName(uint64_t gen);
 Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment,
                     bool* renamed = nullptr);
 
+// Copies `from` to `to` (created or truncated) and syncs the copy.
+Status CopyFile(Env* env, const std::string& from, const std::string& to);
+
 // The contents of collection.json (also stored as a segment's metadata).
 Json ConfigJson(const std::string& name, const CollectionSchema& schema,
                 const std::map<std::string, PayloadIndexType>& indexes);

@@ -14,18 +14,6 @@ namespace {
 // Graphs of vectors with SQ8 quantization use it once built over at least this many points.
 constexpr size_t kMinPointsForSq8 = 1000;
 
-Status CopyFile(Env* env, const std::string& from, const std::string& to) {
-  MOSAIC_ASSIGN_OR_RETURN(auto src, env->MapFile(from));
-  MOSAIC_ASSIGN_OR_RETURN(auto dst, env->NewWritableFile(to));
-  constexpr size_t kChunk = 4 << 20;
-  for (uint64_t off = 0; off < src->size(); off += kChunk) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, src->size() - off));
-    MOSAIC_RETURN_IF_ERROR(dst->Append({src->data() + off, n}));
-  }
-  MOSAIC_RETURN_IF_ERROR(dst->Sync());
-  return dst->Close();
-}
-
 }  // namespace
 
 Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std::string& name,
@@ -83,36 +71,52 @@ void CollectionImpl::SetWal(std::unique_ptr<storage::LogWriter> wal) {
 
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbOptions& options,
                                                              std::shared_ptr<DbShared> shared,
-                                                             const std::string& dir) {
+                                                             const std::string& dir,
+                                                             RepairReport* salvage) {
   std::shared_ptr<CollectionImpl> c(new CollectionImpl(env, options, std::move(shared), dir));
   MOSAIC_RETURN_IF_ERROR(c->LoadConfig());
+  MOSAIC_ASSIGN_OR_RETURN(Current cur, c->ReadCurrent(salvage));
+  c->generation_ = cur.generation;
 
-  MOSAIC_ASSIGN_OR_RETURN(std::string cur_text, env->ReadFile(dir + "/" + kCurrentFile));
-  Json cur = Json::parse(cur_text, nullptr, false);
-  if (cur.is_discarded() || !cur.is_object() || !cur.contains("generation") ||
-      !cur["generation"].is_number_unsigned() || !cur.contains("wal") || !cur["wal"].is_string())
-    return Status::Corruption(dir + "/CURRENT is not valid: " + cur_text.substr(0, 200));
-  c->generation_ = cur["generation"].get<uint64_t>();
-
+  // Everything is read and checked before anything is written (LoadState may save a rebuilt
+  // graph), so a collection found damaged stays exactly as it was.
+  const std::string wal_path = dir + "/" + cur.wal;
+  MOSAIC_ASSIGN_OR_RETURN(WalContents wal, c->ReadWal(wal_path, salvage));
   std::unique_ptr<storage::Segment> segment;
-  if (cur.contains("segment") && cur["segment"].is_string()) {
-    MOSAIC_ASSIGN_OR_RETURN(segment, storage::Segment::Open(
-                                         env, dir + "/" + cur["segment"].get<std::string>()));
+  if (!cur.segment.empty()) {
+    auto seg = storage::Segment::Open(env, dir + "/" + cur.segment);
+    if (seg.ok()) {
+      segment = std::move(seg).value();
+    } else if (salvage == nullptr) {
+      return seg.status();
+    } else {
+      salvage->segment_lost = true;
+      salvage->notes.push_back("lost: the points of segment " + cur.segment +
+                               " (unreadable: " + seg.status().message() + ")");
+    }
   }
   c->last_lsn_ = segment ? segment->last_lsn() : 0;
   MOSAIC_ASSIGN_OR_RETURN(auto state, c->LoadState(std::move(segment), c->generation_));
-
-  std::string wal_path = dir + "/" + cur["wal"].get<std::string>();
-  uint64_t valid_end = 0;
-  uint32_t version = 0;
-  MOSAIC_RETURN_IF_ERROR(c->Replay(wal_path, state.get(), &valid_end, &version));
+  for (const Operation& op : wal.ops) {
+    if (op.lsn <= c->last_lsn_) continue;  // already in the segment
+    c->Apply(op, state.get());
+    c->last_lsn_ = op.lsn;
+  }
   MOSAIC_RETURN_IF_ERROR(c->IndexPending(state.get()));
-  MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Reopen(env, wal_path, valid_end, version));
-  c->SetWal(std::move(wal));
   c->state_ = std::move(state);
   c->last_sync_ = std::chrono::steady_clock::now();
+  if (salvage != nullptr) {
+    // The salvaged points become a new generation; the damaged files are replaced, not reopened.
+    std::lock_guard<std::mutex> w(c->write_mu_);
+    MOSAIC_RETURN_IF_ERROR(c->Rewrite());
+    salvage->points = c->state_->id_to_slot.size();
+    return c;
+  }
+  MOSAIC_ASSIGN_OR_RETURN(auto writer,
+                          storage::LogWriter::Reopen(env, wal_path, wal.valid_end, wal.version));
+  c->SetWal(std::move(writer));
   c->RemoveUnusedFiles();
-  if (version != storage::kLogVersion) {
+  if (wal.version != storage::kLogVersion) {
     // A log of an older format is replaced at once (a flush starts a new log in the current one),
     // so new writes get its better damage detection. If that fails, appends keep the old format.
     std::lock_guard<std::mutex> w(c->write_mu_);
@@ -120,6 +124,41 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
       std::fprintf(stderr, "mosaic: %s: could not move to WAL version %u: %s\n", wal_path.c_str(),
                    storage::kLogVersion, s.ToString().c_str());
   }
+  return c;
+}
+
+Result<CollectionImpl::Current> CollectionImpl::ReadCurrent(RepairReport* salvage) const {
+  auto text = env_->ReadFile(dir_ + "/" + kCurrentFile);
+  if (text.ok()) {
+    Json cur = Json::parse(*text, nullptr, false);
+    if (!cur.is_discarded() && cur.is_object() && cur.contains("generation") &&
+        cur["generation"].is_number_unsigned() && cur.contains("wal") && cur["wal"].is_string()) {
+      Current c{cur["generation"].get<uint64_t>(), "", cur["wal"].get<std::string>()};
+      if (cur.contains("segment") && cur["segment"].is_string())
+        c.segment = cur["segment"].get<std::string>();
+      return c;
+    }
+    text = Status::Corruption(dir_ + "/CURRENT is not valid: " + text->substr(0, 200));
+  }
+  if (salvage == nullptr) return text.status();
+  // The newest generation with a log or a segment on disk: a flush writes both before it
+  // switches CURRENT, so that is the generation CURRENT named, or a complete newer one.
+  MOSAIC_ASSIGN_OR_RETURN(auto children, env_->GetChildren(dir_));
+  Current c;
+  for (const auto& f : children) {
+    unsigned long long g = 0;
+    char ext[8] = {0};
+    if ((std::sscanf(f.c_str(), "wal-%llu.%3s", &g, ext) == 2 && f == WalName(g)) ||
+        (std::sscanf(f.c_str(), "seg-%llu.%3s", &g, ext) == 2 && f == SegmentName(g)))
+      c.generation = std::max<uint64_t>(c.generation, g);
+  }
+  if (c.generation == 0)
+    return text.status().WithContext("no log or segment to salvage in " + dir_);
+  c.wal = WalName(c.generation);
+  if (env_->FileExists(dir_ + "/" + SegmentName(c.generation))) c.segment = SegmentName(c.generation);
+  salvage->notes.push_back("CURRENT unreadable (" + text.status().message() +
+                           "): using generation " + std::to_string(c.generation) +
+                           ", the newest on disk");
   return c;
 }
 
@@ -253,18 +292,46 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
   return s;
 }
 
-Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_t* valid_end,
-                              uint32_t* version) {
-  MOSAIC_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(wal_path));
+Result<CollectionImpl::WalContents> CollectionImpl::ReadWal(const std::string& wal_path,
+                                                            RepairReport* salvage) const {
+  WalContents wal;
+  auto read = env_->ReadFile(wal_path);
+  if (!read.ok()) {
+    if (salvage == nullptr) return read.status();
+    salvage->notes.push_back("lost: the whole log (" + read.status().message() + ")");
+    return wal;
+  }
+  const std::string& data = *read;
   storage::LogReader reader(data, wal_path);
-  MOSAIC_RETURN_IF_ERROR(reader.ReadHeader());
-  *version = reader.version();
+  // In a salvage, the records before the first damaged one are kept; the rest of the log is
+  // dropped from `offset` on (the damaged record, and whole records after it), for `damage`.
+  auto drop_rest = [&](uint64_t offset, const Status& damage) {
+    salvage->wal_damage_offset = offset;
+    salvage->wal_bytes_dropped = data.size() - offset;
+    salvage->wal_records_dropped = reader.CountWholeRecordsAfter(offset);
+    salvage->notes.push_back(
+        "lost: the log from offset " + std::to_string(offset) + " on (" +
+        std::to_string(data.size() - offset) + " bytes: the damaged record and " +
+        std::to_string(salvage->wal_records_dropped) + " whole records after it): " +
+        damage.message());
+  };
+  if (Status s = reader.ReadHeader(); !s.ok()) {
+    if (salvage == nullptr) return s;
+    drop_rest(0, s);
+    return wal;
+  }
+  wal.version = reader.version();
   for (;;) {
     uint8_t type;
     std::string_view payload;
-    MOSAIC_ASSIGN_OR_RETURN(auto outcome, reader.Next(&type, &payload));
-    if (outcome != storage::LogReader::Outcome::kRecord) {
-      if (outcome == storage::LogReader::Outcome::kTornTail)
+    auto outcome = reader.Next(&type, &payload);
+    if (!outcome.ok()) {
+      if (salvage == nullptr) return outcome.status();
+      drop_rest(reader.valid_end(), outcome.status());
+      break;
+    }
+    if (*outcome != storage::LogReader::Outcome::kRecord) {
+      if (*outcome == storage::LogReader::Outcome::kTornTail)
         std::fprintf(stderr, "mosaic: %s: dropping a torn last record (%zu bytes at offset %" PRIu64
                              ") left by an interrupted write\n",
                      wal_path.c_str(), data.size() - static_cast<size_t>(reader.valid_end()),
@@ -272,15 +339,21 @@ Status CollectionImpl::Replay(const std::string& wal_path, State* state, uint64_
       break;
     }
     auto op = DecodeOperation(type, payload, dims_);
-    if (!op.ok())
-      return op.status().WithContext(wal_path + " at offset " +
-                                     std::to_string(reader.record_offset()));
-    if (op->lsn <= last_lsn_) continue;  // already in the segment
-    Apply(*op, state);
-    last_lsn_ = op->lsn;
+    if (!op.ok()) {
+      Status s = op.status().WithContext(wal_path + " at offset " +
+                                         std::to_string(reader.record_offset()));
+      if (salvage == nullptr) return s;
+      drop_rest(reader.record_offset(), s);
+      break;
+    }
+    wal.ops.push_back(std::move(op).value());
   }
-  *valid_end = reader.valid_end();
-  return Status::OK();
+  wal.valid_end = reader.valid_end();
+  if (salvage != nullptr) {
+    salvage->wal_records_kept = wal.ops.size();
+    salvage->notes.push_back("kept: " + std::to_string(wal.ops.size()) + " log records");
+  }
+  return wal;
 }
 
 void CollectionImpl::RemoveUnusedFiles() {
@@ -288,6 +361,7 @@ void CollectionImpl::RemoveUnusedFiles() {
   if (!children.ok()) return;
   const std::string seg = SegmentName(generation_), wal = WalName(generation_);
   for (const auto& f : *children) {
+    if (f.starts_with(".")) continue;  // .damaged-* copies kept by a repair
     if (f == kConfigFile || f == kCurrentFile || f == wal) continue;
     if (f == seg && state_ && state_->segment) continue;
     if (f.starts_with(seg.substr(0, seg.size() - 3)) && f.ends_with(".hnsw")) continue;

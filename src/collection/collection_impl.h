@@ -1,7 +1,7 @@
 // CollectionImpl: the storage engine behind mosaic::Collection.
 //
 // On disk, a collection directory holds collection.json (name, schema, payload indexes), CURRENT
-// (which segment and WAL are live), one immutable segment (mmapped) and one write-ahead log.
+// (which segment and WAL are live), one immutable segment (read into memory) and one write-ahead log.
 // In memory, points live in slots: slots [0, segment rows) read their vectors from the mapped
 // segment, later slots from in-memory tails. A write is validated, appended to the WAL (synced
 // per policy), then applied; an upsert of an existing id retires the old slot. Flush and
@@ -39,6 +39,7 @@
 #include "index/flat/flat_search.h"
 #include "index/hnsw/hnsw_index.h"
 #include "mosaic/collection.h"
+#include "mosaic/db.h"
 #include "mosaic/env.h"
 #include "mosaic/options.h"
 #include "storage/append_rows.h"
@@ -58,10 +59,16 @@ class CollectionImpl final : public Collection {
                               const CollectionSchema& schema,
                               const std::map<std::string, PayloadIndexType>& indexes,
                               const std::string* snapshot_path);
-  // `shared` (the Db's lock and thread pool) is kept alive as long as the collection.
+  // `shared` (the Db's lock and thread pool) is kept alive as long as the collection. A
+  // collection that fails to open is left as it was: nothing in `dir` is written before its
+  // files have been read and checked. With `salvage` (for Db::RepairCollection, after the files
+  // were copied aside) damage is survived instead: the segment if unreadable, the log from its
+  // first damaged record on, CURRENT if unreadable (the newest generation on disk is used) are
+  // dropped and said so in `salvage`, and what remains is written as a new generation.
   static Result<std::shared_ptr<CollectionImpl>> Open(Env* env, const DbOptions& options,
                                                       std::shared_ptr<DbShared> shared,
-                                                      const std::string& dir);
+                                                      const std::string& dir,
+                                                      RepairReport* salvage = nullptr);
   ~CollectionImpl() override;
 
   const std::string& name() const override { return name_; }
@@ -154,9 +161,20 @@ class CollectionImpl final : public Collection {
   Status IndexPending(State* s) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
   index::HnswParams HnswParamsFor(size_t v, size_t points) const;
-  // Applies the log's records to `state`; sets where its valid part ends and its format version.
-  Status Replay(const std::string& wal_path, State* state, uint64_t* valid_end,
-                uint32_t* version);
+  // What CURRENT names.
+  struct Current {
+    uint64_t generation = 0;
+    std::string segment;  // empty: none
+    std::string wal;
+  };
+  Result<Current> ReadCurrent(RepairReport* salvage) const;
+  // A log read and decoded whole: its operations, where its valid part ends, its version.
+  struct WalContents {
+    std::vector<Operation> ops;
+    uint64_t valid_end = 0;
+    uint32_t version = 0;
+  };
+  Result<WalContents> ReadWal(const std::string& wal_path, RepairReport* salvage) const;
   void RemoveUnusedFiles();
 
   Status CheckUsable() const;

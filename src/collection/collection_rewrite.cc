@@ -104,7 +104,7 @@ Status CollectionImpl::Rewrite() {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     state_ = std::move(fresh).value();
   }
-  wal_->Close().ok();  // superseded
+  if (wal_) wal_->Close().ok();  // superseded (a salvage has none open)
   SetWal(std::move(wal).value());
   unsynced_ = false;  // everything is in the synced segment
   generation_ = gen;

@@ -5,16 +5,19 @@
 //   <db>/collections/.tmp-*        being created (removed at open if a crash left one)
 //   <db>/collections/.trash-*      being dropped (removed at open)
 //
-// A collection directory appears by rename, so a crash never leaves half a collection.
+// A collection directory appears by rename, so a crash never leaves half a collection. One that
+// fails to open is kept as damaged (its directory untouched) while the others open.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "collection/collection_files.h"
 #include "collection/collection_impl.h"
 #include "mosaic/db.h"
 #include "storage/segment.h"
@@ -78,9 +81,14 @@ class DbImpl final : public Db {
         continue;
       }
       auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir);
-      if (!c.ok()) return c.status().WithContext("opening collection '" + n + "'");
-      std::lock_guard<std::mutex> m(map_mu_);
-      collections_[n] = std::move(c).value();
+      if (c.ok()) {
+        std::lock_guard<std::mutex> m(map_mu_);
+        collections_[n] = std::move(c).value();
+        continue;
+      }
+      // One damaged collection must not take the others down with it.
+      damaged_[n] = c.status();
+      std::fprintf(stderr, "mosaic: %s\n", DamagedError(n, c.status()).message().c_str());
     }
     if (options_.sync == SyncPolicy::kPeriodic) syncer_ = std::thread([this] { SyncLoop(); });
     return Status::OK();
@@ -91,8 +99,7 @@ class DbImpl final : public Db {
     MOSAIC_RETURN_IF_ERROR(ValidateName(name));
     MOSAIC_RETURN_IF_ERROR(schema.Validate());
     std::lock_guard<std::mutex> l(mu_);
-    if (collections_.count(name))
-      return Status::AlreadyExists("collection '" + name + "' already exists");
+    MOSAIC_RETURN_IF_ERROR(CheckNameFree(name));
     return Install(name, [&](const std::string& tmp) {
       return collection::CollectionImpl::InitDirectory(env_, tmp, name, schema, {}, nullptr);
     });
@@ -100,6 +107,7 @@ class DbImpl final : public Db {
 
   Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) override {
     std::lock_guard<std::mutex> m(map_mu_);
+    MOSAIC_RETURN_IF_ERROR(CheckNotDamaged(name));
     auto it = collections_.find(name);
     if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
     return std::shared_ptr<Collection>(it->second);
@@ -107,6 +115,7 @@ class DbImpl final : public Db {
 
   Status DropCollection(const std::string& name) override {
     std::lock_guard<std::mutex> l(mu_);
+    MOSAIC_RETURN_IF_ERROR(CheckNotDamaged(name));
     auto it = collections_.find(name);
     if (it == collections_.end()) return Status::NotFound("collection '" + name + "' not found");
     std::string trash = CollectionsDir() + "/.trash-" + name + "-" + std::to_string(++counter_);
@@ -132,10 +141,38 @@ class DbImpl final : public Db {
     return names;
   }
 
+  std::map<std::string, Status> DamagedCollections() override {
+    std::lock_guard<std::mutex> m(map_mu_);
+    return damaged_;
+  }
+
+  Result<RepairReport> RepairCollection(const std::string& name) override {
+    MOSAIC_RETURN_IF_ERROR(ValidateName(name));
+    std::lock_guard<std::mutex> l(mu_);
+    if (!damaged_.count(name)) {
+      if (collections_.count(name))
+        return Status::InvalidArgument("collection '" + name + "' is not damaged; nothing to repair");
+      return Status::NotFound("collection '" + name + "' not found");
+    }
+    const std::string dir = CollectionsDir() + "/" + name;
+    RepairReport report;
+    MOSAIC_ASSIGN_OR_RETURN(report.backup_dir, CopyAside(dir));
+    report.notes.push_back("the damaged files are kept in " + report.backup_dir);
+    auto c = collection::CollectionImpl::Open(env_, options_, shared_, dir, &report);
+    if (!c.ok())
+      return c.status().WithContext("repairing collection '" + name +
+                                    "' (its files as they were are in " + report.backup_dir + ")");
+    std::lock_guard<std::mutex> m(map_mu_);
+    damaged_.erase(name);
+    collections_[name] = std::move(c).value();
+    return report;
+  }
+
   Status CreateSnapshot(const std::string& collection, const std::string& path) override {
     std::shared_ptr<collection::CollectionImpl> c;
     {
       std::lock_guard<std::mutex> m(map_mu_);
+      MOSAIC_RETURN_IF_ERROR(CheckNotDamaged(collection));
       auto it = collections_.find(collection);
       if (it == collections_.end())
         return Status::NotFound("collection '" + collection + "' not found");
@@ -161,8 +198,7 @@ class DbImpl final : public Db {
       return Status::Corruption("snapshot " + path + ": " + indexes.status().message());
     seg.reset();
     std::lock_guard<std::mutex> l(mu_);
-    if (collections_.count(name))
-      return Status::AlreadyExists("collection '" + name + "' already exists");
+    MOSAIC_RETURN_IF_ERROR(CheckNameFree(name));
     return Install(name, [&](const std::string& tmp) {
       return collection::CollectionImpl::InitDirectory(env_, tmp, name, *schema, *indexes, &path);
     });
@@ -170,6 +206,47 @@ class DbImpl final : public Db {
 
  private:
   std::string CollectionsDir() const { return path_ + "/collections"; }
+
+  static Status DamagedError(const std::string& name, const Status& why) {
+    return Status::Corruption("collection '" + name + "' is damaged: " + why.ToString() +
+                              "; it was not opened (`mosaic repair` salvages it)");
+  }
+  // Callers hold mu_ or map_mu_.
+  Status CheckNotDamaged(const std::string& name) const {
+    auto it = damaged_.find(name);
+    return it == damaged_.end() ? Status::OK() : DamagedError(name, it->second);
+  }
+  Status CheckNameFree(const std::string& name) const {
+    if (collections_.count(name))
+      return Status::AlreadyExists("collection '" + name + "' already exists");
+    if (auto it = damaged_.find(name); it != damaged_.end())
+      return Status::AlreadyExists("collection '" + name + "' already exists and is damaged (" +
+                                   it->second.ToString() + "); repair it or move it away first");
+    return Status::OK();
+  }
+
+  // Copies every file of collection directory `dir` into a new `dir`/.damaged-<UTC time>/ and
+  // syncs it; returns that directory.
+  Result<std::string> CopyAside(const std::string& dir) {
+    char stamp[32];
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    std::string backup = dir + "/.damaged-" + stamp;
+    for (int i = 2; env_->FileExists(backup); ++i)
+      backup = dir + "/.damaged-" + stamp + "-" + std::to_string(i);
+    MOSAIC_RETURN_IF_ERROR(env_->CreateDirIfMissing(backup));
+    MOSAIC_ASSIGN_OR_RETURN(auto files, env_->GetChildren(dir));
+    for (const auto& f : files) {
+      if (f.starts_with(".")) continue;  // earlier copies
+      MOSAIC_RETURN_IF_ERROR(collection::CopyFile(env_, dir + "/" + f, backup + "/" + f)
+                                 .WithContext("copying the damaged files aside"));
+    }
+    MOSAIC_RETURN_IF_ERROR(env_->SyncDir(backup));
+    MOSAIC_RETURN_IF_ERROR(env_->SyncDir(dir));
+    return backup;
+  }
 
   // Bounds what SyncPolicy::kPeriodic can lose to one interval even when writes stop. It takes
   // map_mu_ only to list the collections and no collection lock (SyncWal), so a create, restore,
@@ -226,6 +303,8 @@ class DbImpl final : public Db {
   // Changed under both mu_ and map_mu_, so either suffices to read it.
   std::mutex map_mu_;
   std::map<std::string, std::shared_ptr<collection::CollectionImpl>> collections_;
+  // Failed to open, with why; like collections_, changed under both mu_ and map_mu_.
+  std::map<std::string, Status> damaged_;
   std::atomic<uint64_t> counter_{0};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

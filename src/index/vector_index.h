@@ -1,6 +1,6 @@
 // VectorIndex: an approximate or exact index over one named vector of a collection, keyed by the
 // collection's slot numbers (after Faiss's Index with its IDSelector hook). The index does not own
-// the f32 vectors: it reads them through VectorRows, so the collection's storage (mmapped segment
+// the f32 vectors: it reads them through VectorRows, so the collection's storage (loaded segment
 // + in-memory tail) is the single copy. An index may keep compact codes of its own (SQ8, PQ).
 #pragma once
 

@@ -27,6 +27,7 @@ struct ServerOptions {
   std::string admin_key;
   bool log_requests = true;
   HttpOptions http;
+  DbOptions db;  // how the database is opened (sync policy, flush threshold)
 };
 
 // An ingest job: one Ingestor::Run on its own thread.

@@ -35,6 +35,9 @@ void AddCollectionRoutes(Router& r, ServerContext& ctx) {
     Json list = Json::array();
     for (const std::string& name : ctx.db().ListCollections())
       if (auto c = ctx.db().GetCollection(name); c.ok()) list.push_back(c.value()->Info().ToJson());
+    // Collections that failed to open are listed with why; any call on one answers 500 naming it.
+    for (const auto& [name, why] : ctx.db().DamagedCollections())
+      list.push_back({{"name", name}, {"damaged", why.ToString()}});
     return Response::Json({{"collections", list}});
   });
 

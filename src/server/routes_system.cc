@@ -19,6 +19,9 @@ std::string Gauges(ServerContext& ctx) {
     std::snprintf(buf, sizeof(buf), "%.17g", v);
     out += name + "{" + labels + "} " + buf + "\n";
   };
+  out += "# TYPE mosaic_collection_damaged gauge\n";
+  for (const auto& [name, why] : ctx.db().DamagedCollections())
+    line("mosaic_collection_damaged", "collection=\"" + PromLabel(name) + "\"", 1);
   out += "# TYPE mosaic_collection_points gauge\n";
   std::vector<CollectionInfo> infos;
   for (const std::string& name : ctx.db().ListCollections())

@@ -25,7 +25,7 @@ Router AllRoutes(ServerContext& ctx) {
 
 Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   std::unique_ptr<Server> s(new Server());
-  MOSAIC_ASSIGN_OR_RETURN(auto db, Db::Open(options.db_path));
+  MOSAIC_ASSIGN_OR_RETURN(auto db, Db::Open(options.db_path, options.db));
   s->auth_ = std::make_unique<Auth>(options.read_key, options.admin_key);
   HttpOptions http = options.http;
   s->ctx_ = std::make_unique<ServerContext>(std::move(db), std::move(options));

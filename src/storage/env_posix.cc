@@ -1,8 +1,7 @@
-// The default Env: POSIX files, mmap for reads, flock for the database lock.
+// The default Env: POSIX files, whole-file reads into memory, flock for the database lock.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,23 +77,6 @@ class PosixWritableFile final : public WritableFile {
   uint64_t size_;
 };
 
-class PosixMappedFile final : public MappedFile {
- public:
-  PosixMappedFile(void* base, uint64_t size) : base_(base), size_(size) {}
-  ~PosixMappedFile() override {
-    if (base_ != nullptr) ::munmap(base_, size_);
-  }
-  const char* data() const override {
-    static const char kEmpty = 0;
-    return base_ ? static_cast<const char*>(base_) : &kEmpty;
-  }
-  uint64_t size() const override { return size_; }
-
- private:
-  void* base_;
-  uint64_t size_;
-};
-
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}
@@ -121,29 +103,19 @@ class PosixEnv final : public Env {
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, size));
   }
 
-  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
+  Result<std::string> ReadFile(const std::string& path) override {
     uint64_t size;
     MOSAIC_ASSIGN_OR_RETURN(int fd, OpenWithSize(path, O_RDONLY, &size));
-    void* base = nullptr;
-    if (size > 0) {
-      base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-      if (base == MAP_FAILED) {
-        int err = errno;
-        ::close(fd);
-        return PosixError("mmap " + path, err);
-      }
-    }
-    ::close(fd);
-    return std::unique_ptr<MappedFile>(new PosixMappedFile(base, size));
-  }
-
-  Result<std::string> ReadFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open " + path, errno);
-    std::string out;
-    char buf[1 << 16];
+    // Sized by the stat, so a large file is read once with no reallocation; a file that has
+    // grown since is read on to its end in chunks, one that has shrunk is what is there.
+    std::string out(static_cast<size_t>(size), '\0');
+    size_t done = 0;
+    char chunk[1 << 16];
     for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof(buf));
+      const bool sized = done < out.size();
+      char* dst = sized ? out.data() + done : chunk;
+      const size_t want = sized ? out.size() - done : sizeof(chunk);
+      ssize_t n = ::pread(fd, dst, want, static_cast<off_t>(done));
       if (n < 0) {
         if (errno == EINTR) continue;
         int err = errno;
@@ -151,8 +123,10 @@ class PosixEnv final : public Env {
         return PosixError("read " + path, err);
       }
       if (n == 0) break;
-      out.append(buf, static_cast<size_t>(n));
+      if (!sized) out.append(chunk, static_cast<size_t>(n));
+      done += static_cast<size_t>(n);
     }
+    out.resize(done);
     ::close(fd);
     return out;
   }

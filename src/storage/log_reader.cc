@@ -65,6 +65,21 @@ Result<LogReader::Outcome> LogReader::Next(uint8_t* type, std::string_view* payl
   return Outcome::kTornTail;
 }
 
+uint64_t LogReader::CountWholeRecordsAfter(uint64_t from) const {
+  if (version_ != kLogVersion) return 0;
+  uint64_t count = 0;
+  for (size_t p = from + 1; p + kLogRecordHeaderSize <= data_.size();) {
+    uint32_t length;
+    if (CheckRecord(p, &length) == nullptr) {
+      ++count;
+      p += kLogRecordHeaderSize + length;
+    } else {
+      ++p;
+    }
+  }
+  return count;
+}
+
 // Version 1 cannot tell a damaged length from a torn append (the length is outside its CRC):
 // its rule, kept for reading old logs, is that a length running past the end is a torn tail.
 Result<LogReader::Outcome> LogReader::NextV1(uint8_t* type, std::string_view* payload) {

@@ -32,6 +32,9 @@ class LogReader {
   uint64_t valid_end() const { return pos_; }
   // Offset of the record Next last returned.
   uint64_t record_offset() const { return record_offset_; }
+  // How many whole records lie after offset `from` (found by the same search that tells damage
+  // from a torn tail), for reporting what a salvage drops. Version 1 cannot tell: 0.
+  uint64_t CountWholeRecordsAfter(uint64_t from) const;
 
  private:
   Result<Outcome> NextV1(uint8_t* type, std::string_view* payload);

@@ -163,9 +163,11 @@ Status WriteSegment(Env* env, const std::string& path, const SegmentContents& c)
 Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path) {
   std::unique_ptr<Segment> seg(new Segment());
   seg->path_ = path;
-  MOSAIC_ASSIGN_OR_RETURN(seg->file_, env->MapFile(path));
-  const char* base = seg->file_->data();
-  const uint64_t size = seg->file_->size();
+  MOSAIC_ASSIGN_OR_RETURN(seg->data_, env->ReadFile(path));
+  // The sections are read in place as u64 and f32 arrays: they sit at multiples of 64 bytes
+  // from the start, and operator new aligns the buffer for both.
+  const char* base = seg->data_.data();
+  const uint64_t size = seg->data_.size();
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("segment " + path + ": " + what);
   };

@@ -1,5 +1,6 @@
 // Segment: an immutable on-disk file holding a collection's points (ids, payloads, and per named
-// vector a presence bitmap and a dense f32 matrix). Written once, then memory-mapped; every
+// vector a presence bitmap and a dense f32 matrix). Written once, then read whole into memory
+// (never mapped: an outside truncation of a mapped file kills the process with SIGBUS); every
 // section is CRC32C-checked when opened, so a damaged file is reported, never silently loaded.
 // Snapshots are segment files too. Format: docs/segment_format.md (bump kSegmentVersion on any
 // change). A Segment is immutable after Open and safe to read from many threads.
@@ -38,7 +39,7 @@ Status WriteSegment(Env* env, const std::string& path, const SegmentContents& co
 
 class Segment {
  public:
-  // Maps and verifies the file. Corruption names the file and the damaged section.
+  // Reads and verifies the file. Corruption names the file and the damaged section.
   static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& path);
 
   const Json& meta() const { return meta_; }
@@ -46,7 +47,7 @@ class Segment {
   size_t num_points() const { return num_points_; }
   size_t num_vectors() const { return dims_.size(); }
   uint32_t dim(size_t v) const { return dims_[v]; }
-  uint64_t file_size() const { return file_->size(); }
+  uint64_t file_size() const { return data_.size(); }
 
   Result<std::vector<PointId>> DecodeIds() const;
   Result<Json> DecodePayload(size_t i) const;
@@ -60,7 +61,7 @@ class Segment {
   Segment() = default;
 
   std::string path_;
-  std::unique_ptr<MappedFile> file_;
+  std::string data_;  // the whole file; the views below point into it, so it never changes
   Json meta_;
   uint64_t last_lsn_ = 0;
   size_t num_points_ = 0;

@@ -61,19 +61,23 @@ void Erase(Collection& c, std::vector<PointId> ids, Model* m) {
   for (const PointId& id : ids) m->erase(id);
 }
 
-// The collection holds `want` exactly, and an exact search for each stored vector finds it (rows,
-// ids and vectors agree).
+// The collection holds `want` exactly, and each stored vector is found, by an exact search and
+// through the graph (rows, ids, vectors and graph agree).
 void ExpectHolds(Collection& c, const Model& want, const std::string& where) {
   ASSERT_EQ(Read(c), want) << where;
   for (const auto& [id, pv] : want) {
-    SearchRequest r;
-    r.vector = pv.second;
-    r.limit = 1;
-    r.exact = true;
-    auto hits = c.Search(r);
-    ASSERT_TRUE(hits.ok()) << where << ": " << hits.status().ToString();
-    ASSERT_FALSE(hits->empty()) << where;
-    EXPECT_FLOAT_EQ((*hits)[0].score, 0.0f) << where << ": nearest of " << id.ToString();
+    for (bool exact : {true, false}) {
+      SearchRequest r;
+      r.vector = pv.second;
+      r.limit = 1;
+      r.exact = exact;
+      r.ef = 200;
+      auto hits = c.Search(r);
+      ASSERT_TRUE(hits.ok()) << where << ": " << hits.status().ToString();
+      ASSERT_FALSE(hits->empty()) << where;
+      EXPECT_FLOAT_EQ((*hits)[0].score, 0.0f)
+          << where << ": nearest of " << id.ToString() << (exact ? " (exact)" : " (graph)");
+    }
   }
 }
 

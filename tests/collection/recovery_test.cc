@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 #include "collection/operation.h"
 #include "common/coding.h"
 #include "mosaic/db.h"
@@ -254,8 +256,17 @@ TEST(Recovery, PeriodicSyncBoundsTheLossWhenWritesStop) {
   EXPECT_EQ(Reopened(dir.path(), opt), m);
 }
 
-// Damages the WAL of a database holding a few writes (byte `offset` ^= `flip`); the open must
-// fail with Corruption naming the file and `where`, and leave the file as it is for inspection.
+// Every file under `dir` (recursively) and its bytes.
+std::map<std::string, std::string> Files(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files[e.path().string()] = *Env::Default()->ReadFile(e.path().string());
+  return files;
+}
+
+// Damages the WAL of a database holding a few writes (byte `offset` ^= `flip`); the collection
+// must be reported damaged with Corruption naming the file and `where`, and its directory left
+// as it is for inspection, while the database opens.
 void ExpectDamagedWalRefused(size_t offset, char flip, const std::string& where) {
   TempDir dir;
   {
@@ -267,12 +278,20 @@ void ExpectDamagedWalRefused(size_t offset, char flip, const std::string& where)
   std::string data = *Env::Default()->ReadFile(wal);
   data[offset] ^= flip;
   WriteWholeFile(wal, data);
+  auto before = Files(dir / "collections/c");
   auto db = Db::Open(dir.path());
-  ASSERT_FALSE(db.ok());
-  EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find(wal + ": "), std::string::npos) << db.status().message();
-  EXPECT_NE(db.status().message().find(where), std::string::npos) << db.status().message();
-  EXPECT_EQ(*Env::Default()->ReadFile(wal), data);  // nothing "repaired" away
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto damaged = (*db)->DamagedCollections();
+  ASSERT_EQ(damaged.count("c"), 1u);
+  EXPECT_TRUE(damaged["c"].IsCorruption()) << damaged["c"].ToString();
+  EXPECT_NE(damaged["c"].message().find(wal + ": "), std::string::npos) << damaged["c"].message();
+  EXPECT_NE(damaged["c"].message().find(where), std::string::npos) << damaged["c"].message();
+  auto c = (*db)->GetCollection("c");
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsCorruption()) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("collection 'c' is damaged"), std::string::npos);
+  EXPECT_NE(c.status().message().find(where), std::string::npos) << c.status().message();
+  EXPECT_EQ(Files(dir / "collections/c"), before);  // nothing "repaired" away
 }
 
 TEST(Recovery, CorruptWalIsReportedNotLoaded) {
@@ -318,27 +337,225 @@ TEST(Recovery, OpensAVersion1LogAndMovesToVersion2) {
   EXPECT_EQ(Reopened(dir.path(), {}), m);
 }
 
+std::string SegmentPath(const std::string& db) {
+  for (const auto& e : std::filesystem::directory_iterator(db + "/collections/c"))
+    if (e.path().extension() == ".seg") return e.path().string();
+  return "";
+}
+
+// Collection "c" after a few scripted steps, flushed into a segment, the database closed.
+void WriteFlushed(const std::string& path, uint32_t seed) {
+  auto db = *Db::Open(path);
+  auto c = *db->CreateCollection("c", Schema());
+  for (const auto& s : MakeSteps(6, seed)) ASSERT_TRUE(RunStep(*c, s).ok());
+  ASSERT_TRUE(c->Flush().ok());
+}
+
 TEST(Recovery, CorruptSegmentIsReportedNotLoaded) {
   TempDir dir;
-  {
-    auto db = *Db::Open(dir.path());
-    auto c = *db->CreateCollection("c", Schema());
-    for (const auto& s : MakeSteps(6, 4)) ASSERT_TRUE(RunStep(*c, s).ok());
-    ASSERT_TRUE(c->Flush().ok());
-  }
-  std::string seg;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "collections/c"))
-    if (e.path().extension() == ".seg") seg = e.path().string();
+  WriteFlushed(dir.path(), 4);
+  std::string seg = SegmentPath(dir.path());
   ASSERT_FALSE(seg.empty());
   std::string data = *Env::Default()->ReadFile(seg);
   data[70] ^= 1;  // inside the first section (metadata), which follows the 64-byte header
-  auto f = *Env::Default()->NewWritableFile(seg);
-  ASSERT_TRUE(f->Append(data).ok());
-  ASSERT_TRUE(f->Close().ok());
+  WriteWholeFile(seg, data);
   auto db = Db::Open(dir.path());
-  ASSERT_FALSE(db.ok());
-  EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find(".seg"), std::string::npos);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto c = (*db)->GetCollection("c");
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsCorruption()) << c.status().ToString();
+  EXPECT_NE(c.status().message().find(".seg"), std::string::npos);
+}
+
+// Issue 14, hole 9: one damaged collection made Db::Open fail for all of them.
+TEST(Recovery, ADamagedCollectionDoesNotStopTheOthers) {
+  TempDir dir;
+  Model healthy;
+  {
+    auto db = *Db::Open(dir.path());
+    auto c = *db->CreateCollection("c", Schema());
+    auto d = *db->CreateCollection("d", Schema());
+    for (const auto& s : MakeSteps(6, 5)) ASSERT_TRUE(RunStep(*c, s).ok());
+    RunAll(*d, MakeSteps(6, 6), &healthy);
+  }
+  std::string wal = WalPath(dir.path());
+  std::string data = *Env::Default()->ReadFile(wal);
+  data[storage::kLogFileHeaderSize + 20] ^= 0x44;  // the first of several records
+  WriteWholeFile(wal, data);
+  const auto before = Files(dir / "collections/c");
+
+  auto db = Db::Open(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->ListCollections(), std::vector<std::string>{"d"});
+  ASSERT_EQ((*db)->DamagedCollections().size(), 1u);
+  EXPECT_EQ(testing::ScrollAll(**(*db)->GetCollection("d")), healthy);
+
+  auto expect_damaged = [](const Status& s) {
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find("collection 'c' is damaged"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find("offset 16"), std::string::npos) << s.ToString();
+  };
+  expect_damaged((*db)->GetCollection("c").status());
+  expect_damaged((*db)->DropCollection("c"));
+  TempDir out;
+  expect_damaged((*db)->CreateSnapshot("c", out / "c.snap"));
+  Status created = (*db)->CreateCollection("c", Schema()).status();
+  EXPECT_TRUE(created.IsAlreadyExists()) << created.ToString();
+  EXPECT_NE(created.message().find("damaged"), std::string::npos) << created.ToString();
+  ASSERT_TRUE((*db)->CreateSnapshot("d", out / "d.snap").ok());
+  Status restored = (*db)->RestoreSnapshot(out / "d.snap", "c").status();
+  EXPECT_TRUE(restored.IsAlreadyExists()) << restored.ToString();
+  // The healthy collection takes writes and flushes meanwhile.
+  auto d = *(*db)->GetCollection("d");
+  RunAll(*d, MakeSteps(4, 7), &healthy);
+  ASSERT_TRUE(d->Flush().ok());
+  d.reset();
+  db = Result<std::unique_ptr<Db>>(Status::Internal("closed"));
+  EXPECT_EQ(Files(dir / "collections/c"), before);  // never written, never deleted
+
+  auto again = Db::Open(dir.path());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->DamagedCollections().count("c"), 1u);
+  EXPECT_EQ(testing::ScrollAll(**(*again)->GetCollection("d")), healthy);
+}
+
+// A collection whose log is damaged in the middle is repaired to the records before the damage;
+// the damaged files are copied aside first.
+TEST(Recovery, RepairKeepsTheLogBeforeTheDamage) {
+  TempDir dir;
+  auto steps = MakeSteps(12, 8);
+  std::vector<uint64_t> boundaries;  // WAL size before each step
+  std::vector<Model> models;         // state before each step
+  {
+    auto db = *Db::Open(dir.path());
+    auto c = *db->CreateCollection("c", Schema());
+    Model m;
+    for (const auto& s : steps) {
+      boundaries.push_back(*Env::Default()->GetFileSize(WalPath(dir.path())));
+      models.push_back(m);
+      ASSERT_TRUE(RunStep(*c, s).ok());
+      ApplyStep(s, &m);
+    }
+  }
+  const std::string wal = WalPath(dir.path());
+  std::string data = *Env::Default()->ReadFile(wal);
+  // Steps that changed nothing (a payload patch of absent ids) logged nothing: count records.
+  std::vector<size_t> record_steps;  // the step whose record starts at each distinct boundary
+  for (size_t i = 0; i < steps.size(); ++i)
+    if ((i + 1 < steps.size() ? boundaries[i + 1] : data.size()) > boundaries[i])
+      record_steps.push_back(i);
+  ASSERT_GE(record_steps.size(), 6u);
+  const size_t k = record_steps.size() / 2;  // the damaged record
+  const uint64_t damage_at = boundaries[record_steps[k]];
+  data[damage_at + storage::kLogRecordHeaderSize + 2] ^= 0x20;  // its payload
+  WriteWholeFile(wal, data);
+
+  auto db = *Db::Open(dir.path());
+  ASSERT_EQ(db->DamagedCollections().count("c"), 1u);
+  Status healthy = db->RepairCollection("nope").status();
+  EXPECT_TRUE(healthy.IsNotFound()) << healthy.ToString();
+  auto report = db->RepairCollection("c");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->wal_records_kept, k);
+  EXPECT_EQ(report->wal_records_dropped, record_steps.size() - k - 1);  // after the damaged one
+  ASSERT_TRUE(report->wal_damage_offset.has_value());
+  EXPECT_EQ(*report->wal_damage_offset, damage_at);
+  EXPECT_EQ(report->wal_bytes_dropped, data.size() - damage_at);
+  EXPECT_FALSE(report->segment_lost);
+  const Model& expected = models[record_steps[k]];
+  EXPECT_EQ(report->points, expected.size());
+  // The damaged log is kept, byte for byte, next to the repaired collection.
+  const std::string kept = report->backup_dir + "/" + std::filesystem::path(wal).filename().string();
+  EXPECT_EQ(*Env::Default()->ReadFile(kept), data);
+  EXPECT_TRUE(db->DamagedCollections().empty());
+  auto c = *db->GetCollection("c");
+  EXPECT_EQ(testing::ScrollAll(*c), expected);
+  EXPECT_TRUE(db->RepairCollection("c").status().IsInvalidArgument());
+  // The repaired collection takes writes, and everything survives a reopen (the copy included).
+  Model m = expected;
+  RunAll(*c, MakeSteps(4, 9), &m);
+  c.reset();
+  db.reset();
+  EXPECT_EQ(Reopened(dir.path(), {}), m);
+  EXPECT_EQ(*Env::Default()->ReadFile(kept), data);
+}
+
+// A segment that cannot be read is reported lost; the log's records after it are kept.
+TEST(Recovery, RepairOfAnUnreadableSegmentKeepsTheLog) {
+  TempDir dir;
+  Model after_flush;  // the writes made after the flush: upserts only, so they stand alone
+  {
+    auto db = *Db::Open(dir.path());
+    auto c = *db->CreateCollection("c", Schema());
+    for (const auto& s : MakeSteps(6, 10)) ASSERT_TRUE(RunStep(*c, s).ok());
+    ASSERT_TRUE(c->Flush().ok());
+    std::vector<Step> upserts;
+    for (auto& s : MakeSteps(8, 11))
+      if (s.kind == 0) upserts.push_back(s);
+    RunAll(*c, upserts, &after_flush);
+  }
+  ASSERT_FALSE(after_flush.empty());
+  std::filesystem::resize_file(SegmentPath(dir.path()), 100);
+  auto db = *Db::Open(dir.path());
+  ASSERT_EQ(db->DamagedCollections().count("c"), 1u);
+  auto report = db->RepairCollection("c");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->segment_lost);
+  EXPECT_EQ(report->points, after_flush.size());
+  bool said_lost = false;
+  for (const auto& n : report->notes) said_lost |= n.find("lost: the points of segment") == 0;
+  EXPECT_TRUE(said_lost);
+  EXPECT_EQ(testing::ScrollAll(**db->GetCollection("c")), after_flush);
+  db.reset();
+  EXPECT_EQ(Reopened(dir.path(), {}), after_flush);
+}
+
+// Issue 14, hole 10: segments were mapped MAP_SHARED, so a segment file truncated from outside
+// while open killed the process with SIGBUS on the next read of it.
+TEST(Recovery, ASegmentTruncatedFromOutsideDoesNotKillTheProcess) {
+  TempDir dir;
+  Model m;
+  {
+    auto db = *Db::Open(dir.path());
+    auto c = *db->CreateCollection("c", Schema());
+    RunAll(*c, MakeSteps(30, 12), &m);
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  auto db = *Db::Open(dir.path());  // the segment is loaded from its file
+  auto c = *db->GetCollection("c");
+  SearchRequest q;
+  q.vector = std::vector<float>(8, 50.0f);
+  q.limit = 5;
+  auto hits = c->Search(q);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  const std::string seg = SegmentPath(dir.path());
+  for (uint64_t size : {uint64_t{4096}, uint64_t{0}}) {
+    ASSERT_EQ(::truncate(seg.c_str(), static_cast<off_t>(size)), 0);
+    EXPECT_EQ(testing::ScrollAll(*c), m);  // reads every vector and payload
+    auto again = c->Search(q);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    ASSERT_EQ(again->size(), hits->size());
+    for (size_t i = 0; i < hits->size(); ++i) EXPECT_EQ((*again)[i].id, (*hits)[i].id);
+  }
+  // A flush writes a whole new segment from memory.
+  RunAll(*c, MakeSteps(3, 13), &m);
+  ASSERT_TRUE(c->Flush().ok());
+  c.reset();
+  db.reset();
+  EXPECT_EQ(Reopened(dir.path(), {}), m);
+}
+
+// A segment truncated while closed is Corruption at open (and only for its collection).
+TEST(Recovery, ASegmentTruncatedWhileClosedIsCorruption) {
+  TempDir dir;
+  WriteFlushed(dir.path(), 14);
+  const std::string seg = SegmentPath(dir.path());
+  std::filesystem::resize_file(seg, std::filesystem::file_size(seg) - 1);
+  auto db = *Db::Open(dir.path());
+  auto c = db->GetCollection("c");
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsCorruption()) << c.status().ToString();
+  EXPECT_NE(c.status().message().find(seg), std::string::npos) << c.status().ToString();
 }
 
 TEST(Recovery, FlushCompactionAndReopenKeepTheSameState) {

@@ -123,7 +123,7 @@ TEST_F(FashionMnist, ExactSearchHasPerfectRecallBeforeAndAfterReopen) {
   auto c = *db->GetCollection("fashion");
   ASSERT_TRUE(c->Flush().ok());
   ASSERT_TRUE(c->CreatePayloadIndex("label", PayloadIndexType::kInteger).ok());
-  EXPECT_DOUBLE_EQ(Recall(*c, kth_all, std::nullopt), 1.0);  // mmapped segment
+  EXPECT_DOUBLE_EQ(Recall(*c, kth_all, std::nullopt), 1.0);  // the flushed segment
   EXPECT_DOUBLE_EQ(Recall(*c, kth_label3, label3), 1.0);     // through the payload index
   size_t label3_count = 0;
   for (size_t i = 0; i < base_->rows; ++i) label3_count += (*labels_)[i] == 3;

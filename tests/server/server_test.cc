@@ -414,6 +414,49 @@ TEST(ServerShutdownTest, FinishesRequestsInFlightAndKeepsAcknowledgedWrites) {
   EXPECT_EQ(got.value().size(), ids.size()) << "acknowledged writes were lost";
 }
 
+// Issue 14, hole 9: a collection that fails to open is listed as damaged and refused by name
+// with its reason, while the server serves the others.
+TEST(ServerDamaged, ADamagedCollectionIsListedAndRefusedByName) {
+  TempDir dir;
+  {
+    auto db = *Db::Open(dir.path());
+    for (const char* name : {"good", "bad"}) {
+      CollectionSchema schema;
+      schema.vectors = {{"v", 2, Metric::kL2, StorageType::kFloat32}};
+      auto c = *db->CreateCollection(name, schema);
+      Point p;
+      p.id = uint64_t{1};
+      p.vectors["v"] = {1, 2};
+      ASSERT_TRUE(c->Upsert({&p, 1}).ok());
+    }
+  }
+  std::ofstream(dir / "collections/bad/CURRENT", std::ios::trunc) << "{\"generation\": ";
+  TestServer s(dir.path());
+  ASSERT_TRUE(s.ok());
+  auto r = s.Get("/v1/collections");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, Json> listed;
+  const Json body = r.json();
+  for (const Json& c : body["collections"]) listed[c["name"].get<std::string>()] = c;
+  ASSERT_EQ(listed.size(), 2u) << r.body;
+  EXPECT_EQ(listed["good"]["points"], 1);
+  const std::string why = listed["bad"].value("damaged", "");
+  EXPECT_NE(why.find("Corruption"), std::string::npos) << r.body;
+  EXPECT_NE(why.find("CURRENT is not valid"), std::string::npos) << r.body;
+  for (const char* target : {"/v1/collections/bad", "/v1/collections/bad/points/1"}) {
+    r = s.Get(target);
+    EXPECT_EQ(r.status, 500) << target;
+    EXPECT_NE(r.body.find("collection 'bad' is damaged"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("CURRENT is not valid"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(s.Get("/v1/collections/good/points/1").status, 200);
+  r = s.Post("/v1/collections",
+             Json{{"name", "bad"}, {"schema", {{"vectors", {{{"name", "v"}, {"dim", 2}}}}}}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  r = s.Get("/metrics");
+  EXPECT_NE(r.body.find("mosaic_collection_damaged{collection=\"bad\"} 1"), std::string::npos);
+}
+
 TEST_F(ServerTest, SnapshotsAndModels) {
   auto r = server_->Post("/v1/collections/items/snapshots", "{}");
   ASSERT_EQ(r.status, 201) << r.body;

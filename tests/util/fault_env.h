@@ -70,7 +70,6 @@ class FaultEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
-  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& p) override { return base_->MapFile(p); }
   Result<std::string> ReadFile(const std::string& p) override { return base_->ReadFile(p); }
   bool FileExists(const std::string& p) override { return base_->FileExists(p); }
   Result<uint64_t> GetFileSize(const std::string& p) override { return base_->GetFileSize(p); }

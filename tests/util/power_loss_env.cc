@@ -158,11 +158,6 @@ Result<std::unique_ptr<WritableFile>> PowerLossEnv::NewAppendableFile(const std:
   return std::unique_ptr<WritableFile>(new PowerLossFile(this, path, std::move(f)));
 }
 
-Result<std::unique_ptr<MappedFile>> PowerLossEnv::MapFile(const std::string& path) {
-  MOSAIC_RETURN_IF_ERROR(Enter("MapFile(" + path + ")"));
-  return base_->MapFile(path);
-}
-
 Result<std::string> PowerLossEnv::ReadFile(const std::string& path) {
   MOSAIC_RETURN_IF_ERROR(Enter("ReadFile(" + path + ")"));
   return base_->ReadFile(path);

@@ -5,7 +5,7 @@
 //     PowerLoss() then puts the directory back the way a real power loss would leave it: data
 //     appended and not fsynced is dropped, or left as garbage or as a hole of zeros; and creates,
 //     renames and removes whose directory was not fsynced afterwards are undone;
-//   - fail only call k (an I/O error the process survives: a failed open, read, map, lock, write,
+//   - fail only call k (an I/O error the process survives: a failed open, read, lock, write,
 //     fsync, rename, remove, truncate or directory fsync) and let the test go on.
 // Removed files and directories are kept aside (hard links, renames into a stash directory) until
 // their removal is durable, so it can be undone. Thread-safe; meant for one test database.
@@ -55,7 +55,6 @@ class PowerLossEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
-  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Result<uint64_t> GetFileSize(const std::string& path) override;

@@ -103,5 +103,6 @@ int RunQa(Args& args);   // qa import
 int RunAsk(Args& args);
 int RunPassages(Args& args);
 int RunServe(Args& args);
+int RunRepair(Args& args);
 
 }  // namespace mosaic::cli

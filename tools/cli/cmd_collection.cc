@@ -109,6 +109,8 @@ int RunCollection(Args& args) {
   if (!db.ok()) return Fail(db.status());
   if (*verb == "list") {
     for (const auto& n : (*db)->ListCollections()) std::printf("%s\n", n.c_str());
+    for (const auto& [n, why] : (*db)->DamagedCollections())
+      std::printf("%s  damaged: %s\n", n.c_str(), why.ToString().c_str());
     return kExitOk;
   }
   if (*verb == "create") {

@@ -15,7 +15,8 @@ namespace {
 
 constexpr char kHelp[] =
     "usage: mosaic [--db DIR] serve [--host H] [--port N] [--media-root DIR] [--models DIR]\n"
-    "                           [--max-body-mb N] [--io-threads N] [--workers N] [--quiet]\n"
+    "                           [--max-body-mb N] [--io-threads N] [--workers N]\n"
+    "                           [--wal-flush-kb N] [--quiet]\n"
     "\n"
     "Serves the database over HTTP (docs/server.md): the REST API under /v1, a Qdrant-compatible\n"
     "API (Qdrant clients work unchanged), Prometheus metrics at /metrics and the web UI at /ui/.\n"
@@ -26,6 +27,8 @@ constexpr char kHelp[] =
     "--io-threads N     threads that run the connections and answer quick requests (searches by\n"
     "                   vector or id, reads by id); default 0: one per core\n"
     "--workers N        threads for the rest (models, ingest, apps, writes); default 0: one per core\n"
+    "--wal-flush-kb N   write a collection's log into a segment once it passes N KiB (default\n"
+    "                   65536; small values make flushes and graph builds frequent, for tests)\n"
     "API keys: $MOSAIC_API_KEY (admin: everything) and $MOSAIC_READ_API_KEY (reads and searches),\n"
     "sent as 'api-key: KEY' or 'Authorization: Bearer KEY'. Without keys the server listens on\n"
     "loopback addresses only.\n"
@@ -39,7 +42,7 @@ bool IsLoopback(const std::string& host) {
 
 int RunServe(Args& args) {
   if (auto rc = CheckFlags(args, {"host", "port", "media-root", "models", "max-body-mb", "io-threads",
-                                  "workers", "quiet"},
+                                  "workers", "wal-flush-kb", "quiet"},
                            kHelp))
     return *rc;
   server::ServerOptions o;
@@ -67,6 +70,12 @@ int RunServe(Args& args) {
                    kHelp);
     *out = static_cast<int>(n.value());
   }
+  auto flush_kb = args.GetInt("wal-flush-kb", 64 << 10);
+  if (!flush_kb.ok()) return Fail(flush_kb.status());
+  if (flush_kb.value() < 1 || flush_kb.value() > (1 << 30))
+    return Usage("--wal-flush-kb: expected 1..1073741824, got " + std::to_string(flush_kb.value()),
+                 kHelp);
+  o.db.wal_flush_bytes = static_cast<uint64_t>(flush_kb.value()) << 10;
   o.log_requests = !args.Has("quiet");
   if (const char* k = std::getenv("MOSAIC_API_KEY")) o.admin_key = k;
   if (const char* k = std::getenv("MOSAIC_READ_API_KEY")) o.read_key = k;

@@ -34,6 +34,7 @@ constexpr char kHelp[] =
     "  qa import   question-answer pairs from JSON lines into a collection\n"
     "  ask         the best answers to a question (from QA pairs or document passages)\n"
     "  serve       the HTTP server: REST API, Qdrant-compatible API, web UI\n"
+    "  repair      salvage a damaged collection (its files are copied aside first)\n"
     "\n"
     "Run 'mosaic COMMAND --help' for a command's options.\n";
 
@@ -75,5 +76,6 @@ int main(int argc, char** argv) {
   if (*cmd == "ask") return RunAsk(args);
   if (*cmd == "passages") return RunPassages(args);
   if (*cmd == "serve") return RunServe(args);
+  if (*cmd == "repair") return RunRepair(args);
   return Usage("unknown command '" + *cmd + "'", kHelp);
 }

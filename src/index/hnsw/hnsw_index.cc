@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/sync_point.h"
 #include "simd/distance.h"
 
 namespace mosaic::index {
@@ -57,15 +58,16 @@ struct HnswIndex::Scratch {
   std::vector<Neighbor> results;     // max-heap (Closer): the best ef found so far
   std::vector<uint32_t> ids;         // unvisited neighbours of the node being expanded
   std::vector<const void*> ptrs;     // their vectors (rows or codes)
-  std::vector<Neighbor> selected;    // the heuristic's output during an insert
+  std::vector<std::vector<Neighbor>> selected;  // an insert's chosen links, by layer
   std::vector<Neighbor> work;        // a neighbour's candidates while shrinking its list
   std::vector<Neighbor> work_out;
 
   size_t MemoryBytes() const {
-    return visited.MemoryBytes() +
-           (candidates.capacity() + results.capacity() + selected.capacity() + work.capacity() +
-            work_out.capacity()) *
-               sizeof(Neighbor) +
+    size_t neighbors = candidates.capacity() + results.capacity() + work.capacity() +
+                       work_out.capacity();
+    for (const auto& layer : selected) neighbors += layer.capacity();
+    return visited.MemoryBytes() + neighbors * sizeof(Neighbor) +
+           selected.capacity() * sizeof(std::vector<Neighbor>) +
            ids.capacity() * sizeof(uint32_t) + ptrs.capacity() * sizeof(const void*);
   }
 };
@@ -143,6 +145,33 @@ bool HnswIndex::IsRemoved(uint32_t slot) const {
   return (w >> (slot & 63)) & 1;
 }
 
+uint32_t HnswIndex::InLinks(uint32_t slot) const {
+  return std::atomic_ref<uint32_t>(in_links_[slot]).load(std::memory_order_relaxed);
+}
+
+void HnswIndex::AddInLink(uint32_t slot) {
+  std::atomic_ref<uint32_t>(in_links_[slot]).fetch_add(1, std::memory_order_relaxed);
+}
+
+bool HnswIndex::TryDropInLink(uint32_t slot) {
+  std::atomic_ref<uint32_t> n(in_links_[slot]);
+  uint32_t c = n.load(std::memory_order_relaxed);
+  while (c > 1) {
+    if (n.compare_exchange_weak(c, c - 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+void HnswIndex::CountInLinks() {
+  std::fill_n(in_links_.get(), capacity_, 0u);
+  for (uint32_t slot = 0; slot < capacity_; ++slot) {
+    if (Level(slot) < 0) continue;
+    const uint32_t* list = Links(slot, 0);
+    const uint32_t count = std::min(list[0], max_links(0));
+    for (uint32_t i = 0; i < count; ++i) ++in_links_[list[1 + i]];
+  }
+}
+
 void HnswIndex::LockNode(uint32_t slot) const {
   std::atomic<uint8_t>& l = locks_[slot];
   while (l.exchange(1, std::memory_order_acquire) != 0) {
@@ -159,6 +188,7 @@ void HnswIndex::GrowLocked(size_t capacity) {
   auto locks = std::make_unique<std::atomic<uint8_t>[]>(capacity);
   size_t words = (capacity + 63) / 64;
   auto removed = std::make_unique<uint64_t[]>(words);
+  auto in_links = std::make_unique<uint32_t[]>(capacity);
   std::unique_ptr<uint8_t[]> codes;
   if (params_.sq8) codes = std::make_unique_for_overwrite<uint8_t[]>(capacity * dim_);
   std::fill_n(levels.get(), capacity, int8_t{-1});
@@ -167,6 +197,7 @@ void HnswIndex::GrowLocked(size_t capacity) {
     std::copy_n(levels_.get(), capacity_, levels.get());
     std::copy_n(upper_.get(), capacity_, upper.get());
     std::copy_n(removed_.get(), (capacity_ + 63) / 64, removed.get());
+    std::copy_n(in_links_.get(), capacity_, in_links.get());
     if (codes != nullptr) std::copy_n(codes_.get(), capacity_ * dim_, codes.get());
   }
   codes_ = std::move(codes);
@@ -175,6 +206,7 @@ void HnswIndex::GrowLocked(size_t capacity) {
   upper_ = std::move(upper);
   locks_ = std::move(locks);
   removed_ = std::move(removed);
+  in_links_ = std::move(in_links);
   capacity_ = capacity;
 }
 
@@ -455,6 +487,7 @@ void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer
     // The id before the count, so a reader that sees the new count sees the new id.
     StoreLink(list + 1 + count, added);
     StoreLink(list, count + 1);
+    if (layer == 0) AddInLink(added);
     UnlockNode(node);
     return;
   }
@@ -463,16 +496,45 @@ void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer
   std::vector<Neighbor>& work = s->work;
   work.clear();
   work.push_back({added, distance});
-  const bool drop_removed = num_removed_.load(std::memory_order_relaxed) > 0;
+  // Tombstoned links compete like live ones: dropping them unasked cut off what only they led
+  // to (Vacuum repairs around them instead).
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t id = LoadLink(list + 1 + i);
-    if (drop_removed && IsRemoved(id)) continue;
     work.push_back({id, Distance(base, rows_->Row(id), kInf)});
   }
   std::sort(work.begin(), work.end(), Closer);
-  SelectNeighbors(&work, max, [this](uint32_t id) { return rows_->Row(id); }, &s->work_out);
-  for (size_t i = 0; i < s->work_out.size(); ++i) StoreLink(list + 1 + i, s->work_out[i].slot);
-  StoreLink(list, static_cast<uint32_t>(s->work_out.size()));
+  std::vector<Neighbor>& out = s->work_out;
+  SelectNeighbors(&work, max, [this](uint32_t id) { return rows_->Row(id); }, &out);
+  auto kept = [&out](uint32_t id) {
+    return std::any_of(out.begin(), out.end(), [id](const Neighbor& n) { return n.slot == id; });
+  };
+  if (layer == 0) {
+    // The heuristic drops whatever the new node occludes, and that can be a node's only way in:
+    // with no in-link on layer 0, no search finds it (nor what only it links to). So a node
+    // whose last in-link this is stays, in place of the farthest kept link that is not anyone's
+    // last (the new node's counts as last until it has another). Only if every kept link is a
+    // last one does the dropped node lose it.
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t id = LoadLink(list + 1 + i);
+      if (kept(id) || TryDropInLink(id)) continue;
+      bool room = out.size() < max;
+      for (size_t j = out.size(); !room && j-- > 0;) {
+        const uint32_t other = out[j].slot;
+        if (other == added ? InLinks(added) > 0 : TryDropInLink(other)) {
+          out.erase(out.begin() + static_cast<ptrdiff_t>(j));
+          room = true;
+        }
+      }
+      if (room) {
+        out.push_back({id, Distance(base, rows_->Row(id), kInf)});
+      } else {
+        std::atomic_ref<uint32_t>(in_links_[id]).fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    if (kept(added)) AddInLink(added);
+  }
+  for (size_t i = 0; i < out.size(); ++i) StoreLink(list + 1 + i, out[i].slot);
+  StoreLink(list, static_cast<uint32_t>(out.size()));
   UnlockNode(node);
 }
 
@@ -523,7 +585,19 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   Neighbor cur{entry, Distance(q, rows_->Row(entry), kInf)};
   if (top > level) cur = GreedyDescent(space, cur, top, level + 1);
   const bool has_removed = num_removed_.load(std::memory_order_relaxed) > 0;
-  for (int layer = std::min(level, top); layer >= 0; --layer) {
+  // Every layer's links are chosen and written before any node links back. Linking back layer by
+  // layer (as the paper's pseudocode reads) made the node reachable on layer L while its lists
+  // below were still empty: a concurrent insert that descended through it found no neighbours
+  // there but this node, linked only to it, and then lost its one in-link when this insert wrote
+  // the node's list over the appended link (or pruned it as the list filled up). Such a node
+  // could be found by no search (docs/hnsw_format.md, "Construction"); and a concurrent search
+  // that descended through it stopped there with one result. The graph built by one thread is
+  // unchanged: a layer's search never reads the layers above it.
+  const int top_layer = std::min(level, top);
+  if (s->selected.size() < static_cast<size_t>(top_layer) + 1) s->selected.resize(top_layer + 1);
+  for (int layer = top_layer; layer >= 0; --layer) {
+    std::vector<Neighbor>& selected = s->selected[layer];
+    selected.clear();
     SearchLayer<false>(space, {&cur, 1}, params_.ef_construction, layer, nullptr, s);
     std::vector<Neighbor>& found = s->results;
     std::sort_heap(found.begin(), found.end(), Closer);
@@ -535,14 +609,20 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
                                    [this](const Neighbor& n) { return !IsRemoved(n.slot); })) {
       std::erase_if(found, [this](const Neighbor& n) { return IsRemoved(n.slot); });
     }
-    SelectNeighbors(&found, max_links(layer), row, &s->selected);
-
-    LockNode(slot);
+    SelectNeighbors(&found, max_links(layer), row, &selected);
+  }
+  LockNode(slot);
+  for (int layer = top_layer; layer >= 0; --layer) {
+    const std::vector<Neighbor>& selected = s->selected[layer];
     uint32_t* list = Links(slot, layer);
-    for (size_t i = 0; i < s->selected.size(); ++i) StoreLink(list + 1 + i, s->selected[i].slot);
-    StoreLink(list, static_cast<uint32_t>(s->selected.size()));
-    UnlockNode(slot);
-    for (const Neighbor& n : s->selected) Connect(n.slot, slot, n.distance, layer, s);
+    for (size_t i = 0; i < selected.size(); ++i) StoreLink(list + 1 + i, selected[i].slot);
+    StoreLink(list, static_cast<uint32_t>(selected.size()));
+  }
+  for (const Neighbor& n : s->selected[0]) AddInLink(n.slot);
+  UnlockNode(slot);
+  for (int layer = top_layer; layer >= 0; --layer) {
+    for (const Neighbor& n : s->selected[layer]) Connect(n.slot, slot, n.distance, layer, s);
+    sync_point::Reached("HnswIndex::Insert:Connected");
   }
   if (top_lock.owns_lock()) {
     entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);
@@ -728,6 +808,7 @@ Status HnswIndex::Vacuum(ThreadPool* pool) {
   }
   num_present_.fetch_sub(gone_list.size());
   num_removed_.fetch_sub(gone_list.size());
+  CountInLinks();
   uint64_t e = entry_.load();
   if (e != 0 && gone.Test(static_cast<uint32_t>(e))) {
     // The new entry point is a highest-level survivor; a removed-but-not-gone node is still a
@@ -815,6 +896,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
   }
   out->entry_.store((static_cast<uint64_t>(best_level) + 1) << 32 | best);
   out->num_present_.store(present);
+  out->CountInLinks();
   return out;
 }
 
@@ -857,7 +939,7 @@ size_t HnswIndex::MemoryBytes() const {
     std::shared_lock<std::shared_mutex> lock(structure_mu_);
     bytes += capacity_ * (stride0_ * sizeof(uint32_t) + sizeof(int8_t) + sizeof(uint32_t*) +
                           sizeof(std::atomic<uint8_t>)) +
-             (capacity_ + 63) / 64 * sizeof(uint64_t) +
+             (capacity_ + 63) / 64 * sizeof(uint64_t) + capacity_ * sizeof(uint32_t) +
              upper_words_.load(std::memory_order_relaxed) * sizeof(uint32_t);
   }
   std::lock_guard<std::mutex> l(scratch_mu_);

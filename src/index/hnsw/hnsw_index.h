@@ -14,8 +14,10 @@
 // Thread-safety. Search and Remove may run concurrently with each other and with Add / AddBatch.
 // Link lists are written under a per-node spinlock and read without one: every link word is
 // accessed atomically (release stores, acquire loads; plain moves on x86), so a reader may see a
-// list in the middle of being rewritten, but every id it reads names a fully inserted node, and a
-// search only needs the graph to be navigable, not frozen. Growing the per-slot arrays takes an
+// list in the middle of being rewritten, but every id it reads names a node whose own lists are
+// written on all its layers (an insert links the graph to a node only after that, so a search
+// never descends into a node with empty lower lists), and a search only needs the graph to be
+// navigable, not frozen. Growing the per-slot arrays takes an
 // exclusive lock that waits for searches in flight. Vacuum may run alongside Search (searches
 // are blocked only while the computed repairs are applied) but excludes Add. Save and Remap see a
 // consistent snapshot (they wait for Adds in flight). On-disk format: docs/hnsw_format.md.
@@ -162,6 +164,14 @@ class HnswIndex final : public VectorIndex {
   void EnsureTrained(std::span<const uint32_t> slots);
   const uint8_t* Code(uint32_t slot) const { return codes_.get() + size_t{slot} * dim_; }
   int RandomLevel(uint32_t slot) const;
+  // Layer-0 in-degree: a node without an in-link there is found by no search, so Connect keeps
+  // a node's last one (see there). Load, Remap and Vacuum recount.
+  uint32_t InLinks(uint32_t slot) const;
+  void AddInLink(uint32_t slot);
+  // Counts one in-link of `slot` away, unless it is the last; reports whether it did.
+  bool TryDropInLink(uint32_t slot);
+  // Recounts every node's in-links (callers exclude all writers).
+  void CountInLinks();
   void LockNode(uint32_t slot) const;
   void UnlockNode(uint32_t slot) const;
 
@@ -212,6 +222,7 @@ class HnswIndex final : public VectorIndex {
   std::unique_ptr<uint32_t*[]> upper_;           // level * stride_up_ words, or null
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;  // per-node writer spinlocks
   std::unique_ptr<uint64_t[]> removed_;          // tombstone bits, accessed atomically
+  std::unique_ptr<uint32_t[]> in_links_;         // layer-0 in-degree, accessed atomically
   std::atomic<size_t> num_present_{0};
   std::atomic<size_t> num_removed_{0};
   std::atomic<size_t> upper_words_{0};

@@ -128,9 +128,9 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
                                                    const VectorRows* rows) {
-  MOSAIC_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, env->MapFile(path));
-  const char* data = file->data();
-  const uint64_t size = file->size();
+  MOSAIC_ASSIGN_OR_RETURN(const std::string file, env->ReadFile(path));
+  const char* data = file.data();
+  const uint64_t size = file.size();
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("HNSW index " + path + ": " + what);
   };
@@ -298,6 +298,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   index->num_present_.store(present);
   index->num_removed_.store(removed);
+  index->CountInLinks();
   return index;
 }
 
