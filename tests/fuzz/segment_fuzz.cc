@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_util.h"
+#include "mosaic/env.h"
 #include "util/segment_file.h"
 #include "storage/segment.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 void Open(std::string_view bytes) {
   const std::string path = mosaic::fuzz::WriteScratchFile("fuzz.seg", bytes);
-  auto seg = mosaic::storage::Segment::Open(mosaic::fuzz::HeapMapEnv::Get(), path);
+  auto seg = mosaic::storage::Segment::Open(mosaic::Env::Default(), path);
   if (!seg.ok()) return;
   const mosaic::storage::Segment& s = **seg;
   s.DecodeIds().ok();

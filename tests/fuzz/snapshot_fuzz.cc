@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_util.h"
+#include "mosaic/env.h"
 #include "util/segment_file.h"
 #include "mosaic/collection.h"
 #include "mosaic/db.h"
@@ -17,7 +18,7 @@ namespace {
 mosaic::Db& TheDb() {
   static mosaic::Db* db = [] {
     mosaic::DbOptions options;
-    options.env = mosaic::fuzz::HeapMapEnv::Get();
+    options.env = mosaic::Env::Default();
     options.sync = mosaic::SyncPolicy::kNever;
     options.search_threads = 1;
     auto opened = mosaic::Db::Open(mosaic::fuzz::ScratchDir() + "/db", options);
