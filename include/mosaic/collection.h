@@ -122,6 +122,9 @@ struct CollectionInfo {
   uint64_t deleted_pending = 0;    // deleted points whose space is not yet reclaimed
   uint64_t segment_bytes = 0;      // on-disk segment size
   uint64_t wal_bytes = 0;          // write-ahead log size
+  // Empty, or why the last flush or compaction a write triggered failed (the writes themselves
+  // are durable; after a few failures in a row writes are refused until one succeeds).
+  std::string background_error;
   std::map<std::string, PayloadIndexType> payload_indexes;
   std::map<std::string, uint64_t> vector_bytes;  // per named vector, bytes held for its vectors
   std::map<std::string, uint64_t> index_bytes;   // per named vector, bytes of its graph index

@@ -183,8 +183,11 @@ class CollectionImpl final : public Collection {
   Result<LoggedPoint> ValidatePoint(const Point& p, size_t index) const;
   // Validates all of `points` into op->points (the first invalid one fails the call).
   Status ValidatePoints(std::span<const Point> points, Operation* op) const;
-  // Logs `op` (assigning its LSN) and applies it; the only path by which state changes.
+  // Logs `op` (assigning its LSN) and applies it; the only path by which state changes. An error
+  // means the write was not made (unless its message says it may appear after a reopen).
   Status Commit(Operation op);
+  // Records the outcome of a flush or compaction (callers hold write_mu_).
+  void NoteRewrite(const Status& s);
   // Applies `op` at once (replay; and writes that add no points), queueing new slots for
   // IndexPending.
   void Apply(const Operation& op, State* s) const;
@@ -244,6 +247,11 @@ class CollectionImpl final : public Collection {
   std::atomic<bool> unsynced_{false};  // appended to wal_ since its last sync
   // Non-OK once a flush's commit is uncertain: every later write returns it (LevelDB's bg_error_).
   Status write_error_;  // guarded by write_mu_
+  // The last flush or compaction that a write triggered, if it failed, and how many failed in a
+  // row; guarded by write_mu_.
+  Status rewrite_error_;
+  int rewrite_failures_ = 0;
+  static constexpr int kMaxRewriteFailures = 3;
 
   mutable std::shared_mutex state_mu_;
   // Guarded by state_mu_; shared so that a snapshot keeps the state it reads alive.

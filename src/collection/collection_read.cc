@@ -85,6 +85,9 @@ CollectionInfo CollectionImpl::Info() const {
   info.deleted_pending = state_->deleted_pending;
   info.segment_bytes = state_->segment ? state_->segment->file_size() : 0;
   info.wal_bytes = wal_ ? wal_->size() : 0;
+  if (!rewrite_error_.ok())
+    info.background_error = rewrite_error_.ToString() + " (" + std::to_string(rewrite_failures_) +
+                            " in a row)";
   info.payload_indexes = index_defs_;
   for (size_t v = 0; v < dims_.size(); ++v) {
     const Column& col = state_->columns[v];

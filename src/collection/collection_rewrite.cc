@@ -134,13 +134,17 @@ Status CollectionImpl::Flush() {
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   bool wal_empty = wal_->size() <= storage::kLogFileHeaderSize;
   if (wal_empty && state_->deleted_pending == 0) return Status::OK();
-  return Rewrite();
+  Status s = Rewrite();
+  if (s.ok()) NoteRewrite(s);
+  return s;
 }
 
 Status CollectionImpl::Compact() {
   std::lock_guard<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
-  return Rewrite();
+  Status s = Rewrite();
+  if (s.ok()) NoteRewrite(s);
+  return s;
 }
 
 Status CollectionImpl::WriteSnapshot(const std::string& path) const {

@@ -35,8 +35,19 @@ Result<LoggedPoint> CollectionImpl::ValidatePoint(const Point& p, size_t index) 
 }
 
 Status CollectionImpl::Commit(Operation op) {
+  if (rewrite_failures_ >= kMaxRewriteFailures) {
+    // The log is past its flush threshold and flushing keeps failing: retry before logging more,
+    // and refuse the write while it still fails (the log would grow without bound).
+    Status r = MaybeFlushOrCompact();
+    NoteRewrite(r);
+    if (!r.ok())
+      return Status::IOError("collection '" + name_ + "' refuses writes: flushing its log failed " +
+                             std::to_string(rewrite_failures_) + " times in a row (last: " +
+                             r.message() + "); the write was not made");
+  }
   op.lsn = last_lsn_ + 1;
   std::string data = EncodeOperation(op);
+  const uint64_t record_start = wal_->size();
   MOSAIC_RETURN_IF_ERROR(wal_->AddRecord(static_cast<uint8_t>(op.type), data));
   bool sync = options_.sync == SyncPolicy::kAlways;
   auto now = std::chrono::steady_clock::now();
@@ -44,7 +55,17 @@ Status CollectionImpl::Commit(Operation op) {
       now - last_sync_.load() >= std::chrono::milliseconds(options_.sync_interval_ms))
     sync = true;
   if (sync) {
-    MOSAIC_RETURN_IF_ERROR(wal_->Sync());
+    if (Status synced = wal_->Sync(); !synced.ok()) {
+      // Not applied, so it must not come back at a reopen either: cut the record out of the log.
+      bool cut_synced = false;
+      Status cut = wal_->DiscardFrom(record_start, &cut_synced);
+      if (!cut.ok())
+        return Status::IOError(synced.message() + "; the write was not made now but may appear " +
+                               "after a reopen (cutting it from the log failed: " + cut.message() +
+                               ")");
+      return Status::IOError(synced.message() + "; the write was not made" +
+                             (cut_synced ? "" : " (a power loss may still bring it back)"));
+    }
     last_sync_ = now;
     unsynced_ = false;
   } else {
@@ -70,11 +91,22 @@ Status CollectionImpl::Commit(Operation op) {
   }
   if (!ix.ok())
     return ix.WithContext("indexing (the write itself is durable and will be indexed on reopen)");
-  Status s = MaybeFlushOrCompact();
-  if (!s.ok())  // the write itself is durable; the rewrite is retried on the next write
-    std::fprintf(stderr, "mosaic: collection '%s': background rewrite failed: %s\n",
-                 name_.c_str(), s.ToString().c_str());
+  // The write itself is durable; a failed rewrite is retried on the next write, reported by
+  // Info() and, once it keeps failing, refuses writes (above).
+  NoteRewrite(MaybeFlushOrCompact());
   return Status::OK();
+}
+
+void CollectionImpl::NoteRewrite(const Status& s) {
+  if (s.ok()) {
+    rewrite_failures_ = 0;
+    rewrite_error_ = Status::OK();
+    return;
+  }
+  ++rewrite_failures_;
+  rewrite_error_ = s;
+  std::fprintf(stderr, "mosaic: collection '%s': background flush failed (%d in a row): %s\n",
+               name_.c_str(), rewrite_failures_, s.ToString().c_str());
 }
 
 void CollectionImpl::RetireSlot(State* s, uint32_t slot) const {

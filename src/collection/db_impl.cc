@@ -334,7 +334,8 @@ Json CollectionInfo::ToJson() const {
   for (const auto& [n, b] : index_bytes) ib[n] = b;
   return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
           {"deleted_pending", deleted_pending}, {"segment_bytes", segment_bytes},
-          {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib}};
+          {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
+          {"background_error", background_error}};
 }
 
 }  // namespace mosaic

@@ -37,6 +37,10 @@ std::string Gauges(ServerContext& ctx) {
   for (const auto& i : infos)
     line("mosaic_collection_wal_bytes", "collection=\"" + PromLabel(i.name) + "\"",
          static_cast<double>(i.wal_bytes));
+  out += "# TYPE mosaic_collection_background_error gauge\n";  // 1: flushing is failing
+  for (const auto& i : infos)
+    line("mosaic_collection_background_error", "collection=\"" + PromLabel(i.name) + "\"",
+         i.background_error.empty() ? 0.0 : 1.0);
   out += "# TYPE mosaic_vector_index_bytes gauge\n";
   for (const auto& i : infos)
     for (const auto& [vec, bytes] : i.index_bytes)

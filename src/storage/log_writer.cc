@@ -84,6 +84,16 @@ Status LogWriter::Sync() {
   return s;
 }
 
+Status LogWriter::DiscardFrom(uint64_t size, bool* synced) {
+  *synced = false;
+  std::lock_guard<std::mutex> l(mu_);
+  if (closed_) return Status::OK();
+  if (size > size_.load()) return Status::InvalidArgument("cannot cut " + path_ + " past its end");
+  MOSAIC_RETURN_IF_ERROR(Rollback(size));
+  *synced = file_->Sync().ok();
+  return Status::OK();
+}
+
 Status LogWriter::Close() {
   std::lock_guard<std::mutex> l(mu_);
   closed_ = true;

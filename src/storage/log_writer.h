@@ -32,6 +32,11 @@ class LogWriter {
   // Appends wait while a Sync runs. After Close, Sync does nothing and returns OK: a log is closed
   // once its records are elsewhere (a newer segment) or no longer wanted (a dropped collection).
   Status Sync();
+  // After a failed Sync: cuts the log back to `size` (where the record whose sync failed began),
+  // so a reopen does not replay a write that was reported failed, and tries to sync the cut
+  // (`*synced`: whether that worked; if not, a power loss may still bring the record back). The
+  // log keeps refusing writes until it is reopened.
+  Status DiscardFrom(uint64_t size, bool* synced);
   Status Close();
 
   uint64_t size() const { return size_.load(std::memory_order_relaxed); }
