@@ -36,7 +36,7 @@ std::vector<uint64_t> Missing(const Collection& c, const std::map<uint64_t, Poin
     EXPECT_TRUE(hits.ok()) << hits.status().ToString();
     if (!hits.ok()) continue;
     if (std::none_of(hits->begin(), hits->end(),
-                     [&](const ScoredPoint& h) { return h.id == p.id; })) {
+                     [&want = p.id](const ScoredPoint& h) { return h.id == want; })) {
       missing.push_back(id);
     }
   }
