@@ -427,7 +427,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   nq = std::min(nq, queries->rows);
-  std::printf("ann_bench: mosaic simd level %s; hnswlib compiled with %s; faiss %s\n",
+  std::printf("ann_bench: mosaic simd level %s; hnswlib compiled with %s; faiss %d.%d.%d (%s)\n",
               mosaic::simd::LevelName(mosaic::simd::ActiveLevel()),
 #if defined(__AVX512F__)
               "-march=native (AVX-512 kernels)",
@@ -436,7 +436,7 @@ int main(int argc, char** argv) {
 #else
               "SSE",
 #endif
-              "1.7.3 (Debian static libfaiss.a)");
+              FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, MOSAIC_FAISS_BUILD);
   if (which == "l2" || which == "both") RunMetric(*base, *queries, nq, Metric::kL2, single_thread_builds);
   if (which == "cosine" || which == "both") {
     Normalize(&*base);

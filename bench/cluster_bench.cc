@@ -169,8 +169,9 @@ int main(int argc, char** argv) {
   std::printf(
       "cluster_bench: Fashion-MNIST train %zu x %zu, %d iterations, %d threads, %d rounds\n",
       x->rows, x->dim, iterations, threads, rounds);
-  std::printf("mosaic simd: %s; faiss BLAS: %s (core %s)\n",
-              mosaic::simd::LevelName(mosaic::simd::ActiveLevel()),
+  std::printf("mosaic simd: %s; faiss %d.%d.%d (%s), BLAS: %s (core %s)\n",
+              mosaic::simd::LevelName(mosaic::simd::ActiveLevel()), FAISS_VERSION_MAJOR,
+              FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, MOSAIC_FAISS_BUILD,
               openblas_get_config != nullptr ? openblas_get_config() : "not OpenBLAS",
               openblas_get_corename != nullptr ? openblas_get_corename() : "-");
   std::printf("load average at start: %.2f\n\n", LoadAverage());
