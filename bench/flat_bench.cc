@@ -1,13 +1,17 @@
 // flat_bench: exact k-NN throughput of Mosaic's FlatSearch against Faiss IndexFlatL2 (and, in
 // batch, IndexFlatIP) on Fashion-MNIST (60k x 784 base, 10k queries), next to the machine's
-// measured memory bandwidth, with a recall cross-check. Prints a table; asserts nothing about
-// timings.
+// measured memory bandwidth, with a recall cross-check. Each mode runs both engines in every
+// round, in alternating order (Mosaic first in even rounds, Faiss first in odd ones); the table
+// shows per-engine medians over the rounds and the range of the per-round ratios. Which Faiss
+// build is linked (MOSAIC_FAISS_BUILD, from bench/CMakeLists.txt) is printed first. Asserts
+// nothing about timings.
 //
-//   flat_bench [--data DIR] [--budget SECONDS]
+//   flat_bench [--data DIR] [--budget SECONDS] [--rounds N]
 //
 // DIR holds train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default $MOSAIC_DATA_DIR,
 // else the repository's .cache/data/fashion-mnist). Each mode runs on as many queries as fit in
-// the per-mode time budget (all 10k when fast enough), so the whole run stays within minutes.
+// the per-mode time budget split over the rounds (all 10k when fast enough), so the whole run
+// stays within minutes.
 #include <faiss/IndexFlat.h>
 #include <omp.h>
 
@@ -24,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "common/thread_pool.h"
 #include "index/flat/flat_search.h"
 #include "io/vector_file.h"
@@ -139,6 +144,20 @@ struct Run {
   double seconds = 0;
   double qps() const { return queries / seconds; }
   std::vector<std::vector<int64_t>> ids;  // per query, for the recall check
+};
+
+// The rounds of one engine in one mode: medians are reported, and the run with the most queries
+// feeds the recall check.
+struct Runs {
+  std::vector<double> qps, queries;
+  Run longest;
+  void Add(Run run) {
+    qps.push_back(run.qps());
+    queries.push_back(static_cast<double>(run.queries));
+    if (run.queries > longest.queries) longest = std::move(run);
+  }
+  double median_qps() const { return mosaic::bench::Median(qps); }
+  size_t median_queries() const { return static_cast<size_t>(mosaic::bench::Median(queries)); }
 };
 
 class Engine {
@@ -324,14 +343,18 @@ int main(int argc, char** argv) {
   std::string data_dir = std::getenv("MOSAIC_DATA_DIR") != nullptr ? std::getenv("MOSAIC_DATA_DIR")
                                                                    : MOSAIC_DEFAULT_DATA_DIR;
   double budget = 9.0;
+  int rounds = 5;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--data" && i + 1 < argc) {
       data_dir = argv[++i];
     } else if (arg == "--budget" && i + 1 < argc) {
       budget = std::atof(argv[++i]);
+    } else if (arg == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: %s [--data DIR] [--budget SECONDS_PER_MODE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--data DIR] [--budget SECONDS_PER_MODE] [--rounds N]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -348,11 +371,12 @@ int main(int argc, char** argv) {
   std::printf(
       "Flat (exact) search, Fashion-MNIST: base %zu x %zu (%.0f MB), %zu queries, k=%zu, L2 + IP\n",
       base->rows, base->dim, base_bytes / 1e6, queries->rows, kK);
-  std::printf(
-      "CPU: %s, %u hardware threads; Mosaic SIMD level: %s; Faiss %d.%d.%d (OpenMP max %d)\n\n",
-      CpuModel().c_str(), std::thread::hardware_concurrency(),
-      mosaic::simd::LevelName(mosaic::simd::ActiveLevel()), FAISS_VERSION_MAJOR,
-      FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, omp_get_max_threads());
+  std::printf("CPU: %s, %u hardware threads; Mosaic SIMD level: %s\n", CpuModel().c_str(),
+              std::thread::hardware_concurrency(),
+              mosaic::simd::LevelName(mosaic::simd::ActiveLevel()));
+  std::printf("Faiss %d.%d.%d, %s (OpenMP max %d)\n", FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR,
+              FAISS_VERSION_PATCH, MOSAIC_FAISS_BUILD, omp_get_max_threads());
+  std::printf("%d rounds per mode, alternating order, medians\n\n", rounds);
 
   Bandwidth dram = MeasureBandwidth(size_t{2} << 30, true);
   Bandwidth working = MeasureBandwidth(static_cast<size_t>(base_bytes), false);
@@ -380,61 +404,92 @@ int main(int argc, char** argv) {
       {"single query per call", false, 1, false}, {"single query per call", false, 2, false},
       {"batch (one call)", true, 1, false},       {"batch (one call)", true, 2, false},
       {"batch, inner product", true, 1, true},    {"batch, inner product", true, 2, true}};
-  // Best of kRounds per engine and mode, alternating engines, so a burst of load from other
-  // processes on the machine penalizes neither side systematically.
-  constexpr int kRounds = 3;
-  std::vector<Run> mosaic_runs(std::size(modes)), faiss_runs(std::size(modes));
-  for (int round = 0; round < kRounds; ++round) {
+  // Every round runs each mode for both engines, Mosaic first in even rounds and Faiss first in
+  // odd ones, so neither a burst of load from other processes nor cache warmth left by the other
+  // engine favours one side systematically.
+  std::vector<Runs> mosaic_runs(std::size(modes)), faiss_runs(std::size(modes));
+  // Faiss's 2-thread modes with OpenBLAS also run at OpenMP 1 / OpenBLAS 2; the setting with the
+  // higher median is reported (marked *).
+  std::vector<Runs> faiss_omp1_runs(std::size(modes));
+  for (int round = 0; round < rounds; ++round) {
     for (size_t i = 0; i < std::size(modes); ++i) {
       const Mode& m = modes[i];
-      auto measure = [&](Engine* engine, Run* best) {
-        Run run = m.batch ? RunBatch(engine, *queries, budget / kRounds)
-                          : RunSingle(engine, *queries, budget / kRounds);
-        if (best->queries == 0 || run.qps() > best->qps()) *best = std::move(run);
+      auto measure = [&](Engine* engine) {
+        return m.batch ? RunBatch(engine, *queries, budget / rounds)
+                       : RunSingle(engine, *queries, budget / rounds);
       };
       MosaicEngine& mosaic_engine = m.inner_product ? mosaic_ip : mosaic_l2;
       FaissEngine& faiss_engine = m.inner_product ? faiss_ip : faiss_l2;
-      mosaic_engine.SetThreads(m.threads);
-      measure(&mosaic_engine, &mosaic_runs[i]);
-      faiss_engine.SetThreads(m.threads);
-      measure(&faiss_engine, &faiss_runs[i]);
-      if (m.threads > 1 && openblas_set_num_threads != nullptr) {
-        faiss_engine.SetThreads(1, m.threads);
-        measure(&faiss_engine, &faiss_runs[i]);
+      auto run_mosaic = [&] {
+        mosaic_engine.SetThreads(m.threads);
+        mosaic_runs[i].Add(measure(&mosaic_engine));
+      };
+      auto run_faiss = [&] {
+        faiss_engine.SetThreads(m.threads);
+        faiss_runs[i].Add(measure(&faiss_engine));
+        if (m.threads > 1 && openblas_set_num_threads != nullptr) {
+          faiss_engine.SetThreads(1, m.threads);
+          faiss_omp1_runs[i].Add(measure(&faiss_engine));
+        }
+      };
+      if (round % 2 == 0) {
+        run_mosaic();
+        run_faiss();
+      } else {
+        run_faiss();
+        run_mosaic();
       }
     }
   }
-
-  std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %9s | %7s\n", "mode", "thr", "queries",
-              "Mosaic q/s", "scan GB/s", "of DRAM", "queries", "Faiss q/s", "M/F");
-  std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %9s | %7s\n", "", "", "", "", "", "read BW", "",
-              "", "");
+  std::vector<bool> omp1(std::size(modes), false);
   for (size_t i = 0; i < std::size(modes); ++i) {
-    const Run& m = mosaic_runs[i];
-    const Run& f = faiss_runs[i];
-    double scan_gbs = m.qps() * base_bytes / 1e9;
-    std::printf("%-22s %3d | %7zu %9.1f %8.1f %7.0f%% | %7zu %9.1f | %6.2fx\n", modes[i].name,
-                modes[i].threads, m.queries, m.qps(), scan_gbs,
-                100 * scan_gbs / dram.read_gbs[modes[i].threads], f.queries, f.qps(),
-                m.qps() / f.qps());
+    if (!faiss_omp1_runs[i].qps.empty() &&
+        faiss_omp1_runs[i].median_qps() > faiss_runs[i].median_qps()) {
+      faiss_runs[i] = std::move(faiss_omp1_runs[i]);
+      omp1[i] = true;
+    }
+  }
+
+  std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %10s | %7s %13s\n", "mode", "thr", "queries",
+              "Mosaic q/s", "scan GB/s", "of DRAM", "queries", "Faiss q/s", "M/F", "M/F per round");
+  std::printf("%-22s %3s | %7s %9s %8s %8s | %7s %10s | %7s %13s\n", "", "", "", "", "", "read BW",
+              "", "", "", "min - max");
+  for (size_t i = 0; i < std::size(modes); ++i) {
+    const Runs& m = mosaic_runs[i];
+    const Runs& f = faiss_runs[i];
+    // Per-round ratios pair the runs of one round (the reported Faiss setting's runs).
+    double lo = 0, hi = 0;
+    for (size_t r = 0; r < m.qps.size() && r < f.qps.size(); ++r) {
+      double ratio = m.qps[r] / f.qps[r];
+      lo = r == 0 ? ratio : std::min(lo, ratio);
+      hi = r == 0 ? ratio : std::max(hi, ratio);
+    }
+    double scan_gbs = m.median_qps() * base_bytes / 1e9;
+    std::printf("%-22s %3d | %7zu %9.1f %8.1f %7.0f%% | %7zu %9.1f%c | %6.2fx %5.2f - %5.2f\n",
+                modes[i].name, modes[i].threads, m.median_queries(), m.median_qps(), scan_gbs,
+                100 * scan_gbs / dram.read_gbs[modes[i].threads], f.median_queries(),
+                f.median_qps(), omp1[i] ? '*' : ' ', m.median_qps() / f.median_qps(), lo, hi);
   }
   std::printf(
       "\nscan GB/s = queries/s x %.0f MB of base vectors. In batch mode each tile of the base is\n"
       "read once and swept by every query of a thread, so the logical rate can exceed the memory\n"
-      "bandwidth. Inner-product modes use IndexFlatIP on the same raw vectors.\n"
+      "bandwidth. Inner-product modes use IndexFlatIP on the same raw vectors. queries and q/s\n"
+      "are medians over the rounds; * = Faiss at OpenMP 1 / OpenBLAS 2 threads (faster here).\n"
       "For reference, read bandwidth over a buffer the size of the base: %.1f / %.1f GB/s\n"
       "(1 / 2 threads); single-query mode reaches %.0f%% / %.0f%% of it.\n\n",
       base_bytes / 1e6, working.read_gbs[1], working.read_gbs[2],
-      100 * mosaic_runs[0].qps() * base_bytes / 1e9 / working.read_gbs[1],
-      100 * mosaic_runs[1].qps() * base_bytes / 1e9 / working.read_gbs[2]);
+      100 * mosaic_runs[0].median_qps() * base_bytes / 1e9 / working.read_gbs[1],
+      100 * mosaic_runs[1].median_qps() * base_bytes / 1e9 / working.read_gbs[2]);
 
   // Recall: Mosaic against Faiss on the batch queries both ran, and both against a
   // double-precision brute force. Tie-aware counts a hit as correct when its exact distance is
   // no worse than the reference's k-th, so equal-distance neighbours are not counted as misses.
   mosaic::ThreadPool pool(2);
-  const Run& mb =
-      mosaic_runs[3].queries >= mosaic_runs[2].queries ? mosaic_runs[3] : mosaic_runs[2];
-  const Run& fb = faiss_runs[3].queries >= faiss_runs[2].queries ? faiss_runs[3] : faiss_runs[2];
+  auto longest = [](const Runs& a, const Runs& b) -> const Run& {
+    return a.longest.queries >= b.longest.queries ? a.longest : b.longest;
+  };
+  const Run& mb = longest(mosaic_runs[3], mosaic_runs[2]);
+  const Run& fb = longest(faiss_runs[3], faiss_runs[2]);
   size_t common = std::min(mb.queries, fb.queries);
   std::printf("Recall@%zu\n", kK);
   PrintRecall(
