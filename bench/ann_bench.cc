@@ -1,211 +1,98 @@
-// ann_bench: approximate k-NN (HNSW) on Fashion-MNIST-784: Mosaic's HnswIndex against hnswlib
-// (header-only, Debian libhnswlib-dev) and Faiss IndexHNSWFlat, all with the same M and
-// ef_construction, measured in the same run. Prints build time and memory (1 and 2 threads),
-// an ef sweep of recall@10 against queries/s (single thread), the queries/s each library reaches
-// at recall@10 = 0.95 (interpolated between sweep points) with Mosaic's ratios, and Mosaic's
-// filtered search at several allow-set selectivities next to an exact scan of the allowed rows.
-// "mosaic-sq8" is the same graph walked over SQ8 codes and re-scored with f32 (HnswParams::sq8);
-// its memory line compares the f32 rows with the codes.
-// Asserts nothing about timings.
+// ann_bench: approximate k-NN (HNSW and its quantized walks) of Mosaic against its peers, same
+// data, same M and ef_construction, in one run:
+//   mosaic, mosaic-sq8     Mosaic's HnswIndex over f32 rows / over SQ8 codes re-scored with f32
+//   hnswlib                Debian libhnswlib-dev, compiled here with -march=native
+//   faiss, faiss-sq8       IndexHNSWFlat / IndexHNSWSQ (8 bit), the build bench/CMakeLists chose
+//   usearch, -f16, -i8     USearch's dense index, f32 / f16 / i8 scalars (when scripts/bench-peers
+//                          has installed it)
+// For each metric it prints build time and memory, then an ef sweep of recall@10 against
+// queries/s at 1 and 2 threads, the queries/s each engine reaches at recall@10 = 0.90, 0.95 and
+// 0.99 (interpolated on its Pareto front), Mosaic's ratio to the best peer, and optionally
+// filtered search at 50/10/1/0.1% selectivity. Every cell runs `--rounds` times with the engines
+// in a rotated order each round and reports the median. Asserts nothing about timings.
 //
-//   ann_bench [--data DIR] [--queries N] [--metric l2|cosine|both]
+//   ann_bench [--dataset fashion|fashion-visual|synthetic] [--data DIR] [--metric l2|cosine|both]
+//             [--queries N] [--rounds R] [--engines a,b,...] [--threads 1,2] [--efs 10,16,...]
+//             [--rows N] [--filtered] [--single-thread-builds]
 //
-// DIR holds train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default $MOSAIC_DATA_DIR,
-// else the repository's .cache/data/fashion-mnist). The cosine variant normalizes base and
-// queries and searches by inner product.
-#include <faiss/IndexHNSW.h>
-#include <hnswlib/hnswlib.h>
+// Datasets: fashion = Fashion-MNIST-784 (60k base, test images as queries; default dir
+// .cache/data/fashion-mnist); fashion-visual = the visual descriptor's 808-d vectors of the same
+// images (.cache/data/fashion-visual, made by bench/make_vectors; cosine); synthetic = a
+// clustered 128-d mixture with a fixed seed (--rows, default 1,000,000), for scale, not for
+// recall claims. Cosine normalizes base and queries for every engine.
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "ann/engine.h"
+#include "ann/hnswlib_engine.h"
+#include "ann/mosaic_engine.h"
+#include "bench_util.h"
 #include "common/bitset.h"
 #include "common/thread_pool.h"
 #include "index/flat/flat_search.h"
-#include "index/hnsw/hnsw_index.h"
 #include "io/vector_file.h"
 #include "simd/distance.h"
-
-extern "C" void openblas_set_num_threads(int num_threads) __attribute__((weak));
+#if defined(MOSAIC_BENCH_FAISS_ENGINE)
+#include "ann/faiss_engine.h"
+#endif
+#if defined(MOSAIC_BENCH_USEARCH)
+#include "ann/usearch_engine.h"
+#endif
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using mosaic::Metric;
-using mosaic::index::HnswIndex;
-using mosaic::index::HnswParams;
+using mosaic::bench::AnnEngine;
+using mosaic::bench::Clock;
+using mosaic::bench::Die;
+using mosaic::bench::Median;
 using mosaic::index::Neighbor;
+using mosaic::io::Matrix;
 
 constexpr size_t kK = 10;
-constexpr uint32_t kM = 16;
-constexpr uint32_t kEfConstruction = 200;
-const std::vector<size_t> kEfSweep = {10, 16, 24, 32, 48, 64, 96, 128, 256};
+constexpr const char* kBench = "ann_bench";
+const std::vector<double> kTargets = {0.90, 0.95, 0.99};
 
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
+double Since(Clock::time_point t) { return mosaic::bench::Seconds(t, Clock::now()); }
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
 }
 
-class MatrixRows final : public mosaic::index::VectorRows {
- public:
-  explicit MatrixRows(const mosaic::io::Matrix& m) : m_(m) {}
-  const float* Row(uint32_t slot) const override { return m_.row(slot); }
-
- private:
-  const mosaic::io::Matrix& m_;
-};
-
-// Runs fn(i) for i in [0, n) on `threads` threads pulling indexes from a shared counter.
-template <typename Fn>
-void ParallelIndexes(size_t n, int threads, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-  };
-  std::vector<std::thread> extra;
-  for (int t = 1; t < threads; ++t) extra.emplace_back(work);
-  work();
-  for (auto& t : extra) t.join();
+std::unique_ptr<AnnEngine> MakeEngine(const std::string& name) {
+  using namespace mosaic::bench;
+  if (name == "mosaic") return std::make_unique<MosaicEngine>(false);
+  if (name == "mosaic-sq8") return std::make_unique<MosaicEngine>(true);
+  if (name == "hnswlib") return std::make_unique<HnswlibEngine>();
+#if defined(MOSAIC_BENCH_FAISS_ENGINE)
+  if (name == "faiss") return std::make_unique<FaissHnswEngine>(false);
+  if (name == "faiss-sq8") return std::make_unique<FaissHnswEngine>(true);
+#endif
+#if defined(MOSAIC_BENCH_USEARCH)
+  if (name == "usearch") return std::make_unique<UsearchEngine>(UsearchEngine::Kind::kF32);
+  if (name == "usearch-f16") return std::make_unique<UsearchEngine>(UsearchEngine::Kind::kF16);
+  if (name == "usearch-i8") return std::make_unique<UsearchEngine>(UsearchEngine::Kind::kI8);
+#endif
+  return nullptr;
 }
 
-// ---- engines -----------------------------------------------------------------------------------
-
-class Engine {
- public:
-  virtual ~Engine() = default;
-  virtual const char* name() const = 0;
-  virtual void Build(const mosaic::io::Matrix& base, int threads) = 0;
-  virtual size_t GraphBytes() const = 0;  // without the vectors
-  virtual void SetEf(size_t ef) = 0;
-  // Top-k ids of one query, -1 padded.
-  virtual void Search(const float* q, int64_t* out) = 0;
-};
-
-class MosaicEngine final : public Engine {
- public:
-  MosaicEngine(Metric metric, bool sq8) : metric_(metric), sq8_(sq8) {}
-  const char* name() const override { return sq8_ ? "mosaic-sq8" : "mosaic"; }
-  void Build(const mosaic::io::Matrix& base, int threads) override {
-    rows_ = std::make_unique<MatrixRows>(base);
-    HnswParams p;
-    p.M = kM;
-    p.ef_construction = kEfConstruction;
-    p.sq8 = sq8_;
-    index_ = std::make_unique<HnswIndex>(static_cast<uint32_t>(base.dim), metric_, p, rows_.get());
-    std::vector<uint32_t> slots(base.rows);
-    for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<uint32_t>(i);
-    mosaic::ThreadPool pool(threads);
-    mosaic::Status st = index_->AddBatch(slots, threads > 1 ? &pool : nullptr);
-    if (!st.ok()) {
-      std::fprintf(stderr, "mosaic build failed: %s\n", st.ToString().c_str());
-      std::exit(1);
-    }
-  }
-  // Codes included for SQ8: they replace the f32 rows during the walk.
-  size_t GraphBytes() const override { return index_->MemoryBytes(); }
-  void SetEf(size_t ef) override { params_.ef = ef; }
-  void Search(const float* q, int64_t* out) override {
-    std::vector<Neighbor> r = index_->Search(q, kK, params_, nullptr);
-    for (size_t j = 0; j < kK; ++j) out[j] = j < r.size() ? r[j].slot : -1;
-  }
-  HnswIndex* index() { return index_.get(); }
-
- private:
-  Metric metric_;
-  bool sq8_;
-  std::unique_ptr<MatrixRows> rows_;
-  std::unique_ptr<HnswIndex> index_;
-  mosaic::index::IndexSearchParams params_;
-};
-
-class HnswlibEngine final : public Engine {
- public:
-  explicit HnswlibEngine(Metric metric) : metric_(metric) {}
-  const char* name() const override { return "hnswlib"; }
-  void Build(const mosaic::io::Matrix& base, int threads) override {
-    if (metric_ == Metric::kL2) {
-      space_ = std::make_unique<hnswlib::L2Space>(base.dim);
-    } else {
-      space_ = std::make_unique<hnswlib::InnerProductSpace>(base.dim);
-    }
-    index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), base.rows, kM,
-                                                               kEfConstruction);
-    // hnswlib's own examples insert the first point alone before going parallel.
-    index_->addPoint(base.row(0), 0);
-    ParallelIndexes(base.rows - 1, threads,
-                    [&](size_t i) { index_->addPoint(base.row(i + 1), i + 1); });
-    vector_bytes_ = base.rows * base.dim * sizeof(float);
-  }
-  size_t GraphBytes() const override {
-    size_t bytes = index_->max_elements_ * index_->size_data_per_element_ - vector_bytes_;
-    for (size_t i = 0; i < index_->cur_element_count; ++i) {
-      bytes += index_->element_levels_[i] * index_->size_links_per_element_;
-    }
-    return bytes + index_->max_elements_ * (sizeof(int) + sizeof(std::mutex)) +
-           index_->label_lookup_.size() * (sizeof(size_t) + sizeof(uint32_t) + 16);
-  }
-  void SetEf(size_t ef) override { index_->setEf(ef); }
-  void Search(const float* q, int64_t* out) override {
-    auto pq = index_->searchKnn(q, kK);
-    size_t n = pq.size();
-    for (size_t j = n; j < kK; ++j) out[j] = -1;
-    while (!pq.empty()) {
-      out[--n] = static_cast<int64_t>(pq.top().second);
-      pq.pop();
-    }
-  }
-
- private:
-  Metric metric_;
-  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
-  std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
-  size_t vector_bytes_ = 0;
-};
-
-class FaissEngine final : public Engine {
- public:
-  explicit FaissEngine(Metric metric) : metric_(metric) {}
-  const char* name() const override { return "faiss"; }
-  void Build(const mosaic::io::Matrix& base, int threads) override {
-    SetThreads(threads);
-    index_ = std::make_unique<faiss::IndexHNSWFlat>(
-        static_cast<int>(base.dim), static_cast<int>(kM),
-        metric_ == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT);
-    index_->hnsw.efConstruction = kEfConstruction;
-    index_->add(static_cast<faiss::Index::idx_t>(base.rows), base.data.data());
-    SetThreads(1);
-  }
-  size_t GraphBytes() const override {
-    const faiss::HNSW& h = index_->hnsw;
-    return h.neighbors.size() * sizeof(h.neighbors[0]) + h.levels.size() * sizeof(h.levels[0]) +
-           h.offsets.size() * sizeof(h.offsets[0]) +
-           h.assign_probas.size() * sizeof(double) + h.cum_nneighbor_per_level.size() * 4;
-  }
-  void SetEf(size_t ef) override { index_->hnsw.efSearch = static_cast<int>(ef); }
-  void Search(const float* q, int64_t* out) override {
-    float d[kK];
-    faiss::Index::idx_t ids[kK];
-    index_->search(1, q, kK, d, ids);
-    for (size_t j = 0; j < kK; ++j) out[j] = ids[j];
-  }
-  static void SetThreads(int threads) {
-    omp_set_num_threads(threads);
-    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(threads);
-  }
-
- private:
-  Metric metric_;
-  std::unique_ptr<faiss::IndexHNSWFlat> index_;
-};
+bool IsMosaic(const AnnEngine& e) { return e.name().rfind("mosaic", 0) == 0; }
 
 // ---- measurement -------------------------------------------------------------------------------
 
@@ -226,43 +113,44 @@ double Recall(const std::vector<int64_t>& got, const std::vector<std::vector<Nei
 }
 
 struct Point {
-  size_t ef;
-  double recall;
-  double qps;
+  double recall = 0;
+  double qps = 0;
 };
 
-// Queries/s with `threads` threads over all queries, best of `rounds`; fills ids.
-double TimeSearch(Engine* e, const mosaic::io::Matrix& queries, size_t nq, int threads,
-                  std::vector<int64_t>* ids, int rounds) {
-  ids->assign(nq * kK, -1);
-  double best = 0;
-  for (int r = 0; r < rounds; ++r) {
-    auto start = Clock::now();
-    if (threads == 1) {
-      for (size_t i = 0; i < nq; ++i) e->Search(queries.row(i), ids->data() + i * kK);
-    } else {
-      ParallelIndexes(nq, threads, [&](size_t i) { e->Search(queries.row(i), ids->data() + i * kK); });
-    }
-    best = std::max(best, nq / Seconds(start));
+// Queries/s at `target` recall: the points' Pareto front (best q/s at or above each recall),
+// with log(q/s) interpolated linearly in recall between the two points that bracket it; 0 when
+// no point reaches it.
+double QpsAt(std::vector<Point> points, double target) {
+  std::sort(points.begin(), points.end(),
+            [](const Point& a, const Point& b) { return a.recall < b.recall; });
+  // front[i]: the best q/s among points with recall >= points[i].recall.
+  for (size_t i = points.size(); i-- > 1;) {
+    points[i - 1].qps = std::max(points[i - 1].qps, points[i].qps);
   }
-  return best;
-}
-
-// Queries/s at `target` recall, interpolating log(q/s) linearly in recall between the sweep's
-// points that bracket it; 0 when the sweep never reaches it.
-double QpsAt(const std::vector<Point>& sweep, double target) {
-  for (size_t i = 0; i < sweep.size(); ++i) {
-    if (sweep[i].recall < target) continue;
-    if (i == 0) return sweep[0].qps;
-    const Point& a = sweep[i - 1];
-    const Point& b = sweep[i];
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (points[i].recall < target) continue;
+    if (i == 0 || points[i].recall == points[i - 1].recall) return points[i].qps;
+    const Point& a = points[i - 1];
+    const Point& b = points[i];
     double t = (target - a.recall) / (b.recall - a.recall);
     return std::exp(std::log(a.qps) + t * (std::log(b.qps) - std::log(a.qps)));
   }
   return 0;
 }
 
-void Normalize(mosaic::io::Matrix* m) {
+// One timed pass of all queries with `threads` threads; returns queries/s, fills ids.
+double TimeSearch(AnnEngine* e, const Matrix& queries, size_t nq, int threads,
+                  std::vector<int64_t>* ids) {
+  ids->assign(nq * kK, -1);
+  e->PrepareSearch(threads);
+  auto start = Clock::now();
+  mosaic::bench::ParallelFor(nq, threads, [&](size_t i, int t) {
+    e->Search(queries.row(i), kK, t, ids->data() + i * kK);
+  });
+  return static_cast<double>(nq) / Since(start);
+}
+
+void Normalize(Matrix* m) {
   for (size_t i = 0; i < m->rows; ++i) {
     float* r = m->data.data() + i * m->dim;
     float n = std::sqrt(mosaic::simd::NormSqr(r, m->dim));
@@ -272,100 +160,165 @@ void Normalize(mosaic::io::Matrix* m) {
   }
 }
 
-void RunMetric(const mosaic::io::Matrix& base, const mosaic::io::Matrix& queries, size_t nq,
-               Metric metric, bool single_thread_builds) {
-  std::printf("\n==== %s: %zu base x %zu dims, %zu queries, k = %zu, M = %u, ef_construction = %u\n",
+// A mixture of `clusters` Gaussians in `dim` dimensions (centres uniform in [-1, 1], spread 0.15
+// per dimension): base rows and queries drawn from the same mixture, fixed seed.
+void Synthetic(size_t rows, size_t queries, size_t dim, Matrix* base, Matrix* q) {
+  const size_t clusters = 1024;
+  std::mt19937_64 rng(20261204);
+  std::uniform_real_distribution<float> centre(-1, 1);
+  std::vector<float> centres(clusters * dim);
+  for (float& c : centres) c = centre(rng);
+  std::normal_distribution<float> noise(0, 0.15f);
+  std::uniform_int_distribution<size_t> pick(0, clusters - 1);
+  auto fill = [&](Matrix* m, size_t n) {
+    m->rows = n;
+    m->dim = dim;
+    m->data.resize(n * dim);
+    for (size_t i = 0; i < n; ++i) {
+      const float* c = centres.data() + pick(rng) * dim;
+      for (size_t d = 0; d < dim; ++d) m->data[i * dim + d] = c[d] + noise(rng);
+    }
+  };
+  fill(base, rows);
+  fill(q, queries);
+}
+
+struct Options {
+  std::string dataset = "fashion";
+  std::string data_dir;
+  std::string metric = "both";
+  size_t nq = 2000;
+  int rounds = 3;
+  std::vector<std::string> engines;
+  std::vector<int> threads = {1, 2};
+  std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
+  size_t rows = 1000000;
+  bool filtered = false;
+  bool single_thread_builds = false;
+};
+
+struct Cell {
+  std::vector<double> qps;  // one per round
+  double recall = 0;
+};
+
+void RunMetric(const Matrix& base, const Matrix& queries, Metric metric, const Options& o) {
+  const size_t nq = std::min(o.nq, queries.rows);
+  std::printf("\n==== %s: %zu base x %zu dims, %zu queries, k = %zu, M = 16, ef_construction = 200,"
+              " %d rounds per cell (median), engines rotated each round\n",
               metric == Metric::kL2 ? "L2" : "cosine (normalized, inner product)", base.rows,
-              base.dim, nq, kK, kM, kEfConstruction);
-  mosaic::ThreadPool pool(2);
-  mosaic::index::VectorBlock block{base.data.data(), 0, static_cast<uint32_t>(base.rows)};
+              base.dim, nq, kK, o.rounds);
   std::vector<std::vector<Neighbor>> truth;
-  mosaic::index::FlatSearch({&block, 1}, base.dim, metric, queries.data.data(), nq, kK, nullptr,
-                            &pool, &truth);
+  {
+    mosaic::ThreadPool pool(2);
+    mosaic::index::VectorBlock block{base.data.data(), 0, static_cast<uint32_t>(base.rows)};
+    mosaic::index::FlatSearch({&block, 1}, base.dim, metric, queries.data.data(), nq, kK, nullptr,
+                              &pool, &truth);
+  }
 
-  std::vector<std::unique_ptr<Engine>> engines;
-  engines.push_back(std::make_unique<MosaicEngine>(metric, false));
-  engines.push_back(std::make_unique<MosaicEngine>(metric, true));
-  engines.push_back(std::make_unique<HnswlibEngine>(metric));
-  engines.push_back(std::make_unique<FaissEngine>(metric));
+  std::vector<std::unique_ptr<AnnEngine>> engines;
+  for (const std::string& name : o.engines) {
+    auto e = MakeEngine(name);
+    if (e == nullptr) Die(kBench, "engine '" + name + "' is unknown or not built in");
+    engines.push_back(std::move(e));
+  }
+  const mosaic::bench::GraphParams graph;
 
-  // mosaic-sq8's graph MB includes its codes (the f32 rows are excluded for every engine).
-  std::printf("\nBuild                 1 thread s   2 threads s   graph MB (excl. vectors)\n");
+  std::printf("\nBuild (one build each, in the order listed)   1 thread s  2 threads s  graph MB"
+              "  memory MB (graph + codes + vectors read)\n");
   for (auto& e : engines) {
     double t1 = 0;
-    // Faiss's build is several times slower than the others; its 1-thread build alone would
-    // take most of the run's time budget, so only its 2-thread build is timed.
-    const bool time_single = single_thread_builds && std::string(e->name()) != "faiss";
-    if (time_single) {
+    if (o.single_thread_builds) {
       auto start = Clock::now();
-      e->Build(base, 1);
-      t1 = Seconds(start);
+      e->Build(base, metric, graph, 1);
+      t1 = Since(start);
     }
     auto start = Clock::now();
-    e->Build(base, 2);
-    double t2 = Seconds(start);
+    e->Build(base, metric, graph, 2);
+    double t2 = Since(start);
     char one[32] = "-";
-    if (time_single) std::snprintf(one, sizeof(one), "%.1f", t1);
-    std::printf("  %-18s %12s %13.1f %14.1f\n", e->name(), one, t2, e->GraphBytes() / 1e6);
+    if (o.single_thread_builds) std::snprintf(one, sizeof(one), "%.1f", t1);
+    std::printf("  %-44s %11s %12.1f %9.1f %10.1f\n", e->name().c_str(), one, t2,
+                e->GraphBytes() / 1e6, e->MemoryBytes() / 1e6);
     std::fflush(stdout);
   }
 
-  std::printf("\nef sweep, 1 thread: recall@10 / queries/s\n  %5s", "ef");
-  for (auto& e : engines) std::printf(" | %8s recall      q/s", e->name());
-  std::printf("\n");
-  std::vector<std::vector<Point>> sweeps(engines.size());
   std::vector<int64_t> ids;
-  for (size_t ef : kEfSweep) {
-    std::printf("  %5zu", ef);
-    for (size_t i = 0; i < engines.size(); ++i) {
-      engines[i]->SetEf(ef);
-      double qps = TimeSearch(engines[i].get(), queries, nq, 1, &ids, 2);
-      double recall = Recall(ids, truth);
-      sweeps[i].push_back({ef, recall, qps});
-      std::printf(" | %15.4f %8.0f", recall, qps);
-    }
+  for (int threads : o.threads) {
+    std::printf("\nef sweep, %d thread%s: recall@10 / queries/s (median of %d)\n  %5s", threads,
+                threads == 1 ? "" : "s", o.rounds, "ef");
+    for (auto& e : engines) std::printf(" | %11s recall     q/s", e->name().c_str());
     std::printf("\n");
-    std::fflush(stdout);
-  }
-  std::printf("\nAt recall@10 = 0.95 (interpolated), 1 thread:\n");
-  std::vector<double> at(engines.size());
-  for (size_t i = 0; i < engines.size(); ++i) {
-    at[i] = QpsAt(sweeps[i], 0.95);
-    std::printf("  %-8s %8.0f q/s\n", engines[i]->name(), at[i]);
-  }
-  // engines: mosaic, mosaic-sq8, hnswlib, faiss.
-  for (size_t m = 0; m < 2; ++m) {
-    for (size_t peer = 2; peer < 4; ++peer) {
-      if (at[m] > 0 && at[peer] > 0) {
-        std::printf("  %-10s / %-8s %.2fx\n", engines[m]->name(), engines[peer]->name(),
-                    at[m] / at[peer]);
+    std::vector<std::vector<Point>> points(engines.size());
+    for (size_t ei = 0; ei < o.efs.size(); ++ei) {
+      const size_t ef = o.efs[ei];
+      std::vector<Cell> cells(engines.size());
+      for (int r = 0; r < o.rounds; ++r) {
+        for (size_t j = 0; j < engines.size(); ++j) {
+          // Rotate the order each round (and each ef) so no engine always runs first.
+          const size_t i = (j + static_cast<size_t>(r) + ei) % engines.size();
+          engines[i]->SetEf(ef);
+          cells[i].qps.push_back(TimeSearch(engines[i].get(), queries, nq, threads, &ids));
+          if (r == 0) cells[i].recall = Recall(ids, truth);
+        }
       }
+      std::printf("  %5zu", ef);
+      for (size_t i = 0; i < engines.size(); ++i) {
+        double qps = Median(cells[i].qps);
+        points[i].push_back({cells[i].recall, qps});
+        std::printf(" | %18.4f %7.0f", cells[i].recall, qps);
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+    std::printf("\nqueries/s at recall@10 (interpolated on each engine's Pareto front), %d thread%s\n"
+                "  %-12s",
+                threads, threads == 1 ? "" : "s", "engine");
+    for (double t : kTargets) std::printf(" %9.2f", t);
+    std::printf("\n");
+    std::vector<std::vector<double>> at(engines.size());
+    for (size_t i = 0; i < engines.size(); ++i) {
+      std::printf("  %-12s", engines[i]->name().c_str());
+      for (double t : kTargets) {
+        at[i].push_back(QpsAt(points[i], t));
+        std::printf(" %9.0f", at[i].back());
+      }
+      std::printf("\n");
+    }
+    // Each Mosaic variant against the best peer at each target.
+    for (size_t m = 0; m < engines.size(); ++m) {
+      if (!IsMosaic(*engines[m])) continue;
+      std::printf("  %-12s / best peer:", engines[m]->name().c_str());
+      for (size_t t = 0; t < kTargets.size(); ++t) {
+        double best = 0;
+        std::string who = "-";
+        for (size_t p = 0; p < engines.size(); ++p) {
+          if (!IsMosaic(*engines[p]) && at[p][t] > best) best = at[p][t], who = engines[p]->name();
+        }
+        if (best > 0 && at[m][t] > 0) {
+          std::printf("  %.2f: %.2fx %s", kTargets[t], at[m][t] / best, who.c_str());
+        } else {
+          std::printf("  %.2f: -", kTargets[t]);
+        }
+      }
+      std::printf("\n");
     }
   }
 
-  const size_t f32_bytes = base.rows * base.dim * sizeof(float);
-  HnswIndex* sq8 = static_cast<MosaicEngine*>(engines[1].get())->index();
-  std::printf("\nMemory, mosaic-sq8: f32 rows %.1f MB, SQ8 codes %.1f MB (%.2fx of f32), "
-              "graph + codes %.1f MB\n",
-              f32_bytes / 1e6, sq8->CodeBytes() / 1e6,
-              static_cast<double>(sq8->CodeBytes()) / static_cast<double>(f32_bytes),
-              sq8->MemoryBytes() / 1e6);
-
-  std::printf("\n2 threads at ef = 64: queries/s (recall)\n");
+  if (!o.filtered) return;
+  // Filtered: a random allow-set per selectivity; the exact top-10 over the allowed rows is the
+  // reference. ef = 64 for every engine; 1 thread.
+  std::printf("\nFiltered, 1 thread, ef = 64: recall@10 / queries/s (median of %d; exact = batch "
+              "FlatSearch with the bitset)\n  %11s", o.rounds, "selectivity");
+  std::vector<AnnEngine*> filtering;
+  std::vector<int64_t> probe(kK);
+  mosaic::Bitset all(base.rows, true);
   for (auto& e : engines) {
-    e->SetEf(64);
-    if (std::string(e->name()) == "faiss") FaissEngine::SetThreads(1);
-    double qps = TimeSearch(e.get(), queries, nq, 2, &ids, 2);
-    std::printf("  %-8s %8.0f (%.4f)\n", e->name(), qps, Recall(ids, truth));
+    e->PrepareSearch(1);
+    if (e->SearchFiltered(queries.row(0), kK, all, 0, probe.data())) filtering.push_back(e.get());
   }
-
-  if (metric != Metric::kL2) return;
-  // Filtered: random attributes at each selectivity; exact top-10 over the allowed rows is the
-  // reference, and its scan rate is the planner's alternative.
-  HnswIndex* index = static_cast<MosaicEngine*>(engines[0].get())->index();
-  std::printf("\nFiltered (mosaic, random allow-sets, ef = 64 (see HnswIndex::EffectiveEf), 1 thread; exact = batch FlatSearch with the bitset)\n");
-  std::printf("  %11s %9s %9s %10s %10s %14s\n", "selectivity", "allowed", "eff. ef", "recall",
-              "hnsw q/s", "exact scan q/s");
+  for (AnnEngine* e : filtering) std::printf(" | %11s recall     q/s", e->name().c_str());
+  std::printf(" | exact q/s\n");
   std::mt19937_64 rng(7);
   for (double sel : {0.5, 0.1, 0.01, 0.001}) {
     mosaic::Bitset allow(base.rows);
@@ -374,74 +327,134 @@ void RunMetric(const mosaic::io::Matrix& base, const mosaic::io::Matrix& queries
       if (keep(rng)) allow.Set(i);
     }
     std::vector<std::vector<Neighbor>> ftruth;
+    mosaic::index::VectorBlock block{base.data.data(), 0, static_cast<uint32_t>(base.rows)};
     auto start = Clock::now();
     mosaic::index::FlatSearch({&block, 1}, base.dim, metric, queries.data.data(), nq, kK, &allow,
                               nullptr, &ftruth);
-    double exact_qps = nq / Seconds(start);
-    mosaic::index::IndexSearchParams p;
-    p.ef = 64;
-    std::vector<int64_t> got(nq * kK, -1);
-    start = Clock::now();
-    for (size_t i = 0; i < nq; ++i) {
-      auto r = index->Search(queries.row(i), kK, p, &allow);
-      for (size_t j = 0; j < r.size(); ++j) got[i * kK + j] = r[j].slot;
+    const double exact_qps = nq / Since(start);
+    std::vector<Cell> cells(filtering.size());
+    for (int r = 0; r < o.rounds; ++r) {
+      for (size_t j = 0; j < filtering.size(); ++j) {
+        const size_t i = (j + static_cast<size_t>(r)) % filtering.size();
+        AnnEngine* e = filtering[i];
+        e->SetEf(64);
+        ids.assign(nq * kK, -1);
+        auto t0 = Clock::now();
+        for (size_t q = 0; q < nq; ++q) e->SearchFiltered(queries.row(q), kK, allow, 0, &ids[q * kK]);
+        cells[i].qps.push_back(nq / Since(t0));
+        if (r == 0) cells[i].recall = Recall(ids, ftruth);
+      }
     }
-    double qps = nq / Seconds(start);
-    std::printf("  %10.1f%% %9zu %9zu %10.4f %10.0f %14.0f\n", sel * 100, allow.Count(),
-                index->EffectiveEf(kK, 64, allow.Count(), index->size()), Recall(got, ftruth),
-                qps, exact_qps);
+    std::printf("  %10.1f%%", sel * 100);
+    for (const Cell& c : cells) std::printf(" | %18.4f %7.0f", c.recall, Median(c.qps));
+    std::printf(" | %9.0f\n", exact_qps);
+    std::fflush(stdout);
   }
+}
+
+std::vector<int> ParseInts(const std::string& s) {
+  std::vector<int> out;
+  for (const std::string& p : Split(s)) out.push_back(std::stoi(p));
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir = std::getenv("MOSAIC_DATA_DIR") != nullptr ? std::getenv("MOSAIC_DATA_DIR")
-                                                                   : MOSAIC_DEFAULT_DATA_DIR;
-  size_t nq = 2000;
-  std::string which = "both";
-  bool single_thread_builds = true;
+  Options o;
+  o.engines = {"mosaic", "mosaic-sq8", "hnswlib"};
+#if defined(MOSAIC_BENCH_FAISS_ENGINE)
+  o.engines.insert(o.engines.end(), {"faiss", "faiss-sq8"});
+#endif
+#if defined(MOSAIC_BENCH_USEARCH)
+  o.engines.insert(o.engines.end(), {"usearch", "usearch-f16", "usearch-i8"});
+#endif
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--data" && i + 1 < argc) {
-      data_dir = argv[++i];
-    } else if (arg == "--queries" && i + 1 < argc) {
-      nq = std::strtoul(argv[++i], nullptr, 10);
-    } else if (arg == "--metric" && i + 1 < argc) {
-      which = argv[++i];
-    } else if (arg == "--no-single-thread-builds") {
-      single_thread_builds = false;
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die(kBench, arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--dataset") {
+      o.dataset = value();
+    } else if (arg == "--data") {
+      o.data_dir = value();
+    } else if (arg == "--metric") {
+      o.metric = value();
+    } else if (arg == "--queries") {
+      o.nq = std::stoul(value());
+    } else if (arg == "--rounds") {
+      o.rounds = std::max(1, std::stoi(value()));
+    } else if (arg == "--engines") {
+      o.engines = Split(value());
+    } else if (arg == "--threads") {
+      o.threads = ParseInts(value());
+    } else if (arg == "--efs") {
+      o.efs.clear();
+      for (int ef : ParseInts(value())) o.efs.push_back(static_cast<size_t>(ef));
+    } else if (arg == "--rows") {
+      o.rows = std::stoul(value());
+    } else if (arg == "--filtered") {
+      o.filtered = true;
+    } else if (arg == "--single-thread-builds") {
+      o.single_thread_builds = true;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--data DIR] [--queries N] [--metric l2|cosine|both] "
-                   "[--no-single-thread-builds]\n",
+                   "usage: %s [--dataset fashion|fashion-visual|synthetic] [--data DIR]\n"
+                   "  [--metric l2|cosine|both] [--queries N] [--rounds R] [--engines a,b,...]\n"
+                   "  [--threads 1,2] [--efs 10,16,...] [--rows N] [--filtered]"
+                   " [--single-thread-builds]\n",
                    argv[0]);
       return 2;
     }
   }
-  auto base = mosaic::io::ReadVectorFile(data_dir + "/train-images-idx3-ubyte.gz");
-  auto queries = mosaic::io::ReadVectorFile(data_dir + "/t10k-images-idx3-ubyte.gz");
-  if (!base.ok() || !queries.ok()) {
-    std::fprintf(stderr, "cannot read Fashion-MNIST from %s: %s %s\n", data_dir.c_str(),
-                 base.status().ToString().c_str(), queries.status().ToString().c_str());
-    return 1;
+  // Faiss parallelizes inside a call with OpenMP; every engine here gets its threads from us.
+  omp_set_num_threads(1);
+
+  Matrix base, queries;
+  const std::string cache = std::string(MOSAIC_SOURCE_DIR) + "/.cache/data/";
+  if (o.dataset == "fashion") {
+    std::string dir = o.data_dir.empty() ? cache + "fashion-mnist" : o.data_dir;
+    auto b = mosaic::io::ReadVectorFile(dir + "/train-images-idx3-ubyte.gz");
+    auto q = mosaic::io::ReadVectorFile(dir + "/t10k-images-idx3-ubyte.gz");
+    if (!b.ok()) Die(kBench, "cannot read Fashion-MNIST: " + b.status().ToString());
+    if (!q.ok()) Die(kBench, "cannot read Fashion-MNIST: " + q.status().ToString());
+    base = std::move(*b);
+    queries = std::move(*q);
+  } else if (o.dataset == "fashion-visual") {
+    std::string dir = o.data_dir.empty() ? cache + "fashion-visual" : o.data_dir;
+    auto b = mosaic::io::ReadVectorFile(dir + "/train.fvecs");
+    auto q = mosaic::io::ReadVectorFile(dir + "/test.fvecs");
+    if (!b.ok() || !q.ok()) {
+      Die(kBench, "cannot read the visual-descriptor vectors in " + dir +
+                      " (make them with bench/make_vectors): " +
+                      (b.ok() ? q.status() : b.status()).ToString());
+    }
+    base = std::move(*b);
+    queries = std::move(*q);
+    if (o.metric == "both") o.metric = "cosine";
+  } else if (o.dataset == "synthetic") {
+    Synthetic(o.rows, std::max<size_t>(o.nq, 1000), 128, &base, &queries);
+  } else {
+    Die(kBench, "unknown dataset '" + o.dataset + "' (fashion, fashion-visual, synthetic)");
   }
-  nq = std::min(nq, queries->rows);
-  std::printf("ann_bench: mosaic simd level %s; hnswlib compiled with %s; faiss %d.%d.%d (%s)\n",
-              mosaic::simd::LevelName(mosaic::simd::ActiveLevel()),
-#if defined(__AVX512F__)
-              "-march=native (AVX-512 kernels)",
-#elif defined(__AVX__)
-              "AVX",
-#else
-              "SSE",
-#endif
-              FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, MOSAIC_FAISS_BUILD);
-  if (which == "l2" || which == "both") RunMetric(*base, *queries, nq, Metric::kL2, single_thread_builds);
-  if (which == "cosine" || which == "both") {
-    Normalize(&*base);
-    Normalize(&*queries);
-    RunMetric(*base, *queries, nq, Metric::kCosine, false);
+
+  std::printf("ann_bench: dataset %s, load average at start: ", o.dataset.c_str());
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    char line[128] = {};
+    if (std::fgets(line, sizeof(line), f) != nullptr) std::printf("%s", line);
+    std::fclose(f);
+  }
+  for (const std::string& name : o.engines) {
+    auto e = MakeEngine(name);
+    if (e == nullptr) Die(kBench, "engine '" + name + "' is unknown or not built in");
+    std::printf("  %-12s %s\n", name.c_str(), e->build_info().c_str());
+  }
+  if (o.metric == "l2" || o.metric == "both") RunMetric(base, queries, Metric::kL2, o);
+  if (o.metric == "cosine" || o.metric == "both") {
+    Normalize(&base);
+    Normalize(&queries);
+    RunMetric(base, queries, Metric::kCosine, o);
   }
   return 0;
 }

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "embed/model_loader.h"
+#include "fashion_visual.h"
 #include "embed/registry/registry.h"
 #include "io/vector_file.h"
 #include "media/image.h"
@@ -109,32 +110,6 @@ std::vector<std::vector<float>> Rows(const io::Matrix& m, size_t n) {
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < std::min(n, m.rows); ++i)
     out.emplace_back(m.row(i), m.row(i) + m.dim);
-  return out;
-}
-
-// The visual descriptor's vectors of Fashion-MNIST images (28x28 grey, as RGB).
-std::vector<std::vector<float>> Visual(embed::Encoder& enc, const io::Matrix& m, size_t n) {
-  std::vector<std::vector<float>> out;
-  const double t0 = Now();
-  for (size_t b = 0; b < n; b += 32) {
-    std::vector<media::Image> images;
-    for (size_t i = b; i < std::min(n, b + 32); ++i) {
-      media::Image img(28, 28, 3);
-      for (size_t p = 0; p < 784; ++p)
-        for (int ch = 0; ch < 3; ++ch)
-          img.pixels[p * 3 + ch] = static_cast<uint8_t>(std::clamp(m.row(i)[p], 0.0f, 255.0f));
-      images.push_back(std::move(img));
-    }
-    std::vector<embed::EncoderInput> in(images.size());
-    for (size_t i = 0; i < images.size(); ++i)
-      in[i].image = &images[i];
-    auto res = enc.Encode(in).value();
-    for (auto& r : res)
-      out.push_back(std::move(r.vectors.at(0)));
-    std::fprintf(stderr, "\r  visual descriptor %zu/%zu images (%.0f/s)", out.size(), n,
-                 out.size() / (Now() - t0));
-  }
-  std::fprintf(stderr, "\n");
   return out;
 }
 
@@ -253,8 +228,8 @@ int main(int argc, char** argv) {
     auto enc =
         embed::OpenEncoder(manifest, reg.ModelDir("visual-descriptor"), embed::Modality::kImage)
             .value();
-    auto vtrain = Visual(*enc, train, visual_train);
-    auto vtest = Visual(*enc, test, visual_test);
+    auto vtrain = bench::FashionVisual(*enc, train, visual_train);
+    auto vtest = bench::FashionVisual(*enc, test, visual_test);
     std::vector<int32_t> vtest_labels(test_labels.begin(), test_labels.begin() + vtest.size());
     auto visual = Load(*db, "visual", VectorSpec{"v", 808, Metric::kCosine}, vtrain, train_labels);
     Knn("visual descriptor (cosine)", *visual, vtest, vtest_labels);
