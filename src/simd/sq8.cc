@@ -8,6 +8,13 @@ float Sq8L2SqrAvx2(const float* q, const float* step, const uint8_t* code, size_
 float Sq8WeightedSumAvx2(const float* w, const uint8_t* code, size_t dim);
 float Sq8L2SqrAvx512(const float* q, const float* step, const uint8_t* code, size_t dim);
 float Sq8WeightedSumAvx512(const float* w, const uint8_t* code, size_t dim);
+int32_t DotU8I8Vnni(const uint8_t* code, const int8_t* w, size_t dim);
+
+int32_t DotU8I8Scalar(const uint8_t* code, const int8_t* w, size_t dim) {
+  int32_t acc = 0;
+  for (size_t d = 0; d < dim; ++d) acc += int32_t{code[d]} * int32_t{w[d]};
+  return acc;
+}
 
 float Sq8L2SqrScalar(const float* q, const float* step, const uint8_t* code, size_t dim) {
   float acc = 0;
@@ -39,6 +46,19 @@ float Sq8WeightedSum(const float* w, const uint8_t* code, size_t dim) {
     case Level::kAvx2: return internal::Sq8WeightedSumAvx2(w, code, dim);
     default: return internal::Sq8WeightedSumScalar(w, code, dim);
   }
+}
+
+bool FastDotU8I8() {
+  static const bool vnni = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") != 0;
+  }();
+  return vnni && ActiveLevel() == Level::kAvx512;
+}
+
+int32_t DotU8I8(const uint8_t* code, const int8_t* w, size_t dim) {
+  return FastDotU8I8() ? internal::DotU8I8Vnni(code, w, dim)
+                       : internal::DotU8I8Scalar(code, w, dim);
 }
 
 }  // namespace mosaic::simd

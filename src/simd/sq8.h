@@ -13,4 +13,10 @@ float Sq8L2Sqr(const float* q_minus_offset, const float* step, const uint8_t* co
 // sum_d w[d] * code[d]; with w = q * step this is the dot product minus sum_d q[d] * offset[d].
 float Sq8WeightedSum(const float* w, const uint8_t* code, size_t dim);
 
+// sum_d code[d] * w[d], exact in int32 for dim <= 66,000 (255 * 127 * dim < 2^31).
+int32_t DotU8I8(const uint8_t* code, const int8_t* w, size_t dim);
+// True when DotU8I8 runs on a dedicated instruction (AVX-512 VNNI, at the active level): only
+// then is quantizing the query to int8 worth its rounding (Sq8Codec::Prepare).
+bool FastDotU8I8();
+
 }  // namespace mosaic::simd

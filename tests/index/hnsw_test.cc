@@ -610,7 +610,7 @@ TEST(HnswTest, Sq8RecallExactDistancesAndMemory) {
   ExpectExactDistances(got, truth, rows, data->queries.data.data(), dim);
   // One byte per dimension per slot: a quarter of the f32 rows.
   const size_t f32_bytes = kFullRows * dim * sizeof(float);
-  EXPECT_EQ(index->CodeBytes(), kFullRows * dim);
+  EXPECT_EQ(index->CodeBytes(), kFullRows * (dim + sizeof(float)));  // l2: a code and its norm
   EXPECT_LE(index->CodeBytes(), 0.3 * f32_bytes);
   EXPECT_GE(index->MemoryBytes(), index->CodeBytes());
   // Without SQ8 there are no codes.
@@ -635,7 +635,7 @@ TEST(HnswTest, Sq8SaveLoadRoundTripAndVersion1Files) {
   EXPECT_TRUE((*loaded)->params().sq8);
   EXPECT_TRUE((*loaded)->sq8_trained());
   EXPECT_EQ((*loaded)->params().rerank_factor, index->params().rerank_factor);
-  EXPECT_EQ((*loaded)->CodeBytes(), n * dim);
+  EXPECT_EQ((*loaded)->CodeBytes(), n * (dim + sizeof(float)));
   EXPECT_EQ((*loaded)->size(), index->size());
   auto a = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
   auto b = SearchAll(**loaded, data->queries.data.data(), data->queries.rows, dim, nullptr);
@@ -705,7 +705,7 @@ TEST(HnswTest, Sq8RemapAndSlotReuse) {
   ASSERT_NE(remapped, nullptr);
   EXPECT_TRUE(remapped->sq8_trained());
   EXPECT_EQ(remapped->size(), static_cast<size_t>(next));
-  EXPECT_EQ(remapped->CodeBytes(), static_cast<size_t>(next) * dim);
+  EXPECT_EQ(remapped->CodeBytes(), static_cast<size_t>(next) * (dim + sizeof(float)));
   auto truth = Exact(compact.data(), static_cast<size_t>(next), dim, Metric::kL2,
                      data->queries.data.data(), data->queries.rows, nullptr);
   auto got = SearchAll(*remapped, data->queries.data.data(), data->queries.rows, dim, nullptr);

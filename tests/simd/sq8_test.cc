@@ -40,5 +40,27 @@ TEST(Sq8Kernels, EveryLevelMatchesADoubleReference) {
   SetLevelForTesting(best);
 }
 
+TEST(Sq8Kernels, IntegerDotIsExactAtEveryLevel) {
+  std::mt19937 rng(5);
+  const Level best = ActiveLevel();
+  for (Level level : {Level::kScalar, Level::kAvx2, Level::kAvx512}) {
+    if (level > best) continue;
+    SetLevelForTesting(level);
+    for (size_t dim : {1, 3, 63, 64, 65, 127, 128, 129, 200, 784, 808, 4096}) {
+      std::vector<uint8_t> code(dim + 1);  // +1: the kernels must not read past dim
+      std::vector<int8_t> w(dim + 1);
+      int64_t want = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        // The extremes included: 255 * -127 is the largest product in magnitude.
+        code[d] = d % 17 == 0 ? 255 : static_cast<uint8_t>(rng());
+        w[d] = d % 13 == 0 ? int8_t{-127} : static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+        want += int64_t{code[d]} * w[d];
+      }
+      EXPECT_EQ(DotU8I8(code.data(), w.data(), dim), want) << LevelName(level) << " dim " << dim;
+    }
+  }
+  SetLevelForTesting(best);
+}
+
 }  // namespace
 }  // namespace mosaic::simd

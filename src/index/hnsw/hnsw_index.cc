@@ -97,7 +97,11 @@ struct HnswIndex::CodeSpace {
     for (size_t off = 64; off < index->dim_; off += 64) __builtin_prefetch(code + off, 0, 2);
   }
   float operator()(const void* v, float /*bound*/) const {
-    return index->codec_.Distance(*q, static_cast<const uint8_t*>(v));
+    const uint8_t* code = static_cast<const uint8_t*>(v);
+    const float norm = index->code_norms_ != nullptr
+                           ? index->code_norms_[static_cast<size_t>(code - index->codes_.get()) / index->dim_]
+                           : 0.0f;
+    return index->codec_.FastDistance(*q, code, norm);
   }
 };
 
@@ -190,7 +194,9 @@ void HnswIndex::GrowLocked(size_t capacity) {
   auto removed = std::make_unique<uint64_t[]>(words);
   auto in_links = std::make_unique<uint32_t[]>(capacity);
   std::unique_ptr<uint8_t[]> codes;
+  std::unique_ptr<float[]> norms;
   if (params_.sq8) codes = std::make_unique_for_overwrite<uint8_t[]>(capacity * dim_);
+  if (params_.sq8 && metric_ == Metric::kL2) norms = std::make_unique_for_overwrite<float[]>(capacity);
   std::fill_n(levels.get(), capacity, int8_t{-1});
   if (capacity_ > 0) {
     std::copy_n(links0_.get(), capacity_ * stride0_, links0.get());
@@ -199,8 +205,10 @@ void HnswIndex::GrowLocked(size_t capacity) {
     std::copy_n(removed_.get(), (capacity_ + 63) / 64, removed.get());
     std::copy_n(in_links_.get(), capacity_, in_links.get());
     if (codes != nullptr) std::copy_n(codes_.get(), capacity_ * dim_, codes.get());
+    if (norms != nullptr) std::copy_n(code_norms_.get(), capacity_, norms.get());
   }
   codes_ = std::move(codes);
+  code_norms_ = std::move(norms);
   links0_ = std::move(links0);
   levels_ = std::move(levels);
   upper_ = std::move(upper);
@@ -229,6 +237,12 @@ void HnswIndex::EnsureTrained(std::span<const uint32_t> slots) {
   codec_ = Sq8Codec::Train(dim_, metric_, slots.size(),
                            [&](size_t i) { return rows_->Row(slots[i]); });
   sq8_trained_.store(true, std::memory_order_release);
+}
+
+void HnswIndex::EncodeSlot(uint32_t slot) {
+  uint8_t* code = codes_.get() + size_t{slot} * dim_;
+  codec_.Encode(rows_->Row(slot), code);
+  if (code_norms_ != nullptr) code_norms_[slot] = codec_.CodeNorm(code);
 }
 
 int HnswIndex::RandomLevel(uint32_t slot) const {
@@ -550,7 +564,7 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   StoreLink(Links(slot, 0), 0);
   // The code is written before the level is published, so any reader that can reach the node
   // sees it (a slot freed by Vacuum and added again gets its new vector's code).
-  if (codes_ != nullptr) codec_.Encode(rows_->Row(slot), codes_.get() + size_t{slot} * dim_);
+  if (codes_ != nullptr) EncodeSlot(slot);
   if (level > 0) {
     size_t words = static_cast<size_t>(level) * stride_up_;
     upper_[slot] = new uint32_t[words]();
@@ -862,6 +876,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
     assert(out->levels_[now] < 0 && "old_to_new maps two slots to one");
     out->levels_[now] = static_cast<int8_t>(level);
     if (codes_ != nullptr) std::copy_n(Code(old), dim_, out->codes_.get() + size_t{now} * dim_);
+    if (code_norms_ != nullptr) out->code_norms_[now] = code_norms_[old];
     if (level > 0) {
       size_t words = static_cast<size_t>(level) * stride_up_;
       out->upper_[now] = new uint32_t[words]();
@@ -929,7 +944,8 @@ double HnswIndex::AverageDegree() const {
 
 size_t HnswIndex::CodeBytes() const {
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
-  return codes_ != nullptr ? capacity_ * dim_ : 0;
+  if (codes_ == nullptr) return 0;
+  return capacity_ * (dim_ + (code_norms_ != nullptr ? sizeof(float) : 0));
 }
 
 size_t HnswIndex::MemoryBytes() const {

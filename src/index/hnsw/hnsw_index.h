@@ -140,7 +140,8 @@ class HnswIndex final : public VectorIndex {
 
   // Average number of layer-0 links per node (for tests and benchmarks).
   double AverageDegree() const;
-  // SQ8 only: bytes held by the codes (dim per slot of capacity); 0 without SQ8.
+  // SQ8 only: bytes held by the codes (dim per slot of capacity, plus a float norm per slot for
+  // l2); 0 without SQ8.
   size_t CodeBytes() const;
   // SQ8 only: whether the codec has been trained (by the first Add / AddBatch).
   bool sq8_trained() const { return sq8_trained_.load(std::memory_order_acquire); }
@@ -163,6 +164,8 @@ class HnswIndex final : public VectorIndex {
   // SQ8: trains the codec from `slots`' rows unless already trained.
   void EnsureTrained(std::span<const uint32_t> slots);
   const uint8_t* Code(uint32_t slot) const { return codes_.get() + size_t{slot} * dim_; }
+  // Encodes slot's row into its code (and norm).
+  void EncodeSlot(uint32_t slot);
   int RandomLevel(uint32_t slot) const;
   // Layer-0 in-degree: a node without an in-link there is found by no search, so Connect keeps
   // a node's last one (see there). Load, Remap and Vacuum recount.
@@ -232,6 +235,9 @@ class HnswIndex final : public VectorIndex {
   std::atomic<bool> sq8_trained_{false};
   Sq8Codec codec_;
   std::unique_ptr<uint8_t[]> codes_;
+  // l2 only: |decode(code)|^2 per slot, written with the code (Sq8Codec::FastDistance). Not
+  // stored in the file: Load recomputes it from the codes.
+  std::unique_ptr<float[]> code_norms_;
 
   mutable std::mutex scratch_mu_;
   mutable std::vector<std::unique_ptr<Scratch>> scratch_pool_;

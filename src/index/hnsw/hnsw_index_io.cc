@@ -247,6 +247,11 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   std::memcpy(index->levels_.get(), levels, capacity);
   if (codes != nullptr) {
     std::memcpy(index->codes_.get(), codes, static_cast<size_t>(capacity) * dim);
+    if (index->code_norms_ != nullptr) {
+      for (uint32_t slot = 0; slot < capacity; ++slot) {
+        index->code_norms_[slot] = index->codec_.CodeNorm(index->Code(slot));
+      }
+    }
   }
   p += Pad4(capacity);
   size_t removed = 0;

@@ -46,18 +46,35 @@ void Sq8Codec::Decode(const uint8_t* code, float* x) const {
 
 Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
   Query p;
-  p.a.resize(lo_.size());
-  if (metric_ == Metric::kL2) {
-    for (size_t d = 0; d < lo_.size(); ++d) p.a[d] = q[d] - lo_[d];
-  } else {
-    double bias = 0;
-    for (size_t d = 0; d < lo_.size(); ++d) {
-      p.a[d] = q[d] * step_[d];
-      bias += double(q[d]) * lo_[d];
+  const size_t dim = lo_.size();
+  p.a.resize(dim);
+  double bias = 0, norm = 0;
+  for (size_t d = 0; d < dim; ++d) {
+    p.a[d] = metric_ == Metric::kL2 ? q[d] - lo_[d] : q[d] * step_[d];
+    bias += double(q[d]) * lo_[d];
+    norm += double(q[d]) * q[d];
+  }
+  p.bias = static_cast<float>(bias);
+  p.q_norm = static_cast<float>(norm);
+  if (simd::FastDotU8I8() && dim <= kMaxIntegerDim) {
+    float top = 0;
+    for (size_t d = 0; d < dim; ++d) top = std::max(top, std::abs(q[d] * step_[d]));
+    p.scale = top > 0 ? top / 127.0f : 1.0f;
+    p.w8.resize(dim);
+    for (size_t d = 0; d < dim; ++d) {
+      p.w8[d] = static_cast<int8_t>(std::clamp(std::nearbyint(q[d] * step_[d] / p.scale), -127.0f, 127.0f));
     }
-    p.bias = static_cast<float>(bias);
   }
   return p;
+}
+
+float Sq8Codec::CodeNorm(const uint8_t* code) const {
+  double norm = 0;
+  for (size_t d = 0; d < lo_.size(); ++d) {
+    const double x = lo_[d] + double(code[d]) * step_[d];
+    norm += x * x;
+  }
+  return static_cast<float>(norm);
 }
 
 float Sq8Codec::Distance(const Query& q, const uint8_t* code) const {
