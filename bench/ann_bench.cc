@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,7 @@
 
 #include "ann/engine.h"
 #include "ann/hnswlib_engine.h"
+#include "ann/lance_runner.h"
 #include "ann/mosaic_engine.h"
 #include "bench_util.h"
 #include "common/bitset.h"
@@ -91,8 +93,6 @@ std::unique_ptr<AnnEngine> MakeEngine(const std::string& name) {
 #endif
   return nullptr;
 }
-
-bool IsMosaic(const AnnEngine& e) { return e.name().rfind("mosaic", 0) == 0; }
 
 // ---- measurement -------------------------------------------------------------------------------
 
@@ -195,12 +195,118 @@ struct Options {
   size_t rows = 1000000;
   bool filtered = false;
   bool single_thread_builds = false;
+  // LanceDB indexes to run through Node: none, hnsw (IVF_HNSW_SQ) or all (and IVF_PQ).
+  std::string lancedb = "hnsw";
+  size_t lance_queries = 1000;
 };
 
 struct Cell {
   std::vector<double> qps;  // one per round
   double recall = 0;
 };
+
+// One engine's (recall, queries/s) points at one thread count.
+struct Sweep {
+  std::string name;
+  std::vector<Point> points;
+};
+
+// queries/s at each target recall for every engine, and each Mosaic variant against the best
+// peer at each target.
+void Summarize(const std::vector<Sweep>& sweeps, int threads) {
+  std::printf("\nqueries/s at recall@10 (interpolated on each engine's Pareto front), %d thread%s\n"
+              "  %-20s", threads, threads == 1 ? "" : "s", "engine");
+  for (double t : kTargets) std::printf(" %9.2f", t);
+  std::printf("\n");
+  std::vector<std::vector<double>> at(sweeps.size());
+  for (size_t i = 0; i < sweeps.size(); ++i) {
+    std::printf("  %-20s", sweeps[i].name.c_str());
+    for (double t : kTargets) {
+      at[i].push_back(QpsAt(sweeps[i].points, t));
+      std::printf(" %9.0f", at[i].back());
+    }
+    std::printf("\n");
+  }
+  auto mosaic = [](const std::string& name) { return name.rfind("mosaic", 0) == 0; };
+  for (size_t m = 0; m < sweeps.size(); ++m) {
+    if (!mosaic(sweeps[m].name)) continue;
+    std::printf("  %-12s / best peer:", sweeps[m].name.c_str());
+    for (size_t t = 0; t < kTargets.size(); ++t) {
+      double best = 0;
+      std::string who = "-";
+      for (size_t p = 0; p < sweeps.size(); ++p) {
+        if (!mosaic(sweeps[p].name) && at[p][t] > best) best = at[p][t], who = sweeps[p].name;
+      }
+      if (best > 0 && at[m][t] > 0) {
+        std::printf("  %.2f: %.2fx %s", kTargets[t], at[m][t] / best, who.c_str());
+      } else {
+        std::printf("  %.2f: -", kTargets[t]);
+      }
+    }
+    std::printf("\n");
+  }
+}
+
+// LanceDB through Node (bench/lancedb/ann.mjs): each index built once with 2 threads, then its
+// parameter grid swept `rounds` times (after the in-process engines; a child process per cell,
+// its start and table open not timed), 1 thread pinned to CPU 0 and 2 threads unpinned, on the
+// first lance_queries queries.
+void RunLance(const Matrix& base, const Matrix& queries, Metric metric,
+              const std::vector<std::vector<Neighbor>>& truth, const Options& o,
+              std::map<int, std::vector<Sweep>>* sweeps) {
+  using mosaic::bench::LanceIndex;
+  using mosaic::bench::LanceRunner;
+  const std::string script = std::string(MOSAIC_SOURCE_DIR) + "/bench/lancedb/ann.mjs";
+  const std::string work = std::string(MOSAIC_SOURCE_DIR) + "/.cache/ann-bench-lancedb";
+  Matrix q;
+  q.dim = queries.dim;
+  q.rows = std::min({o.lance_queries, o.nq, queries.rows});
+  q.data.assign(queries.data.begin(), queries.data.begin() + static_cast<ptrdiff_t>(q.rows * q.dim));
+  const std::vector<std::vector<Neighbor>> q_truth(truth.begin(), truth.begin() + static_cast<ptrdiff_t>(q.rows));
+  struct Grid {
+    LanceIndex index;
+    const char* name;
+    std::vector<std::string> params;
+  };
+  std::vector<Grid> grids = {{LanceIndex::kIvfHnswSq, "lancedb-hnsw-sq", {}}};
+  for (int ef : {10, 16, 20, 24, 32, 48, 64, 128}) {
+    grids[0].params.push_back("{\"ef\":" + std::to_string(ef) + "}");
+  }
+  if (o.lancedb == "all") {
+    grids.push_back({LanceIndex::kIvfPq, "lancedb-ivf-pq", {}});
+    for (int nprobes : {2, 3, 4, 6, 10, 20}) {
+      grids[1].params.push_back("{\"nprobes\":" + std::to_string(nprobes) + ",\"refine\":5}");
+    }
+    grids[1].params.push_back("{\"nprobes\":20,\"refine\":10}");
+  }
+  std::printf("\nLanceDB (%s), %zu queries, median of %d rounds; build with 2 threads\n",
+              LanceRunner::BuildInfo().c_str(), q.rows, o.rounds);
+  for (const Grid& g : grids) {
+    LanceRunner runner(script, work + "/" + g.name);
+    auto built = runner.Build(base, metric, g.index, 2);
+    if (!built.ok()) Die(kBench, "LanceDB: " + built.status().ToString());
+    std::printf("  %-16s ingest %.1f s (%.0f rows/s), index %.1f s, disk %.1f MB (index %.1f MB)\n",
+                g.name, built->ingest_seconds, built->rows / built->ingest_seconds,
+                built->index_seconds, built->disk_bytes / 1e6, built->index_bytes / 1e6);
+    for (int threads : o.threads) {
+      std::printf("    %d thread%s: params recall q/s\n", threads, threads == 1 ? "" : "s");
+      Sweep sweep{g.name, {}};
+      for (const std::string& params : g.params) {
+        Cell cell;
+        for (int r = 0; r < o.rounds; ++r) {
+          auto res = runner.Search(q, kK, params, threads, threads == 1 ? "0" : "");
+          if (!res.ok()) Die(kBench, "LanceDB: " + res.status().ToString());
+          cell.qps.push_back(q.rows / res->seconds);
+          if (r == 0) cell.recall = Recall(res->ids, q_truth);
+        }
+        sweep.points.push_back({cell.recall, Median(cell.qps)});
+        std::printf("      %-28s %.4f %7.0f\n", params.c_str(), cell.recall, Median(cell.qps));
+        std::fflush(stdout);
+      }
+      (*sweeps)[threads].push_back(std::move(sweep));
+    }
+  }
+}
 
 void RunMetric(const Matrix& base, const Matrix& queries, Metric metric, const Options& o) {
   const size_t nq = std::min(o.nq, queries.rows);
@@ -244,6 +350,7 @@ void RunMetric(const Matrix& base, const Matrix& queries, Metric metric, const O
   }
 
   std::vector<int64_t> ids;
+  std::map<int, std::vector<Sweep>> sweeps;  // by threads
   for (int threads : o.threads) {
     std::printf("\nef sweep, %d thread%s: recall@10 / queries/s (median of %d)\n  %5s", threads,
                 threads == 1 ? "" : "s", o.rounds, "ef");
@@ -271,39 +378,12 @@ void RunMetric(const Matrix& base, const Matrix& queries, Metric metric, const O
       std::printf("\n");
       std::fflush(stdout);
     }
-    std::printf("\nqueries/s at recall@10 (interpolated on each engine's Pareto front), %d thread%s\n"
-                "  %-12s",
-                threads, threads == 1 ? "" : "s", "engine");
-    for (double t : kTargets) std::printf(" %9.2f", t);
-    std::printf("\n");
-    std::vector<std::vector<double>> at(engines.size());
     for (size_t i = 0; i < engines.size(); ++i) {
-      std::printf("  %-12s", engines[i]->name().c_str());
-      for (double t : kTargets) {
-        at[i].push_back(QpsAt(points[i], t));
-        std::printf(" %9.0f", at[i].back());
-      }
-      std::printf("\n");
-    }
-    // Each Mosaic variant against the best peer at each target.
-    for (size_t m = 0; m < engines.size(); ++m) {
-      if (!IsMosaic(*engines[m])) continue;
-      std::printf("  %-12s / best peer:", engines[m]->name().c_str());
-      for (size_t t = 0; t < kTargets.size(); ++t) {
-        double best = 0;
-        std::string who = "-";
-        for (size_t p = 0; p < engines.size(); ++p) {
-          if (!IsMosaic(*engines[p]) && at[p][t] > best) best = at[p][t], who = engines[p]->name();
-        }
-        if (best > 0 && at[m][t] > 0) {
-          std::printf("  %.2f: %.2fx %s", kTargets[t], at[m][t] / best, who.c_str());
-        } else {
-          std::printf("  %.2f: -", kTargets[t]);
-        }
-      }
-      std::printf("\n");
+      sweeps[threads].push_back({engines[i]->name(), std::move(points[i])});
     }
   }
+  if (o.lancedb != "none") RunLance(base, queries, metric, truth, o, &sweeps);
+  for (int threads : o.threads) Summarize(sweeps[threads], threads);
 
   if (!o.filtered) return;
   // Filtered: a random allow-set per selectivity; the exact top-10 over the allowed rows is the
@@ -396,6 +476,13 @@ int main(int argc, char** argv) {
       o.rows = std::stoul(value());
     } else if (arg == "--filtered") {
       o.filtered = true;
+    } else if (arg == "--lancedb") {
+      o.lancedb = value();
+      if (o.lancedb != "none" && o.lancedb != "hnsw" && o.lancedb != "all") {
+        Die(kBench, "--lancedb takes none, hnsw or all, not '" + o.lancedb + "'");
+      }
+    } else if (arg == "--lance-queries") {
+      o.lance_queries = std::stoul(value());
     } else if (arg == "--single-thread-builds") {
       o.single_thread_builds = true;
     } else {
@@ -403,10 +490,15 @@ int main(int argc, char** argv) {
                    "usage: %s [--dataset fashion|fashion-visual|synthetic] [--data DIR]\n"
                    "  [--metric l2|cosine|both] [--queries N] [--rounds R] [--engines a,b,...]\n"
                    "  [--threads 1,2] [--efs 10,16,...] [--rows N] [--filtered]"
-                   " [--single-thread-builds]\n",
+                   " [--single-thread-builds]\n  [--lancedb none|hnsw|all] [--lance-queries N]\n",
                    argv[0]);
       return 2;
     }
+  }
+  if (o.lancedb != "none" &&
+      !std::filesystem::exists(std::string(MOSAIC_SOURCE_DIR) + "/bench/lancedb/node_modules")) {
+    std::printf("LanceDB is not installed (scripts/bench-peers): running without it\n");
+    o.lancedb = "none";
   }
   // Faiss parallelizes inside a call with OpenMP; every engine here gets its threads from us.
   omp_set_num_threads(1);
