@@ -9,6 +9,7 @@ float Sq8WeightedSumAvx2(const float* w, const uint8_t* code, size_t dim);
 float Sq8L2SqrAvx512(const float* q, const float* step, const uint8_t* code, size_t dim);
 float Sq8WeightedSumAvx512(const float* w, const uint8_t* code, size_t dim);
 int32_t DotU8I8Vnni(const uint8_t* code, const int8_t* w, size_t dim);
+int64_t DotU8I15Vnni(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim);
 
 int32_t DotU8I8Scalar(const uint8_t* code, const int8_t* w, size_t dim) {
   int32_t acc = 0;
@@ -28,6 +29,12 @@ float Sq8L2SqrScalar(const float* q, const float* step, const uint8_t* code, siz
 float Sq8WeightedSumScalar(const float* w, const uint8_t* code, size_t dim) {
   float acc = 0;
   for (size_t d = 0; d < dim; ++d) acc += w[d] * float(code[d]);
+  return acc;
+}
+
+int64_t DotU8I15Scalar(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim) {
+  int64_t acc = 0;
+  for (size_t d = 0; d < dim; ++d) acc += int64_t{code[d]} * (128 * int64_t{hi[d]} + lo[d]);
   return acc;
 }
 }  // namespace internal
@@ -59,6 +66,11 @@ bool FastDotU8I8() {
 int32_t DotU8I8(const uint8_t* code, const int8_t* w, size_t dim) {
   return FastDotU8I8() ? internal::DotU8I8Vnni(code, w, dim)
                        : internal::DotU8I8Scalar(code, w, dim);
+}
+
+int64_t DotU8I15(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim) {
+  return FastDotU8I8() ? internal::DotU8I15Vnni(code, hi, lo, dim)
+                       : internal::DotU8I15Scalar(code, hi, lo, dim);
 }
 
 }  // namespace mosaic::simd

@@ -15,7 +15,10 @@ float Sq8WeightedSum(const float* w, const uint8_t* code, size_t dim);
 
 // sum_d code[d] * w[d], exact in int32 for dim <= 66,000 (255 * 127 * dim < 2^31).
 int32_t DotU8I8(const uint8_t* code, const int8_t* w, size_t dim);
-// True when DotU8I8 runs on a dedicated instruction (AVX-512 VNNI, at the active level): only
+// sum_d code[d] * (128 * hi[d] + lo[d]): weights of 15 bits split into two int8 halves (hi in
+// [-127, 127], lo in [-64, 64]), exact for dim <= 66,000.
+int64_t DotU8I15(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim);
+// True when DotU8I8 and DotU8I15 run on a dedicated instruction (AVX-512 VNNI, at the active level): only
 // then is quantizing the query to int8 worth its rounding (Sq8Codec::Prepare).
 bool FastDotU8I8();
 

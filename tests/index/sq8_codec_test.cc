@@ -66,7 +66,7 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
       // The integer form: the query's weights are rounded to scale / 2 at most, so the dot
       // product moves by at most scale / 2 * sum(code), the l2 distance by twice that.
       double bound = 1e-3 * (1 + std::abs(exact));
-      if (!prepared.w8.empty()) {
+      if (!prepared.hi.empty()) {
         double codes = 0;
         for (size_t d = 0; d < dim; ++d) codes += code[d];
         bound += (m == Metric::kL2 ? 1.0 : 0.5) * prepared.scale * codes;
@@ -74,7 +74,7 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
       EXPECT_NEAR(codec.FastDistance(prepared, code.data(), codec.CodeNorm(code.data())), exact,
                   bound);
     }
-    EXPECT_EQ(prepared.w8.empty(), !simd::FastDotU8I8());
+    EXPECT_EQ(prepared.hi.empty(), !simd::FastDotU8I8());
     auto again = Sq8Codec::Deserialize(codec.Serialize());
     ASSERT_TRUE(again.ok());
     codec.Encode(&data[0], code.data());

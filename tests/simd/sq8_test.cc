@@ -57,6 +57,15 @@ TEST(Sq8Kernels, IntegerDotIsExactAtEveryLevel) {
         want += int64_t{code[d]} * w[d];
       }
       EXPECT_EQ(DotU8I8(code.data(), w.data(), dim), want) << LevelName(level) << " dim " << dim;
+      // The 15-bit form: hi = w, lo = the extremes -64 / 64 alternating.
+      std::vector<int8_t> lo(dim + 1);
+      int64_t want15 = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        lo[d] = d % 2 == 0 ? int8_t{-64} : int8_t{64};
+        want15 += int64_t{code[d]} * (128 * int64_t{w[d]} + lo[d]);
+      }
+      EXPECT_EQ(DotU8I15(code.data(), w.data(), lo.data(), dim), want15)
+          << LevelName(level) << " dim " << dim;
     }
   }
   SetLevelForTesting(best);

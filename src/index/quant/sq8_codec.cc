@@ -57,12 +57,17 @@ Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
   p.bias = static_cast<float>(bias);
   p.q_norm = static_cast<float>(norm);
   if (simd::FastDotU8I8() && dim <= kMaxIntegerDim) {
+    constexpr float kTop = 127 * 128;
     float top = 0;
     for (size_t d = 0; d < dim; ++d) top = std::max(top, std::abs(q[d] * step_[d]));
-    p.scale = top > 0 ? top / 127.0f : 1.0f;
-    p.w8.resize(dim);
+    p.scale = top > 0 ? top / kTop : 1.0f;
+    p.hi.resize(dim);
+    p.lo.resize(dim);
     for (size_t d = 0; d < dim; ++d) {
-      p.w8[d] = static_cast<int8_t>(std::clamp(std::nearbyint(q[d] * step_[d] / p.scale), -127.0f, 127.0f));
+      const int w = static_cast<int>(std::clamp(std::nearbyint(q[d] * step_[d] / p.scale), -kTop, kTop));
+      const int hi = (w + (w >= 0 ? 64 : -64)) / 128;  // nearest, so lo stays in [-64, 64]
+      p.hi[d] = static_cast<int8_t>(hi);
+      p.lo[d] = static_cast<int8_t>(w - 128 * hi);
     }
   }
   return p;

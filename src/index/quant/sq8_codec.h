@@ -23,10 +23,11 @@ class Sq8Codec {
   struct Query {
     std::vector<float> a;  // l2: q - lo; dot: q * step
     float bias = 0;        // sum_d q[d] * lo[d]
-    // The integer form (when simd::FastDotU8I8): w8 = round(q * step / scale) in [-127, 127],
-    // so that q . decode(code) ~= bias + scale * sum_d w8[d] * code[d]; for l2 add |q|^2 and
-    // the code's own norm (CodeNorm).
-    std::vector<int8_t> w8;
+    // The integer form (when simd::FastDotU8I8): the weights q * step rounded to 15-bit
+    // integers w = 128 * hi + lo (|w| <= 16256), so that q . decode(code) ~= bias + scale *
+    // sum_d w[d] * code[d]; for l2 add |q|^2 and the code's own norm (CodeNorm). 8-bit weights
+    // cost recall on learned embeddings, whose few large dimensions set the scale.
+    std::vector<int8_t> hi, lo;
     float scale = 0;
     float q_norm = 0;
   };
@@ -46,11 +47,12 @@ class Sq8Codec {
   float Distance(const Query& q, const uint8_t* code) const;
   // |decode(code)|^2: what FastDistance needs for l2, kept per code by the caller.
   float CodeNorm(const uint8_t* code) const;
-  // Distance through the integer form when the query has one (one VNNI instruction per 64
+  // Distance through the integer form when the query has one (two VNNI instructions per 64
   // dimensions; the query's rounding adds a small error that re-scoring removes), else Distance.
   float FastDistance(const Query& q, const uint8_t* code, float code_norm) const {
-    if (q.w8.empty()) return Distance(q, code);
-    const float dot = q.bias + q.scale * static_cast<float>(simd::DotU8I8(code, q.w8.data(), q.w8.size()));
+    if (q.hi.empty()) return Distance(q, code);
+    const float dot =
+        q.bias + q.scale * static_cast<float>(simd::DotU8I15(code, q.hi.data(), q.lo.data(), q.hi.size()));
     return metric_ == Metric::kL2 ? q.q_norm + code_norm - 2 * dot : -dot;
   }
 
