@@ -13,7 +13,8 @@
 //
 //   ann_bench [--dataset fashion|fashion-visual|synthetic] [--data DIR] [--metric l2|cosine|both]
 //             [--queries N] [--rounds R] [--engines a,b,...] [--threads 1,2] [--efs 10,16,...]
-//             [--rows N] [--filtered] [--single-thread-builds]
+//             [--rows N] [--filtered] [--filtered-queries N] [--single-thread-builds]
+//             [--lancedb none|hnsw|all] [--lance-queries N]
 //
 // Datasets: fashion = Fashion-MNIST-784 (60k base, test images as queries; default dir
 // .cache/data/fashion-mnist); fashion-visual = the visual descriptor's 808-d vectors of the same
@@ -87,9 +88,10 @@ std::unique_ptr<AnnEngine> MakeEngine(const std::string& name) {
   if (name == "faiss-sq8") return std::make_unique<FaissHnswEngine>(true);
 #endif
 #if defined(MOSAIC_BENCH_USEARCH)
-  if (name == "usearch") return std::make_unique<UsearchEngine>(UsearchEngine::Kind::kF32);
-  if (name == "usearch-f16") return std::make_unique<UsearchEngine>(UsearchEngine::Kind::kF16);
-  if (name == "usearch-i8") return std::make_unique<UsearchEngine>(UsearchEngine::Kind::kI8);
+  if (name == "usearch") return std::make_unique<UsearchEngine>(UsearchScalar::kF32);
+  if (name == "usearch-f32-nk") return std::make_unique<UsearchEngine>(UsearchScalar::kF32NumKong);
+  if (name == "usearch-f16") return std::make_unique<UsearchEngine>(UsearchScalar::kF16);
+  if (name == "usearch-i8") return std::make_unique<UsearchEngine>(UsearchScalar::kI8);
 #endif
   return nullptr;
 }
@@ -197,6 +199,7 @@ struct Options {
   bool single_thread_builds = false;
   // LanceDB indexes to run through Node: none, hnsw (IVF_HNSW_SQ) or all (and IVF_PQ).
   std::string lancedb = "hnsw";
+  size_t filtered_queries = 200;  // a 0.1% filter walks most of the graph: ~30 q/s
   size_t lance_queries = 1000;
 };
 
@@ -386,10 +389,11 @@ void RunMetric(const Matrix& base, const Matrix& queries, Metric metric, const O
   for (int threads : o.threads) Summarize(sweeps[threads], threads);
 
   if (!o.filtered) return;
+  const size_t fq = std::min(nq, o.filtered_queries);
   // Filtered: a random allow-set per selectivity; the exact top-10 over the allowed rows is the
   // reference. ef = 64 for every engine; 1 thread.
-  std::printf("\nFiltered, 1 thread, ef = 64: recall@10 / queries/s (median of %d; exact = batch "
-              "FlatSearch with the bitset)\n  %11s", o.rounds, "selectivity");
+  std::printf("\nFiltered, 1 thread, ef = 64, %zu queries: recall@10 / queries/s (median of %d; "
+              "exact = batch FlatSearch with the bitset)\n  %11s", fq, o.rounds, "selectivity");
   std::vector<AnnEngine*> filtering;
   std::vector<int64_t> probe(kK);
   mosaic::Bitset all(base.rows, true);
@@ -409,19 +413,19 @@ void RunMetric(const Matrix& base, const Matrix& queries, Metric metric, const O
     std::vector<std::vector<Neighbor>> ftruth;
     mosaic::index::VectorBlock block{base.data.data(), 0, static_cast<uint32_t>(base.rows)};
     auto start = Clock::now();
-    mosaic::index::FlatSearch({&block, 1}, base.dim, metric, queries.data.data(), nq, kK, &allow,
+    mosaic::index::FlatSearch({&block, 1}, base.dim, metric, queries.data.data(), fq, kK, &allow,
                               nullptr, &ftruth);
-    const double exact_qps = nq / Since(start);
+    const double exact_qps = fq / Since(start);
     std::vector<Cell> cells(filtering.size());
     for (int r = 0; r < o.rounds; ++r) {
       for (size_t j = 0; j < filtering.size(); ++j) {
         const size_t i = (j + static_cast<size_t>(r)) % filtering.size();
         AnnEngine* e = filtering[i];
         e->SetEf(64);
-        ids.assign(nq * kK, -1);
+        ids.assign(fq * kK, -1);
         auto t0 = Clock::now();
-        for (size_t q = 0; q < nq; ++q) e->SearchFiltered(queries.row(q), kK, allow, 0, &ids[q * kK]);
-        cells[i].qps.push_back(nq / Since(t0));
+        for (size_t q = 0; q < fq; ++q) e->SearchFiltered(queries.row(q), kK, allow, 0, &ids[q * kK]);
+        cells[i].qps.push_back(fq / Since(t0));
         if (r == 0) cells[i].recall = Recall(ids, ftruth);
       }
     }
@@ -481,6 +485,8 @@ int main(int argc, char** argv) {
       if (o.lancedb != "none" && o.lancedb != "hnsw" && o.lancedb != "all") {
         Die(kBench, "--lancedb takes none, hnsw or all, not '" + o.lancedb + "'");
       }
+    } else if (arg == "--filtered-queries") {
+      o.filtered_queries = std::stoul(value());
     } else if (arg == "--lance-queries") {
       o.lance_queries = std::stoul(value());
     } else if (arg == "--single-thread-builds") {
@@ -490,7 +496,7 @@ int main(int argc, char** argv) {
                    "usage: %s [--dataset fashion|fashion-visual|synthetic] [--data DIR]\n"
                    "  [--metric l2|cosine|both] [--queries N] [--rounds R] [--engines a,b,...]\n"
                    "  [--threads 1,2] [--efs 10,16,...] [--rows N] [--filtered]"
-                   " [--single-thread-builds]\n  [--lancedb none|hnsw|all] [--lance-queries N]\n",
+                   " [--single-thread-builds]\n  [--lancedb none|hnsw|all] [--lance-queries N] [--filtered-queries N]\n",
                    argv[0]);
       return 2;
     }

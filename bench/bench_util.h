@@ -1,6 +1,8 @@
 // Small helpers the benchmarks share: timing, medians, and stopping on an error.
 #pragma once
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +18,14 @@ using Clock = std::chrono::steady_clock;
 
 inline double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// CPU seconds the calling thread has run. Unlike the wall clock it does not stretch while other
+// processes hold the cores, so single-thread timings on a shared machine stay comparable.
+inline double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 inline double Median(std::vector<double> v) {
