@@ -6,50 +6,12 @@
 #include <limits>
 
 #include "common/sync_point.h"
+#include "index/hnsw/hnsw_internal.h"
 #include "simd/distance.h"
 
 namespace mosaic::index {
 
-namespace {
-
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-// Partial sums of an L2 distance are compared with the caller's bound every kAbandonChunk
-// dimensions (a multiple of the 16-float AVX-512 register, so no chunk leaves a scalar tail).
-// Shorter vectors are computed in one call: the check would cost more than it could save. On
-// Fashion-MNIST, 128-dim chunks abandoned 62% of computations but only after 79% of the
-// dimensions on average, and the extra calls cost more than the skipped loads saved; at 256,
-// 38% are abandoned after 85% and the result is at least even with a single call.
-constexpr size_t kAbandonChunk = 256;
-
-// Link words are read while another thread may be rewriting the list, so every access is atomic.
-// Acquire/release also carry the happens-before edge from "node X was fully inserted" to "a
-// reader found X in a list"; on x86 both compile to plain moves.
-inline uint32_t LoadLink(const uint32_t* p) {
-  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(std::memory_order_acquire);
-}
-inline void StoreLink(uint32_t* p, uint32_t v) {
-  std::atomic_ref<uint32_t>(*p).store(v, std::memory_order_release);
-}
-
-// (distance, slot) lexicographic: the order results are returned in, so ties never depend on
-// the traversal.
-inline bool Closer(const Neighbor& a, const Neighbor& b) {
-  return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-}
-inline bool Farther(const Neighbor& a, const Neighbor& b) { return Closer(b, a); }
-
-inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
-
-// SplitMix64: a well-mixed 64-bit hash of (seed, slot) for the level draw.
-inline uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
+using namespace hnsw_detail;
 
 // Per-search working memory, pooled so a search allocates nothing once warm.
 struct HnswIndex::Scratch {
@@ -103,13 +65,6 @@ struct HnswIndex::CodeSpace {
                            : 0.0f;
     return index->codec_.FastDistance(*q, code, norm);
   }
-};
-
-// A rebuilt link list: node `slot`'s links at `layer`.
-struct HnswIndex::Repair {
-  uint32_t slot;
-  int layer;
-  std::vector<uint32_t> links;
 };
 
 HnswIndex::HnswIndex(uint32_t dim, Metric metric, const HnswParams& params,
@@ -446,46 +401,6 @@ size_t HnswIndex::EffectiveEf(size_t k, size_t ef, size_t allowed, size_t live) 
 
 // ---- insertion ---------------------------------------------------------------------------------
 
-template <typename RowFn>
-void HnswIndex::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const RowFn& row,
-                                std::vector<Neighbor>* out) const {
-  out->clear();
-  if (candidates->size() <= max) {
-    out->assign(candidates->begin(), candidates->end());
-    return;
-  }
-  // Malkov & Yashunin's heuristic (Algorithm 4): walking candidates from the closest, keep one
-  // only if it is closer to the base than to every neighbour kept so far. Links then point in
-  // diverse directions instead of all into the nearest cluster, which is what keeps the graph
-  // navigable between clusters. The bound makes each comparison stop as soon as the answer
-  // ("not closer to the kept neighbour") is known.
-  const float* kept_rows[512];
-  for (const Neighbor& c : *candidates) {
-    if (out->size() >= max) break;
-    const float* c_row = row(c.slot);
-    bool keep = true;
-    for (size_t j = 0; j < out->size(); ++j) {
-      if (Distance(c_row, kept_rows[j], c.distance) < c.distance) {
-        keep = false;
-        break;
-      }
-    }
-    if (keep) {
-      kept_rows[out->size()] = c_row;
-      out->push_back(c);
-    }
-  }
-  if (params_.keep_pruned_connections && out->size() < max) {
-    std::vector<uint32_t> kept;
-    for (const Neighbor& n : *out) kept.push_back(n.slot);
-    std::sort(kept.begin(), kept.end());
-    for (const Neighbor& c : *candidates) {
-      if (out->size() >= max) break;
-      if (!std::binary_search(kept.begin(), kept.end(), c.slot)) out->push_back(c);
-    }
-  }
-}
-
 void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer, Scratch* s) {
   const uint32_t max = max_links(layer);
   LockNode(node);
@@ -702,217 +617,6 @@ Status HnswIndex::AddBatch(std::span<const uint32_t> slots, ThreadPool* pool) {
     });
   }
   return error;
-}
-
-// ---- removal and repair ------------------------------------------------------------------------
-
-void HnswIndex::Remove(uint32_t slot) {
-  std::shared_lock<std::shared_mutex> lock(structure_mu_);
-  if (slot >= capacity_ || Level(slot) < 0) return;
-  uint64_t bit = uint64_t{1} << (slot & 63);
-  uint64_t old = std::atomic_ref<uint64_t>(removed_[slot >> 6]).fetch_or(bit,
-                                                                        std::memory_order_acq_rel);
-  if ((old & bit) == 0) num_removed_.fetch_add(1, std::memory_order_relaxed);
-}
-
-template <typename GoneFn, typename RowFn>
-std::vector<HnswIndex::Repair> HnswIndex::PlanRepairs(const GoneFn& gone, const RowFn& row,
-                                                      ThreadPool* pool) const {
-  std::vector<uint32_t> nodes;
-  for (uint32_t slot = 0; slot < capacity_; ++slot) {
-    if (Level(slot) >= 0 && !gone(slot)) nodes.push_back(slot);
-  }
-  std::mutex out_mu;
-  std::vector<Repair> out;
-  auto plan = [&](size_t begin, size_t end) {
-    std::vector<Repair> local;
-    std::vector<uint32_t> ids;
-    std::vector<Neighbor> cands, selected;
-    for (size_t i = begin; i < end; ++i) {
-      const uint32_t node = nodes[i];
-      for (int layer = Level(node); layer >= 0; --layer) {
-        const uint32_t* list = Links(node, layer);
-        const uint32_t count = std::min(LoadLink(list), max_links(layer));
-        bool lost = false;
-        for (uint32_t j = 0; j < count && !lost; ++j) lost = gone(LoadLink(list + 1 + j));
-        if (!lost) continue;
-        // Candidates: the surviving links, plus what the lost neighbours linked to (one hop
-        // through them, two if that still leaves fewer candidates than places).
-        ids.clear();
-        std::vector<uint32_t> frontier;
-        for (uint32_t j = 0; j < count; ++j) {
-          uint32_t id = LoadLink(list + 1 + j);
-          (gone(id) ? frontier : ids).push_back(id);
-        }
-        for (int hop = 0; hop < 2 && !frontier.empty(); ++hop) {
-          std::vector<uint32_t> next;
-          for (uint32_t r : frontier) {
-            const uint32_t* rl = Links(r, layer);
-            const uint32_t rc = std::min(LoadLink(rl), max_links(layer));
-            for (uint32_t j = 0; j < rc; ++j) {
-              uint32_t id = LoadLink(rl + 1 + j);
-              if (id == node) continue;
-              (gone(id) ? next : ids).push_back(id);
-            }
-          }
-          std::sort(ids.begin(), ids.end());
-          ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-          if (ids.size() >= max_links(layer)) break;
-          frontier = std::move(next);
-        }
-        const float* base = row(node);
-        cands.clear();
-        for (uint32_t id : ids) cands.push_back({id, Distance(base, row(id), kInf)});
-        std::sort(cands.begin(), cands.end(), Closer);
-        SelectNeighbors(&cands, max_links(layer), row, &selected);
-        Repair r{node, layer, {}};
-        for (const Neighbor& n : selected) r.links.push_back(n.slot);
-        local.push_back(std::move(r));
-      }
-    }
-    std::lock_guard<std::mutex> l(out_mu);
-    for (Repair& r : local) out.push_back(std::move(r));
-  };
-  if (pool != nullptr) {
-    pool->ParallelFor(nodes.size(), plan, 256);
-  } else {
-    plan(0, nodes.size());
-  }
-  return out;
-}
-
-Status HnswIndex::Vacuum(ThreadPool* pool) {
-  std::unique_lock<std::shared_mutex> update(update_mu_);
-  // Planning reads the graph alongside searches; only applying the plan excludes them. Nodes
-  // removed while planning stay tombstoned for the next Vacuum.
-  std::vector<uint32_t> gone_list;
-  Bitset gone;
-  {
-    std::shared_lock<std::shared_mutex> lock(structure_mu_);
-    gone.Resize(capacity_);
-    for (uint32_t slot = 0; slot < capacity_; ++slot) {
-      if (Level(slot) >= 0 && IsRemoved(slot)) {
-        gone.Set(slot);
-        gone_list.push_back(slot);
-      }
-    }
-  }
-  if (gone_list.empty()) return Status::OK();
-  std::vector<Repair> repairs;
-  {
-    std::shared_lock<std::shared_mutex> lock(structure_mu_);
-    repairs = PlanRepairs([&](uint32_t id) { return gone.Test(id); },
-                          [this](uint32_t id) { return rows_->Row(id); }, pool);
-  }
-
-  std::unique_lock<std::shared_mutex> lock(structure_mu_);
-  for (const Repair& r : repairs) {
-    uint32_t* list = Links(r.slot, r.layer);
-    for (size_t i = 0; i < r.links.size(); ++i) StoreLink(list + 1 + i, r.links[i]);
-    StoreLink(list, static_cast<uint32_t>(r.links.size()));
-  }
-  for (uint32_t slot : gone_list) {
-    int level = Level(slot);
-    if (level > 0) upper_words_.fetch_sub(static_cast<size_t>(level) * stride_up_);
-    delete[] upper_[slot];
-    upper_[slot] = nullptr;
-    StoreLink(Links(slot, 0), 0);
-    levels_[slot] = -1;
-    removed_[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
-  }
-  num_present_.fetch_sub(gone_list.size());
-  num_removed_.fetch_sub(gone_list.size());
-  CountInLinks();
-  uint64_t e = entry_.load();
-  if (e != 0 && gone.Test(static_cast<uint32_t>(e))) {
-    // The new entry point is a highest-level survivor; a removed-but-not-gone node is still a
-    // fine entry (it is traversed), but prefer a live one at the same level.
-    int best_level = -1;
-    uint32_t best = kNoEntry;
-    for (uint32_t slot = 0; slot < capacity_; ++slot) {
-      int level = Level(slot);
-      if (level > best_level || (level == best_level && best != kNoEntry && IsRemoved(best) &&
-                                 !IsRemoved(slot))) {
-        best_level = level;
-        best = slot;
-      }
-    }
-    e = best_level < 0 ? 0 : (static_cast<uint64_t>(best_level) + 1) << 32 | best;
-    entry_.store(e, std::memory_order_release);
-  }
-  return Status::OK();
-}
-
-std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_new,
-                                            const VectorRows* new_rows, ThreadPool* pool) const {
-  std::unique_lock<std::shared_mutex> update(update_mu_);
-  std::shared_lock<std::shared_mutex> lock(structure_mu_);
-  auto target = [&](uint32_t old) -> int64_t {
-    return old < old_to_new.size() ? old_to_new[old] : -1;
-  };
-  auto gone = [&](uint32_t old) { return target(old) < 0 || IsRemoved(old); };
-  // Distances are taken on the new rows (by new slot): the old storage may already be retired.
-  auto row = [&](uint32_t old) { return new_rows->Row(static_cast<uint32_t>(target(old))); };
-  std::vector<Repair> repairs = PlanRepairs(gone, row, pool);
-
-  auto out = std::make_unique<HnswIndex>(dim_, metric_, params_, new_rows);
-  int64_t max_new = -1;
-  for (uint32_t old = 0; old < capacity_; ++old) {
-    if (Level(old) >= 0 && !gone(old)) max_new = std::max(max_new, target(old));
-  }
-  if (max_new < 0) return out;
-  out->GrowLocked(static_cast<size_t>(max_new) + 1);
-  if (sq8_trained_.load(std::memory_order_acquire)) {
-    out->codec_ = codec_;
-    out->sq8_trained_.store(true, std::memory_order_release);
-  }
-  int best_level = -1;
-  uint32_t best = kNoEntry;
-  size_t present = 0;
-  for (uint32_t old = 0; old < capacity_; ++old) {
-    int level = Level(old);
-    if (level < 0 || gone(old)) continue;
-    const uint32_t now = static_cast<uint32_t>(target(old));
-    assert(out->levels_[now] < 0 && "old_to_new maps two slots to one");
-    out->levels_[now] = static_cast<int8_t>(level);
-    if (codes_ != nullptr) std::copy_n(Code(old), dim_, out->codes_.get() + size_t{now} * dim_);
-    if (code_norms_ != nullptr) out->code_norms_[now] = code_norms_[old];
-    if (level > 0) {
-      size_t words = static_cast<size_t>(level) * stride_up_;
-      out->upper_[now] = new uint32_t[words]();
-      out->upper_words_ += words;
-    }
-    for (int layer = 0; layer <= level; ++layer) {
-      const uint32_t* from = Links(old, layer);
-      uint32_t* to = out->Links(now, layer);
-      uint32_t count = std::min(LoadLink(from), max_links(layer));
-      uint32_t n = 0;
-      for (uint32_t j = 0; j < count; ++j) {
-        uint32_t id = LoadLink(from + 1 + j);
-        if (!gone(id)) to[1 + n++] = static_cast<uint32_t>(target(id));
-      }
-      to[0] = n;
-    }
-    ++present;
-    if (level > best_level) {
-      best_level = level;
-      best = now;
-    }
-  }
-  for (const Repair& r : repairs) {
-    uint32_t* to = out->Links(static_cast<uint32_t>(target(r.slot)), r.layer);
-    for (size_t i = 0; i < r.links.size(); ++i) to[1 + i] = static_cast<uint32_t>(target(r.links[i]));
-    to[0] = static_cast<uint32_t>(r.links.size());
-  }
-  uint64_t e = entry_.load(std::memory_order_acquire);
-  if (e != 0 && !gone(static_cast<uint32_t>(e))) {
-    best = static_cast<uint32_t>(target(static_cast<uint32_t>(e)));
-    best_level = static_cast<int>(e >> 32) - 1;
-  }
-  out->entry_.store((static_cast<uint64_t>(best_level) + 1) << 32 | best);
-  out->num_present_.store(present);
-  out->CountInLinks();
-  return out;
 }
 
 // ---- introspection -----------------------------------------------------------------------------
