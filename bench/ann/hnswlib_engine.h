@@ -68,6 +68,8 @@ class HnswlibEngine final : public AnnEngine {
            index_->label_lookup_.size() * (sizeof(size_t) + sizeof(uint32_t) + 16);
   }
   void SetEf(size_t ef) override { index_->setEf(ef); }
+  // The built index, for drivers that instrument it (bench/ann/usearch_check.cc).
+  hnswlib::HierarchicalNSW<float>& index() { return *index_; }
   void Search(const float* q, size_t k, int /*thread*/, int64_t* out) override {
     Copy(index_->searchKnn(q, k), k, out);
   }

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "ann/hnswlib_engine.h"
 #include "ann/usearch_engine.h"
 #include "bench_util.h"
 #include "common/thread_pool.h"
@@ -39,59 +40,12 @@ namespace {
 using mosaic::Metric;
 using mosaic::bench::AnnEngine;
 using mosaic::bench::GraphParams;
+using mosaic::bench::HnswlibEngine;
 using mosaic::bench::UsearchEngine;
 using mosaic::bench::UsearchScalar;
 namespace us = unum::usearch;
 
 constexpr size_t kK = 10;
-
-class HnswlibEngine final : public AnnEngine {
- public:
-  std::string name() const override { return "hnswlib"; }
-  std::string build_info() const override {
-#if defined(__AVX512F__)
-    return "hnswlib 0.6.2 (Debian), -march=native: AVX-512 kernels";
-#else
-    return "hnswlib 0.6.2 (Debian), no AVX-512";
-#endif
-  }
-  void Build(const mosaic::io::Matrix& base, Metric metric, const GraphParams& params,
-             int threads) override {
-    (void)threads;  // this driver builds on one thread
-    if (metric == Metric::kL2) {
-      space_ = std::make_unique<hnswlib::L2Space>(base.dim);
-    } else {
-      space_ = std::make_unique<hnswlib::InnerProductSpace>(base.dim);
-    }
-    index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), base.rows, params.M,
-                                                               params.ef_construction);
-    for (size_t i = 0; i < base.rows; ++i)
-      index_->addPoint(base.row(i), i);
-  }
-  size_t MemoryBytes() const override {
-    return 0;
-  }
-  size_t GraphBytes() const override {
-    return 0;
-  }
-  void SetEf(size_t ef) override {
-    index_->setEf(ef);
-  }
-  void Search(const float* query, size_t k, int thread, int64_t* out) override {
-    (void)thread;
-    auto pq = index_->searchKnn(query, k);
-    for (size_t j = pq.size(); j < k; ++j)
-      out[j] = -1;
-    for (size_t n = pq.size(); n > 0; pq.pop())
-      out[--n] = static_cast<int64_t>(pq.top().second);
-  }
-
- private:
-  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
-  std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
-
-  friend double DistancesPerQuery(AnnEngine*, const mosaic::io::Matrix&, size_t);
-};
 
 // hnswlib's own counter adds up neighbour lists, visited or not; this counts the calls.
 hnswlib::DISTFUNC<float> counted_dist = nullptr;
@@ -107,12 +61,13 @@ float CountingDist(const void* a, const void* b, const void* param) {
 double DistancesPerQuery(AnnEngine* engine, const mosaic::io::Matrix& queries, size_t nq) {
   double total = 0;
   if (auto* h = dynamic_cast<HnswlibEngine*>(engine)) {
-    counted_dist = h->index_->fstdistfunc_;
-    h->index_->fstdistfunc_ = &CountingDist;
+    hnswlib::HierarchicalNSW<float>& index = h->index();
+    counted_dist = index.fstdistfunc_;
+    index.fstdistfunc_ = &CountingDist;
     dist_calls = 0;
     for (size_t q = 0; q < nq; ++q)
-      h->index_->searchKnn(queries.row(q), kK);
-    h->index_->fstdistfunc_ = counted_dist;
+      index.searchKnn(queries.row(q), kK);
+    index.fstdistfunc_ = counted_dist;
     total = static_cast<double>(dist_calls);
   } else if (auto* u = dynamic_cast<UsearchEngine*>(engine);
              u != nullptr && u->name() != "usearch-i8") {
