@@ -44,7 +44,8 @@ struct HnswIndex::FloatSpace {
     const float* row = static_cast<const float*>(v);
     for (size_t off = 16; off < index->dim_; off += 16) __builtin_prefetch(row + off, 0, 2);
   }
-  float operator()(const void* v, float bound) const {
+  // Node id's distance; v is Vector(id), already fetched by the caller.
+  float operator()(uint32_t /*id*/, const void* v, float bound) const {
     return index->Distance(q, static_cast<const float*>(v), bound);
   }
 };
@@ -58,12 +59,9 @@ struct HnswIndex::CodeSpace {
     const char* code = static_cast<const char*>(v);
     for (size_t off = 64; off < index->dim_; off += 64) __builtin_prefetch(code + off, 0, 2);
   }
-  float operator()(const void* v, float /*bound*/) const {
-    const uint8_t* code = static_cast<const uint8_t*>(v);
-    const float norm = index->code_norms_ != nullptr
-                           ? index->code_norms_[static_cast<size_t>(code - index->codes_.get()) / index->dim_]
-                           : 0.0f;
-    return index->codec_.FastDistance(*q, code, norm);
+  float operator()(uint32_t id, const void* v, float /*bound*/) const {
+    const float norm = index->code_norms_ != nullptr ? index->code_norms_[id] : 0.0f;
+    return index->codec_.FastDistance(*q, static_cast<const uint8_t*>(v), norm);
   }
 };
 
@@ -261,7 +259,7 @@ Neighbor HnswIndex::GreedyDescent(const Space& space, Neighbor cur, int from_lay
       uint32_t count = std::min(LoadLink(links), max_links(layer));
       for (uint32_t i = 0; i < count; ++i) {
         uint32_t id = LoadLink(links + 1 + i);
-        float d = space(space.Vector(id), cur.distance);
+        float d = space(id, space.Vector(id), cur.distance);
         if (d < cur.distance) {
           cur = {id, d};
           changed = true;
@@ -334,7 +332,7 @@ void HnswIndex::SearchLayer(const Space& space, std::span<const Neighbor> entrie
     }
     for (uint32_t i = 0; i < fresh; ++i) space.PrefetchRest(ptrs[i]);
     for (uint32_t i = 0; i < fresh; ++i) {
-      float d = space(ptrs[i], bound);
+      float d = space(ids[i], ptrs[i], bound);
       if (d < bound) offer({ids[i], d});
     }
   }
@@ -356,7 +354,7 @@ std::vector<Neighbor> HnswIndex::Search(const float* query, size_t k, const Inde
 
   std::unique_ptr<Scratch> s = AcquireScratch();
   auto walk = [&](const auto& space, size_t beam) {
-    Neighbor cur{entry, space(space.Vector(entry), kInf)};
+    Neighbor cur{entry, space(entry, space.Vector(entry), kInf)};
     cur = GreedyDescent(space, cur, top, 1);
     if (filtered) {
       SearchLayer<true>(space, {&cur, 1}, beam, 0, allow, s.get());
