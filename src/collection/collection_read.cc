@@ -42,11 +42,16 @@ std::vector<uint32_t> CollectionImpl::FilterSlots(const State& s, const Filter& 
     if (it == s.id_to_slot.end()) return std::nullopt;
     return it->second;
   };
-  auto candidates = s.payload_index->Candidates(f.root(), id_to_slot);
+  bool exact = false;
+  auto candidates = s.payload_index->Candidates(f.root(), id_to_slot, &exact);
   auto check = [&](uint32_t slot) {
     if (s.live.Test(slot) && f.Matches(s.ids[slot], s.payloads[slot])) out.push_back(slot);
   };
-  if (candidates) {
+  if (candidates && exact) {  // the index answered the whole filter: only liveness to check
+    out.reserve(candidates->size());
+    for (uint32_t slot : *candidates)
+      if (slot < s.ids.size() && s.live.Test(slot)) out.push_back(slot);
+  } else if (candidates) {
     for (uint32_t slot : *candidates)
       if (slot < s.ids.size()) check(slot);
   } else {

@@ -268,8 +268,9 @@ class PayloadIndexTest : public ::testing::Test {
       if (points_.payloads[slot] && f.Matches(points_.ids[slot], *points_.payloads[slot]))
         scan.push_back(slot);
 
-    std::optional<std::vector<uint32_t>> cand =
-        set.Candidates(f.root(), [&](const PointId& id) { return points_.SlotOf(id); });
+    bool exact = false;
+    std::optional<std::vector<uint32_t>> cand = set.Candidates(
+        f.root(), [&](const PointId& id) { return points_.SlotOf(id); }, &exact);
     if (intended) {
       EXPECT_EQ(cand.has_value(), c.indexed);
       if (!c.may_match_nothing) {
@@ -294,6 +295,10 @@ class PayloadIndexTest : public ::testing::Test {
     if (intended && c.exact) {
       EXPECT_EQ(*cand, scan);
     }
+    if (exact) {  // the caller will not evaluate the filter on these
+      EXPECT_EQ(*cand, scan) << "candidates said to be exact are not";
+      ++reported_exact_;
+    }
     return cand;
   }
 
@@ -306,8 +311,11 @@ class PayloadIndexTest : public ::testing::Test {
     }
     // Most indexed cases narrow the scan to a small fraction of the points.
     EXPECT_GT(selective, 25u);
+    // Keyword and integer matches, has_id and their must/should combinations answer exactly.
+    EXPECT_GE(reported_exact_, 8u);
   }
 
+  size_t reported_exact_ = 0;
   Points points_;
   PayloadIndexSet intended_;
   PayloadIndexSet swapped_;

@@ -66,16 +66,20 @@ void SortUnique(SlotList* list) {
 
 // A candidate set not yet computed: cheap to size, so the planner can pick the most selective
 // conditions and compute only those.
+// `exact`: the slots `run` yields are exactly those satisfying the condition planned (liveness
+// aside), so the caller need not evaluate it on them; `run` clears *exact when it settles for a
+// superset after all (an intersection that skips a list too long to be worth intersecting).
 struct Plan {
   size_t estimate = 0;  // an upper bound on how many slots `run` yields
-  std::function<SlotList()> run;
+  bool exact = false;
+  std::function<SlotList(bool* exact)> run;
 };
 
-Plan UnionOfLists(std::vector<const SlotList*> lists) {
+Plan UnionOfLists(std::vector<const SlotList*> lists, bool exact) {
   size_t total = 0;
   for (const SlotList* list : lists)
     total += list->size();
-  return Plan{total, [lists = std::move(lists), total] {
+  return Plan{total, exact, [lists = std::move(lists), total](bool*) {
                 if (lists.size() == 1) return *lists[0];
                 SlotList out;
                 out.reserve(total);
@@ -88,12 +92,15 @@ Plan UnionOfLists(std::vector<const SlotList*> lists) {
 
 Plan UnionOfPlans(std::vector<Plan> plans) {
   size_t total = 0;
-  for (const Plan& p : plans)
+  bool exact = true;
+  for (const Plan& p : plans) {
     total += p.estimate;
-  return Plan{total, [plans = std::move(plans)] {
+    exact = exact && p.exact;
+  }
+  return Plan{total, exact, [plans = std::move(plans)](bool* exact) {
                 SlotList out;
                 for (const Plan& p : plans) {
-                  SlotList part = p.run();
+                  SlotList part = p.run(exact);
                   out.insert(out.end(), part.begin(), part.end());
                 }
                 SortUnique(&out);
@@ -105,11 +112,16 @@ Plan IntersectionOfPlans(std::vector<Plan> plans) {
   std::sort(plans.begin(), plans.end(),
             [](const Plan& a, const Plan& b) { return a.estimate < b.estimate; });
   size_t smallest = plans.front().estimate;
-  return Plan{smallest, [plans = std::move(plans)] {
-                SlotList out = plans.front().run();
+  bool exact = true;
+  for (const Plan& p : plans) exact = exact && p.exact;
+  return Plan{smallest, exact, [plans = std::move(plans)](bool* exact) {
+                SlotList out = plans.front().run(exact);
                 for (size_t k = 1; k < plans.size() && !out.empty(); ++k) {
-                  if (plans[k].estimate > kMaxIntersectRatio * out.size()) break;
-                  out = Intersect(out, plans[k].run());
+                  if (plans[k].estimate > kMaxIntersectRatio * out.size()) {
+                    *exact = false;
+                    break;
+                  }
+                  out = Intersect(out, plans[k].run(exact));
                 }
                 return out;
               }};
@@ -240,7 +252,8 @@ class KeywordIndex final : public FieldIndex {
       auto it = postings_.find(s);
       if (it != postings_.end()) lists.push_back(&it->second);
     }
-    return UnionOfLists(std::move(lists));
+    // Keys are the strings at the path, compared bytewise as the condition compares them.
+    return UnionOfLists(std::move(lists), true);
   }
 
   std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }
@@ -346,8 +359,10 @@ class OrderedIndex : public FieldIndex {
   virtual std::optional<Key> Bound(const OrderKey& cursor, bool descending) const = 0;
 
   // Slots holding a key between lo and hi (each inclusive unless marked strict), plus the
-  // unkeyed ones if asked.
-  Plan RangePlan(Key lo, bool lo_strict, Key hi, bool hi_strict, bool with_unkeyed) const {
+  // unkeyed ones if asked. `exact`: the keys in range stand for exactly the values satisfying
+  // the condition (the unkeyed slots, when there are any, never are exact).
+  Plan RangePlan(Key lo, bool lo_strict, Key hi, bool hi_strict, bool with_unkeyed,
+                 bool exact) const {
     std::vector<const SlotList*> lists;
     if (!(hi < lo)) {
       auto it = lo_strict ? postings_.upper_bound(lo) : postings_.lower_bound(lo);
@@ -357,18 +372,18 @@ class OrderedIndex : public FieldIndex {
       }
     }
     if (with_unkeyed && !unkeyed_.empty()) lists.push_back(&unkeyed_);
-    return UnionOfLists(std::move(lists));
+    return UnionOfLists(std::move(lists), exact && unkeyed_.empty());
   }
 
-  // Slots holding one of `keys`, plus the unkeyed ones if asked.
-  Plan PointsPlan(const std::vector<Key>& keys, bool with_unkeyed) const {
+  // Slots holding one of `keys`, plus the unkeyed ones if asked; `exact` as for RangePlan.
+  Plan PointsPlan(const std::vector<Key>& keys, bool with_unkeyed, bool exact) const {
     std::vector<const SlotList*> lists;
     for (const Key& key : keys) {
       auto it = postings_.find(key);
       if (it != postings_.end()) lists.push_back(&it->second);
     }
     if (with_unkeyed && !unkeyed_.empty()) lists.push_back(&unkeyed_);
-    return UnionOfLists(std::move(lists));
+    return UnionOfLists(std::move(lists), exact && unkeyed_.empty());
   }
 
   std::map<Key, SlotList> postings_;
@@ -409,14 +424,16 @@ class IntegerIndex final : public OrderedIndex<int64_t> {
         outside_int64 = true;
       }
     }
-    return PointsPlan(keys, outside_int64);
+    // An integral number is keyed by its value, which is what the condition compares.
+    return PointsPlan(keys, outside_int64, true);
   }
 
   std::optional<Plan> PlanRange(const RangeNode& range) const override {
     if (range.datetime()) return std::nullopt;
     int64_t lo = 0, hi = -1;
-    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, false, -1, false, true);
-    return RangePlan(lo, false, hi, false, true);
+    if (!IntegerKeyRange(range.bounds(), &lo, &hi))
+      return RangePlan(0, false, -1, false, true, true);
+    return RangePlan(lo, false, hi, false, true, true);
   }
 
   bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const override {
@@ -485,7 +502,7 @@ class FloatIndex final : public OrderedIndex<double> {
     std::vector<double> keys;
     for (Int128 v : values.integers())
       keys.push_back(ToDouble(Number::Int(v)));
-    return PointsPlan(keys, false);
+    return PointsPlan(keys, false, false);  // a key may stand for several values
   }
 
   std::optional<Plan> PlanRange(const RangeNode& range) const override {
@@ -515,7 +532,7 @@ class FloatIndex final : public OrderedIndex<double> {
     if (b.gte) raise(*b.gte, false);
     if (b.lt) lower(*b.lt, true);
     if (b.lte) lower(*b.lte, false);
-    return RangePlan(lo, lo_strict, hi, hi_strict, false);
+    return RangePlan(lo, lo_strict, hi, hi_strict, false, false);
   }
 
  private:
@@ -551,14 +568,15 @@ class DatetimeIndex final : public OrderedIndex<int64_t> {
       if (!instant) return std::nullopt;
       keys.push_back(*instant);
     }
-    return PointsPlan(keys, false);
+    return PointsPlan(keys, false, false);
   }
 
   std::optional<Plan> PlanRange(const RangeNode& range) const override {
     if (!range.datetime()) return std::nullopt;
     int64_t lo = 0, hi = -1;
-    if (!IntegerKeyRange(range.bounds(), &lo, &hi)) return RangePlan(0, false, -1, false, false);
-    return RangePlan(lo, false, hi, false, false);
+    if (!IntegerKeyRange(range.bounds(), &lo, &hi))
+      return RangePlan(0, false, -1, false, false, false);
+    return RangePlan(lo, false, hi, false, false, false);
   }
 
   // A bucket is a run of consecutive instants: unite the lists of each run.
@@ -611,7 +629,8 @@ class TextFieldIndex final : public FieldIndex {
   // A phrase needs all its terms too, so both modes are bounded by the documents holding them.
   std::optional<Plan> PlanText(const TextMatchNode& node) const override {
     const std::vector<std::string>& terms = node.distinct_terms();
-    return Plan{bm25_.EstimateWithAll(terms), [this, &terms] { return bm25_.SlotsWithAll(terms); }};
+    return Plan{bm25_.EstimateWithAll(terms), false,
+                [this, &terms](bool*) { return bm25_.SlotsWithAll(terms); }};
   }
   size_t MemoryBytes() const override { return bm25_.MemoryBytes(); }
   const SlotList* others() const override { return nullptr; }
@@ -682,7 +701,7 @@ struct PayloadIndexSet::Impl {
         }
         SortUnique(&slots);
         size_t estimate = slots.size();
-        return Plan{estimate, [slots = std::move(slots)] { return slots; }};
+        return Plan{estimate, true, [slots = std::move(slots)](bool*) { return slots; }};
       }
       case FilterNodeKind::kIsNull:
       case FilterNodeKind::kIsEmpty:
@@ -693,11 +712,17 @@ struct PayloadIndexSet::Impl {
 
   // Every must clause holds, and so does some should clause: each bounded clause narrows the
   // candidates. must_not never does (its complement is not a short list).
+  // The plan is exact when every clause is planned exactly and there is no must_not.
   std::optional<Plan> PlanBool(const BoolNode& node, const IdToSlot& id_to_slot) const {
     std::vector<Plan> required;
+    bool exact = node.must_not().empty();
     for (const auto& child : node.must()) {
       std::optional<Plan> plan = PlanNode(*child, id_to_slot);
-      if (plan) required.push_back(std::move(*plan));
+      if (plan) {
+        required.push_back(std::move(*plan));
+      } else {
+        exact = false;
+      }
     }
     if (!node.should().empty()) {
       std::vector<Plan> alternatives;
@@ -705,6 +730,7 @@ struct PayloadIndexSet::Impl {
         std::optional<Plan> plan = PlanNode(*child, id_to_slot);
         if (!plan) {
           alternatives.clear();
+          exact = false;
           break;
         }
         alternatives.push_back(std::move(*plan));
@@ -716,8 +742,10 @@ struct PayloadIndexSet::Impl {
       }
     }
     if (required.empty()) return std::nullopt;
-    if (required.size() == 1) return std::move(required.front());
-    return IntersectionOfPlans(std::move(required));
+    Plan plan = required.size() == 1 ? std::move(required.front())
+                                     : IntersectionOfPlans(std::move(required));
+    plan.exact = plan.exact && exact;
+    return plan;
   }
 
   const FieldIndex* Find(const JsonPath& path) const {
@@ -770,10 +798,14 @@ void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
 
 std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
     const FilterNode& filter,
-    const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const {
+    const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot,
+    bool* exact) const {
   std::optional<Plan> plan = impl_->PlanNode(filter, id_to_slot);
   if (!plan) return std::nullopt;
-  return plan->run();
+  bool run_exact = true;
+  SlotList slots = plan->run(&run_exact);
+  if (exact != nullptr) *exact = plan->exact && run_exact;
+  return slots;
 }
 
 const Bm25Index* PayloadIndexSet::Text(const std::string& field) const {

@@ -40,10 +40,14 @@ class PayloadIndexSet {
   // A sorted, duplicate-free superset of the slots that can match `filter`, derived from indexed
   // conditions (and has_id via `id_to_slot`) in its must clauses, nested ones included, and in
   // should clauses whose every condition is indexed; nullopt when no index applies and the caller
-  // must scan. The caller still evaluates the filter on each candidate. See docs/filters.md.
+  // must scan. The caller evaluates the filter on each candidate, unless `exact` (when given) is
+  // set: then the candidates are exactly the slots whose payloads match (keyword matches,
+  // integer matches and ranges, has_id, and must/should combinations of them), but still
+  // include removed slots still indexed. See docs/filters.md.
   std::optional<std::vector<uint32_t>> Candidates(
       const FilterNode& filter,
-      const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot) const;
+      const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot,
+      bool* exact = nullptr) const;
 
   // The BM25 index of a text-indexed field; nullptr when `field` has no text index.
   const Bm25Index* Text(const std::string& field) const;
