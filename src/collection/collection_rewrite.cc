@@ -7,6 +7,7 @@
 
 #include "collection/collection_files.h"
 #include "collection/collection_impl.h"
+#include "common/sync_point.h"
 #include "storage/log_format.h"
 
 namespace mosaic::collection {
@@ -184,6 +185,7 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
     c.meta = ConfigJson(name_, schema_, index_defs_);
     c.last_lsn = last_lsn_;
   }
+  sync_point::Reached("CollectionImpl::WriteSnapshot:ViewTaken");
   c.num_points = ids.size();
   c.dims = dims_;
   c.id = [&](size_t i) -> const PointId& { return ids[i]; };
