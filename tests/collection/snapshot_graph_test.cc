@@ -118,14 +118,27 @@ void Fill(Collection& c, Points& gen) {
   ASSERT_TRUE(c.Upsert(gen.Batch(1500, 300)).ok());  // new points
 }
 
-TEST(SnapshotGraphs, RestoreLoadsTheGraphsAndSearchesAsTheOriginal) {
+// A database with one filled collection "c" and its snapshot at dir / "c.snapshot".
+struct Snapshotted {
+  explicit Snapshotted(uint32_t seed) : gen(seed) {
+    db = std::move(Db::Open(dir.path())).value();
+    c = *db->CreateCollection("c", Schema());
+    Fill(*c, gen);
+    EXPECT_TRUE(db->CreateSnapshot("c", snapshot).ok());
+  }
   TempDir dir;
-  auto db = *Db::Open(dir.path());
-  auto c = *db->CreateCollection("c", Schema());
-  Points gen(1);
-  Fill(*c, gen);
-  const std::string snap = dir / "c.snapshot";
-  ASSERT_TRUE(db->CreateSnapshot("c", snap).ok());
+  const std::string snapshot = dir / "c.snapshot";
+  Points gen;
+  std::unique_ptr<Db> db;
+  std::shared_ptr<Collection> c;
+};
+
+TEST(SnapshotGraphs, RestoreLoadsTheGraphsAndSearchesAsTheOriginal) {
+  Snapshotted f(1);
+  TempDir& dir = f.dir;
+  std::unique_ptr<Db>& db = f.db;
+  std::shared_ptr<Collection>& c = f.c;
+  const std::string& snap = f.snapshot;
 
   auto seg = storage::Segment::Open(Env::Default(), snap);
   ASSERT_TRUE(seg.ok()) << seg.status().ToString();
@@ -169,11 +182,11 @@ TEST(SnapshotGraphs, RestoreLoadsTheGraphsAndSearchesAsTheOriginal) {
 // view (taken under the write lock) and the graphs' renumbering: inserts that link into existing
 // nodes, deletes that tombstone them, and re-upserts.
 TEST(SnapshotGraphs, WritesAfterTheViewDoNotReachTheSnapshot) {
-  TempDir dir;
-  auto db = *Db::Open(dir.path());
-  auto c = *db->CreateCollection("c", Schema());
-  Points gen(2);
-  Fill(*c, gen);
+  Snapshotted f(2);
+  TempDir& dir = f.dir;
+  std::unique_ptr<Db>& db = f.db;
+  std::shared_ptr<Collection>& c = f.c;
+  Points& gen = f.gen;
   ASSERT_TRUE(c->Compact().ok());  // no tombstones: the snapshot's numbering is the original's
   const auto want = Results(*c, 8);
   const auto want_points = testing::ScrollAll(*c, "v");
@@ -258,13 +271,11 @@ TEST(SnapshotGraphs, SnapshotsWhileAnotherThreadWrites) {
 // A snapshot written before graphs were carried (version 1) restores, rebuilding the graphs. It
 // is made here the way the old build made it: the same points with no graph sections.
 TEST(SnapshotGraphs, VersionOneSnapshotRestoresByRebuilding) {
-  TempDir dir;
-  auto db = *Db::Open(dir.path());
-  auto c = *db->CreateCollection("c", Schema());
-  Points gen(5);
-  Fill(*c, gen);
-  ASSERT_TRUE(db->CreateSnapshot("c", dir / "c.snapshot").ok());
-  auto seg = storage::Segment::Open(Env::Default(), dir / "c.snapshot");
+  Snapshotted f(5);
+  TempDir& dir = f.dir;
+  std::unique_ptr<Db>& db = f.db;
+  std::shared_ptr<Collection>& c = f.c;
+  auto seg = storage::Segment::Open(Env::Default(), f.snapshot);
   ASSERT_TRUE(seg.ok());
   ASSERT_TRUE((*seg)->WritePoints(Env::Default(), dir / "old.snapshot").ok());
   ASSERT_EQ(DecodeFixed32(ReadAll(dir / "old.snapshot").data() + 8), 1u);
@@ -299,13 +310,11 @@ TEST(SnapshotGraphs, SnapshotOfTheOldBuildRestores) {
 // whose own checks fail (its checksum recomputed in the snapshot, so the damage gets past the
 // segment's) is rebuilt at open the same way.
 TEST(SnapshotGraphs, DamagedGraphSectionIsRebuilt) {
-  TempDir dir;
-  auto db = *Db::Open(dir.path());
-  auto c = *db->CreateCollection("c", Schema());
-  Points gen(6);
-  Fill(*c, gen);
-  ASSERT_TRUE(db->CreateSnapshot("c", dir / "c.snapshot").ok());
-  const std::string good = ReadAll(dir / "c.snapshot");
+  Snapshotted f(6);
+  TempDir& dir = f.dir;
+  std::unique_ptr<Db>& db = f.db;
+  std::shared_ptr<Collection>& c = f.c;
+  const std::string good = ReadAll(f.snapshot);
   const size_t entry = testing::SegmentTableEntry(good, kGraphKind + 1);  // vector "t"
   ASSERT_NE(entry, std::string::npos);
   std::string bad = good;
@@ -347,13 +356,11 @@ TEST(SnapshotGraphs, DamagedGraphSectionIsRebuilt) {
 // A graph built with other parameters than the schema asks for is rebuilt, not used: here the
 // snapshot's schema is edited to another ef_construction for "v" and another M for "t".
 TEST(SnapshotGraphs, GraphOfOtherParametersIsRebuilt) {
-  TempDir dir;
-  auto db = *Db::Open(dir.path());
-  auto c = *db->CreateCollection("c", Schema());
-  Points gen(7);
-  Fill(*c, gen);
-  ASSERT_TRUE(db->CreateSnapshot("c", dir / "c.snapshot").ok());
-  auto seg = *storage::Segment::Open(Env::Default(), dir / "c.snapshot");
+  Snapshotted f(7);
+  TempDir& dir = f.dir;
+  std::unique_ptr<Db>& db = f.db;
+  std::shared_ptr<Collection>& c = f.c;
+  auto seg = *storage::Segment::Open(Env::Default(), f.snapshot);
   const auto ids = *seg->DecodeIds();
   std::vector<Json> payloads;
   for (size_t i = 0; i < seg->num_points(); ++i) payloads.push_back(*seg->DecodePayload(i));

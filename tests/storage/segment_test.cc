@@ -253,23 +253,17 @@ TEST(Segment, MisplacedGraphSectionIsCorruption) {
   ASSERT_FALSE(seg.ok());
   EXPECT_NE(seg.status().message().find("for vector 2"), std::string::npos)
       << seg.status().ToString();
-  // A graph in a file that says version 1, which has none.
-  bad = good;
-  EncodeFixed32(bad.data() + 8, 1);
-  EncodeFixed32(bad.data() + bad.size() - 16, 1);
-  seg = OpenWithValidChecksums(dir / "bad.seg", bad);
-  ASSERT_FALSE(seg.ok());
-  EXPECT_TRUE(seg.status().IsCorruption());
-  EXPECT_NE(seg.status().message().find("version-1"), std::string::npos)
-      << seg.status().ToString();
-  // A version this build does not know.
-  bad = good;
-  EncodeFixed32(bad.data() + 8, 3);
-  EncodeFixed32(bad.data() + bad.size() - 16, 3);
-  seg = OpenWithValidChecksums(dir / "bad.seg", bad);
-  ASSERT_FALSE(seg.ok());
-  EXPECT_NE(seg.status().message().find("unsupported version 3"), std::string::npos)
-      << seg.status().ToString();
+  // A graph in a file that says version 1, which has none; a version this build does not know.
+  for (const auto& [version, error] :
+       {std::pair<uint32_t, std::string>{1, "version-1"}, {3, "unsupported version 3"}}) {
+    bad = good;
+    EncodeFixed32(bad.data() + 8, version);
+    EncodeFixed32(bad.data() + bad.size() - 16, version);
+    seg = OpenWithValidChecksums(dir / "bad.seg", bad);
+    ASSERT_FALSE(seg.ok());
+    EXPECT_TRUE(seg.status().IsCorruption());
+    EXPECT_NE(seg.status().message().find(error), std::string::npos) << seg.status().ToString();
+  }
 }
 
 }  // namespace
