@@ -37,8 +37,7 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
         continue;
       }
       if (graph->empty()) continue;  // none (a version-1 snapshot): rebuilt at open
-      MOSAIC_RETURN_IF_ERROR(
-          WriteFileAtomically(env, dir + "/" + GraphName(1, v), std::string(*graph)));
+      MOSAIC_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + GraphName(1, v), *graph));
     }
   }
   MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Create(env, dir + "/" + WalName(1)));
