@@ -128,6 +128,10 @@ struct CollectionInfo {
   std::map<std::string, PayloadIndexType> payload_indexes;
   std::map<std::string, uint64_t> vector_bytes;  // per named vector, bytes held for its vectors
   std::map<std::string, uint64_t> index_bytes;   // per named vector, bytes of its graph index
+  // Named vectors whose graph was built from the vectors when the segment was loaded (at open,
+  // restore, flush or compaction) because no usable saved graph came with it; empty when every
+  // graph was loaded as saved.
+  std::vector<std::string> graphs_rebuilt;
   Json ToJson() const;
 };
 

@@ -19,15 +19,30 @@ constexpr size_t kMinPointsForSq8 = 1000;
 Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std::string& name,
                                      const CollectionSchema& schema,
                                      const std::map<std::string, PayloadIndexType>& indexes,
-                                     const std::string* snapshot_path) {
+                                     const storage::Segment* snapshot) {
   MOSAIC_RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
   MOSAIC_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + kConfigFile,
                                              ConfigJson(name, schema, indexes).dump(2) + "\n"));
-  if (snapshot_path != nullptr)
-    MOSAIC_RETURN_IF_ERROR(CopyFile(env, *snapshot_path, dir + "/" + SegmentName(1)));
+  if (snapshot != nullptr) {
+    // The graphs go to files of their own, as a flush leaves them; the segment keeps only the
+    // points, so they are not held in memory twice.
+    MOSAIC_RETURN_IF_ERROR(snapshot->WritePoints(env, dir + "/" + SegmentName(1)));
+    for (size_t v = 0; v < schema.vectors.size() && v < snapshot->num_vectors(); ++v) {
+      Result<std::string_view> graph = snapshot->graph(v);
+      if (!graph.ok()) {
+        std::fprintf(stderr, "mosaic: restoring collection '%s': %s; the graph of vector '%s' "
+                             "is rebuilt from its vectors\n",
+                     name.c_str(), graph.status().ToString().c_str(),
+                     schema.vectors[v].name.c_str());
+        continue;
+      }
+      if (graph->empty()) continue;  // none (a version-1 snapshot): rebuilt at open
+      MOSAIC_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + GraphName(1, v), *graph));
+    }
+  }
   MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Create(env, dir + "/" + WalName(1)));
   MOSAIC_RETURN_IF_ERROR(wal->Close());
-  MOSAIC_RETURN_IF_ERROR(WriteCurrent(env, dir, 1, snapshot_path != nullptr));
+  MOSAIC_RETURN_IF_ERROR(WriteCurrent(env, dir, 1, snapshot != nullptr));
   return env->SyncDir(dir);
 }
 
@@ -269,7 +284,15 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     if (segment) {
       auto loaded = index::HnswIndex::Load(env_, GraphPath(generation, v), dims_[v], metric,
                                            HnswParamsFor(v, col.present.Count()), col.rows.get());
-      if (loaded.ok() && (*loaded)->size() == col.present.Count()) {
+      // The graph's nodes must be exactly the points that have this vector: a node past them
+      // would read a row that does not exist (a restored snapshot's graph came from outside).
+      bool matches = loaded.ok() && (*loaded)->size() == col.present.Count() &&
+                     (*loaded)->num_removed() == 0;
+      if (matches)
+        col.present.ForEach([&](size_t slot) {
+          matches = matches && (*loaded)->Contains(static_cast<uint32_t>(slot));
+        });
+      if (matches) {
         col.hnsw = std::move(loaded).value();
         continue;
       }
@@ -277,6 +300,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
                    name_.c_str(), schema_.vectors[v].name.c_str(),
                    loaded.ok() ? "graph does not match the segment"
                                : loaded.status().ToString().c_str());
+      col.rebuilt = true;
     }
     col.hnsw = std::make_unique<index::HnswIndex>(
         dims_[v], metric, HnswParamsFor(v, col.present.Count()), col.rows.get());

@@ -53,12 +53,15 @@ inline constexpr size_t kMaxLimit = 1'000'000;
 
 class CollectionImpl final : public Collection {
  public:
-  // Writes a new collection's files into `dir`: config, CURRENT and an empty WAL, plus the
-  // segment copied from `snapshot_path` when given. Open it afterwards (after renaming `dir`).
+  // Writes a new collection's files into `dir`: config, CURRENT and an empty WAL, plus, from
+  // `snapshot` when given, its points as the segment and its graphs as the segment's graph files
+  // (which Open loads, or rebuilds if they do not match the schema). A graph section that fails
+  // its checksum is left out, said on stderr, and so rebuilt at open: the points are checked on
+  // their own. Open it afterwards (after renaming `dir`).
   static Status InitDirectory(Env* env, const std::string& dir, const std::string& name,
                               const CollectionSchema& schema,
                               const std::map<std::string, PayloadIndexType>& indexes,
-                              const std::string* snapshot_path);
+                              const storage::Segment* snapshot);
   // `shared` (the Db's lock and thread pool) is kept alive as long as the collection. A
   // collection that fails to open is left as it was: nothing in `dir` is written before its
   // files have been read and checked. With `salvage` (for Db::RepairCollection, after the files
@@ -98,10 +101,11 @@ class CollectionImpl final : public Collection {
   Status Compact() override;
   CollectionInfo Info() const override;
 
-  // Writes all live points, as they are when it starts, to a snapshot file at `path`: a
-  // temporary file of its own (removed on failure), synced, renamed over `path`, and the
-  // directory synced. Writers wait only while the view is taken (an in-memory copy of the ids and
-  // payloads, and row pointers), not while the file is written.
+  // Writes all live points, as they are when it starts, and the HNSW graphs over them, to a
+  // snapshot file at `path`: a temporary file of its own (removed on failure), synced, renamed
+  // over `path`, and the directory synced. Writers wait only while the view is taken (an
+  // in-memory copy of the ids and payloads, row pointers, and a copy of each graph's arrays), not
+  // while the graphs are renumbered or the file is written.
   Status WriteSnapshot(const std::string& path) const;
   // Runs `move_away` (which renames the collection's directory to be deleted) with writers
   // excluded; if it succeeds, every later call fails with NotFound, so no write is acknowledged
@@ -133,6 +137,7 @@ class CollectionImpl final : public Collection {
     std::unique_ptr<ColumnRows> rows;
     std::unique_ptr<index::HnswIndex> hnsw;
     std::vector<uint32_t> unindexed;
+    bool rebuilt = false;  // the segment's saved graph was missing or unusable
   };
   // Everything a reader sees; replaced whole by Flush/Compact.
   struct State {

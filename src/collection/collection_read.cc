@@ -99,6 +99,7 @@ CollectionInfo CollectionImpl::Info() const {
     info.vector_bytes[schema_.vectors[v].name] =
         col.base_rows * dims_[v] * sizeof(float) + col.tail.MemoryBytes();
     if (col.hnsw) info.index_bytes[schema_.vectors[v].name] = col.hnsw->MemoryBytes();
+    if (col.rebuilt) info.graphs_rebuilt.push_back(schema_.vectors[v].name);
   }
   return info;
 }

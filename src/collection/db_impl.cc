@@ -196,11 +196,11 @@ class DbImpl final : public Db {
     auto indexes = collection::ParseIndexDefs(meta.value("payload_indexes", Json(nullptr)));
     if (!indexes.ok())
       return Status::Corruption("snapshot " + path + ": " + indexes.status().message());
-    seg.reset();
     std::lock_guard<std::mutex> l(mu_);
     MOSAIC_RETURN_IF_ERROR(CheckNameFree(name));
     return Install(name, [&](const std::string& tmp) {
-      return collection::CollectionImpl::InitDirectory(env_, tmp, name, *schema, *indexes, &path);
+      return collection::CollectionImpl::InitDirectory(env_, tmp, name, *schema, *indexes,
+                                                        seg.get());
     });
   }
 
@@ -335,7 +335,7 @@ Json CollectionInfo::ToJson() const {
   return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
           {"deleted_pending", deleted_pending}, {"segment_bytes", segment_bytes},
           {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
-          {"background_error", background_error}};
+          {"graphs_rebuilt", graphs_rebuilt}, {"background_error", background_error}};
 }
 
 }  // namespace mosaic

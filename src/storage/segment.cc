@@ -1,5 +1,6 @@
 #include "storage/segment.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -11,13 +12,18 @@
 namespace mosaic::storage {
 namespace {
 
-// Section kinds; presence/vectors of named vector v are kPresence + 2v and kVectors + 2v.
+// Section kinds; presence/vectors of named vector v are kPresence + 2v and kVectors + 2v, its
+// graph (version 2) kGraph + v.
 constexpr uint32_t kMeta = 1;
 constexpr uint32_t kIds = 2;
 constexpr uint32_t kPayloadOffsets = 3;
 constexpr uint32_t kPayloads = 4;
 constexpr uint32_t kPresence = 16;
 constexpr uint32_t kVectors = 17;
+constexpr uint32_t kGraph = 0x10000;
+constexpr uint32_t kGraphEnd = 0x20000;
+
+bool IsGraph(uint32_t kind) { return kind >= kGraph && kind < kGraphEnd; }
 
 constexpr size_t kHeaderSize = 64;
 constexpr size_t kTableEntrySize = 32;
@@ -45,17 +51,32 @@ class SectionWriter {
     return Raw(std::string(pad, '\0'));
   }
   Status Raw(std::string_view data) {
-    buf_.append(data);
     offset_ += data.size();
-    if (buf_.size() >= (1u << 20)) return FlushBuf();
+    if (data.size() >= kBufBytes) {  // a whole section: not copied through the buffer
+      MOSAIC_RETURN_IF_ERROR(FlushBuf());
+      return file_->Append(data);
+    }
+    buf_.append(data);
+    if (buf_.size() >= kBufBytes) return FlushBuf();
     return Status::OK();
+  }
+  Status Section(uint32_t kind, std::string_view data) {
+    Begin(kind);
+    MOSAIC_RETURN_IF_ERROR(Add(data));
+    return End();
   }
   Status FlushBuf() {
     Status s = file_->Append(buf_);
     buf_.clear();
     return s;
   }
-  Status Finish() {
+  Status Header(uint32_t version) {
+    std::string header(kSegmentMagic, 8);
+    PutFixed32(&header, version);
+    header.resize(kHeaderSize, '\0');
+    return Raw(header);
+  }
+  Status Finish(uint32_t version) {
     uint64_t table_offset = offset_;
     std::string table;
     for (const auto& e : table_) {
@@ -71,7 +92,7 @@ class SectionWriter {
     PutFixed64(&footer, table_offset);
     PutFixed32(&footer, static_cast<uint32_t>(table_.size()));
     PutFixed32(&footer, crc32c::Mask(crc32c::Value(table)));
-    PutFixed32(&footer, kSegmentVersion);
+    PutFixed32(&footer, version);
     PutFixed32(&footer, 0);
     footer.append(kSegmentMagic, 8);
     MOSAIC_RETURN_IF_ERROR(Raw(footer));
@@ -79,6 +100,7 @@ class SectionWriter {
   }
 
  private:
+  static constexpr size_t kBufBytes = size_t{1} << 20;
   struct Entry {
     uint32_t kind;
     uint64_t offset, length;
@@ -94,12 +116,15 @@ class SectionWriter {
 }  // namespace
 
 Status WriteSegment(Env* env, const std::string& path, const SegmentContents& c) {
+  const bool has_graphs =
+      std::any_of(c.graphs.begin(), c.graphs.end(), [](const auto& g) { return !g.empty(); });
+  if (c.graphs.size() > c.dims.size() || c.dims.size() > kGraphEnd - kGraph)
+    return Status::InvalidArgument("segment " + path + ": " + std::to_string(c.graphs.size()) +
+                                   " graphs for " + std::to_string(c.dims.size()) + " vectors");
+  const uint32_t version = has_graphs ? kSegmentVersion : kOldestSegmentVersion;
   MOSAIC_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
   SectionWriter w(file.get());
-  std::string header(kSegmentMagic, 8);
-  PutFixed32(&header, kSegmentVersion);
-  header.resize(kHeaderSize, '\0');
-  MOSAIC_RETURN_IF_ERROR(w.Raw(header));
+  MOSAIC_RETURN_IF_ERROR(w.Header(version));
 
   Json meta = c.meta;
   meta["num_points"] = c.num_points;
@@ -155,9 +180,40 @@ Status WriteSegment(Env* env, const std::string& path, const SegmentContents& c)
     }
     MOSAIC_RETURN_IF_ERROR(w.End());
   }
-  MOSAIC_RETURN_IF_ERROR(w.Finish());
+  // After the points, so that a reader of the points never has to skip over a graph.
+  for (size_t v = 0; v < c.graphs.size(); ++v)
+    if (!c.graphs[v].empty())
+      MOSAIC_RETURN_IF_ERROR(w.Section(kGraph + static_cast<uint32_t>(v), c.graphs[v]));
+  MOSAIC_RETURN_IF_ERROR(w.Finish(version));
   MOSAIC_RETURN_IF_ERROR(file->Sync());
   return file->Close();
+}
+
+Status Segment::WritePoints(Env* env, const std::string& path) const {
+  MOSAIC_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  SectionWriter w(file.get());
+  MOSAIC_RETURN_IF_ERROR(w.Header(kOldestSegmentVersion));
+  MOSAIC_RETURN_IF_ERROR(w.Section(kMeta, meta_section_));
+  MOSAIC_RETURN_IF_ERROR(w.Section(kIds, ids_));
+  MOSAIC_RETURN_IF_ERROR(w.Section(
+      kPayloadOffsets, {reinterpret_cast<const char*>(payload_offsets_), (num_points_ + 1) * 8}));
+  MOSAIC_RETURN_IF_ERROR(w.Section(kPayloads, payloads_));
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    const uint32_t k = 2 * static_cast<uint32_t>(v);
+    MOSAIC_RETURN_IF_ERROR(w.Section(
+        kPresence + k, {reinterpret_cast<const char*>(presence_[v]), (num_points_ + 63) / 64 * 8}));
+    MOSAIC_RETURN_IF_ERROR(
+        w.Section(kVectors + k, {reinterpret_cast<const char*>(vectors_[v]),
+                                 num_points_ * dims_[v] * sizeof(float)}));
+  }
+  MOSAIC_RETURN_IF_ERROR(w.Finish(kOldestSegmentVersion));
+  MOSAIC_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+Result<std::string_view> Segment::graph(size_t v) const {
+  if (!graphs_[v].damage.ok()) return graphs_[v].damage;
+  return graphs_[v].data;
 }
 
 Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path) {
@@ -176,9 +232,13 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
   const char* footer = base + size - kFooterSize;
   if (std::memcmp(footer + 24, kSegmentMagic, 8) != 0)
     return corrupt("footer magic missing (file truncated?)");
-  uint32_t version = DecodeFixed32(footer + 16);
-  if (version != kSegmentVersion || DecodeFixed32(base + 8) != kSegmentVersion)
-    return corrupt("unsupported version " + std::to_string(version));
+  const uint32_t version = DecodeFixed32(footer + 16);
+  if (version < kOldestSegmentVersion || version > kSegmentVersion ||
+      DecodeFixed32(base + 8) != version)
+    return corrupt("unsupported version " + std::to_string(version) + " (this build reads " +
+                   std::to_string(kOldestSegmentVersion) + " to " +
+                   std::to_string(kSegmentVersion) + ")");
+  seg->version_ = version;
   uint64_t table_offset = DecodeFixed64(footer);
   uint32_t num_sections = DecodeFixed32(footer + 8);
   if (table_offset > size - kFooterSize ||
@@ -189,6 +249,7 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
     return corrupt("section table checksum mismatch");
 
   std::map<uint32_t, std::string_view> sections;
+  std::map<uint32_t, Status> damaged_graphs;
   for (uint32_t s = 0; s < num_sections; ++s) {
     const char* e = table.data() + s * kTableEntrySize;
     uint32_t kind = DecodeFixed32(e);
@@ -200,14 +261,23 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
       return corrupt("section " + std::to_string(kind) + " at offset " + std::to_string(off) +
                      " is not " + std::to_string(kAlign) + "-byte aligned");
     std::string_view data(base + off, len);
-    if (crc32c::Unmask(DecodeFixed32(e + 24)) != crc32c::Value(data))
-      return corrupt("checksum mismatch in section " + std::to_string(kind) + " (" +
-                     std::to_string(len) + " bytes at offset " + std::to_string(off) + ")");
+    if (IsGraph(kind) && version < 2)
+      return corrupt("graph section " + std::to_string(kind) + " in a version-" +
+                     std::to_string(version) + " file");
+    if (crc32c::Unmask(DecodeFixed32(e + 24)) != crc32c::Value(data)) {
+      Status damage = corrupt(
+          "checksum mismatch in section " + std::to_string(kind) + " (" +
+          (IsGraph(kind) ? "the graph of vector " + std::to_string(kind - kGraph) + ", " : "") +
+          std::to_string(len) + " bytes at offset " + std::to_string(off) + ")");
+      if (!IsGraph(kind)) return damage;
+      damaged_graphs[kind] = damage;
+    }
     sections[kind] = data;
   }
   for (uint32_t k : {kMeta, kIds, kPayloadOffsets, kPayloads})
     if (!sections.count(k)) return corrupt("missing section " + std::to_string(k));
 
+  seg->meta_section_ = sections[kMeta];
   seg->meta_ = Json::parse(sections[kMeta], nullptr, /*allow_exceptions=*/false);
   const Json& m = seg->meta_;
   if (m.is_discarded() || !m.is_object() || !m.contains("num_points") ||
@@ -244,6 +314,17 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
       return corrupt("vector sections for vector " + std::to_string(v) + " have the wrong size");
     seg->presence_.push_back(reinterpret_cast<const uint64_t*>(p->second.data()));
     seg->vectors_.push_back(reinterpret_cast<const float*>(x->second.data()));
+  }
+  seg->graphs_.resize(seg->dims_.size());
+  for (auto it = sections.lower_bound(kGraph); it != sections.end() && IsGraph(it->first); ++it) {
+    const uint32_t v = it->first - kGraph;
+    if (v >= seg->dims_.size())
+      return corrupt("graph section " + std::to_string(it->first) + " for vector " +
+                     std::to_string(v) + ", but the segment has " +
+                     std::to_string(seg->dims_.size()) + " vectors");
+    seg->graphs_[v].data = it->second;
+    if (auto d = damaged_graphs.find(it->first); d != damaged_graphs.end())
+      seg->graphs_[v].damage = d->second;
   }
   return seg;
 }

@@ -2,8 +2,9 @@
 // vector a presence bitmap and a dense f32 matrix). Written once, then read whole into memory
 // (never mapped: an outside truncation of a mapped file kills the process with SIGBUS); every
 // section is CRC32C-checked when opened, so a damaged file is reported, never silently loaded.
-// Snapshots are segment files too. Format: docs/segment_format.md (bump kSegmentVersion on any
-// change). A Segment is immutable after Open and safe to read from many threads.
+// Snapshots are segment files too, and carry each HNSW column's graph in an optional section
+// (version 2). Format: docs/segment_format.md (bump kSegmentVersion on any change). A Segment is
+// immutable after Open and safe to read from many threads.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,10 @@
 namespace mosaic::storage {
 
 inline constexpr char kSegmentMagic[8] = {'M', 'O', 'S', 'S', 'E', 'G', 0, 0};
-inline constexpr uint32_t kSegmentVersion = 1;
+// Version 2 added the graph sections. A file without them is written as version 1 (its layout is
+// unchanged), so collection segments stay readable by builds that read only version 1.
+inline constexpr uint32_t kSegmentVersion = 2;
+inline constexpr uint32_t kOldestSegmentVersion = 1;
 
 // What to write, pulled point by point so that no copy of the whole collection is made.
 struct SegmentContents {
@@ -32,6 +36,9 @@ struct SegmentContents {
   std::function<const Json&(size_t i)> payload;
   // Row of point i for vector v, or nullptr if the point has no such vector.
   std::function<const float*(size_t i, size_t v)> vector;
+  // Snapshots: per named vector, its HNSW graph serialized as docs/hnsw_format.md, over the
+  // points in the order written here; empty (or a shorter vector) for none.
+  std::vector<std::string> graphs;
 };
 
 // Writes `contents` to `path` and syncs it. Not atomic: write to a temporary name and rename.
@@ -49,6 +56,17 @@ class Segment {
   uint32_t dim(size_t v) const { return dims_[v]; }
   uint64_t file_size() const { return data_.size(); }
 
+  uint32_t version() const { return version_; }
+
+  // The serialized HNSW graph of vector v (docs/hnsw_format.md), verbatim: empty when the file
+  // has none; Corruption naming the file and the section when that section's checksum does not
+  // match. A damaged graph does not fail Open: the points are checked on their own, and a graph
+  // can be rebuilt from them.
+  Result<std::string_view> graph(size_t v) const;
+  // Writes this segment's points, without its graph sections, as a version-1 segment file at
+  // `path` and syncs it (not atomic: write to a temporary name and rename).
+  Status WritePoints(Env* env, const std::string& path) const;
+
   Result<std::vector<PointId>> DecodeIds() const;
   Result<Json> DecodePayload(size_t i) const;
   // Dense row-major matrix of num_points x dim(v); rows of absent points are zero.
@@ -60,8 +78,15 @@ class Segment {
  private:
   Segment() = default;
 
+  struct Graph {
+    std::string_view data;
+    Status damage;  // non-OK: the section failed its checksum
+  };
+
   std::string path_;
+  uint32_t version_ = 0;
   std::string data_;  // the whole file; the views below point into it, so it never changes
+  std::string_view meta_section_;
   Json meta_;
   uint64_t last_lsn_ = 0;
   size_t num_points_ = 0;
@@ -71,6 +96,7 @@ class Segment {
   std::string_view payloads_;
   std::vector<const uint64_t*> presence_;
   std::vector<const float*> vectors_;
+  std::vector<Graph> graphs_;  // one per named vector
 };
 
 }  // namespace mosaic::storage

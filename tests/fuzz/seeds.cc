@@ -113,11 +113,26 @@ void SegmentSeeds() {
     return rows[i].empty() ? nullptr : rows[i].data();
   };
   Check(storage::WriteSegment(Env::Default(), Path("segment", "three-points.seg"), c), "segment");
+  // The same points with a graph section for vector 0 (version 2), as a snapshot carries one.
+  struct ARows final : index::VectorRows {
+    const std::vector<std::vector<float>>* a;
+    const float* Row(uint32_t slot) const override { return (*a)[slot].data(); }
+  } rows;
+  rows.a = &a;
+  index::HnswIndex graph(4, Metric::kL2, index::HnswParams{.M = 4, .ef_construction = 8}, &rows);
+  Check(graph.AddBatch(std::vector<uint32_t>{0, 1, 2}, nullptr), "graph");
+  c.graphs = {graph.Serialize()};
+  Check(storage::WriteSegment(Env::Default(), Path("segment", "three-points-graph.seg"), c),
+        "segment");
+  c.graphs.clear();
   c.num_points = 0;
   c.dims = {3};
   Check(storage::WriteSegment(Env::Default(), Path("segment", "empty.seg"), c), "segment");
 }
 
+// photos.snapshot carries the graph of its HNSW vector "image" (segment version 2);
+// photos-v1.snapshot, beside it, is the same collection as the build before graph sections wrote
+// it, kept as it was (no writer makes version-1 snapshots of HNSW collections any more).
 void SnapshotSeeds() {
   testing::TempDir dir;
   auto db = Db::Open(dir.path());

@@ -1,5 +1,5 @@
 // Fuzzes the segment loader (src/storage/segment.h, docs/segment_format.md): Segment::Open on the
-// input, then every id, payload and vector row of a segment that opens is read. Each input is
+// input, then every id, payload, vector row and graph section of a segment that opens is read. Each input is
 // opened twice: as it is, and with the section table's and every section's CRC recomputed, so
 // that mutated sections reach the checks behind the checksums. The file is read into the heap
 // (fuzz_util.h), where ASan sees any read past its end.
@@ -27,6 +27,8 @@ void Open(std::string_view bytes) {
     const size_t values = s.num_points() * s.dim(v);
     for (size_t i = 0; i < values; ++i) sum += s.vectors(v)[i];
     for (size_t i = 0; i < s.num_points(); ++i) sum += s.has_vector(i, v) ? 1.0f : 0.0f;
+    if (auto graph = s.graph(v); graph.ok())
+      for (char b : *graph) sum += static_cast<float>(b);
   }
   // Keeps the reads above from being optimized away.
   if (sum == 1.5e38f) std::fprintf(stderr, "%g\n", sum);

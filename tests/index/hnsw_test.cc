@@ -331,6 +331,12 @@ TEST(HnswTest, SaveLoadRoundTripAndCorruption) {
   auto wrong_m = HnswIndex::Load(Env::Default(), path, static_cast<uint32_t>(dim), Metric::kL2,
                                  params, &rows);
   EXPECT_TRUE(wrong_m.status().IsInvalidArgument());
+  params.M = HnswParams{}.M;
+  params.ef_construction = 100;
+  auto wrong_efc = HnswIndex::Load(Env::Default(), path, static_cast<uint32_t>(dim), Metric::kL2,
+                                   params, &rows);
+  EXPECT_TRUE(wrong_efc.status().IsInvalidArgument()) << wrong_efc.status().ToString();
+  EXPECT_NE(wrong_efc.status().message().find("ef_construction 200"), std::string::npos);
 
   auto bytes = Env::Default()->ReadFile(path);
   ASSERT_TRUE(bytes.ok());
@@ -354,6 +360,42 @@ TEST(HnswTest, SaveLoadRoundTripAndCorruption) {
   write(future);
   EXPECT_TRUE(HnswIndex::Load(Env::Default(), path, &rows).status().IsInvalidArgument());
   EXPECT_FALSE(HnswIndex::Load(Env::Default(), dir / "missing.hnsw", &rows).ok());
+}
+
+// Clone copies the graph exactly (its serialization is the original's), and later inserts and
+// removals in the original do not reach the copy. Snapshots rely on both.
+TEST(HnswTest, CloneIsAnExactCopyThatStaysPut) {
+  constexpr uint32_t kDim = 16;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> noise;
+  std::vector<float> values(3000 * kDim);
+  for (float& x : values) x = noise(rng);
+  MatrixRows rows(values.data(), kDim);
+  for (bool sq8 : {false, true}) {
+    HnswParams params;
+    params.M = 8;
+    params.ef_construction = 40;
+    params.sq8 = sq8;
+    auto index = Build(&rows, kDim, 2000, Metric::kL2, params);
+    for (uint32_t s = 0; s < 2000; s += 7) index->Remove(s);
+    std::unique_ptr<HnswIndex> copy = index->Clone();
+    const std::string before = index->Serialize();
+    EXPECT_EQ(copy->Serialize(), before) << "sq8 " << sq8;
+    EXPECT_EQ(copy->size(), index->size());
+    EXPECT_EQ(copy->num_removed(), index->num_removed());
+    ThreadPool pool(2);
+    std::vector<uint32_t> more;
+    for (uint32_t s = 2000; s < 3000; ++s) more.push_back(s);
+    ASSERT_TRUE(index->AddBatch(more, &pool).ok());
+    for (uint32_t s = 1; s < 2000; s += 5) index->Remove(s);
+    EXPECT_NE(index->Serialize(), before);
+    EXPECT_EQ(copy->Serialize(), before) << "sq8 " << sq8;
+    // The copy is a working index of its own.
+    ASSERT_TRUE(copy->Add(2500).ok());
+    auto hits = copy->Search(rows.Row(2500), 1, IndexSearchParams{}, nullptr);
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].slot, 2500u);
+  }
 }
 
 TEST(HnswTest, RemapMatchesSearchingRemappedData) {

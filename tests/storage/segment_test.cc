@@ -28,8 +28,9 @@ Data MakeData(size_t n) {
   return d;
 }
 
-Status Write(const std::string& path, const Data& d) {
+Status Write(const std::string& path, const Data& d, std::vector<std::string> graphs = {}) {
   SegmentContents c;
+  c.graphs = std::move(graphs);
   c.meta = {{"name", "t"}};
   c.last_lsn = 42;
   c.num_points = d.ids.size();
@@ -169,6 +170,100 @@ TEST(Segment, HugePointCountIsCorruption) {
   EXPECT_NE(seg.status().message().find("payload offset table has the wrong size"),
             std::string::npos)
       << seg.status().ToString();
+}
+
+// --- Graph sections (version 2) ------------------------------------------------------------------
+
+constexpr uint32_t kGraphKind = 0x10000;  // + vector index (docs/segment_format.md)
+
+void Put(const std::string& path, const std::string& bytes) {
+  auto f = Env::Default()->NewWritableFile(path);
+  ASSERT_TRUE((*f)->Append(bytes).ok());
+  ASSERT_TRUE((*f)->Close().ok());
+}
+
+// The graph's bytes are opaque to the segment; any string stands in for one here.
+const std::string kGraphBytes = std::string(1000, 'g') + "end";
+
+TEST(Segment, GraphSectionsRoundTripAndSetTheVersion) {
+  TempDir dir;
+  Data d = MakeData(30);
+  ASSERT_TRUE(Write(dir / "g.seg", d, {kGraphBytes, ""}).ok());
+  ASSERT_TRUE(Write(dir / "p.seg", d).ok());
+  auto g = Segment::Open(Env::Default(), dir / "g.seg");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ((*g)->version(), 2u);
+  EXPECT_EQ(DecodeFixed32(Env::Default()->ReadFile(dir / "g.seg")->data() + 8), 2u);
+  EXPECT_EQ(*(*g)->graph(0), kGraphBytes);
+  EXPECT_TRUE((*g)->graph(1)->empty());
+  // Without graphs the file is version 1, as before them: older builds still read it.
+  auto p = Segment::Open(Env::Default(), dir / "p.seg");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ((*p)->version(), 1u);
+  EXPECT_EQ(DecodeFixed32(Env::Default()->ReadFile(dir / "p.seg")->data() + 8), 1u);
+  EXPECT_TRUE((*p)->graph(0)->empty());
+  // More graphs than vectors is the caller's mistake.
+  EXPECT_TRUE(Write(dir / "x.seg", d, {"a", "b", "c"}).IsInvalidArgument());
+}
+
+TEST(Segment, WritePointsDropsTheGraphs) {
+  TempDir dir;
+  Data d = MakeData(70);
+  ASSERT_TRUE(Write(dir / "g.seg", d, {"", kGraphBytes}).ok());
+  ASSERT_TRUE(Write(dir / "p.seg", d).ok());
+  auto g = Segment::Open(Env::Default(), dir / "g.seg");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_TRUE((*g)->WritePoints(Env::Default(), dir / "w.seg").ok());
+  // The very file the writer makes of the same points without graphs.
+  EXPECT_EQ(*Env::Default()->ReadFile(dir / "w.seg"), *Env::Default()->ReadFile(dir / "p.seg"));
+  auto w = Segment::Open(Env::Default(), dir / "w.seg");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->version(), 1u);
+  EXPECT_TRUE((*w)->graph(1)->empty());
+  EXPECT_EQ(*(*w)->DecodeIds(), d.ids);
+}
+
+TEST(Segment, DamagedGraphSectionIsReportedWithoutFailingOpen) {
+  TempDir dir;
+  ASSERT_TRUE(Write(dir / "g.seg", MakeData(10), {kGraphBytes}).ok());
+  std::string bytes = *Env::Default()->ReadFile(dir / "g.seg");
+  const size_t entry = testing::SegmentTableEntry(bytes, kGraphKind);
+  ASSERT_NE(entry, std::string::npos);
+  bytes[DecodeFixed64(bytes.data() + entry + 8) + 500] ^= 1;
+  Put(dir / "bad.seg", bytes);
+  auto seg = Segment::Open(Env::Default(), dir / "bad.seg");
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();  // the points are intact
+  EXPECT_EQ((*seg)->DecodeIds()->size(), 10u);
+  Status damage = (*seg)->graph(0).status();
+  EXPECT_TRUE(damage.IsCorruption()) << damage.ToString();
+  for (const char* part : {"bad.seg", "section 65536", "graph of vector 0"})
+    EXPECT_NE(damage.message().find(part), std::string::npos) << damage.ToString();
+}
+
+TEST(Segment, MisplacedGraphSectionIsCorruption) {
+  TempDir dir;
+  ASSERT_TRUE(Write(dir / "g.seg", MakeData(10), {kGraphBytes}).ok());
+  const std::string good = *Env::Default()->ReadFile(dir / "g.seg");
+  const size_t entry = testing::SegmentTableEntry(good, kGraphKind);
+  ASSERT_NE(entry, std::string::npos);
+  // A graph for a vector the segment does not have.
+  std::string bad = good;
+  EncodeFixed32(bad.data() + entry, kGraphKind + 2);
+  auto seg = OpenWithValidChecksums(dir / "bad.seg", bad);
+  ASSERT_FALSE(seg.ok());
+  EXPECT_NE(seg.status().message().find("for vector 2"), std::string::npos)
+      << seg.status().ToString();
+  // A graph in a file that says version 1, which has none; a version this build does not know.
+  for (const auto& [version, error] :
+       {std::pair<uint32_t, std::string>{1, "version-1"}, {3, "unsupported version 3"}}) {
+    bad = good;
+    EncodeFixed32(bad.data() + 8, version);
+    EncodeFixed32(bad.data() + bad.size() - 16, version);
+    seg = OpenWithValidChecksums(dir / "bad.seg", bad);
+    ASSERT_FALSE(seg.ok());
+    EXPECT_TRUE(seg.status().IsCorruption());
+    EXPECT_NE(seg.status().message().find(error), std::string::npos) << seg.status().ToString();
+  }
 }
 
 }  // namespace

@@ -116,12 +116,20 @@ class HnswIndex final : public VectorIndex {
   std::unique_ptr<HnswIndex> Remap(const std::vector<int64_t>& old_to_new,
                                    const VectorRows* new_rows, ThreadPool* pool = nullptr) const;
 
-  // Writes the graph atomically (temp file + rename) in the format of docs/hnsw_format.md.
+  // An exact copy of the graph (links, levels, tombstones, SQ8 codes) over the same rows. Waits
+  // for Adds in flight, like Save; it is a copy of the arrays, so it holds them up only briefly
+  // (a consistent view to Remap or Serialize at leisure; used by snapshots).
+  std::unique_ptr<HnswIndex> Clone() const;
+
+  // The graph in the format of docs/hnsw_format.md.
+  std::string Serialize() const;
+  // Writes Serialize() atomically (temp file + rename).
   Status Save(Env* env, const std::string& path) const;
   // Reads a saved graph. Corruption for a damaged or truncated file, InvalidArgument for one of
   // an unknown version; the message names the file and what was wrong. The second form also
-  // requires the file's dim, metric and M to equal the given ones (InvalidArgument otherwise), and
-  // takes ef_search from `params`; either way the caller rebuilds when loading fails.
+  // requires the file's dim, metric, M, ef_construction and SQ8 flag to equal the given ones
+  // (InvalidArgument otherwise), and takes ef_search and rerank_factor from `params`; either way
+  // the caller rebuilds when loading fails.
   static Result<std::unique_ptr<HnswIndex>> Load(Env* env, const std::string& path,
                                                  const VectorRows* rows);
   static Result<std::unique_ptr<HnswIndex>> Load(Env* env, const std::string& path, uint32_t dim,

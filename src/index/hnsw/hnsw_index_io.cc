@@ -46,6 +46,10 @@ size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 }  // namespace
 
 Status HnswIndex::Save(Env* env, const std::string& path) const {
+  return WriteFileAtomically(env, path, Serialize()).WithContext("saving HNSW index " + path);
+}
+
+std::string HnswIndex::Serialize() const {
   std::string data;
   {
     // Exclusive on update_mu_ waits for Adds in flight, so no list is half-written.
@@ -123,7 +127,7 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
   }
   const size_t crc_end = data.size() - kFooterBytes;
   EncodeFixed32(data.data() + crc_end, crc32c::Mask(crc32c::Value(data.data(), crc_end)));
-  return WriteFileAtomically(env, path, data).WithContext("saving HNSW index " + path);
+  return data;
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
@@ -312,14 +316,19 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
                                                    const HnswParams& params,
                                                    const VectorRows* rows) {
   MOSAIC_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index, Load(env, path, rows));
-  if (index->dim_ != dim || index->metric_ != metric || index->params_.M != params.M ||
-      index->params_.sq8 != params.sq8) {
-    auto sq8 = [](bool on) { return on ? ", SQ8" : ""; };
-    return Status::InvalidArgument(
-        "HNSW index " + path + " was built for dim " + std::to_string(index->dim_) + ", metric " +
-        MetricName(index->metric_) + ", M " + std::to_string(index->params_.M) +
-        sq8(index->params_.sq8) + "; expected dim " + std::to_string(dim) + ", metric " +
-        MetricName(metric) + ", M " + std::to_string(params.M) + sq8(params.sq8));
+  // The parameters are compared as the constructor stores them (clamped).
+  const HnswParams want = HnswIndex(dim, metric, params, rows).params();
+  const HnswParams& got = index->params_;
+  if (index->dim_ != dim || index->metric_ != metric || got.M != want.M ||
+      got.ef_construction != want.ef_construction || got.sq8 != want.sq8) {
+    auto describe = [](uint32_t d, Metric m, const HnswParams& p) {
+      return "dim " + std::to_string(d) + ", metric " + MetricName(m) + ", M " +
+             std::to_string(p.M) + ", ef_construction " + std::to_string(p.ef_construction) +
+             (p.sq8 ? ", SQ8" : "");
+    };
+    return Status::InvalidArgument("HNSW index " + path + " was built for " +
+                                   describe(index->dim_, index->metric_, got) + "; expected " +
+                                   describe(dim, metric, want));
   }
   index->params_.ef_search = std::max<uint32_t>(params.ef_search, 1);
   index->params_.rerank_factor = std::max<uint32_t>(params.rerank_factor, 1);

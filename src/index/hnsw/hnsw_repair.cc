@@ -1,6 +1,8 @@
 // HnswIndex removal and repair: Remove marks a node; Vacuum re-links the neighbours of removed
-// nodes and frees their slots; Remap copies the graph under a new slot numbering (compaction).
+// nodes and frees their slots; Remap copies the graph under a new slot numbering (compaction);
+// Clone copies it as it is.
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <memory>
 #include <vector>
@@ -157,6 +159,44 @@ Status HnswIndex::Vacuum(ThreadPool* pool) {
     entry_.store(e, std::memory_order_release);
   }
   return Status::OK();
+}
+
+std::unique_ptr<HnswIndex> HnswIndex::Clone() const {
+  // Exclusive on update_mu_ waits for Adds in flight (and keeps Vacuum out), so no list is
+  // half-written; Remove may still tombstone meanwhile, so those words are read atomically.
+  std::unique_lock<std::shared_mutex> update(update_mu_);
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  auto out = std::make_unique<HnswIndex>(dim_, metric_, params_, rows_);
+  if (sq8_trained_.load(std::memory_order_acquire)) {
+    out->codec_ = codec_;
+    out->sq8_trained_.store(true, std::memory_order_release);
+  }
+  size_t used = capacity_;  // trailing never-used slots are not copied
+  while (used > 0 && Level(static_cast<uint32_t>(used - 1)) < 0) --used;
+  if (used == 0) return out;
+  out->GrowLocked(used);
+  std::copy_n(links0_.get(), used * stride0_, out->links0_.get());
+  std::copy_n(levels_.get(), used, out->levels_.get());
+  std::copy_n(in_links_.get(), used, out->in_links_.get());
+  for (size_t w = 0; w < (used + 63) / 64; ++w)
+    out->removed_[w] = std::atomic_ref<uint64_t>(removed_[w]).load(std::memory_order_relaxed);
+  if (used % 64 != 0) out->removed_[used / 64] &= (uint64_t{1} << (used % 64)) - 1;
+  if (codes_ != nullptr) std::copy_n(codes_.get(), used * dim_, out->codes_.get());
+  if (code_norms_ != nullptr) std::copy_n(code_norms_.get(), used, out->code_norms_.get());
+  for (uint32_t slot = 0; slot < used; ++slot) {
+    const int level = Level(slot);
+    if (level <= 0) continue;
+    const size_t words = static_cast<size_t>(level) * stride_up_;
+    out->upper_[slot] = new uint32_t[words];
+    std::copy_n(upper_[slot], words, out->upper_[slot]);
+    out->upper_words_ += words;
+  }
+  out->entry_.store(entry_.load(std::memory_order_acquire));
+  out->num_present_.store(num_present_.load());
+  size_t removed = 0;
+  for (size_t w = 0; w < (used + 63) / 64; ++w) removed += std::popcount(out->removed_[w]);
+  out->num_removed_.store(removed);
+  return out;
 }
 
 std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_new,
