@@ -4,11 +4,13 @@
 // alone, as before group commit), in the same run. Each cell runs for --seconds on a fresh
 // collection; the two modes alternate which goes first per cell and round; medians over --rounds
 // and their ratio are printed. The database lives under --dir (default: the system temp dir),
-// which should be on the disk being measured (a tmpfs makes fsync free).
+// which should be on the disk being measured (a tmpfs makes fsync free). Also printed: the
+// median writes per log sync with grouping (1 without).
 //
-//   write_bench [--dir D] [--rounds 5] [--seconds 1] [--dims 128]
+//   write_bench [--dir D] [--rounds 5] [--seconds 1] [--dims 128] [--threads 1,2,4,8]
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +22,7 @@
 
 #include "bench_util.h"
 #include "mosaic/db.h"
+#include "mosaic/env.h"
 
 namespace mosaic::bench {
 namespace {
@@ -31,6 +34,7 @@ struct Args {
   int rounds = 5;
   double seconds = 1.0;
   uint32_t dims = 128;
+  std::vector<int> threads = {1, 2, 4, 8};
 };
 
 Args Parse(int argc, char** argv) {
@@ -41,20 +45,96 @@ Args Parse(int argc, char** argv) {
     else if (k == "--rounds") a.rounds = std::stoi(v);
     else if (k == "--seconds") a.seconds = std::stod(v);
     else if (k == "--dims") a.dims = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--threads") {  // comma-separated
+      a.threads.clear();
+      for (size_t pos = 0; pos < v.size();) {
+        size_t end = v.find(',', pos);
+        if (end == std::string::npos) end = v.size();
+        a.threads.push_back(std::stoi(v.substr(pos, end - pos)));
+        pos = end + 1;
+      }
+    }
     else Die(kName, "unknown option " + k);
   }
   return a;
 }
 
+// The default Env, counting the syncs of log files (to print writes per sync).
+class SyncCountingEnv final : public Env {
+ public:
+  std::atomic<uint64_t> wal_syncs{0};
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
+    return Wrap(p, base_->NewWritableFile(p));
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
+    return Wrap(p, base_->NewAppendableFile(p));
+  }
+  Result<std::string> ReadFile(const std::string& p) override { return base_->ReadFile(p); }
+  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
+  Result<uint64_t> GetFileSize(const std::string& p) override { return base_->GetFileSize(p); }
+  Result<std::vector<std::string>> GetChildren(const std::string& d) override {
+    return base_->GetChildren(d);
+  }
+  Status CreateDirIfMissing(const std::string& d) override { return base_->CreateDirIfMissing(d); }
+  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Status RemoveDirRecursively(const std::string& d) override {
+    return base_->RemoveDirRecursively(d);
+  }
+  Status RenameFile(const std::string& a, const std::string& b) override {
+    return base_->RenameFile(a, b);
+  }
+  Status TruncateFile(const std::string& p, uint64_t n) override {
+    return base_->TruncateFile(p, n);
+  }
+  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
+    return base_->LockFile(p);
+  }
+
+ private:
+  class File final : public WritableFile {
+   public:
+    File(std::unique_ptr<WritableFile> f, std::atomic<uint64_t>* syncs)
+        : f_(std::move(f)), syncs_(syncs) {}
+    Status Append(std::string_view d) override { return f_->Append(d); }
+    Status Sync() override {
+      if (syncs_ != nullptr) ++*syncs_;
+      return f_->Sync();
+    }
+    Status Close() override { return f_->Close(); }
+    uint64_t Size() const override { return f_->Size(); }
+
+   private:
+    std::unique_ptr<WritableFile> f_;
+    std::atomic<uint64_t>* syncs_;  // null: not a log
+  };
+  Result<std::unique_ptr<WritableFile>> Wrap(const std::string& p,
+                                             Result<std::unique_ptr<WritableFile>> f) {
+    if (!f.ok()) return f.status();
+    const bool wal = p.find("/wal-") != std::string::npos;
+    return std::unique_ptr<WritableFile>(
+        std::make_unique<File>(std::move(f).value(), wal ? &wal_syncs : nullptr));
+  }
+  Env* base_ = Env::Default();
+};
+
+struct CellResult {
+  double rate = 0;             // upserts/s
+  double writes_per_sync = 0;  // of the log
+};
+
 // Upserts/s of `threads` writers, each writing single points (distinct ids) for `seconds`.
-double Run(const Args& a, int threads, bool grouped, int cell) {
+CellResult Run(const Args& a, int threads, bool grouped, int cell) {
   const std::string path = a.dir + "/write_bench-" + std::to_string(::getpid()) + "-" +
                            std::to_string(cell);
   std::filesystem::remove_all(path);
+  SyncCountingEnv env;
   DbOptions opt;
+  opt.env = &env;
   opt.sync = SyncPolicy::kAlways;
   if (!grouped) opt.max_write_group_bytes = 0;
-  double rate = 0;
+  CellResult result;
   {
     auto db = Db::Open(path, opt);
     if (!db.ok()) Die(kName, db.status().ToString());
@@ -66,6 +146,7 @@ double Run(const Args& a, int threads, bool grouped, int cell) {
     std::atomic<bool> stop{false};
     std::vector<uint64_t> written(threads, 0);
     std::vector<std::thread> pool;
+    const uint64_t syncs_before = env.wal_syncs;
     const auto start = Clock::now();
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&, t] {
@@ -89,10 +170,12 @@ double Run(const Args& a, int threads, bool grouped, int cell) {
     const double elapsed = Seconds(start, Clock::now());
     uint64_t total = 0;
     for (uint64_t n : written) total += n;
-    rate = static_cast<double>(total) / elapsed;
+    result.rate = static_cast<double>(total) / elapsed;
+    result.writes_per_sync =
+        static_cast<double>(total) / static_cast<double>(std::max<uint64_t>(1, env.wal_syncs - syncs_before));
   }
   std::filesystem::remove_all(path);
-  return rate;
+  return result;
 }
 
 }  // namespace
@@ -103,26 +186,30 @@ int main(int argc, char** argv) {
   const Args a = Parse(argc, argv);
   std::printf("write_bench: single-point upserts/s, kAlways, %u-dim cosine flat, %.1f s per cell, "
               "%d rounds, dir %s\n", a.dims, a.seconds, a.rounds, a.dir.c_str());
-  const std::vector<int> thread_counts = {1, 2, 4, 8};
-  // [threads][grouped] -> rates over rounds
+  const std::vector<int>& thread_counts = a.threads;
+  // [threads][grouped] -> rates, writes per sync over rounds
   std::vector<std::vector<std::vector<double>>> rates(thread_counts.size(),
                                                       std::vector<std::vector<double>>(2));
+  auto per_sync = rates;
   int cell = 0;
   for (int r = 0; r < a.rounds; ++r) {
     for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
       const bool grouped_first = (r + static_cast<int>(ti)) % 2 == 0;
       for (int k = 0; k < 2; ++k) {
         const bool grouped = grouped_first == (k == 0);
-        rates[ti][grouped].push_back(Run(a, thread_counts[ti], grouped, cell++));
+        const CellResult r = Run(a, thread_counts[ti], grouped, cell++);
+        rates[ti][grouped].push_back(r.rate);
+        per_sync[ti][grouped].push_back(r.writes_per_sync);
       }
     }
     std::fprintf(stderr, "round %d done\n", r + 1);
   }
-  std::printf("%8s %14s %14s %8s\n", "threads", "alone (ups/s)", "grouped", "ratio");
+  std::printf("%8s %14s %14s %8s %16s\n", "threads", "alone (ups/s)", "grouped", "ratio",
+              "grouped writes/sync");
   for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
     const double alone = Median(rates[ti][0]), grouped = Median(rates[ti][1]);
-    std::printf("%8d %14.0f %14.0f %7.2fx\n", thread_counts[ti], alone, grouped,
-                alone > 0 ? grouped / alone : 0);
+    std::printf("%8d %14.0f %14.0f %7.2fx %16.2f\n", thread_counts[ti], alone, grouped,
+                alone > 0 ? grouped / alone : 0, Median(per_sync[ti][1]));
   }
   return 0;
 }
