@@ -5,7 +5,7 @@
 // collection; the two modes alternate which goes first per cell and round; medians over --rounds
 // and their ratio are printed. The database lives under --dir (default: the system temp dir),
 // which should be on the disk being measured (a tmpfs makes fsync free). Also printed: the
-// median writes per log sync with grouping (1 without).
+// median writes per log sync with grouping (1 without) and the mean latency of a log sync.
 //
 //   write_bench [--dir D] [--rounds 5] [--seconds 1] [--dims 128] [--threads 1,2,4,8]
 #include <unistd.h>
@@ -59,10 +59,12 @@ Args Parse(int argc, char** argv) {
   return a;
 }
 
-// The default Env, counting the syncs of log files (to print writes per sync).
+// The default Env, counting the syncs of log files and the time they take (to print writes per
+// sync and the mean sync latency).
 class SyncCountingEnv final : public Env {
  public:
   std::atomic<uint64_t> wal_syncs{0};
+  std::atomic<uint64_t> wal_sync_ns{0};
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
     return Wrap(p, base_->NewWritableFile(p));
@@ -95,26 +97,30 @@ class SyncCountingEnv final : public Env {
  private:
   class File final : public WritableFile {
    public:
-    File(std::unique_ptr<WritableFile> f, std::atomic<uint64_t>* syncs)
-        : f_(std::move(f)), syncs_(syncs) {}
+    File(std::unique_ptr<WritableFile> f, SyncCountingEnv* env) : f_(std::move(f)), env_(env) {}
     Status Append(std::string_view d) override { return f_->Append(d); }
     Status Sync() override {
-      if (syncs_ != nullptr) ++*syncs_;
-      return f_->Sync();
+      if (env_ == nullptr) return f_->Sync();
+      const auto start = Clock::now();
+      Status s = f_->Sync();
+      env_->wal_sync_ns += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+      ++env_->wal_syncs;
+      return s;
     }
     Status Close() override { return f_->Close(); }
     uint64_t Size() const override { return f_->Size(); }
 
    private:
     std::unique_ptr<WritableFile> f_;
-    std::atomic<uint64_t>* syncs_;  // null: not a log
+    SyncCountingEnv* env_;  // null: not a log
   };
   Result<std::unique_ptr<WritableFile>> Wrap(const std::string& p,
                                              Result<std::unique_ptr<WritableFile>> f) {
     if (!f.ok()) return f.status();
     const bool wal = p.find("/wal-") != std::string::npos;
     return std::unique_ptr<WritableFile>(
-        std::make_unique<File>(std::move(f).value(), wal ? &wal_syncs : nullptr));
+        std::make_unique<File>(std::move(f).value(), wal ? this : nullptr));
   }
   Env* base_ = Env::Default();
 };
@@ -122,6 +128,7 @@ class SyncCountingEnv final : public Env {
 struct CellResult {
   double rate = 0;             // upserts/s
   double writes_per_sync = 0;  // of the log
+  double sync_ms = 0;          // mean log sync latency
 };
 
 // Upserts/s of `threads` writers, each writing single points (distinct ids) for `seconds`.
@@ -146,7 +153,7 @@ CellResult Run(const Args& a, int threads, bool grouped, int cell) {
     std::atomic<bool> stop{false};
     std::vector<uint64_t> written(threads, 0);
     std::vector<std::thread> pool;
-    const uint64_t syncs_before = env.wal_syncs;
+    const uint64_t syncs_before = env.wal_syncs, sync_ns_before = env.wal_sync_ns;
     const auto start = Clock::now();
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&, t] {
@@ -171,8 +178,9 @@ CellResult Run(const Args& a, int threads, bool grouped, int cell) {
     uint64_t total = 0;
     for (uint64_t n : written) total += n;
     result.rate = static_cast<double>(total) / elapsed;
-    result.writes_per_sync =
-        static_cast<double>(total) / static_cast<double>(std::max<uint64_t>(1, env.wal_syncs - syncs_before));
+    const double syncs = static_cast<double>(std::max<uint64_t>(1, env.wal_syncs - syncs_before));
+    result.writes_per_sync = static_cast<double>(total) / syncs;
+    result.sync_ms = static_cast<double>(env.wal_sync_ns - sync_ns_before) / syncs * 1e-6;
   }
   std::filesystem::remove_all(path);
   return result;
@@ -190,7 +198,7 @@ int main(int argc, char** argv) {
   // [threads][grouped] -> rates, writes per sync over rounds
   std::vector<std::vector<std::vector<double>>> rates(thread_counts.size(),
                                                       std::vector<std::vector<double>>(2));
-  auto per_sync = rates;
+  auto per_sync = rates, sync_ms = rates;
   int cell = 0;
   for (int r = 0; r < a.rounds; ++r) {
     for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
@@ -200,16 +208,18 @@ int main(int argc, char** argv) {
         const CellResult r = Run(a, thread_counts[ti], grouped, cell++);
         rates[ti][grouped].push_back(r.rate);
         per_sync[ti][grouped].push_back(r.writes_per_sync);
+        sync_ms[ti][grouped].push_back(r.sync_ms);
       }
     }
     std::fprintf(stderr, "round %d done\n", r + 1);
   }
-  std::printf("%8s %14s %14s %8s %16s\n", "threads", "alone (ups/s)", "grouped", "ratio",
-              "grouped writes/sync");
+  std::printf("%8s %14s %14s %8s %16s %14s %14s\n", "threads", "alone (ups/s)", "grouped",
+              "ratio", "grouped writes/sync", "alone sync ms", "grouped sync ms");
   for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
     const double alone = Median(rates[ti][0]), grouped = Median(rates[ti][1]);
-    std::printf("%8d %14.0f %14.0f %7.2fx %16.2f\n", thread_counts[ti], alone, grouped,
-                alone > 0 ? grouped / alone : 0, Median(per_sync[ti][1]));
+    std::printf("%8d %14.0f %14.0f %7.2fx %16.2f %14.2f %14.2f\n", thread_counts[ti], alone,
+                grouped, alone > 0 ? grouped / alone : 0, Median(per_sync[ti][1]),
+                Median(sync_ms[ti][0]), Median(sync_ms[ti][1]));
   }
   return 0;
 }
