@@ -236,15 +236,16 @@ TEST(GroupCommit, StateBuiltWritesSeeTheUpsertsQueuedBeforeThem) {
           },
           [&] { upsert4 = c->Upsert(std::vector<Point>{MakePoint(4)}); },
       };
-      std::vector<std::thread> threads;
+      // Futures, not threads: on a failed ASSERT their destructors wait instead of terminating.
+      std::vector<std::future<void>> threads;
       for (size_t i = 0; i < writes.size(); ++i) {
-        threads.emplace_back(writes[i]);
+        threads.push_back(std::async(std::launch::async, writes[i]));
         ASSERT_TRUE(hold.WaitQueued(static_cast<int>(i) + 2)) << "write " << i;
       }
       hold.Release();
       leader_status = leader.get();
       for (auto& t : threads)
-        t.join();
+        t.get();
     }
     EXPECT_TRUE(leader_status.ok()) << leader_status.ToString();
     EXPECT_TRUE(upsert2.ok()) << upsert2.ToString();
