@@ -18,6 +18,10 @@ struct DbOptions {
   Env* env = nullptr;  // nullptr: Env::Default()
   SyncPolicy sync = SyncPolicy::kAlways;
   uint32_t sync_interval_ms = 1000;
+  // Group commit: upserts to one collection that wait behind each other are logged and synced
+  // together, one fsync for the group, up to this many bytes of log records (a larger upsert is a
+  // group of its own). 0: every write is logged and synced alone (for comparison).
+  uint64_t max_write_group_bytes = 1ull << 20;
   bool create_if_missing = true;
   // When the write-ahead log of a collection passes this size, its contents are written into a
   // new on-disk segment and the log starts afresh.

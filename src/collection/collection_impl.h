@@ -13,14 +13,22 @@
 // by id or by a payload field), collection_facet.cc, collection_search.cc (vector and text
 // search).
 //
-// Thread-safety: write_mu_ serializes writers; state_mu_ is held shared by readers and exclusive
-// only while a writer applies a change or swaps in a new state. A snapshot holds write_mu_ only
-// to take its view (and a reference to the state, so a flush meanwhile frees nothing it reads);
-// the periodic sync takes neither lock (see SyncWal).
+// Thread-safety: writes queue in writers_ (group commit, after LevelDB's DBImpl::Write) and the
+// one at the front commits under write_mu_, which serializes it with flushes, compactions, payload
+// index changes and the view of a snapshot. A front upsert leads: it takes the upserts queued
+// right behind it into its group, appends each one's record (own LSN) to the WAL, syncs once,
+// applies them in order and hands each follower its status. A write whose operation is built from
+// the state (delete, replace, payload changes) forms a group of its own, built once every write
+// queued before it is applied (WriteTurn). state_mu_ is held shared by readers and exclusive only
+// while a writer applies a change or swaps in a new state; graph inserts run outside it. A
+// snapshot holds write_mu_ only to take its view (and a reference to the state, so a flush
+// meanwhile frees nothing it reads); the periodic sync takes neither lock (see SyncWal).
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -150,8 +158,8 @@ class CollectionImpl final : public Collection {
     std::unique_ptr<index::PayloadIndexSet> payload_index =
         std::make_unique<index::PayloadIndexSet>();
     uint64_t deleted_pending = 0;
-    // Slots of an upsert in flight (Commit): stored and in the graphs, not yet visible; searches
-    // ask the graphs for this many more results and drop those slots.
+    // Slots of the upserts in flight (CommitGroup): stored and in the graphs, not yet visible;
+    // searches ask the graphs for this many more results and drop those slots.
     size_t staged = 0;
   };
 
@@ -188,9 +196,50 @@ class CollectionImpl final : public Collection {
   Result<LoggedPoint> ValidatePoint(const Point& p, size_t index) const;
   // Validates all of `points` into op->points (the first invalid one fails the call).
   Status ValidatePoints(std::span<const Point> points, Operation* op) const;
-  // Logs `op` (assigning its LSN) and applies it; the only path by which state changes. An error
+
+  // One write of a commit group: its operation, its encoded record, and its outcome. An error
   // means the write was not made (unless its message says it may appear after a reopen).
+  struct PendingWrite {
+    Operation op;
+    std::string record;  // EncodeOperation(op); the LSN is set when it is logged
+    Status status;
+  };
+  // A write waiting in writers_; on the stack of its thread.
+  struct Writer {
+    PendingWrite* write = nullptr;  // an upsert; null for a WriteTurn (a group of its own)
+    bool done = false;              // committed by a leader; guarded by queue_mu_
+    std::condition_variable cv;
+  };
+  // The turn of a write built from the state: queues behind every write before it and, once they
+  // are applied, holds write_mu_ until destroyed.
+  class WriteTurn {
+   public:
+    explicit WriteTurn(CollectionImpl* c);
+    ~WriteTurn();
+    WriteTurn(const WriteTurn&) = delete;
+    WriteTurn& operator=(const WriteTurn&) = delete;
+
+   private:
+    CollectionImpl* const c_;
+    Writer w_;
+    std::unique_lock<std::mutex> lock_;
+  };
+  // Queues `w` and waits until it is at the front of writers_ (true: it commits next) or a leader
+  // committed it (false).
+  bool AwaitTurn(Writer* w);
+  // The group of the writer at the front: it and the upserts right behind it, within
+  // max_write_group_bytes (callers hold write_mu_).
+  std::vector<PendingWrite*> TakeGroup();
+  // Removes the first `n` writers (committed) from writers_, wakes them and the next front.
+  void FinishTurn(size_t n);
+  // Upserts `op` through the writer queue, as a leader or a follower.
+  Status CommitUpsert(Operation op);
+  // Commits `op` alone (callers hold a WriteTurn).
   Status Commit(Operation op);
+  // Logs the group's writes in order (each its own record and LSN), syncs once per policy, then
+  // applies them; the only path by which state changes. Sets each write's status (callers hold
+  // write_mu_).
+  void CommitGroup(std::span<PendingWrite* const> group);
   // Records the outcome of a flush or compaction (callers hold write_mu_).
   void NoteRewrite(const Status& s);
   // Applies `op` at once (replay; and writes that add no points), queueing new slots for
@@ -199,11 +248,12 @@ class CollectionImpl final : public Collection {
   // An upsert or replace in two steps, so that a re-upserted id switches from its old slot to its
   // new one in a single step for readers, after the new slot is in the graphs: StageSlots stores
   // the points in new slots no reader sees (returns the first); PublishSlots retires what they
-  // replace and makes them visible.
+  // replace and makes them visible. Several operations may be staged, then published in order.
   uint32_t StageSlots(const Operation& op, State* s) const;
   void PublishSlots(const Operation& op, State* s, uint32_t first) const;
-  // Inserts the staged slots of `op` into the HNSW graphs (concurrent searches go on).
-  Status IndexStaged(const Operation& op, State* s, uint32_t first) const;
+  // Inserts the staged slots of `ops` (staged in this order from slot `first`) into the HNSW
+  // graphs, in one batch per graph (concurrent searches go on).
+  Status IndexStaged(std::span<const Operation* const> ops, State* s, uint32_t first) const;
   void RetireSlot(State* s, uint32_t slot) const;
   // Sets (or with nullopt removes) a payload index definition; callers hold write_mu_.
   void SetIndexDef(const std::string& field, std::optional<PayloadIndexType> type);
@@ -237,6 +287,9 @@ class CollectionImpl final : public Collection {
   CollectionSchema schema_;
   std::vector<uint32_t> dims_;
 
+  // Writers in arrival order; the front one commits (for its group) while the others wait.
+  std::mutex queue_mu_;  // taken after write_mu_ when both are held
+  std::deque<Writer*> writers_;  // guarded by queue_mu_
   mutable std::mutex write_mu_;
   // Changed under both write_mu_ and defs_mu_, so either one suffices to read it: writers read it
   // freely, PayloadIndexes() takes only defs_mu_ and so never waits behind a slow write.

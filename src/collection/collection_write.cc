@@ -34,21 +34,108 @@ Result<LoggedPoint> CollectionImpl::ValidatePoint(const Point& p, size_t index) 
   return lp;
 }
 
+CollectionImpl::WriteTurn::WriteTurn(CollectionImpl* c) : c_(c) {
+  c_->AwaitTurn(&w_);  // no leader takes a WriteTurn into its group
+  lock_ = std::unique_lock<std::mutex>(c_->write_mu_);
+}
+
+CollectionImpl::WriteTurn::~WriteTurn() {
+  lock_.unlock();
+  c_->FinishTurn(1);
+}
+
+bool CollectionImpl::AwaitTurn(Writer* w) {
+  std::unique_lock<std::mutex> q(queue_mu_);
+  writers_.push_back(w);
+  // Under queue_mu_, so a test that counts these knows the writer is queued (its callback must
+  // not call into the collection).
+  sync_point::Reached("CollectionImpl::AwaitTurn:Queued");
+  while (!w->done && writers_.front() != w) w->cv.wait(q);
+  return !w->done;
+}
+
+std::vector<CollectionImpl::PendingWrite*> CollectionImpl::TakeGroup() {
+  std::lock_guard<std::mutex> q(queue_mu_);
+  std::vector<PendingWrite*> group{writers_.front()->write};
+  uint64_t bytes = group[0]->record.size();
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    PendingWrite* w = (*it)->write;
+    // A WriteTurn waits until what is before it is applied, and everything after it waits for it.
+    if (w == nullptr || bytes + w->record.size() > options_.max_write_group_bytes) break;
+    bytes += w->record.size();
+    group.push_back(w);
+  }
+  return group;
+}
+
+void CollectionImpl::FinishTurn(size_t n) {
+  std::lock_guard<std::mutex> q(queue_mu_);
+  for (size_t i = 0; i < n; ++i) {
+    Writer* w = writers_.front();
+    writers_.pop_front();
+    w->done = true;
+    w->cv.notify_one();  // under queue_mu_: the writer (on its own stack) outlives the call
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+}
+
+Status CollectionImpl::CommitUpsert(Operation op) {
+  PendingWrite write;
+  write.record = EncodeOperation(op);  // here, not in the leader: encoding runs in parallel
+  write.op = std::move(op);
+  Writer w;
+  w.write = &write;
+  if (!AwaitTurn(&w)) return write.status;  // a leader committed it
+  size_t n;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    std::vector<PendingWrite*> group = TakeGroup();
+    n = group.size();
+    if (Status s = CheckWritable(); !s.ok()) {
+      for (PendingWrite* g : group) g->status = s;
+    } else {
+      CommitGroup(group);
+    }
+  }
+  FinishTurn(n);
+  return write.status;
+}
+
 Status CollectionImpl::Commit(Operation op) {
+  PendingWrite write;
+  write.record = EncodeOperation(op);
+  write.op = std::move(op);
+  PendingWrite* group[] = {&write};
+  CommitGroup(group);
+  return write.status;
+}
+
+void CollectionImpl::CommitGroup(std::span<PendingWrite* const> group) {
+  auto fail = [](std::span<PendingWrite* const> writes, const Status& s) {
+    for (PendingWrite* w : writes) w->status = s;
+  };
   if (rewrite_failures_ >= kMaxRewriteFailures) {
     // The log is past its flush threshold and flushing keeps failing: retry before logging more,
-    // and refuse the write while it still fails (the log would grow without bound).
+    // and refuse the writes while it still fails (the log would grow without bound).
     Status r = MaybeFlushOrCompact();
     NoteRewrite(r);
     if (!r.ok())
-      return Status::IOError("collection '" + name_ + "' refuses writes: flushing its log failed " +
-                             std::to_string(rewrite_failures_) + " times in a row (last: " +
-                             r.message() + "); the write was not made");
+      return fail(group, Status::IOError("collection '" + name_ +
+                                         "' refuses writes: flushing its log failed " +
+                                         std::to_string(rewrite_failures_) + " times in a row " +
+                                         "(last: " + r.message() + "); the write was not made"));
   }
-  op.lsn = last_lsn_ + 1;
-  std::string data = EncodeOperation(op);
-  const uint64_t record_start = wal_->size();
-  MOSAIC_RETURN_IF_ERROR(wal_->AddRecord(static_cast<uint8_t>(op.type), data));
+  // Each write is its own record with its own LSN; one whose append fails (and is rolled back)
+  // fails alone, and the next takes its LSN.
+  const uint64_t group_start = wal_->size();
+  std::vector<PendingWrite*> logged;
+  for (PendingWrite* w : group) {
+    w->op.lsn = last_lsn_ + logged.size() + 1;
+    SetEncodedLsn(&w->record, w->op.lsn);
+    w->status = wal_->AddRecord(static_cast<uint8_t>(w->op.type), w->record);
+    if (w->status.ok()) logged.push_back(w);
+  }
+  if (logged.empty()) return;
   bool sync = options_.sync == SyncPolicy::kAlways;
   auto now = std::chrono::steady_clock::now();
   if (options_.sync == SyncPolicy::kPeriodic &&
@@ -56,45 +143,68 @@ Status CollectionImpl::Commit(Operation op) {
     sync = true;
   if (sync) {
     if (Status synced = wal_->Sync(); !synced.ok()) {
-      // Not applied, so it must not come back at a reopen either: cut the record out of the log.
+      // Not applied, so they must not come back at a reopen either: cut the group's records out
+      // of the log.
       bool cut_synced = false;
-      Status cut = wal_->DiscardFrom(record_start, &cut_synced);
+      Status cut = wal_->DiscardFrom(group_start, &cut_synced);
+      std::string message = synced.message() + "; the write was not made";
       if (!cut.ok())
-        return Status::IOError(synced.message() + "; the write was not made now but may appear " +
-                               "after a reopen (cutting it from the log failed: " + cut.message() +
-                               ")");
-      return Status::IOError(synced.message() + "; the write was not made" +
-                             (cut_synced ? "" : " (a power loss may still bring it back)"));
+        message += " now but may appear after a reopen (cutting it from the log failed: " +
+                   cut.message() + ")";
+      else if (!cut_synced)
+        message += " (a power loss may still bring it back)";
+      return fail(logged, Status::IOError(message));
     }
     last_sync_ = now;
     unsynced_ = false;
   } else {
     unsynced_ = true;
   }
-  last_lsn_ = op.lsn;
+  last_lsn_ = logged.back()->op.lsn;
+
+  // Applied in log order. Upserts (and replaces) are staged first, inserted into the graphs in
+  // one batch per graph while searches go on, then published with the others in one step.
+  auto staged_op = [](const Operation& op) {
+    return op.type == OpType::kUpsert || op.type == OpType::kReplace;
+  };
+  std::vector<const Operation*> staged;
+  for (PendingWrite* w : logged)
+    if (staged_op(w->op)) staged.push_back(&w->op);
+  uint32_t first = 0;
   Status ix;
-  if (op.type == OpType::kUpsert || op.type == OpType::kReplace) {
-    uint32_t first;
+  if (!staged.empty()) {
     {
       std::unique_lock<std::shared_mutex> l(state_mu_);
-      first = StageSlots(op, state_.get());
+      first = static_cast<uint32_t>(state_->ids.size());
+      for (const Operation* op : staged) StageSlots(*op, state_.get());
     }
     sync_point::Reached("CollectionImpl::Commit:Indexing");
     // Graph inserts are the slow part of a write: they run while searches go on.
-    ix = IndexStaged(op, state_.get(), first);
+    ix = IndexStaged(staged, state_.get(), first);
     sync_point::Reached("CollectionImpl::Commit:Publishing");
-    std::unique_lock<std::shared_mutex> l(state_mu_);
-    PublishSlots(op, state_.get(), first);
-  } else {
-    std::unique_lock<std::shared_mutex> l(state_mu_);
-    Apply(op, state_.get());
   }
-  if (!ix.ok())
-    return ix.WithContext("indexing (the write itself is durable and will be indexed on reopen)");
-  // The write itself is durable; a failed rewrite is retried on the next write, reported by
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    uint32_t slot = first;
+    for (PendingWrite* w : logged) {
+      if (staged_op(w->op)) {
+        PublishSlots(w->op, state_.get(), slot);
+        slot += static_cast<uint32_t>(w->op.points.size());
+      } else {
+        Apply(w->op, state_.get());
+      }
+    }
+  }
+  if (!ix.ok()) {
+    Status err =
+        ix.WithContext("indexing (the write itself is durable and will be indexed on reopen)");
+    for (PendingWrite* w : logged)
+      if (staged_op(w->op)) w->status = err;
+    return;
+  }
+  // The writes themselves are durable; a failed rewrite is retried on the next write, reported by
   // Info() and, once it keeps failing, refuses writes (above).
   NoteRewrite(MaybeFlushOrCompact());
-  return Status::OK();
 }
 
 void CollectionImpl::NoteRewrite(const Status& s) {
@@ -185,17 +295,22 @@ uint32_t CollectionImpl::StageSlots(const Operation& op, State* s) const {
     col.present.Resize(n);
     col.searchable.Resize(n);
   }
-  s->staged = op.points.size();
+  s->staged += op.points.size();
   return first;
 }
 
-Status CollectionImpl::IndexStaged(const Operation& op, State* s, uint32_t first) const {
+Status CollectionImpl::IndexStaged(std::span<const Operation* const> ops, State* s,
+                                   uint32_t first) const {
   for (size_t v = 0; v < s->columns.size(); ++v) {
     Column& col = s->columns[v];
     if (!col.hnsw) continue;
     std::vector<uint32_t> slots;
-    for (size_t i = 0; i < op.points.size(); ++i)
-      if (VectorFor(op.points[i], v) != nullptr) slots.push_back(first + static_cast<uint32_t>(i));
+    uint32_t slot = first;
+    for (const Operation* op : ops)
+      for (const LoggedPoint& p : op->points) {
+        if (VectorFor(p, v) != nullptr) slots.push_back(slot);
+        ++slot;
+      }
     MOSAIC_RETURN_IF_ERROR(col.hnsw->AddBatch(slots, pool_));
   }
   return Status::OK();
@@ -222,7 +337,7 @@ void CollectionImpl::PublishSlots(const Operation& op, State* s, uint32_t first)
     s->payload_index->Insert(slot, s->payloads[slot]);
     s->id_to_slot[p.id] = slot;
   }
-  s->staged = 0;
+  s->staged -= op.points.size();
 }
 
 Status CollectionImpl::ValidatePoints(std::span<const Point> points, Operation* op) const {
@@ -235,17 +350,21 @@ Status CollectionImpl::ValidatePoints(std::span<const Point> points, Operation* 
 }
 
 Status CollectionImpl::Upsert(std::span<const Point> points) {
-  std::lock_guard<std::mutex> w(write_mu_);
-  MOSAIC_RETURN_IF_ERROR(CheckWritable());
-  if (points.empty()) return Status::OK();
+  if (points.empty()) {
+    std::lock_guard<std::mutex> w(write_mu_);
+    return CheckWritable();
+  }
+  // Validation reads only the schema, so it runs before the write queues (in parallel with other
+  // writers), and the write can join a group: it does not depend on what is written before it.
+  MOSAIC_RETURN_IF_ERROR(CheckUsable());
   Operation op;
   op.type = OpType::kUpsert;
   MOSAIC_RETURN_IF_ERROR(ValidatePoints(points, &op));
-  return Commit(std::move(op));
+  return CommitUpsert(std::move(op));
 }
 
 Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const Point> points) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  WriteTurn turn(this);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Operation op;
   op.type = OpType::kReplace;
@@ -253,7 +372,7 @@ Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const 
   // Only existing ids that the upsert does not overwrite anyway need logging.
   std::unordered_set<PointId, PointIdHash> upserted;
   for (const auto& p : points) upserted.insert(p.id);
-  for (const auto& id : remove)  // only this writer changes state_, so reading it here is safe
+  for (const auto& id : remove)  // state_ changes only under write_mu_, held by the turn
     if (state_->id_to_slot.count(id) && !upserted.count(id)) op.ids.push_back(id);
   std::sort(op.ids.begin(), op.ids.end());
   op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
@@ -263,11 +382,11 @@ Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const 
 }
 
 Result<uint64_t> CollectionImpl::Delete(std::span<const PointId> ids) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  WriteTurn turn(this);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Operation op;
   op.type = OpType::kDelete;
-  for (const auto& id : ids)  // only this writer changes state_, so reading it here is safe
+  for (const auto& id : ids)  // state_ changes only under write_mu_, held by the turn
     if (state_->id_to_slot.count(id)) op.ids.push_back(id);
   std::sort(op.ids.begin(), op.ids.end());
   op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
@@ -278,7 +397,7 @@ Result<uint64_t> CollectionImpl::Delete(std::span<const PointId> ids) {
 }
 
 Result<uint64_t> CollectionImpl::DeleteByFilter(const Filter& filter) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  WriteTurn turn(this);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Operation op;
   op.type = OpType::kDelete;
@@ -301,7 +420,7 @@ Status CheckIdsExist(const std::map<PointId, uint32_t>& id_to_slot, std::span<co
 }  // namespace
 
 Status CollectionImpl::SetPayload(std::span<const PointId> ids, const Json& patch) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  WriteTurn turn(this);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (!patch.is_object())
     return Status::InvalidArgument("payload patch must be a JSON object, got " +
@@ -315,7 +434,7 @@ Status CollectionImpl::SetPayload(std::span<const PointId> ids, const Json& patc
 }
 
 Status CollectionImpl::OverwritePayload(std::span<const PointId> ids, const Json& payload) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  WriteTurn turn(this);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (!payload.is_object())
     return Status::InvalidArgument("payload must be a JSON object, got " +
@@ -330,7 +449,7 @@ Status CollectionImpl::OverwritePayload(std::span<const PointId> ids, const Json
 
 Status CollectionImpl::DeletePayloadKeys(std::span<const PointId> ids,
                                          std::span<const std::string> keys) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  WriteTurn turn(this);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   MOSAIC_RETURN_IF_ERROR(CheckIdsExist(state_->id_to_slot, ids, name_));
   Operation op;

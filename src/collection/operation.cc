@@ -59,6 +59,8 @@ std::string EncodeOperation(const Operation& op) {
   return out;
 }
 
+void SetEncodedLsn(std::string* data, uint64_t lsn) { EncodeFixed64(data->data(), lsn); }
+
 Result<Operation> DecodeOperation(uint8_t type, std::string_view data,
                                   const std::vector<uint32_t>& dims) {
   auto bad = [&](const std::string& what) {

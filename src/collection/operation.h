@@ -41,6 +41,8 @@ struct Operation {
 };
 
 std::string EncodeOperation(const Operation& op);
+// Sets the LSN of an encoded operation, so that it can be encoded before its LSN is known.
+void SetEncodedLsn(std::string* data, uint64_t lsn);
 // `dims` are the schema's dimensions by position, to check the record against the schema.
 Result<Operation> DecodeOperation(uint8_t type, std::string_view data,
                                   const std::vector<uint32_t>& dims);

@@ -12,6 +12,7 @@
 #include "common/sync_point.h"
 #include "mosaic/db.h"
 #include "storage/segment.h"
+#include "util/eventually.h"
 #include "util/fault_env.h"
 #include "util/scroll_all.h"
 
@@ -42,16 +43,7 @@ Point MakePoint(uint64_t id, float x, int version) {
 using Model = testing::PointModel;
 using testing::ScrollAll;
 
-// Waits (up to kHang) until `done` holds, polling: for a background thread's effect.
-template <typename Fn>
-bool Eventually(Fn&& done) {
-  const auto deadline = std::chrono::steady_clock::now() + kHang;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using testing::Eventually;
 
 // Three times: leaves an unsynced write in `c`'s log (a write syncs itself once an interval has
 // passed since the last sync, so it writes until one does not), then waits for the syncer to sync
