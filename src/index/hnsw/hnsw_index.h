@@ -74,6 +74,13 @@ struct HnswParams {
   // recall at small ef. Measured on Fashion-MNIST (docs/benchmarks.md), a floor of 4k made the
   // beam at least 40 wide and cost more queries/s at recall 0.95 than it bought.
   uint32_t rerank_factor = 1;
+  // SQ8 only: build the graph over the codes. The insert's beam search measures the new row
+  // (as a query) against codes, and the selection heuristic measures code against code, so
+  // each distance reads dim bytes instead of 4 * dim. Measured on Fashion-MNIST (TODO).
+  bool build_on_codes = false;
+  // SQ8 with build_on_codes only: re-score each layer's beam with the f32 rows and run the
+  // heuristic (and the back-links' re-selection) over f32 rows, as without codes.
+  bool build_rescore = false;
 };
 
 class HnswIndex final : public VectorIndex {
@@ -151,6 +158,10 @@ class HnswIndex final : public VectorIndex {
   struct Repair;
   struct FloatSpace;
   struct CodeSpace;
+  // Node-to-node distances for the selection heuristic: f32 rows read through `row`, or codes.
+  template <typename RowFn>
+  struct RowPairs;
+  struct CodePairs;
 
   static constexpr uint32_t kNoEntry = UINT32_MAX;
 
@@ -191,10 +202,17 @@ class HnswIndex final : public VectorIndex {
   template <typename Space>
   Neighbor GreedyDescent(const Space& space, Neighbor cur, int from_layer, int to_layer) const;
 
-  template <typename RowFn>
-  void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const RowFn& row,
+  // The new node's links on layers min(level, top)..0, into s->selected, found from `entry`
+  // (the graph's top layer is `top`); `space` measures the new node against the others.
+  template <typename Space>
+  void ChooseLinks(const Space& space, uint32_t slot, uint32_t entry, int top, int level,
+                   Scratch* s);
+  template <typename Pairs>
+  void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const Pairs& pairs,
                        std::vector<Neighbor>* out) const;
-  void Connect(uint32_t node, uint32_t added, float distance, int layer, Scratch* s);
+  template <typename Pairs>
+  void Connect(const Pairs& pairs, uint32_t node, uint32_t added, float distance, int layer,
+               Scratch* s);
   template <typename GoneFn, typename RowFn>
   std::vector<Repair> PlanRepairs(const GoneFn& gone, const RowFn& row, ThreadPool* pool) const;
 
