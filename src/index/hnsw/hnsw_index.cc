@@ -325,12 +325,17 @@ void HnswIndex::SearchLayer(const Space& space, std::span<const Neighbor> entrie
     if (c.distance > bound) break;
     std::pop_heap(cand.begin(), cand.end(), Farther);
     cand.pop_back();
+    // The next candidate is usually expanded next: its list is requested while this one's
+    // distances are computed.
+    if (!cand.empty()) Prefetch(Links(cand.front().slot, layer));
 
     // Gather the unvisited neighbours first and request all their rows into L2 at once: a row
     // is ~50 cache lines of a base far larger than the caches, and each distance otherwise
-    // waits on its first lines before the hardware prefetcher takes over.
+    // waits on its first lines before the hardware prefetcher takes over. The visited marks are
+    // requested together before any is tested, so their misses overlap.
     const uint32_t* links = Links(c.slot, layer);
     uint32_t count = std::min(LoadLink(links), max_count);
+    for (uint32_t i = 0; i < count; ++i) Prefetch(s->visited.address(LoadLink(links + 1 + i)));
     uint32_t fresh = 0;
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t id = LoadLink(links + 1 + i);

@@ -36,11 +36,12 @@ inline void StoreLink(uint32_t* p, uint32_t v) {
 }
 
 // (distance, slot) lexicographic: the order results are returned in, so ties never depend on
-// the traversal.
-inline bool Closer(const Neighbor& a, const Neighbor& b) {
+// the traversal. Function objects rather than functions, so that the heap algorithms that take
+// them inline the comparison instead of calling through a pointer (a tenth of a build's time).
+inline constexpr auto Closer = [](const Neighbor& a, const Neighbor& b) {
   return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-}
-inline bool Farther(const Neighbor& a, const Neighbor& b) { return Closer(b, a); }
+};
+inline constexpr auto Farther = [](const Neighbor& a, const Neighbor& b) { return Closer(b, a); };
 
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
 
