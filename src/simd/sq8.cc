@@ -50,7 +50,9 @@ float Sq8PairL2SqrScalar(const uint8_t* a, const uint8_t* b, const float* step, 
 float Sq8PairDotScalar(const uint8_t* a, const uint8_t* b, const float* lo, const float* step,
                        size_t dim) {
   float acc = 0;
-  for (size_t d = 0; d < dim; ++d) acc += (lo[d] + float(a[d]) * step[d]) * (lo[d] + float(b[d]) * step[d]);
+  for (size_t d = 0; d < dim; ++d) {
+    acc += (lo[d] + float(a[d]) * step[d]) * (lo[d] + float(b[d]) * step[d]);
+  }
   return acc;
 }
 

@@ -55,7 +55,8 @@ float Sq8PairL2SqrAvx2(const uint8_t* a, const uint8_t* b, const float* step, si
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   size_t d = 0;
   for (; d + 16 <= dim; d += 16) {
-    __m256 t0 = _mm256_mul_ps(_mm256_sub_ps(LoadCodes(a + d), LoadCodes(b + d)), _mm256_loadu_ps(step + d));
+    __m256 t0 =
+        _mm256_mul_ps(_mm256_sub_ps(LoadCodes(a + d), LoadCodes(b + d)), _mm256_loadu_ps(step + d));
     __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(LoadCodes(a + d + 8), LoadCodes(b + d + 8)),
                               _mm256_loadu_ps(step + d + 8));
     acc0 = _mm256_fmadd_ps(t0, t0, acc0);

@@ -52,7 +52,8 @@ float Sq8PairL2SqrAvx512(const uint8_t* a, const uint8_t* b, const float* step, 
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   size_t d = 0;
   for (; d + 32 <= dim; d += 32) {
-    __m512 t0 = _mm512_mul_ps(_mm512_sub_ps(LoadCodes(a + d), LoadCodes(b + d)), _mm512_loadu_ps(step + d));
+    __m512 t0 =
+        _mm512_mul_ps(_mm512_sub_ps(LoadCodes(a + d), LoadCodes(b + d)), _mm512_loadu_ps(step + d));
     __m512 t1 = _mm512_mul_ps(_mm512_sub_ps(LoadCodes(a + d + 16), LoadCodes(b + d + 16)),
                               _mm512_loadu_ps(step + d + 16));
     acc0 = _mm512_fmadd_ps(t0, t0, acc0);

@@ -2,7 +2,7 @@
 // Vacuum, under label and random-attribute allow-sets, after Save/Load and Remap), the cosine and
 // inner-product variants on random data, file corruption, and Add concurrent with Search; the
 // SQ8 mode (recall, exact re-scored distances, code memory, Save/Load, version-1 files, Remap,
-// slot reuse after Vacuum, a graph built over the codes); and that no insert order or thread
+// slot reuse after Vacuum, each way of building the graph); and that no insert order or thread
 // timing leaves a node that no search finds.
 //
 // Fashion-MNIST comes from $MOSAIC_DATA_DIR/fashion-mnist or the repository's
@@ -727,38 +727,45 @@ TEST(HnswTest, Sq8RemapAndSlotReuse) {
   EXPECT_EQ(r[0].distance, 0.0f);
 }
 
-// A graph built over the codes (HnswParams::build_on_codes), with and without re-scoring each
-// layer's beam with f32: recall against exact search, exact distances, and a Save/Load round
-// trip that searches the same (the file does not say how the graph was built).
-TEST(HnswTest, Sq8BuiltOnCodesRecallAndSaveLoad) {
+// The SQ8 build paths besides the default (over the codes, which the tests above use on all
+// the rows): over the codes with each layer's beam re-scored in f32, and from the f32 rows; and
+// the default again, on the subset like the others: recall against exact search, exact
+// distances, and a Save/Load round trip that searches the same (the file does not record how the
+// graph was built, the loading caller's params say how later Adds build).
+TEST(HnswTest, Sq8BuildPathsRecallAndSaveLoad) {
   REQUIRE_DATA();
   const size_t dim = data->base.dim;
+  const size_t n = kSubsetRows;
   MatrixRows rows(data->base.data.data(), dim);
-  auto truth = Exact(data->base.data.data(), kFullRows, dim, Metric::kL2,
-                     data->queries.data.data(), data->queries.rows, nullptr);
-  for (bool rescore : {false, true}) {
-    SCOPED_TRACE(rescore ? "re-scored" : "codes only");
+  auto truth = Exact(data->base.data.data(), n, dim, Metric::kL2, data->queries.data.data(),
+                     data->queries.rows, nullptr);
+  struct Path {
+    const char* name;
+    bool on_codes, rescore;
+  };
+  for (const Path& path : {Path{"codes", true, false}, Path{"codes, re-scored", true, true},
+                           Path{"f32 rows", false, false}}) {
+    SCOPED_TRACE(path.name);
     HnswParams params = Sq8Params();
-    params.build_on_codes = true;
-    params.build_rescore = rescore;
-    auto index = Build(&rows, dim, kFullRows, Metric::kL2, params);
-    ASSERT_EQ(index->size(), kFullRows);
+    params.build_on_codes = path.on_codes;
+    params.build_rescore = path.rescore;
+    auto index = Build(&rows, dim, n, Metric::kL2, params);
+    ASSERT_EQ(index->size(), n);
     auto got = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
     const double recall = RecallOf(got, truth);
-    std::printf("SQ8 built on codes%s: recall@10 over %zu rows, ef %u: %.4f (avg degree %.1f)\n",
-                rescore ? " (re-scored)" : "", kFullRows, index->params().ef_search, recall,
-                index->AverageDegree());
+    std::printf("SQ8 built over %s: recall@10 over %zu rows, ef %u: %.4f (avg degree %.1f)\n",
+                path.name, n, index->params().ef_search, recall, index->AverageDegree());
     EXPECT_GE(recall, 0.95);
     ExpectExactDistances(got, truth, rows, data->queries.data.data(), dim);
 
     testing::TempDir dir;
-    const std::string path = dir / "vec.hnsw";
-    ASSERT_TRUE(index->Save(Env::Default(), path).ok());
-    auto loaded = HnswIndex::Load(Env::Default(), path, static_cast<uint32_t>(dim), Metric::kL2,
+    const std::string file = dir / "vec.hnsw";
+    ASSERT_TRUE(index->Save(Env::Default(), file).ok());
+    auto loaded = HnswIndex::Load(Env::Default(), file, static_cast<uint32_t>(dim), Metric::kL2,
                                   params, &rows);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-    EXPECT_TRUE((*loaded)->params().build_on_codes);
-    EXPECT_EQ((*loaded)->params().build_rescore, rescore);
+    EXPECT_EQ((*loaded)->params().build_on_codes, path.on_codes);
+    EXPECT_EQ((*loaded)->params().build_rescore, path.rescore);
     auto again = SearchAll(**loaded, data->queries.data.data(), data->queries.rows, dim, nullptr);
     ExpectSameResults(got, again);
   }

@@ -87,7 +87,8 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
         const double a = back[d], b = other_back[d];
         exact += m == Metric::kL2 ? (a - b) * (a - b) : -a * b;
       }
-      EXPECT_NEAR(codec.PairDistance(code.data(), other.data()), exact, 1e-3 * (1 + std::abs(exact)));
+      EXPECT_NEAR(codec.PairDistance(code.data(), other.data()), exact,
+                  1e-3 * (1 + std::abs(exact)));
     }
     EXPECT_EQ(prepared.hi.empty(), !simd::FastDotU8I8());
     auto again = Sq8Codec::Deserialize(codec.Serialize());

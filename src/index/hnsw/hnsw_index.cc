@@ -543,7 +543,9 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   UnlockNode(slot);
   auto link_back = [&](const auto& pairs) {
     for (int layer = top_layer; layer >= 0; --layer) {
-      for (const Neighbor& n : s->selected[layer]) Connect(pairs, n.slot, slot, n.distance, layer, s);
+      for (const Neighbor& n : s->selected[layer]) {
+        Connect(pairs, n.slot, slot, n.distance, layer, s);
+      }
       sync_point::Reached("HnswIndex::Insert:Connected");
     }
   };

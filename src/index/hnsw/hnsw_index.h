@@ -29,8 +29,15 @@
 // exact distances. The codec is trained once, on the rows of the first Add or AddBatch call (so
 // build with AddBatch: an index started by a single Add trains on one vector); later values
 // outside the trained per-dimension ranges saturate to code 0 or 255, which costs recall that
-// the re-scoring only partly recovers. Construction uses the f32 rows, so the graph is the same
-// as without SQ8.
+// the re-scoring only partly recovers. By default (HnswParams::build_on_codes) the graph is
+// built over the codes too: an insert prepares its f32 row as a query and runs its beam search
+// against codes, and the neighbour-selection heuristic (at the insert and when a neighbour's
+// full list re-selects) compares code with code (Sq8Codec::PairDistance), so a build reads a
+// quarter of the bytes (the early abandoning described above stays f32-only: code distances
+// are computed in full). The graph differs from the f32 one but searches as well; the codec caveat
+// above weighs more, since saturated codes also choose the links. build_on_codes = false
+// builds from the f32 rows, the same graph as without SQ8; Vacuum and Remap repair from the
+// f32 rows either way. The file does not record how the graph was built.
 #pragma once
 
 #include <atomic>
@@ -77,7 +84,7 @@ struct HnswParams {
   // SQ8 only: build the graph over the codes. The insert's beam search measures the new row
   // (as a query) against codes, and the selection heuristic measures code against code, so
   // each distance reads dim bytes instead of 4 * dim. Measured on Fashion-MNIST (TODO).
-  bool build_on_codes = false;
+  bool build_on_codes = true;
   // SQ8 with build_on_codes only: re-score each layer's beam with the f32 rows and run the
   // heuristic (and the back-links' re-selection) over f32 rows, as without codes.
   bool build_rescore = false;
