@@ -1,5 +1,8 @@
 // Mosaic's HnswIndex as an ann_bench engine: "mosaic" walks the f32 rows, "mosaic-sq8" walks
-// 8-bit codes and re-scores the beam with the f32 rows (HnswParams::sq8).
+// 8-bit codes and re-scores the beam with the f32 rows (HnswParams::sq8). The SQ8 build
+// variants: "mosaic-sq8-f32build" builds the graph from the f32 rows, "mosaic-sq8-codes" over
+// the codes, "mosaic-sq8-rescore" over the codes with each layer's beam re-scored with f32
+// (HnswParams::build_on_codes, build_rescore); "mosaic-sq8" takes the defaults.
 #pragma once
 
 #include <memory>
@@ -16,8 +19,18 @@ namespace mosaic::bench {
 
 class MosaicEngine final : public AnnEngine {
  public:
-  explicit MosaicEngine(bool sq8) : sq8_(sq8) {}
-  std::string name() const override { return sq8_ ? "mosaic-sq8" : "mosaic"; }
+  enum class Sq8Build { kDefault, kF32, kCodes, kCodesRescored };
+  explicit MosaicEngine(bool sq8, Sq8Build build = Sq8Build::kDefault)
+      : sq8_(sq8), build_(build) {}
+  std::string name() const override {
+    if (!sq8_) return "mosaic";
+    switch (build_) {
+      case Sq8Build::kF32: return "mosaic-sq8-f32build";
+      case Sq8Build::kCodes: return "mosaic-sq8-codes";
+      case Sq8Build::kCodesRescored: return "mosaic-sq8-rescore";
+      default: return "mosaic-sq8";
+    }
+  }
   std::string build_info() const override {
     return std::string("this tree, run-time SIMD dispatch (") +
            simd::LevelName(simd::ActiveLevel()) + ")";
@@ -29,6 +42,8 @@ class MosaicEngine final : public AnnEngine {
     p.M = g.M;
     p.ef_construction = g.ef_construction;
     p.sq8 = sq8_;
+    if (build_ != Sq8Build::kDefault) p.build_on_codes = build_ != Sq8Build::kF32;
+    if (build_ != Sq8Build::kDefault) p.build_rescore = build_ == Sq8Build::kCodesRescored;
     index_ = std::make_unique<index::HnswIndex>(static_cast<uint32_t>(base.dim), metric, p,
                                                 rows_.get());
     std::vector<uint32_t> slots(base.rows);
@@ -65,6 +80,7 @@ class MosaicEngine final : public AnnEngine {
   }
 
   bool sq8_;
+  Sq8Build build_;
   std::unique_ptr<Rows> rows_;
   std::unique_ptr<index::HnswIndex> index_;
   index::IndexSearchParams params_;

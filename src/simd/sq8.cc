@@ -8,6 +8,12 @@ float Sq8L2SqrAvx2(const float* q, const float* step, const uint8_t* code, size_
 float Sq8WeightedSumAvx2(const float* w, const uint8_t* code, size_t dim);
 float Sq8L2SqrAvx512(const float* q, const float* step, const uint8_t* code, size_t dim);
 float Sq8WeightedSumAvx512(const float* w, const uint8_t* code, size_t dim);
+float Sq8PairL2SqrAvx2(const uint8_t* a, const uint8_t* b, const float* step, size_t dim);
+float Sq8PairDotAvx2(const uint8_t* a, const uint8_t* b, const float* lo, const float* step,
+                     size_t dim);
+float Sq8PairL2SqrAvx512(const uint8_t* a, const uint8_t* b, const float* step, size_t dim);
+float Sq8PairDotAvx512(const uint8_t* a, const uint8_t* b, const float* lo, const float* step,
+                       size_t dim);
 int32_t DotU8I8Vnni(const uint8_t* code, const int8_t* w, size_t dim);
 int64_t DotU8I15Vnni(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim);
 
@@ -32,6 +38,24 @@ float Sq8WeightedSumScalar(const float* w, const uint8_t* code, size_t dim) {
   return acc;
 }
 
+float Sq8PairL2SqrScalar(const uint8_t* a, const uint8_t* b, const float* step, size_t dim) {
+  float acc = 0;
+  for (size_t d = 0; d < dim; ++d) {
+    float t = (float(a[d]) - float(b[d])) * step[d];
+    acc += t * t;
+  }
+  return acc;
+}
+
+float Sq8PairDotScalar(const uint8_t* a, const uint8_t* b, const float* lo, const float* step,
+                       size_t dim) {
+  float acc = 0;
+  for (size_t d = 0; d < dim; ++d) {
+    acc += (lo[d] + float(a[d]) * step[d]) * (lo[d] + float(b[d]) * step[d]);
+  }
+  return acc;
+}
+
 int64_t DotU8I15Scalar(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim) {
   int64_t acc = 0;
   for (size_t d = 0; d < dim; ++d) acc += int64_t{code[d]} * (128 * int64_t{hi[d]} + lo[d]);
@@ -52,6 +76,23 @@ float Sq8WeightedSum(const float* w, const uint8_t* code, size_t dim) {
     case Level::kAvx512: return internal::Sq8WeightedSumAvx512(w, code, dim);
     case Level::kAvx2: return internal::Sq8WeightedSumAvx2(w, code, dim);
     default: return internal::Sq8WeightedSumScalar(w, code, dim);
+  }
+}
+
+float Sq8PairL2Sqr(const uint8_t* a, const uint8_t* b, const float* step, size_t dim) {
+  switch (ActiveLevel()) {
+    case Level::kAvx512: return internal::Sq8PairL2SqrAvx512(a, b, step, dim);
+    case Level::kAvx2: return internal::Sq8PairL2SqrAvx2(a, b, step, dim);
+    default: return internal::Sq8PairL2SqrScalar(a, b, step, dim);
+  }
+}
+
+float Sq8PairDot(const uint8_t* a, const uint8_t* b, const float* offset, const float* step,
+                 size_t dim) {
+  switch (ActiveLevel()) {
+    case Level::kAvx512: return internal::Sq8PairDotAvx512(a, b, offset, step, dim);
+    case Level::kAvx2: return internal::Sq8PairDotAvx2(a, b, offset, step, dim);
+    default: return internal::Sq8PairDotScalar(a, b, offset, step, dim);
   }
 }
 

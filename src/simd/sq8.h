@@ -12,6 +12,11 @@ namespace mosaic::simd {
 float Sq8L2Sqr(const float* q_minus_offset, const float* step, const uint8_t* code, size_t dim);
 // sum_d w[d] * code[d]; with w = q * step this is the dot product minus sum_d q[d] * offset[d].
 float Sq8WeightedSum(const float* w, const uint8_t* code, size_t dim);
+// Between two codes (both decoded): sum_d ((a[d] - b[d]) * step[d])^2, and
+// sum_d (offset[d] + a[d] * step[d]) * (offset[d] + b[d] * step[d]).
+float Sq8PairL2Sqr(const uint8_t* a, const uint8_t* b, const float* step, size_t dim);
+float Sq8PairDot(const uint8_t* a, const uint8_t* b, const float* offset, const float* step,
+                 size_t dim);
 
 // sum_d code[d] * w[d], exact in int32 for dim <= 66,000 (255 * 127 * dim < 2^31).
 int32_t DotU8I8(const uint8_t* code, const int8_t* w, size_t dim);

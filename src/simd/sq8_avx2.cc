@@ -51,4 +51,40 @@ float Sq8WeightedSumAvx2(const float* w, const uint8_t* code, size_t dim) {
   return acc;
 }
 
+float Sq8PairL2SqrAvx2(const uint8_t* a, const uint8_t* b, const float* step, size_t dim) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t d = 0;
+  for (; d + 16 <= dim; d += 16) {
+    __m256 t0 =
+        _mm256_mul_ps(_mm256_sub_ps(LoadCodes(a + d), LoadCodes(b + d)), _mm256_loadu_ps(step + d));
+    __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(LoadCodes(a + d + 8), LoadCodes(b + d + 8)),
+                              _mm256_loadu_ps(step + d + 8));
+    acc0 = _mm256_fmadd_ps(t0, t0, acc0);
+    acc1 = _mm256_fmadd_ps(t1, t1, acc1);
+  }
+  float acc = Sum(_mm256_add_ps(acc0, acc1));
+  for (; d < dim; ++d) {
+    float t = (float(a[d]) - float(b[d])) * step[d];
+    acc += t * t;
+  }
+  return acc;
+}
+
+float Sq8PairDotAvx2(const uint8_t* a, const uint8_t* b, const float* lo, const float* step,
+                     size_t dim) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t d = 0;
+  for (; d + 16 <= dim; d += 16) {
+    __m256 s0 = _mm256_loadu_ps(step + d), l0 = _mm256_loadu_ps(lo + d);
+    __m256 s1 = _mm256_loadu_ps(step + d + 8), l1 = _mm256_loadu_ps(lo + d + 8);
+    acc0 = _mm256_fmadd_ps(_mm256_fmadd_ps(LoadCodes(a + d), s0, l0),
+                           _mm256_fmadd_ps(LoadCodes(b + d), s0, l0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_fmadd_ps(LoadCodes(a + d + 8), s1, l1),
+                           _mm256_fmadd_ps(LoadCodes(b + d + 8), s1, l1), acc1);
+  }
+  float acc = Sum(_mm256_add_ps(acc0, acc1));
+  for (; d < dim; ++d) acc += (lo[d] + float(a[d]) * step[d]) * (lo[d] + float(b[d]) * step[d]);
+  return acc;
+}
+
 }  // namespace mosaic::simd::internal

@@ -2,8 +2,8 @@
 // Vacuum, under label and random-attribute allow-sets, after Save/Load and Remap), the cosine and
 // inner-product variants on random data, file corruption, and Add concurrent with Search; the
 // SQ8 mode (recall, exact re-scored distances, code memory, Save/Load, version-1 files, Remap,
-// slot reuse after Vacuum); and that no insert order or thread timing leaves a node that no
-// search finds.
+// slot reuse after Vacuum, each way of building the graph); and that no insert order or thread
+// timing leaves a node that no search finds.
 //
 // Fashion-MNIST comes from $MOSAIC_DATA_DIR/fashion-mnist or the repository's
 // .cache/data/fashion-mnist (scripts/fetch-data); tests that need it are skipped without it.
@@ -143,6 +143,19 @@ std::vector<std::vector<Neighbor>> SearchAll(const HnswIndex& index, const float
   std::vector<std::vector<Neighbor>> out;
   for (size_t i = 0; i < nq; ++i) out.push_back(index.Search(queries + i * dim, kK, p, allow));
   return out;
+}
+
+// The same slots at the same distances, query by query.
+void ExpectSameResults(const std::vector<std::vector<Neighbor>>& a,
+                       const std::vector<std::vector<Neighbor>>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].size(), b[i].size());
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      EXPECT_EQ(a[i][j].slot, b[i][j].slot);
+      EXPECT_EQ(a[i][j].distance, b[i][j].distance);
+    }
+  }
 }
 
 // Removes every 4th slot (s % 4 == 1) from `index` and packs the remaining rows in order, as a
@@ -306,13 +319,7 @@ TEST(HnswTest, SaveLoadRoundTripAndCorruption) {
   EXPECT_EQ((*loaded)->num_removed(), index->num_removed());
   auto a = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
   auto b = SearchAll(**loaded, data->queries.data.data(), data->queries.rows, dim, nullptr);
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].size(), b[i].size());
-    for (size_t j = 0; j < a[i].size(); ++j) {
-      EXPECT_EQ(a[i][j].slot, b[i][j].slot);
-      EXPECT_EQ(a[i][j].distance, b[i][j].distance);
-    }
-  }
+  ExpectSameResults(a, b);
   // A loaded index keeps working: add more.
   for (uint32_t s = static_cast<uint32_t>(kSubsetRows / 4); s < kSubsetRows / 4 + 100; ++s) {
     ASSERT_TRUE((*loaded)->Add(s).ok());
@@ -681,13 +688,7 @@ TEST(HnswTest, Sq8SaveLoadRoundTripAndVersion1Files) {
   EXPECT_EQ((*loaded)->size(), index->size());
   auto a = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
   auto b = SearchAll(**loaded, data->queries.data.data(), data->queries.rows, dim, nullptr);
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].size(), b[i].size());
-    for (size_t j = 0; j < a[i].size(); ++j) {
-      EXPECT_EQ(a[i][j].slot, b[i][j].slot);
-      EXPECT_EQ(a[i][j].distance, b[i][j].distance);
-    }
-  }
+  ExpectSameResults(a, b);
   // The loaded index keeps adding (with the saved codec) and the file says SQ8: a collection
   // that asks for a plain graph rebuilds.
   for (uint32_t s = static_cast<uint32_t>(n); s < n + 100; ++s) ASSERT_TRUE((*loaded)->Add(s).ok());
@@ -766,6 +767,50 @@ TEST(HnswTest, Sq8RemapAndSlotReuse) {
   ASSERT_FALSE(r.empty());
   EXPECT_EQ(r[0].slot, 1u);
   EXPECT_EQ(r[0].distance, 0.0f);
+}
+
+// The SQ8 build paths besides the default (over the codes, which the tests above use on all
+// the rows): over the codes with each layer's beam re-scored in f32, and from the f32 rows; and
+// the default again, on the subset like the others: recall against exact search, exact
+// distances, and a Save/Load round trip that searches the same (the file does not record how the
+// graph was built, the loading caller's params say how later Adds build).
+TEST(HnswTest, Sq8BuildPathsRecallAndSaveLoad) {
+  REQUIRE_DATA();
+  const size_t dim = data->base.dim;
+  const size_t n = kSubsetRows;
+  MatrixRows rows(data->base.data.data(), dim);
+  auto truth = Exact(data->base.data.data(), n, dim, Metric::kL2, data->queries.data.data(),
+                     data->queries.rows, nullptr);
+  struct Path {
+    const char* name;
+    bool on_codes, rescore;
+  };
+  for (const Path& path : {Path{"codes", true, false}, Path{"codes, re-scored", true, true},
+                           Path{"f32 rows", false, false}}) {
+    SCOPED_TRACE(path.name);
+    HnswParams params = Sq8Params();
+    params.build_on_codes = path.on_codes;
+    params.build_rescore = path.rescore;
+    auto index = Build(&rows, dim, n, Metric::kL2, params);
+    ASSERT_EQ(index->size(), n);
+    auto got = SearchAll(*index, data->queries.data.data(), data->queries.rows, dim, nullptr);
+    const double recall = RecallOf(got, truth);
+    std::printf("SQ8 built over %s: recall@10 over %zu rows, ef %u: %.4f (avg degree %.1f)\n",
+                path.name, n, index->params().ef_search, recall, index->AverageDegree());
+    EXPECT_GE(recall, 0.95);
+    ExpectExactDistances(got, truth, rows, data->queries.data.data(), dim);
+
+    testing::TempDir dir;
+    const std::string file = dir / "vec.hnsw";
+    ASSERT_TRUE(index->Save(Env::Default(), file).ok());
+    auto loaded = HnswIndex::Load(Env::Default(), file, static_cast<uint32_t>(dim), Metric::kL2,
+                                  params, &rows);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ((*loaded)->params().build_on_codes, path.on_codes);
+    EXPECT_EQ((*loaded)->params().build_rescore, path.rescore);
+    auto again = SearchAll(**loaded, data->queries.data.data(), data->queries.rows, dim, nullptr);
+    ExpectSameResults(got, again);
+  }
 }
 
 // ---- every node stays reachable --------------------------------------------------------------

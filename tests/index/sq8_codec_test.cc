@@ -74,6 +74,22 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
       EXPECT_NEAR(codec.FastDistance(prepared, code.data(), codec.CodeNorm(code.data())), exact,
                   bound);
     }
+    // Code against code: the distance between the two decoded vectors.
+    std::vector<uint8_t> other(dim);
+    std::vector<float> other_back(dim);
+    codec.Encode(&data[0], other.data());
+    codec.Decode(other.data(), other_back.data());
+    for (size_t i = 1; i < n; i += 7) {
+      codec.Encode(&data[i * dim], code.data());
+      codec.Decode(code.data(), back.data());
+      double exact = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        const double a = back[d], b = other_back[d];
+        exact += m == Metric::kL2 ? (a - b) * (a - b) : -a * b;
+      }
+      EXPECT_NEAR(codec.PairDistance(code.data(), other.data()), exact,
+                  1e-3 * (1 + std::abs(exact)));
+    }
     EXPECT_EQ(prepared.hi.empty(), !simd::FastDotU8I8());
     auto again = Sq8Codec::Deserialize(codec.Serialize());
     ASSERT_TRUE(again.ok());

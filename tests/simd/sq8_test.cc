@@ -18,19 +18,32 @@ TEST(Sq8Kernels, EveryLevelMatchesADoubleReference) {
     if (level > best) continue;
     SetLevelForTesting(level);
     for (size_t dim : {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 100, 784, 1000}) {
-      std::vector<float> q(dim), step(dim);
-      std::vector<uint8_t> code(dim + 1);  // +1: the kernels must not read past dim
+      std::vector<float> q(dim), step(dim), offset(dim);
+      // +1: the kernels must not read past dim
+      std::vector<uint8_t> code(dim + 1), other(dim + 1);
       for (size_t d = 0; d < dim; ++d) {
         q[d] = u(rng);
         step[d] = std::abs(u(rng)) / 100 + 1e-3f;
+        offset[d] = u(rng);
         code[d] = static_cast<uint8_t>(rng());
+        other[d] = static_cast<uint8_t>(rng());
       }
-      double l2 = 0, ws = 0;
+      double l2 = 0, ws = 0, pair_l2 = 0, pair_dot = 0;
       for (size_t d = 0; d < dim; ++d) {
         double t = double(q[d]) - double(code[d]) * step[d];
         l2 += t * t;
         ws += double(q[d]) * code[d];
+        const double a = offset[d] + double(code[d]) * step[d];
+        const double b = offset[d] + double(other[d]) * step[d];
+        pair_l2 += (a - b) * (a - b);
+        pair_dot += a * b;
       }
+      EXPECT_NEAR(Sq8PairL2Sqr(code.data(), other.data(), step.data(), dim), pair_l2,
+                  1e-4 * (1 + pair_l2))
+          << LevelName(level) << " dim " << dim;
+      EXPECT_NEAR(Sq8PairDot(code.data(), other.data(), offset.data(), step.data(), dim), pair_dot,
+                  1e-4 * (1 + std::abs(pair_dot)))
+          << LevelName(level) << " dim " << dim;
       EXPECT_NEAR(Sq8L2Sqr(q.data(), step.data(), code.data(), dim), l2, 1e-4 * (1 + l2))
           << LevelName(level) << " dim " << dim;
       EXPECT_NEAR(Sq8WeightedSum(q.data(), code.data(), dim), ws, 1e-4 * (1 + std::abs(ws)))

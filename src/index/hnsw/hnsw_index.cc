@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "common/sync_point.h"
 #include "index/hnsw/hnsw_internal.h"
@@ -62,6 +63,16 @@ struct HnswIndex::CodeSpace {
   float operator()(uint32_t id, const void* v, float /*bound*/) const {
     const float norm = index->code_norms_ != nullptr ? index->code_norms_[id] : 0.0f;
     return index->codec_.FastDistance(*q, static_cast<const uint8_t*>(v), norm);
+  }
+};
+
+// Code against code, both rounded: the heuristic's node-to-node distances when building on codes.
+struct HnswIndex::CodePairs {
+  const HnswIndex* index;
+  const void* Vector(uint32_t id) const { return index->Code(id); }
+  float operator()(const void* a, const void* b, float /*bound*/) const {
+    return index->codec_.PairDistance(static_cast<const uint8_t*>(a),
+                                      static_cast<const uint8_t*>(b));
   }
 };
 
@@ -314,12 +325,17 @@ void HnswIndex::SearchLayer(const Space& space, std::span<const Neighbor> entrie
     if (c.distance > bound) break;
     std::pop_heap(cand.begin(), cand.end(), Farther);
     cand.pop_back();
+    // The next candidate is usually expanded next: its list is requested while this one's
+    // distances are computed.
+    if (!cand.empty()) Prefetch(Links(cand.front().slot, layer));
 
     // Gather the unvisited neighbours first and request all their rows into L2 at once: a row
     // is ~50 cache lines of a base far larger than the caches, and each distance otherwise
-    // waits on its first lines before the hardware prefetcher takes over.
+    // waits on its first lines before the hardware prefetcher takes over. The visited marks are
+    // requested together before any is tested, so their misses overlap.
     const uint32_t* links = Links(c.slot, layer);
     uint32_t count = std::min(LoadLink(links), max_count);
+    for (uint32_t i = 0; i < count; ++i) Prefetch(s->visited.address(LoadLink(links + 1 + i)));
     uint32_t fresh = 0;
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t id = LoadLink(links + 1 + i);
@@ -399,7 +415,9 @@ size_t HnswIndex::EffectiveEf(size_t k, size_t ef, size_t allowed, size_t live) 
 
 // ---- insertion ---------------------------------------------------------------------------------
 
-void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer, Scratch* s) {
+template <typename Pairs>
+void HnswIndex::Connect(const Pairs& pairs, uint32_t node, uint32_t added, float distance,
+                        int layer, Scratch* s) {
   const uint32_t max = max_links(layer);
   LockNode(node);
   uint32_t* list = Links(node, layer);
@@ -419,7 +437,7 @@ void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer
     return;
   }
   // Full: re-select among the old links and the new one, as at insertion.
-  const float* base = rows_->Row(node);
+  const void* base = pairs.Vector(node);
   std::vector<Neighbor>& work = s->work;
   work.clear();
   work.push_back({added, distance});
@@ -427,11 +445,11 @@ void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer
   // to (Vacuum repairs around them instead).
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t id = LoadLink(list + 1 + i);
-    work.push_back({id, Distance(base, rows_->Row(id), kInf)});
+    work.push_back({id, pairs(base, pairs.Vector(id), kInf)});
   }
   std::sort(work.begin(), work.end(), Closer);
   std::vector<Neighbor>& out = s->work_out;
-  SelectNeighbors(&work, max, [this](uint32_t id) { return rows_->Row(id); }, &out);
+  SelectNeighbors(&work, max, pairs, &out);
   auto kept = [&out](uint32_t id) {
     return std::any_of(out.begin(), out.end(), [id](const Neighbor& n) { return n.slot == id; });
   };
@@ -453,7 +471,7 @@ void HnswIndex::Connect(uint32_t node, uint32_t added, float distance, int layer
         }
       }
       if (room) {
-        out.push_back({id, Distance(base, rows_->Row(id), kInf)});
+        out.push_back({id, pairs(base, pairs.Vector(id), kInf)});
       } else {
         std::atomic_ref<uint32_t>(in_links_[id]).fetch_sub(1, std::memory_order_relaxed);
       }
@@ -505,12 +523,54 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   const uint32_t entry = static_cast<uint32_t>(e);
   const int top = static_cast<int>(e >> 32) - 1;
 
-  // Construction always uses the f32 rows: the graph is the same with or without SQ8.
-  const float* q = rows_->Row(slot);
-  const FloatSpace space{this, q};
+  const int top_layer = std::min(level, top);
+  const bool on_codes = codes_ != nullptr && params_.build_on_codes;
+  if (on_codes) {
+    // The new row is prepared as a query, as in Search: asymmetric distances to the codes.
+    const Sq8Codec::Query q = codec_.Prepare(rows_->Row(slot));
+    ChooseLinks(CodeSpace{this, &q}, slot, entry, top, level, s);
+  } else {
+    ChooseLinks(FloatSpace{this, rows_->Row(slot)}, slot, entry, top, level, s);
+  }
+  LockNode(slot);
+  for (int layer = top_layer; layer >= 0; --layer) {
+    const std::vector<Neighbor>& selected = s->selected[layer];
+    uint32_t* list = Links(slot, layer);
+    for (size_t i = 0; i < selected.size(); ++i) StoreLink(list + 1 + i, selected[i].slot);
+    StoreLink(list, static_cast<uint32_t>(selected.size()));
+  }
+  for (const Neighbor& n : s->selected[0]) AddInLink(n.slot);
+  UnlockNode(slot);
+  auto link_back = [&](const auto& pairs) {
+    for (int layer = top_layer; layer >= 0; --layer) {
+      for (const Neighbor& n : s->selected[layer]) {
+        Connect(pairs, n.slot, slot, n.distance, layer, s);
+      }
+      sync_point::Reached("HnswIndex::Insert:Connected");
+    }
+  };
   auto row = [this](uint32_t id) { return rows_->Row(id); };
-  Neighbor cur{entry, Distance(q, rows_->Row(entry), kInf)};
-  if (top > level) cur = GreedyDescent(space, cur, top, level + 1);
+  if (on_codes && !params_.build_rescore) {
+    link_back(CodePairs{this});
+  } else {
+    link_back(RowPairs<decltype(row)>{this, row});
+  }
+  if (top_lock.owns_lock()) {
+    entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);
+  }
+  num_present_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+template <typename Space>
+void HnswIndex::ChooseLinks(const Space& space, uint32_t slot, uint32_t entry, int top,
+                            int level, Scratch* s) {
+  constexpr bool kOnCodes = std::is_same_v<Space, CodeSpace>;
+  const bool rescore = kOnCodes && params_.build_rescore;
+  const float* q = rows_->Row(slot);
+  auto row = [this](uint32_t id) { return rows_->Row(id); };
+  Neighbor cur{entry, space(entry, space.Vector(entry), kInf)};
+  cur = GreedyDescent(space, cur, top, level + 1);
   const bool has_removed = num_removed_.load(std::memory_order_relaxed) > 0;
   // Every layer's links are chosen and written before any node links back. Linking back layer by
   // layer (as the paper's pseudocode reads) made the node reachable on layer L while its lists
@@ -530,32 +590,23 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
     std::sort_heap(found.begin(), found.end(), Closer);
     std::erase_if(found, [slot](const Neighbor& n) { return n.slot == slot; });
     if (found.empty()) continue;
+    // The next layer's entry, with its distance in the space that layer is searched in.
     cur = found.front();
     // Tombstoned nodes are traversed but not linked to: Vacuum would only have to undo it.
     if (has_removed && std::any_of(found.begin(), found.end(),
                                    [this](const Neighbor& n) { return !IsRemoved(n.slot); })) {
       std::erase_if(found, [this](const Neighbor& n) { return IsRemoved(n.slot); });
     }
-    SelectNeighbors(&found, max_links(layer), row, &selected);
+    if (rescore) {
+      for (Neighbor& n : found) n.distance = Distance(q, rows_->Row(n.slot), kInf);
+      std::sort(found.begin(), found.end(), Closer);
+    }
+    if (kOnCodes && !rescore) {
+      SelectNeighbors(&found, max_links(layer), CodePairs{this}, &selected);
+    } else {
+      SelectNeighbors(&found, max_links(layer), RowPairs<decltype(row)>{this, row}, &selected);
+    }
   }
-  LockNode(slot);
-  for (int layer = top_layer; layer >= 0; --layer) {
-    const std::vector<Neighbor>& selected = s->selected[layer];
-    uint32_t* list = Links(slot, layer);
-    for (size_t i = 0; i < selected.size(); ++i) StoreLink(list + 1 + i, selected[i].slot);
-    StoreLink(list, static_cast<uint32_t>(selected.size()));
-  }
-  for (const Neighbor& n : s->selected[0]) AddInLink(n.slot);
-  UnlockNode(slot);
-  for (int layer = top_layer; layer >= 0; --layer) {
-    for (const Neighbor& n : s->selected[layer]) Connect(n.slot, slot, n.distance, layer, s);
-    sync_point::Reached("HnswIndex::Insert:Connected");
-  }
-  if (top_lock.owns_lock()) {
-    entry_.store((static_cast<uint64_t>(level) + 1) << 32 | slot, std::memory_order_release);
-  }
-  num_present_.fetch_add(1, std::memory_order_relaxed);
-  return Status::OK();
 }
 
 Status HnswIndex::Add(uint32_t slot) {

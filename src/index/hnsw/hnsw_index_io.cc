@@ -332,6 +332,9 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   index->params_.ef_search = std::max<uint32_t>(params.ef_search, 1);
   index->params_.rerank_factor = std::max<uint32_t>(params.rerank_factor, 1);
+  // How later Adds build is not in the file (the graph reads the same either way).
+  index->params_.build_on_codes = params.build_on_codes;
+  index->params_.build_rescore = params.build_rescore;
   return index;
 }
 

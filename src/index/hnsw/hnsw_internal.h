@@ -36,11 +36,12 @@ inline void StoreLink(uint32_t* p, uint32_t v) {
 }
 
 // (distance, slot) lexicographic: the order results are returned in, so ties never depend on
-// the traversal.
-inline bool Closer(const Neighbor& a, const Neighbor& b) {
+// the traversal. Function objects rather than functions, so that the heap algorithms that take
+// them inline the comparison instead of calling through a pointer (a tenth of a build's time).
+inline constexpr auto Closer = [](const Neighbor& a, const Neighbor& b) {
   return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-}
-inline bool Farther(const Neighbor& a, const Neighbor& b) { return Closer(b, a); }
+};
+inline constexpr auto Farther = [](const Neighbor& a, const Neighbor& b) { return Closer(b, a); };
 
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
 
@@ -54,8 +55,19 @@ inline uint64_t Mix(uint64_t x) {
 
 }  // namespace hnsw_detail
 
+// f32 rows, compared with the exact distance (early-abandoned for L2).
 template <typename RowFn>
-void HnswIndex::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const RowFn& row,
+struct HnswIndex::RowPairs {
+  const HnswIndex* index;
+  const RowFn& row;
+  const void* Vector(uint32_t id) const { return row(id); }
+  float operator()(const void* a, const void* b, float bound) const {
+    return index->Distance(static_cast<const float*>(a), static_cast<const float*>(b), bound);
+  }
+};
+
+template <typename Pairs>
+void HnswIndex::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const Pairs& pairs,
                                 std::vector<Neighbor>* out) const {
   out->clear();
   if (candidates->size() <= max) {
@@ -67,13 +79,13 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, c
   // diverse directions instead of all into the nearest cluster, which is what keeps the graph
   // navigable between clusters. The bound makes each comparison stop as soon as the answer
   // ("not closer to the kept neighbour") is known.
-  const float* kept_rows[512];
+  const void* kept_rows[512];
   for (const Neighbor& c : *candidates) {
     if (out->size() >= max) break;
-    const float* c_row = row(c.slot);
+    const void* c_row = pairs.Vector(c.slot);
     bool keep = true;
     for (size_t j = 0; j < out->size(); ++j) {
-      if (Distance(c_row, kept_rows[j], c.distance) < c.distance) {
+      if (pairs(c_row, kept_rows[j], c.distance) < c.distance) {
         keep = false;
         break;
       }

@@ -82,7 +82,7 @@ std::vector<HnswIndex::Repair> HnswIndex::PlanRepairs(const GoneFn& gone, const 
         cands.clear();
         for (uint32_t id : ids) cands.push_back({id, Distance(base, row(id), kInf)});
         std::sort(cands.begin(), cands.end(), Closer);
-        SelectNeighbors(&cands, max_links(layer), row, &selected);
+        SelectNeighbors(&cands, max_links(layer), RowPairs<RowFn>{this, row}, &selected);
         Repair r{node, layer, {}};
         for (const Neighbor& n : selected) r.links.push_back(n.slot);
         local.push_back(std::move(r));

@@ -87,6 +87,11 @@ float Sq8Codec::Distance(const Query& q, const uint8_t* code) const {
   return -(q.bias + simd::Sq8WeightedSum(q.a.data(), code, lo_.size()));
 }
 
+float Sq8Codec::PairDistance(const uint8_t* a, const uint8_t* b) const {
+  if (metric_ == Metric::kL2) return simd::Sq8PairL2Sqr(a, b, step_.data(), lo_.size());
+  return -simd::Sq8PairDot(a, b, lo_.data(), step_.data(), lo_.size());
+}
+
 std::string Sq8Codec::Serialize() const {
   std::string out;
   PutFixed32(&out, 1);  // version

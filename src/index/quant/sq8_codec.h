@@ -45,6 +45,8 @@ class Sq8Codec {
   Query Prepare(const float* q) const;
   // The Neighbor convention: squared L2 for kL2, minus the dot product otherwise.
   float Distance(const Query& q, const uint8_t* code) const;
+  // Between two codes (symmetric: both sides carry rounding), in the Neighbor convention.
+  float PairDistance(const uint8_t* a, const uint8_t* b) const;
   // |decode(code)|^2: what FastDistance needs for l2, kept per code by the caller.
   float CodeNorm(const uint8_t* code) const;
   // Distance through the integer form when the query has one (two VNNI instructions per 64
