@@ -3,19 +3,14 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
+#include <set>
 
 #include "collection/collection_files.h"
 #include "storage/log_format.h"
 #include "storage/log_reader.h"
 
 namespace mosaic::collection {
-namespace {
-
-// Graphs of vectors with SQ8 quantization use it once built over at least this many points.
-constexpr size_t kMinPointsForSq8 = 1000;
-
-}  // namespace
-
 Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std::string& name,
                                      const CollectionSchema& schema,
                                      const std::map<std::string, PayloadIndexType>& indexes,
@@ -42,7 +37,14 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
   }
   MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Create(env, dir + "/" + WalName(1)));
   MOSAIC_RETURN_IF_ERROR(wal->Close());
-  MOSAIC_RETURN_IF_ERROR(WriteCurrent(env, dir, 1, snapshot != nullptr));
+  Current cur;
+  cur.generation = 1;
+  cur.wal = WalName(1);
+  if (snapshot != nullptr) {
+    cur.segments.push_back({1, static_cast<uint32_t>(snapshot->num_points())});
+    cur.last_lsn = snapshot->last_lsn();
+  }
+  MOSAIC_RETURN_IF_ERROR(WriteCurrent(env, dir, ManifestJson(cur)));
   return env->SyncDir(dir);
 }
 
@@ -97,23 +99,45 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
   // graph), so a collection found damaged stays exactly as it was.
   const std::string wal_path = dir + "/" + cur.wal;
   MOSAIC_ASSIGN_OR_RETURN(WalContents wal, c->ReadWal(wal_path, salvage));
-  std::unique_ptr<storage::Segment> segment;
-  if (!cur.segment.empty()) {
-    auto seg = storage::Segment::Open(env, dir + "/" + cur.segment);
+  std::vector<LoadedSegment> segments;
+  for (SealedSegment& ref : cur.segments) {
+    const std::string name = SegmentName(ref.gen);
+    auto seg = storage::Segment::Open(env, dir + "/" + name);
+    if (seg.ok() && cur.version == 1) ref.slots = static_cast<uint32_t>((*seg)->num_points());
+    if (seg.ok() && (*seg)->num_points() != ref.slots)
+      seg = Status::Corruption(dir + "/" + name + " holds " +
+                               std::to_string((*seg)->num_points()) + " points, CURRENT says " +
+                               std::to_string(ref.slots));
     if (seg.ok()) {
-      segment = std::move(seg).value();
+      if (cur.version == 1) cur.last_lsn = (*seg)->last_lsn();
+      segments.push_back({ref, std::move(seg).value()});
+      continue;
+    }
+    if (salvage == nullptr) return seg.status();
+    salvage->segment_lost = true;
+    salvage->notes.push_back("lost: the points of segment " + name + " (unreadable: " +
+                             seg.status().message() + ")");
+    segments.push_back({ref, nullptr});
+  }
+  std::optional<storage::SegmentDelta> delta;
+  if (!cur.delta.empty()) {
+    auto d = storage::ReadDelta(env, dir + "/" + cur.delta);
+    if (d.ok()) {
+      delta = std::move(d).value();
     } else if (salvage == nullptr) {
-      return seg.status();
+      return d.status();
     } else {
-      salvage->segment_lost = true;
-      salvage->notes.push_back("lost: the points of segment " + cur.segment +
-                               " (unreadable: " + seg.status().message() + ")");
+      salvage->notes.push_back("lost: the deletes and payload changes of the sealed segments "
+                               "since they were written (" + d.status().message() +
+                               "): deleted points may be back");
     }
   }
-  c->last_lsn_ = segment ? segment->last_lsn() : 0;
-  MOSAIC_ASSIGN_OR_RETURN(auto state, c->LoadState(std::move(segment), c->generation_));
+  c->current_ = cur;
+  c->last_lsn_ = cur.last_lsn;
+  MOSAIC_ASSIGN_OR_RETURN(auto state,
+                          c->LoadState(std::move(segments), delta ? &*delta : nullptr, salvage));
   for (const Operation& op : wal.ops) {
-    if (op.lsn <= c->last_lsn_) continue;  // already in the segment
+    if (op.lsn <= c->last_lsn_) continue;  // already in the segments
     c->Apply(op, state.get());
     c->last_lsn_ = op.lsn;
   }
@@ -142,38 +166,105 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
   return c;
 }
 
+Json CollectionImpl::ManifestJson(const Current& cur) {
+  Json segments = Json::array();
+  for (const SealedSegment& seg : cur.segments)
+    segments.push_back({{"gen", seg.gen}, {"slots", seg.slots}});
+  return {{"format_version", kManifestVersion},
+          {"generation", cur.generation},
+          {"log", cur.wal},
+          {"last_lsn", cur.last_lsn},
+          {"segments", std::move(segments)},
+          {"delta", cur.delta.empty() ? Json(nullptr) : Json(cur.delta)}};
+}
+
+Result<CollectionImpl::Current> CollectionImpl::ParseManifest(const Json& j) {
+  auto uint_at = [&](const Json& o, const char* key) {
+    return o.is_object() && o.contains(key) && o[key].is_number_unsigned();
+  };
+  auto string_at = [&](const Json& o, const char* key) {
+    return o.is_object() && o.contains(key) && o[key].is_string();
+  };
+  Current c;
+  if (!uint_at(j, "generation")) return Status::Corruption("no generation");
+  c.generation = j["generation"].get<uint64_t>();
+  if (uint_at(j, "format_version") && j["format_version"].get<uint32_t>() == kManifestVersion) {
+    // Version 2: the sealed segments in slot order, the delta file over them, the log.
+    if (!string_at(j, "log") || !uint_at(j, "last_lsn") || !j.contains("segments") ||
+        !j["segments"].is_array() || !j.contains("delta") ||
+        !(j["delta"].is_null() || j["delta"].is_string()))
+      return Status::Corruption("a version 2 manifest needs log, last_lsn, segments and delta");
+    c.version = 2;
+    c.wal = j["log"].get<std::string>();
+    c.last_lsn = j["last_lsn"].get<uint64_t>();
+    if (j["delta"].is_string()) c.delta = j["delta"].get<std::string>();
+    uint64_t slots = 0;
+    for (const Json& seg : j["segments"]) {
+      if (!uint_at(seg, "gen") || !uint_at(seg, "slots") ||
+          seg["slots"].get<uint64_t>() > UINT32_MAX)
+        return Status::Corruption("bad segment entry " + seg.dump().substr(0, 100));
+      c.segments.push_back({seg["gen"].get<uint64_t>(), seg["slots"].get<uint32_t>()});
+      slots += c.segments.back().slots;
+    }
+    if (slots > UINT32_MAX) return Status::Corruption("segments hold over 2^32 slots");
+    return c;
+  }
+  // Version 1: one segment, named after the generation, or none.
+  if (j.contains("format_version") && !(uint_at(j, "format_version") &&
+                                        j["format_version"].get<uint32_t>() == 1))
+    return Status::Corruption("unsupported format_version " + j["format_version"].dump());
+  if (!string_at(j, "wal")) return Status::Corruption("no wal");
+  c.version = 1;
+  c.wal = j["wal"].get<std::string>();
+  if (j.contains("segment") && j["segment"].is_string()) {
+    if (j["segment"].get<std::string>() != SegmentName(c.generation))
+      return Status::Corruption("segment " + j["segment"].dump() + " is not of generation " +
+                                std::to_string(c.generation));
+    c.segments.push_back({c.generation, 0});  // its size is read from the file
+  }
+  return c;
+}
+
 Result<CollectionImpl::Current> CollectionImpl::ReadCurrent(RepairReport* salvage) const {
   auto text = env_->ReadFile(dir_ + "/" + kCurrentFile);
   if (text.ok()) {
-    Json cur = Json::parse(*text, nullptr, false);
-    if (!cur.is_discarded() && cur.is_object() && cur.contains("generation") &&
-        cur["generation"].is_number_unsigned() && cur.contains("wal") && cur["wal"].is_string()) {
-      Current c{cur["generation"].get<uint64_t>(), "", cur["wal"].get<std::string>()};
-      if (cur.contains("segment") && cur["segment"].is_string())
-        c.segment = cur["segment"].get<std::string>();
-      return c;
-    }
-    text = Status::Corruption(dir_ + "/CURRENT is not valid: " + text->substr(0, 200));
+    Json j = Json::parse(*text, nullptr, false);
+    auto cur = ParseManifest(j);
+    if (cur.ok()) return cur;
+    text = Status::Corruption(dir_ + "/CURRENT is not valid (" + cur.status().message() +
+                              "): " + text->substr(0, 200));
   }
   if (salvage == nullptr) return text.status();
-  // The newest generation with a log or a segment on disk: a flush writes both before it
-  // switches CURRENT, so that is the generation CURRENT named, or a complete newer one.
+  // The newest generation with a log, a delta or a segment on disk: a flush writes them before
+  // it switches CURRENT, so that is the generation CURRENT named, or a complete newer one. Its
+  // delta file carries a copy of its manifest; a directory of version 1 has none, and its
+  // generation's segment, if any, is the one.
   MOSAIC_ASSIGN_OR_RETURN(auto children, env_->GetChildren(dir_));
-  Current c;
+  uint64_t gen = 0;
   for (const auto& f : children) {
     unsigned long long g = 0;
     char ext[8] = {0};
     if ((std::sscanf(f.c_str(), "wal-%llu.%3s", &g, ext) == 2 && f == WalName(g)) ||
+        (std::sscanf(f.c_str(), "del-%llu.%3s", &g, ext) == 2 && f == DeltaName(g)) ||
         (std::sscanf(f.c_str(), "seg-%llu.%3s", &g, ext) == 2 && f == SegmentName(g)))
-      c.generation = std::max<uint64_t>(c.generation, g);
+      gen = std::max<uint64_t>(gen, g);
   }
-  if (c.generation == 0)
-    return text.status().WithContext("no log or segment to salvage in " + dir_);
-  c.wal = WalName(c.generation);
-  if (env_->FileExists(dir_ + "/" + SegmentName(c.generation))) c.segment = SegmentName(c.generation);
-  salvage->notes.push_back("CURRENT unreadable (" + text.status().message() +
-                           "): using generation " + std::to_string(c.generation) +
-                           ", the newest on disk");
+  if (gen == 0) return text.status().WithContext("no log or segment to salvage in " + dir_);
+  std::string how = "generation " + std::to_string(gen) + ", the newest on disk";
+  if (auto delta = storage::ReadDelta(env_, dir_ + "/" + DeltaName(gen)); delta.ok()) {
+    auto cur = ParseManifest(delta->manifest);
+    if (cur.ok() && cur->generation == gen) {
+      salvage->notes.push_back("CURRENT unreadable (" + text.status().message() + "): using " +
+                               how + ", as its delta file lists it");
+      return cur;
+    }
+  }
+  Current c;
+  c.generation = gen;
+  c.version = 1;
+  c.wal = WalName(gen);
+  if (env_->FileExists(dir_ + "/" + SegmentName(gen))) c.segments.push_back({gen, 0});
+  salvage->notes.push_back("CURRENT unreadable (" + text.status().message() + "): using " + how);
   return c;
 }
 
@@ -205,8 +296,14 @@ Status CollectionImpl::SaveConfig() const {
 }
 
 const float* CollectionImpl::ColumnRows::Row(uint32_t slot) const {
-  if (slot < col_->base_rows) return col_->base + size_t{slot} * col_->tail.dim();
-  return col_->tail.Row(size_t{slot} - col_->base_rows);
+  const Part& part = col_->PartOf(slot);
+  return part.Row(slot - part.first);
+}
+
+const CollectionImpl::Part& CollectionImpl::Column::PartOf(uint32_t slot) const {
+  auto it = std::upper_bound(parts.begin(), parts.end(), slot,
+                             [](uint32_t x, const auto& p) { return x < p->first; });
+  return **(it - 1);
 }
 
 std::string CollectionImpl::GraphPath(uint64_t generation, size_t v) const {
@@ -227,92 +324,215 @@ index::HnswParams CollectionImpl::HnswParamsFor(size_t v, size_t points) const {
 
 Status CollectionImpl::IndexPending(State* s) const {
   for (auto& col : s->columns) {
-    if (!col.hnsw || col.unindexed.empty()) continue;
+    if (col.unindexed.empty()) continue;
     // A slot retired before it was indexed (upserted again or deleted later in the same replay)
     // never enters the graph.
     std::erase_if(col.unindexed, [&](uint32_t slot) { return !col.searchable.Test(slot); });
-    MOSAIC_RETURN_IF_ERROR(col.hnsw->AddBatch(col.unindexed, pool_));
+    std::sort(col.unindexed.begin(), col.unindexed.end());
+    MOSAIC_RETURN_IF_ERROR(AddToGraphs(&col, col.unindexed));
     col.unindexed.clear();
   }
   return Status::OK();
 }
 
+Status CollectionImpl::AddToGraphs(Column* col, std::span<const uint32_t> slots) const {
+  std::vector<uint32_t> local;
+  for (size_t i = 0; i < slots.size();) {
+    const Part& part = col->PartOf(slots[i]);
+    const uint64_t end = uint64_t{part.first} + part.size();
+    local.clear();
+    for (; i < slots.size() && slots[i] < end; ++i) local.push_back(slots[i] - part.first);
+    if (part.hnsw) MOSAIC_RETURN_IF_ERROR(part.hnsw->AddBatch(local, pool_));
+  }
+  return Status::OK();
+}
+
+const index::HnswIndex* CollectionImpl::CodecDonor(const Column& col) {
+  for (const auto& p : col.parts)
+    if (p->hnsw && p->hnsw->sq8_trained()) return p->hnsw.get();
+  return nullptr;
+}
+
+void CollectionImpl::AddGrowingPart(State* s, uint32_t first) const {
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    Column& col = s->columns[v];
+    auto part = std::make_unique<Part>();
+    part->first = first;
+    part->tail = storage::AppendRows(dims_[v]);
+    part->rows = std::make_unique<PartRows>(part.get());
+    if (schema_.vectors[v].index.kind == IndexKind::kHnsw) {
+      // Until the collection has trained SQ8 codes, the growing graph stays f32 (a compaction
+      // trains them once there are enough points: NeedsCompaction).
+      const index::HnswIndex* donor = CodecDonor(col);
+      index::HnswParams params = HnswParamsFor(v, 0);
+      params.sq8 = schema_.vectors[v].index.sq8 && donor != nullptr;
+      part->hnsw = std::make_unique<index::HnswIndex>(dims_[v], schema_.vectors[v].metric, params,
+                                                      part->rows.get());
+      if (params.sq8) part->hnsw->AdoptCodec(*donor);
+    }
+    col.parts.push_back(std::move(part));
+  }
+}
+
 Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
-    std::unique_ptr<storage::Segment> segment, uint64_t generation) const {
+    std::vector<LoadedSegment> segments, const storage::SegmentDelta* delta,
+    RepairReport* salvage) const {
   auto s = std::make_unique<State>();
   s->columns.resize(schema_.vectors.size());
-  for (size_t v = 0; v < dims_.size(); ++v) s->columns[v].tail = storage::AppendRows(dims_[v]);
-  for (const auto& [field, type] : index_defs_) MOSAIC_RETURN_IF_ERROR(s->payload_index->Create(field, type));
-  if (segment) {
-    if (segment->num_vectors() != dims_.size())
-      return Status::Corruption("segment has " + std::to_string(segment->num_vectors()) +
-                                " vectors, the schema of '" + name_ + "' has " +
-                                std::to_string(dims_.size()));
-    for (size_t v = 0; v < dims_.size(); ++v)
-      if (segment->dim(v) != dims_[v])
-        return Status::Corruption("segment vector " + std::to_string(v) + " has " +
-                                  std::to_string(segment->dim(v)) + " dims, the schema says " +
-                                  std::to_string(dims_[v]));
-    const size_t n = segment->num_points();
-    MOSAIC_ASSIGN_OR_RETURN(s->ids, segment->DecodeIds());
-    s->payloads.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      MOSAIC_ASSIGN_OR_RETURN(Json p, segment->DecodePayload(i));
-      s->payloads.push_back(std::move(p));
+  for (const auto& [field, type] : index_defs_)
+    MOSAIC_RETURN_IF_ERROR(s->payload_index->Create(field, type));
+  // The segments' points, in slot order.
+  uint32_t first = 0;
+  for (LoadedSegment& loaded : segments) {
+    const storage::Segment* seg = loaded.segment.get();
+    const uint32_t n = loaded.ref.slots;
+    if (seg != nullptr) {
+      if (seg->num_vectors() != dims_.size())
+        return Status::Corruption("segment " + SegmentName(loaded.ref.gen) + " has " +
+                                  std::to_string(seg->num_vectors()) + " vectors, the schema of '" +
+                                  name_ + "' has " + std::to_string(dims_.size()));
+      for (size_t v = 0; v < dims_.size(); ++v)
+        if (seg->dim(v) != dims_[v])
+          return Status::Corruption("segment " + SegmentName(loaded.ref.gen) + " vector " +
+                                    std::to_string(v) + " has " + std::to_string(seg->dim(v)) +
+                                    " dims, the schema says " + std::to_string(dims_[v]));
+      MOSAIC_ASSIGN_OR_RETURN(std::vector<PointId> ids, seg->DecodeIds());
+      s->ids.insert(s->ids.end(), ids.begin(), ids.end());
+      for (size_t i = 0; i < n; ++i) {
+        MOSAIC_ASSIGN_OR_RETURN(Json p, seg->DecodePayload(i));
+        s->payloads.push_back(std::move(p));
+      }
+    } else {  // lost in a salvage: its slots stay, retired
+      s->ids.resize(s->ids.size() + n);
+      s->payloads.resize(s->payloads.size() + n);
     }
-    s->live.Resize(n, true);
-    for (size_t i = 0; i < n; ++i) {
-      if (!s->id_to_slot.emplace(s->ids[i], static_cast<uint32_t>(i)).second)
-        return Status::Corruption("segment holds point id " + s->ids[i].ToString() + " twice");
-      s->payload_index->Insert(static_cast<uint32_t>(i), s->payloads[i]);
-    }
+    s->live.Resize(first + n, seg != nullptr);
     for (size_t v = 0; v < dims_.size(); ++v) {
       Column& col = s->columns[v];
-      col.base = segment->vectors(v);
-      col.base_rows = n;
-      col.present.Resize(n);
-      for (size_t i = 0; i < n; ++i)
-        if (segment->has_vector(i, v)) col.present.Set(i);
-      col.searchable = col.present;
+      auto part = std::make_unique<Part>();
+      part->first = first;
+      part->tail = storage::AppendRows(dims_[v]);
+      if (seg != nullptr) {
+        part->base = seg->vectors(v);
+        part->base_rows = n;
+      } else {
+        for (size_t i = 0; i < n; ++i) part->tail.Append(nullptr);
+      }
+      part->rows = std::make_unique<PartRows>(part.get());
+      col.parts.push_back(std::move(part));
+      col.present.Resize(first + n);
+      if (seg != nullptr)
+        for (size_t i = 0; i < n; ++i)
+          if (seg->has_vector(i, v)) col.present.Set(first + i);
+    }
+    first += n;
+  }
+  s->sealed = first;
+  s->overridden.Resize(first);
+  // What changed in them since they were written.
+  if (delta != nullptr) {
+    if (delta->dead.size() != first)
+      return Status::Corruption("delta file " + current_.delta + " covers " +
+                                std::to_string(delta->dead.size()) + " slots, the segments hold " +
+                                std::to_string(first));
+    delta->dead.ForEach([&](size_t slot) {
+      s->live.Reset(slot);
+      s->payloads[slot] = Json();
+    });
+    for (const auto& [slot, payload] : delta->payloads) {
+      if (!s->live.Test(slot)) continue;
+      s->payloads[slot] = payload;
+      s->overridden.Set(slot);
     }
   }
+  for (uint32_t slot = 0; slot < first; ++slot) {
+    if (!s->live.Test(slot)) {
+      s->payloads[slot] = Json();
+      continue;
+    }
+    auto [it, inserted] = s->id_to_slot.emplace(s->ids[slot], slot);
+    if (!inserted && salvage == nullptr)
+      return Status::Corruption("collection '" + name_ + "' holds point id " +
+                                s->ids[slot].ToString() + " twice");
+    if (!inserted) {
+      salvage->notes.push_back("point " + s->ids[slot].ToString() +
+                               " was found twice: the newer copy is kept");
+      s->payload_index->Erase(it->second, s->payloads[it->second]);
+      s->live.Reset(it->second);
+      s->payloads[it->second] = Json();
+      it->second = slot;
+    }
+    s->payload_index->Insert(slot, s->payloads[slot]);
+  }
+  s->deleted_pending = first - s->id_to_slot.size();
+  for (Column& col : s->columns) {
+    col.searchable = col.present;
+    col.searchable.And(s->live);
+  }
+  // The graphs of the segments, as saved with them when they were sealed; a node deleted since is
+  // tombstoned here. One that is missing or unusable is rebuilt from its segment's rows.
+  std::vector<std::pair<size_t, size_t>> rebuilt;  // (vector, segment)
   for (size_t v = 0; v < dims_.size(); ++v) {
     if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
     Column& col = s->columns[v];
-    col.rows = std::make_unique<ColumnRows>(&col);
     const Metric metric = schema_.vectors[v].metric;
-    if (segment) {
-      auto loaded = index::HnswIndex::Load(env_, GraphPath(generation, v), dims_[v], metric,
-                                           HnswParamsFor(v, col.present.Count()), col.rows.get());
-      // The graph's nodes must be exactly the points that have this vector: a node past them
-      // would read a row that does not exist (a restored snapshot's graph came from outside).
-      bool matches = loaded.ok() && (*loaded)->size() == col.present.Count() &&
-                     (*loaded)->num_removed() == 0;
-      if (matches)
-        col.present.ForEach([&](size_t slot) {
-          matches = matches && (*loaded)->Contains(static_cast<uint32_t>(slot));
-        });
-      if (matches) {
-        col.hnsw = std::move(loaded).value();
+    for (size_t i = 0; i < segments.size(); ++i) {
+      Part& part = *col.parts[i];
+      const uint32_t n = segments[i].ref.slots;
+      Bitset rows(n);
+      size_t searchable = 0;
+      for (uint32_t l = 0; l < n; ++l) {
+        if (col.present.Test(part.first + l)) rows.Set(l);
+        searchable += col.searchable.Test(part.first + l);
+      }
+      const index::HnswParams params = HnswParamsFor(v, n);
+      auto loaded = index::HnswIndex::Load(env_, GraphPath(segments[i].ref.gen, v), dims_[v],
+                                           metric, params, part.rows.get(), /*any_sq8=*/true);
+      // Every node must have a row (a restored snapshot's graph came from outside), and a
+      // segment that should have SQ8 codes gets them.
+      std::string why;
+      if (!loaded.ok())
+        why = loaded.status().ToString();
+      else if (!(*loaded)->NodesWithin(rows))
+        why = "graph does not match the segment";
+      else if (params.sq8 && !(*loaded)->params().sq8)
+        why = "graph has no SQ8 codes";
+      if (why.empty()) {
+        part.hnsw = std::move(loaded).value();
+        for (uint32_t l = 0; l < n; ++l) {
+          const bool in_graph = part.hnsw->Contains(l);
+          if (in_graph && !col.searchable.Test(part.first + l)) part.hnsw->Remove(l);
+          if (!in_graph && col.searchable.Test(part.first + l))
+            col.unindexed.push_back(part.first + l);
+        }
         continue;
       }
-      std::fprintf(stderr, "mosaic: collection '%s', vector '%s': %s; rebuilding the graph\n",
-                   name_.c_str(), schema_.vectors[v].name.c_str(),
-                   loaded.ok() ? "graph does not match the segment"
-                               : loaded.status().ToString().c_str());
+      if (segments[i].segment != nullptr && segments[i].segment->num_points() > 0)
+        std::fprintf(stderr, "mosaic: collection '%s', vector '%s', segment %s: %s; rebuilding "
+                             "its graph\n",
+                     name_.c_str(), schema_.vectors[v].name.c_str(),
+                     SegmentName(segments[i].ref.gen).c_str(), why.c_str());
       col.rebuilt = true;
-    }
-    col.hnsw = std::make_unique<index::HnswIndex>(
-        dims_[v], metric, HnswParamsFor(v, col.present.Count()), col.rows.get());
-    col.present.ForEach([&](size_t slot) { col.unindexed.push_back(static_cast<uint32_t>(slot)); });
-    MOSAIC_RETURN_IF_ERROR(IndexPending(s.get()));
-    if (segment) {
-      Status saved = col.hnsw->Save(env_, GraphPath(generation, v));
-      if (!saved.ok())  // the graph is rebuilt again next time; nothing is lost
-        std::fprintf(stderr, "mosaic: saving the rebuilt graph failed: %s\n", saved.ToString().c_str());
+      index::HnswParams p = HnswParamsFor(v, searchable);
+      const index::HnswIndex* donor = CodecDonor(col);
+      if (schema_.vectors[v].index.sq8 && donor != nullptr) p.sq8 = true;
+      part.hnsw = std::make_unique<index::HnswIndex>(dims_[v], metric, p, part.rows.get());
+      if (p.sq8 && donor != nullptr) part.hnsw->AdoptCodec(*donor);
+      for (uint32_t l = 0; l < n; ++l)
+        if (col.searchable.Test(part.first + l)) col.unindexed.push_back(part.first + l);
+      rebuilt.emplace_back(v, i);
     }
   }
-  s->segment = std::move(segment);
+  MOSAIC_RETURN_IF_ERROR(IndexPending(s.get()));  // trains the codes of rebuilt graphs
+  AddGrowingPart(s.get(), first);
+  for (auto [v, i] : rebuilt) {
+    if (segments[i].segment == nullptr) continue;
+    Status saved = s->columns[v].parts[i]->hnsw->Save(env_, GraphPath(segments[i].ref.gen, v));
+    if (!saved.ok())  // the graph is rebuilt again next time; nothing is lost
+      std::fprintf(stderr, "mosaic: saving the rebuilt graph failed: %s\n",
+                   saved.ToString().c_str());
+  }
+  for (LoadedSegment& loaded : segments) s->segments.push_back(std::move(loaded.segment));
   return s;
 }
 
@@ -383,12 +603,14 @@ Result<CollectionImpl::WalContents> CollectionImpl::ReadWal(const std::string& w
 void CollectionImpl::RemoveUnusedFiles() {
   auto children = env_->GetChildren(dir_);
   if (!children.ok()) return;
-  const std::string seg = SegmentName(generation_), wal = WalName(generation_);
+  std::set<std::string> keep = {kConfigFile, kCurrentFile, current_.wal};
+  if (!current_.delta.empty()) keep.insert(current_.delta);
+  for (const SealedSegment& seg : current_.segments) {
+    keep.insert(SegmentName(seg.gen));
+    for (size_t v = 0; v < dims_.size(); ++v) keep.insert(GraphName(seg.gen, v));
+  }
   for (const auto& f : *children) {
-    if (f.starts_with(".")) continue;  // .damaged-* copies kept by a repair
-    if (f == kConfigFile || f == kCurrentFile || f == wal) continue;
-    if (f == seg && state_ && state_->segment) continue;
-    if (f.starts_with(seg.substr(0, seg.size() - 3)) && f.ends_with(".hnsw")) continue;
+    if (f.starts_with(".") || keep.count(f)) continue;  // .damaged-* copies kept by a repair
     env_->RemoveFile(dir_ + "/" + f).ok();  // leftovers of an interrupted flush; harmless if kept
   }
 }
