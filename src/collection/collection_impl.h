@@ -1,13 +1,17 @@
 // CollectionImpl: the storage engine behind mosaic::Collection.
 //
 // On disk, a collection directory holds collection.json (name, schema, payload indexes), CURRENT
-// (which segment and WAL are live), one immutable segment (read into memory) and one write-ahead log.
-// In memory, points live in slots: slots [0, segment rows) read their vectors from the mapped
-// segment, later slots from in-memory tails. A write is validated, appended to the WAL (synced
-// per policy), then applied; an upsert of an existing id retires the old slot. Flush and
-// compaction write all live points into a new segment, switch CURRENT, then drop the old files.
+// (the manifest: the sealed segments, the delta file and the WAL that are live), the sealed
+// segments with their graphs, one delta file (tombstones and in-place payload changes of sealed
+// points) and one write-ahead log: docs/segment_format.md. In memory, points live in slots,
+// numbered across the sealed segments in order and then the growing part; each vector keeps its
+// rows and graph per part. A write is validated, appended to the WAL (synced per policy), then
+// applied; an upsert of an existing id retires the old slot. A flush seals the growing part as a
+// new segment and leaves the others as they are; a compaction writes all live points into one
+// segment and merges the graphs. Either switches CURRENT, then drops files it no longer names.
 //
-// The methods are defined by concern: collection_impl.cc (open, config, load, WAL replay, files),
+// The methods are defined by concern: collection_impl.cc (open, config, files), collection_load.cc
+// (the manifest, loading segments, graphs and delta, the growing part, reading the WAL),
 // collection_write.cc (validation, commit, apply, payload indexes), collection_rewrite.cc (flush,
 // compaction, snapshots), collection_read.cc (get, count, info), collection_scroll.cc (scroll,
 // by id or by a payload field), collection_facet.cc, collection_search.cc (vector and text
