@@ -45,15 +45,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--rounds") a.rounds = std::stoi(v);
     else if (k == "--seconds") a.seconds = std::stod(v);
     else if (k == "--dims") a.dims = static_cast<uint32_t>(std::stoul(v));
-    else if (k == "--threads") {  // comma-separated
-      a.threads.clear();
-      for (size_t pos = 0; pos < v.size();) {
-        size_t end = v.find(',', pos);
-        if (end == std::string::npos) end = v.size();
-        a.threads.push_back(std::stoi(v.substr(pos, end - pos)));
-        pos = end + 1;
-      }
-    }
+    else if (k == "--threads") a.threads = ParseList<int>(v);  // comma-separated
     else Die(kName, "unknown option " + k);
   }
   return a;

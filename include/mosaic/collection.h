@@ -120,7 +120,8 @@ struct CollectionInfo {
   CollectionSchema schema;
   uint64_t points = 0;             // live points
   uint64_t deleted_pending = 0;    // deleted points whose space is not yet reclaimed
-  uint64_t segment_bytes = 0;      // on-disk segment size
+  uint64_t segments = 0;           // sealed segments on disk (a flush adds one; compaction: 1)
+  uint64_t segment_bytes = 0;      // on-disk size of the sealed segments
   uint64_t wal_bytes = 0;          // write-ahead log size
   // Empty, or why the last flush or compaction a write triggered failed (the writes themselves
   // are durable; after a few failures in a row writes are refused until one succeeds).

@@ -23,10 +23,13 @@ struct DbOptions {
   // group of its own). 0: every write is logged and synced alone (for comparison).
   uint64_t max_write_group_bytes = 1ull << 20;
   bool create_if_missing = true;
-  // When the write-ahead log of a collection passes this size, its contents are written into a
-  // new on-disk segment and the log starts afresh.
+  // When the write-ahead log of a collection passes this size, the points written since the last
+  // flush are sealed into a new on-disk segment (the others are left as they are) and the log
+  // starts afresh.
   uint64_t wal_flush_bytes = 64ull << 20;
-  // Deleted points' space is reclaimed (segment rewritten) once they pass this share of the points.
+  // Compaction (every live point rewritten into one segment) runs when a flush would leave more
+  // sealed segments than this, or deleted points pass compact_deleted_ratio of the points.
+  size_t max_segments = 8;
   double compact_deleted_ratio = 0.25;
   // Threads used by batch searches; 0 = one per hardware thread.
   int search_threads = 0;

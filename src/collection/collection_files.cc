@@ -21,13 +21,14 @@ std::string WalName(uint64_t gen) {
   return buf;
 }
 
-Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment,
-                    bool* renamed) {
-  Json cur = {{"format_version", kCollectionFormatVersion},
-              {"generation", gen},
-              {"segment", has_segment ? Json(SegmentName(gen)) : Json(nullptr)},
-              {"wal", WalName(gen)}};
-  return WriteFileAtomically(env, dir + "/" + kCurrentFile, cur.dump(2) + "\n", renamed);
+std::string DeltaName(uint64_t gen) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "del-%06" PRIu64 ".del", gen);
+  return buf;
+}
+
+Status WriteCurrent(Env* env, const std::string& dir, const Json& manifest, bool* renamed) {
+  return WriteFileAtomically(env, dir + "/" + kCurrentFile, manifest.dump(2) + "\n", renamed);
 }
 
 Status CopyFile(Env* env, const std::string& from, const std::string& to) {

@@ -1,6 +1,7 @@
-// The files of a collection directory: the segment, graph and WAL names of a generation,
-// CURRENT (which generation is live; switching it commits a flush) and collection.json (name,
-// schema, payload indexes). Pure functions over an Env; thread-safe.
+// The files of a collection directory: the segment, graph, delta and WAL names of a generation,
+// CURRENT (the manifest: which segments, delta and WAL are live; switching it commits a flush or
+// a compaction) and collection.json (name, schema, payload indexes). Pure functions over an Env;
+// thread-safe. Formats: docs/segment_format.md.
 #pragma once
 
 #include <cstdint>
@@ -14,17 +15,20 @@
 
 namespace mosaic::collection {
 
-inline constexpr uint32_t kCollectionFormatVersion = 1;
+inline constexpr uint32_t kCollectionFormatVersion = 1;  // of collection.json
+// CURRENT's format: 2 lists sealed segments and a delta file; 1 (still read) named one segment.
+inline constexpr uint32_t kManifestVersion = 2;
 inline constexpr char kConfigFile[] = "collection.json";
 inline constexpr char kCurrentFile[] = "CURRENT";
 
 std::string SegmentName(uint64_t gen);
 std::string GraphName(uint64_t gen, size_t v);  // the HNSW graph of vector v
 std::string WalName(uint64_t gen);
+std::string DeltaName(uint64_t gen);  // tombstones and in-place payloads of the sealed segments
 
-// Atomically points CURRENT at generation `gen` (its WAL, and its segment when it has one).
-// `renamed` as for WriteFileAtomically: on failure, whether CURRENT may name `gen` after all.
-Status WriteCurrent(Env* env, const std::string& dir, uint64_t gen, bool has_segment,
+// Atomically replaces CURRENT with `manifest`. `renamed` as for WriteFileAtomically: on failure,
+// whether CURRENT may hold `manifest` after all.
+Status WriteCurrent(Env* env, const std::string& dir, const Json& manifest,
                     bool* renamed = nullptr);
 
 // Copies `from` to `to` (created or truncated) and syncs the copy.

@@ -1,20 +1,14 @@
+// CollectionImpl: creating a collection's directory, open, config, files, syncing the WAL, drop.
 #include "collection/collection_impl.h"
 
-#include <algorithm>
-#include <cinttypes>
 #include <cstdio>
+#include <optional>
+#include <set>
 
 #include "collection/collection_files.h"
 #include "storage/log_format.h"
-#include "storage/log_reader.h"
 
 namespace mosaic::collection {
-namespace {
-
-// Graphs of vectors with SQ8 quantization use it once built over at least this many points.
-constexpr size_t kMinPointsForSq8 = 1000;
-
-}  // namespace
 
 Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std::string& name,
                                      const CollectionSchema& schema,
@@ -42,7 +36,14 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
   }
   MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Create(env, dir + "/" + WalName(1)));
   MOSAIC_RETURN_IF_ERROR(wal->Close());
-  MOSAIC_RETURN_IF_ERROR(WriteCurrent(env, dir, 1, snapshot != nullptr));
+  Current cur;
+  cur.generation = 1;
+  cur.wal = WalName(1);
+  if (snapshot != nullptr) {
+    cur.segments.push_back({1, static_cast<uint32_t>(snapshot->num_points())});
+    cur.last_lsn = snapshot->last_lsn();
+  }
+  MOSAIC_RETURN_IF_ERROR(WriteCurrent(env, dir, ManifestJson(cur)));
   return env->SyncDir(dir);
 }
 
@@ -97,23 +98,45 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
   // graph), so a collection found damaged stays exactly as it was.
   const std::string wal_path = dir + "/" + cur.wal;
   MOSAIC_ASSIGN_OR_RETURN(WalContents wal, c->ReadWal(wal_path, salvage));
-  std::unique_ptr<storage::Segment> segment;
-  if (!cur.segment.empty()) {
-    auto seg = storage::Segment::Open(env, dir + "/" + cur.segment);
+  std::vector<LoadedSegment> segments;
+  for (SealedSegment& ref : cur.segments) {
+    const std::string name = SegmentName(ref.gen);
+    auto seg = storage::Segment::Open(env, dir + "/" + name);
+    if (seg.ok() && cur.version == 1) ref.slots = static_cast<uint32_t>((*seg)->num_points());
+    if (seg.ok() && (*seg)->num_points() != ref.slots)
+      seg = Status::Corruption(dir + "/" + name + " holds " +
+                               std::to_string((*seg)->num_points()) + " points, CURRENT says " +
+                               std::to_string(ref.slots));
     if (seg.ok()) {
-      segment = std::move(seg).value();
+      if (cur.version == 1) cur.last_lsn = (*seg)->last_lsn();
+      segments.push_back({ref, std::move(seg).value()});
+      continue;
+    }
+    if (salvage == nullptr) return seg.status();
+    salvage->segment_lost = true;
+    salvage->notes.push_back("lost: the points of segment " + name + " (unreadable: " +
+                             seg.status().message() + ")");
+    segments.push_back({ref, nullptr});
+  }
+  std::optional<storage::SegmentDelta> delta;
+  if (!cur.delta.empty()) {
+    auto d = storage::ReadDelta(env, dir + "/" + cur.delta);
+    if (d.ok()) {
+      delta = std::move(d).value();
     } else if (salvage == nullptr) {
-      return seg.status();
+      return d.status();
     } else {
-      salvage->segment_lost = true;
-      salvage->notes.push_back("lost: the points of segment " + cur.segment +
-                               " (unreadable: " + seg.status().message() + ")");
+      salvage->notes.push_back("lost: the deletes and payload changes of the sealed segments "
+                               "since they were written (" + d.status().message() +
+                               "): deleted points may be back");
     }
   }
-  c->last_lsn_ = segment ? segment->last_lsn() : 0;
-  MOSAIC_ASSIGN_OR_RETURN(auto state, c->LoadState(std::move(segment), c->generation_));
+  c->current_ = cur;
+  c->last_lsn_ = cur.last_lsn;
+  MOSAIC_ASSIGN_OR_RETURN(auto state,
+                          c->LoadState(std::move(segments), delta ? &*delta : nullptr, salvage));
   for (const Operation& op : wal.ops) {
-    if (op.lsn <= c->last_lsn_) continue;  // already in the segment
+    if (op.lsn <= c->last_lsn_) continue;  // already in the segments
     c->Apply(op, state.get());
     c->last_lsn_ = op.lsn;
   }
@@ -139,41 +162,6 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
       std::fprintf(stderr, "mosaic: %s: could not move to WAL version %u: %s\n", wal_path.c_str(),
                    storage::kLogVersion, s.ToString().c_str());
   }
-  return c;
-}
-
-Result<CollectionImpl::Current> CollectionImpl::ReadCurrent(RepairReport* salvage) const {
-  auto text = env_->ReadFile(dir_ + "/" + kCurrentFile);
-  if (text.ok()) {
-    Json cur = Json::parse(*text, nullptr, false);
-    if (!cur.is_discarded() && cur.is_object() && cur.contains("generation") &&
-        cur["generation"].is_number_unsigned() && cur.contains("wal") && cur["wal"].is_string()) {
-      Current c{cur["generation"].get<uint64_t>(), "", cur["wal"].get<std::string>()};
-      if (cur.contains("segment") && cur["segment"].is_string())
-        c.segment = cur["segment"].get<std::string>();
-      return c;
-    }
-    text = Status::Corruption(dir_ + "/CURRENT is not valid: " + text->substr(0, 200));
-  }
-  if (salvage == nullptr) return text.status();
-  // The newest generation with a log or a segment on disk: a flush writes both before it
-  // switches CURRENT, so that is the generation CURRENT named, or a complete newer one.
-  MOSAIC_ASSIGN_OR_RETURN(auto children, env_->GetChildren(dir_));
-  Current c;
-  for (const auto& f : children) {
-    unsigned long long g = 0;
-    char ext[8] = {0};
-    if ((std::sscanf(f.c_str(), "wal-%llu.%3s", &g, ext) == 2 && f == WalName(g)) ||
-        (std::sscanf(f.c_str(), "seg-%llu.%3s", &g, ext) == 2 && f == SegmentName(g)))
-      c.generation = std::max<uint64_t>(c.generation, g);
-  }
-  if (c.generation == 0)
-    return text.status().WithContext("no log or segment to salvage in " + dir_);
-  c.wal = WalName(c.generation);
-  if (env_->FileExists(dir_ + "/" + SegmentName(c.generation))) c.segment = SegmentName(c.generation);
-  salvage->notes.push_back("CURRENT unreadable (" + text.status().message() +
-                           "): using generation " + std::to_string(c.generation) +
-                           ", the newest on disk");
   return c;
 }
 
@@ -204,191 +192,17 @@ Status CollectionImpl::SaveConfig() const {
                              ConfigJson(name_, schema_, index_defs_).dump(2) + "\n");
 }
 
-const float* CollectionImpl::ColumnRows::Row(uint32_t slot) const {
-  if (slot < col_->base_rows) return col_->base + size_t{slot} * col_->tail.dim();
-  return col_->tail.Row(size_t{slot} - col_->base_rows);
-}
-
-std::string CollectionImpl::GraphPath(uint64_t generation, size_t v) const {
-  return dir_ + "/" + GraphName(generation, v);
-}
-
-index::HnswParams CollectionImpl::HnswParamsFor(size_t v, size_t points) const {
-  const IndexSpec& spec = schema_.vectors[v].index;
-  index::HnswParams p;
-  p.M = spec.m;
-  p.ef_construction = spec.ef_construction;
-  p.ef_search = spec.ef_search;
-  // The SQ8 codec learns its ranges from the points present when the graph is built; too few
-  // would make poor codes, so small graphs stay f32 until a rewrite rebuilds them with SQ8.
-  p.sq8 = spec.sq8 && points >= kMinPointsForSq8;
-  return p;
-}
-
-Status CollectionImpl::IndexPending(State* s) const {
-  for (auto& col : s->columns) {
-    if (!col.hnsw || col.unindexed.empty()) continue;
-    // A slot retired before it was indexed (upserted again or deleted later in the same replay)
-    // never enters the graph.
-    std::erase_if(col.unindexed, [&](uint32_t slot) { return !col.searchable.Test(slot); });
-    MOSAIC_RETURN_IF_ERROR(col.hnsw->AddBatch(col.unindexed, pool_));
-    col.unindexed.clear();
-  }
-  return Status::OK();
-}
-
-Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
-    std::unique_ptr<storage::Segment> segment, uint64_t generation) const {
-  auto s = std::make_unique<State>();
-  s->columns.resize(schema_.vectors.size());
-  for (size_t v = 0; v < dims_.size(); ++v) s->columns[v].tail = storage::AppendRows(dims_[v]);
-  for (const auto& [field, type] : index_defs_) MOSAIC_RETURN_IF_ERROR(s->payload_index->Create(field, type));
-  if (segment) {
-    if (segment->num_vectors() != dims_.size())
-      return Status::Corruption("segment has " + std::to_string(segment->num_vectors()) +
-                                " vectors, the schema of '" + name_ + "' has " +
-                                std::to_string(dims_.size()));
-    for (size_t v = 0; v < dims_.size(); ++v)
-      if (segment->dim(v) != dims_[v])
-        return Status::Corruption("segment vector " + std::to_string(v) + " has " +
-                                  std::to_string(segment->dim(v)) + " dims, the schema says " +
-                                  std::to_string(dims_[v]));
-    const size_t n = segment->num_points();
-    MOSAIC_ASSIGN_OR_RETURN(s->ids, segment->DecodeIds());
-    s->payloads.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      MOSAIC_ASSIGN_OR_RETURN(Json p, segment->DecodePayload(i));
-      s->payloads.push_back(std::move(p));
-    }
-    s->live.Resize(n, true);
-    for (size_t i = 0; i < n; ++i) {
-      if (!s->id_to_slot.emplace(s->ids[i], static_cast<uint32_t>(i)).second)
-        return Status::Corruption("segment holds point id " + s->ids[i].ToString() + " twice");
-      s->payload_index->Insert(static_cast<uint32_t>(i), s->payloads[i]);
-    }
-    for (size_t v = 0; v < dims_.size(); ++v) {
-      Column& col = s->columns[v];
-      col.base = segment->vectors(v);
-      col.base_rows = n;
-      col.present.Resize(n);
-      for (size_t i = 0; i < n; ++i)
-        if (segment->has_vector(i, v)) col.present.Set(i);
-      col.searchable = col.present;
-    }
-  }
-  for (size_t v = 0; v < dims_.size(); ++v) {
-    if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
-    Column& col = s->columns[v];
-    col.rows = std::make_unique<ColumnRows>(&col);
-    const Metric metric = schema_.vectors[v].metric;
-    if (segment) {
-      auto loaded = index::HnswIndex::Load(env_, GraphPath(generation, v), dims_[v], metric,
-                                           HnswParamsFor(v, col.present.Count()), col.rows.get());
-      // The graph's nodes must be exactly the points that have this vector: a node past them
-      // would read a row that does not exist (a restored snapshot's graph came from outside).
-      bool matches = loaded.ok() && (*loaded)->size() == col.present.Count() &&
-                     (*loaded)->num_removed() == 0;
-      if (matches)
-        col.present.ForEach([&](size_t slot) {
-          matches = matches && (*loaded)->Contains(static_cast<uint32_t>(slot));
-        });
-      if (matches) {
-        col.hnsw = std::move(loaded).value();
-        continue;
-      }
-      std::fprintf(stderr, "mosaic: collection '%s', vector '%s': %s; rebuilding the graph\n",
-                   name_.c_str(), schema_.vectors[v].name.c_str(),
-                   loaded.ok() ? "graph does not match the segment"
-                               : loaded.status().ToString().c_str());
-      col.rebuilt = true;
-    }
-    col.hnsw = std::make_unique<index::HnswIndex>(
-        dims_[v], metric, HnswParamsFor(v, col.present.Count()), col.rows.get());
-    col.present.ForEach([&](size_t slot) { col.unindexed.push_back(static_cast<uint32_t>(slot)); });
-    MOSAIC_RETURN_IF_ERROR(IndexPending(s.get()));
-    if (segment) {
-      Status saved = col.hnsw->Save(env_, GraphPath(generation, v));
-      if (!saved.ok())  // the graph is rebuilt again next time; nothing is lost
-        std::fprintf(stderr, "mosaic: saving the rebuilt graph failed: %s\n", saved.ToString().c_str());
-    }
-  }
-  s->segment = std::move(segment);
-  return s;
-}
-
-Result<CollectionImpl::WalContents> CollectionImpl::ReadWal(const std::string& wal_path,
-                                                            RepairReport* salvage) const {
-  WalContents wal;
-  auto read = env_->ReadFile(wal_path);
-  if (!read.ok()) {
-    if (salvage == nullptr) return read.status();
-    salvage->notes.push_back("lost: the whole log (" + read.status().message() + ")");
-    return wal;
-  }
-  const std::string& data = *read;
-  storage::LogReader reader(data, wal_path);
-  // In a salvage, the records before the first damaged one are kept; the rest of the log is
-  // dropped from `offset` on (the damaged record, and whole records after it), for `damage`.
-  auto drop_rest = [&](uint64_t offset, const Status& damage) {
-    salvage->wal_damage_offset = offset;
-    salvage->wal_bytes_dropped = data.size() - offset;
-    salvage->wal_records_dropped = reader.CountWholeRecordsAfter(offset);
-    salvage->notes.push_back(
-        "lost: the log from offset " + std::to_string(offset) + " on (" +
-        std::to_string(data.size() - offset) + " bytes: the damaged record and " +
-        std::to_string(salvage->wal_records_dropped) + " whole records after it): " +
-        damage.message());
-  };
-  if (Status s = reader.ReadHeader(); !s.ok()) {
-    if (salvage == nullptr) return s;
-    drop_rest(0, s);
-    return wal;
-  }
-  wal.version = reader.version();
-  for (;;) {
-    uint8_t type;
-    std::string_view payload;
-    auto outcome = reader.Next(&type, &payload);
-    if (!outcome.ok()) {
-      if (salvage == nullptr) return outcome.status();
-      drop_rest(reader.valid_end(), outcome.status());
-      break;
-    }
-    if (*outcome != storage::LogReader::Outcome::kRecord) {
-      if (*outcome == storage::LogReader::Outcome::kTornTail)
-        std::fprintf(stderr, "mosaic: %s: dropping a torn last record (%zu bytes at offset %" PRIu64
-                             ") left by an interrupted write\n",
-                     wal_path.c_str(), data.size() - static_cast<size_t>(reader.valid_end()),
-                     reader.valid_end());
-      break;
-    }
-    auto op = DecodeOperation(type, payload, dims_);
-    if (!op.ok()) {
-      Status s = op.status().WithContext(wal_path + " at offset " +
-                                         std::to_string(reader.record_offset()));
-      if (salvage == nullptr) return s;
-      drop_rest(reader.record_offset(), s);
-      break;
-    }
-    wal.ops.push_back(std::move(op).value());
-  }
-  wal.valid_end = reader.valid_end();
-  if (salvage != nullptr) {
-    salvage->wal_records_kept = wal.ops.size();
-    salvage->notes.push_back("kept: " + std::to_string(wal.ops.size()) + " log records");
-  }
-  return wal;
-}
-
 void CollectionImpl::RemoveUnusedFiles() {
   auto children = env_->GetChildren(dir_);
   if (!children.ok()) return;
-  const std::string seg = SegmentName(generation_), wal = WalName(generation_);
+  std::set<std::string> keep = {kConfigFile, kCurrentFile, current_.wal};
+  if (!current_.delta.empty()) keep.insert(current_.delta);
+  for (const SealedSegment& seg : current_.segments) {
+    keep.insert(SegmentName(seg.gen));
+    for (size_t v = 0; v < dims_.size(); ++v) keep.insert(GraphName(seg.gen, v));
+  }
   for (const auto& f : *children) {
-    if (f.starts_with(".")) continue;  // .damaged-* copies kept by a repair
-    if (f == kConfigFile || f == kCurrentFile || f == wal) continue;
-    if (f == seg && state_ && state_->segment) continue;
-    if (f.starts_with(seg.substr(0, seg.size() - 3)) && f.ends_with(".hnsw")) continue;
+    if (f.starts_with(".") || keep.count(f)) continue;  // .damaged-* copies kept by a repair
     env_->RemoveFile(dir_ + "/" + f).ok();  // leftovers of an interrupted flush; harmless if kept
   }
 }

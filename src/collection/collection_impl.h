@@ -1,13 +1,17 @@
 // CollectionImpl: the storage engine behind mosaic::Collection.
 //
 // On disk, a collection directory holds collection.json (name, schema, payload indexes), CURRENT
-// (which segment and WAL are live), one immutable segment (read into memory) and one write-ahead log.
-// In memory, points live in slots: slots [0, segment rows) read their vectors from the mapped
-// segment, later slots from in-memory tails. A write is validated, appended to the WAL (synced
-// per policy), then applied; an upsert of an existing id retires the old slot. Flush and
-// compaction write all live points into a new segment, switch CURRENT, then drop the old files.
+// (the manifest: the sealed segments, the delta file and the WAL that are live), the sealed
+// segments with their graphs, one delta file (tombstones and in-place payload changes of sealed
+// points) and one write-ahead log: docs/segment_format.md. In memory, points live in slots,
+// numbered across the sealed segments in order and then the growing part; each vector keeps its
+// rows and graph per part. A write is validated, appended to the WAL (synced per policy), then
+// applied; an upsert of an existing id retires the old slot. A flush seals the growing part as a
+// new segment and leaves the others as they are; a compaction writes all live points into one
+// segment and merges the graphs. Either switches CURRENT, then drops files it no longer names.
 //
-// The methods are defined by concern: collection_impl.cc (open, config, load, WAL replay, files),
+// The methods are defined by concern: collection_impl.cc (open, config, files), collection_load.cc
+// (the manifest, loading segments, graphs and delta, the growing part, reading the WAL),
 // collection_write.cc (validation, commit, apply, payload indexes), collection_rewrite.cc (flush,
 // compaction, snapshots), collection_read.cc (get, count, info), collection_scroll.cc (scroll,
 // by id or by a payload field), collection_facet.cc, collection_search.cc (vector and text
@@ -53,11 +57,14 @@
 #include "storage/append_rows.h"
 #include "storage/log_writer.h"
 #include "storage/segment.h"
+#include "storage/segment_delta.h"
 
 namespace mosaic::collection {
 
 // The most points a read returns in one call (scroll, search, facet).
 inline constexpr size_t kMaxLimit = 1'000'000;
+// Graphs of vectors with SQ8 quantization use it once built over at least this many points.
+inline constexpr size_t kMinPointsForSq8 = 1000;
 
 class CollectionImpl final : public Collection {
  public:
@@ -124,8 +131,33 @@ class CollectionImpl final : public Collection {
   Status SyncWal();
 
  private:
+  // The rows and graph of one vector over one part of the slots. The parts of a column follow
+  // the segments of the manifest, in slot order, and end with the growing part (the slots not yet
+  // sealed). A part's rows are in a segment read at open (`base`) or in `tail` (appended while it
+  // grew; a part sealed by a flush keeps them there). Its graph numbers nodes from 0 (slot -
+  // first); a sealed part's graph changes only by tombstones.
+  struct Part {
+    uint32_t first = 0;
+    const float* base = nullptr;  // rows [0, base_rows) of this part
+    size_t base_rows = 0;
+    storage::AppendRows tail;     // rows from base_rows on; never move
+    std::unique_ptr<index::VectorRows> rows;  // the graph's view: Row(slot - first)
+    std::unique_ptr<index::HnswIndex> hnsw;   // HNSW vectors only
+    size_t size() const { return base_rows + tail.rows(); }
+    const float* Row(uint32_t local) const {
+      return local < base_rows ? base + size_t{local} * tail.dim() : tail.Row(local - base_rows);
+    }
+  };
+  class PartRows final : public index::VectorRows {
+   public:
+    explicit PartRows(const Part* part) : part_(part) {}
+    const float* Row(uint32_t local) const override { return part_->Row(local); }
+
+   private:
+    const Part* part_;
+  };
   struct Column;
-  // The rows of one column, by slot, for its graph index.
+  // The rows of one column, by slot.
   class ColumnRows final : public index::VectorRows {
    public:
     explicit ColumnRows(const Column* col) : col_(col) {}
@@ -135,21 +167,25 @@ class CollectionImpl final : public Collection {
     const Column* col_;
   };
   struct Column {
-    const float* base = nullptr;  // segment rows [0, base_rows)
-    size_t base_rows = 0;
-    storage::AppendRows tail;     // rows of slots base_rows and up; never move
+    std::vector<std::unique_ptr<Part>> parts;  // by first slot; never empty
     Bitset present;
-    Bitset searchable;            // live and present
-    // HNSW vectors only: the graph, its view of the rows, and slots applied but not yet in the
-    // graph (while opening: inserted by IndexPending once the log is replayed).
-    std::unique_ptr<ColumnRows> rows;
-    std::unique_ptr<index::HnswIndex> hnsw;
+    Bitset searchable;  // live and present
+    // HNSW vectors only: slots applied but not yet in their part's graph (while opening:
+    // inserted by IndexPending once the log is replayed).
     std::vector<uint32_t> unindexed;
-    bool rebuilt = false;  // the segment's saved graph was missing or unusable
+    bool rebuilt = false;  // a segment's saved graph was missing or unusable
+    Part& growing() const { return *parts.back(); }
+    // The part holding `slot`.
+    const Part& PartOf(uint32_t slot) const;
   };
-  // Everything a reader sees; replaced whole by Flush/Compact.
+  // A sealed segment of the manifest: its file's generation and how many slots it holds.
+  struct SealedSegment {
+    uint64_t gen = 0;
+    uint32_t slots = 0;
+  };
+  // Everything a reader sees; replaced whole by a compaction.
   struct State {
-    std::unique_ptr<storage::Segment> segment;
+    std::vector<std::unique_ptr<storage::Segment>> segments;  // read at open; rows point here
     std::vector<PointId> ids;
     std::vector<Json> payloads;
     Bitset live;
@@ -157,7 +193,11 @@ class CollectionImpl final : public Collection {
     std::vector<Column> columns;
     std::unique_ptr<index::PayloadIndexSet> payload_index =
         std::make_unique<index::PayloadIndexSet>();
-    uint64_t deleted_pending = 0;
+    uint64_t deleted_pending = 0;  // retired slots still in the files
+    // Slots [0, sealed) are in sealed segments; `overridden` marks those whose payload changed
+    // since (written to the next delta file).
+    uint32_t sealed = 0;
+    Bitset overridden;
     // Slots of the upserts in flight (CommitGroup): stored and in the graphs, not yet visible;
     // searches ask the graphs for this many more results and drop those slots.
     size_t staged = 0;
@@ -168,18 +208,41 @@ class CollectionImpl final : public Collection {
 
   Status LoadConfig();
   Status SaveConfig() const;
-  Result<std::unique_ptr<State>> LoadState(std::unique_ptr<storage::Segment> segment,
-                                           uint64_t generation) const;
+  // What CURRENT (the manifest) names: docs/segment_format.md.
+  struct Current {
+    uint32_t version = kManifestVersion;  // as read; 1 knows no slot counts nor last_lsn
+    uint64_t generation = 0;
+    std::vector<SealedSegment> segments;  // in slot order
+    std::string wal;
+    std::string delta;      // empty: none
+    uint64_t last_lsn = 0;  // the last log record reflected in the segments and delta
+  };
+  static Result<Current> ParseManifest(const Json& j);
+  // A segment read at open (null if lost in a salvage: its slots come back retired).
+  struct LoadedSegment {
+    SealedSegment ref;
+    std::unique_ptr<storage::Segment> segment;
+  };
+  // With `salvage`, a live id found twice (the delta that retired the older slot was lost) keeps
+  // its newer slot, and says so; otherwise that is Corruption.
+  Result<std::unique_ptr<State>> LoadState(std::vector<LoadedSegment> segments,
+                                           const storage::SegmentDelta* delta,
+                                           RepairReport* salvage = nullptr) const;
+  // A graph of the column whose SQ8 codec the others share, or null (none trained yet).
+  static const index::HnswIndex* CodecDonor(const Column& col);
+  // Whether a flush adding `new_segments` segments should compact instead: too many segments,
+  // too many retired slots, or SQ8 codes due (callers hold write_mu_).
+  bool NeedsCompaction(size_t new_segments) const;
+  // Adds a part from slot `first` on to every column of `s` (the growing part of a new state, or
+  // after a flush sealed the last one); its graph shares the codes of the collection's graphs.
+  void AddGrowingPart(State* s, uint32_t first) const;
   // Inserts the slots applied since the last call into the HNSW graphs (concurrent searches go on).
   Status IndexPending(State* s) const;
+  // Inserts `slots` (ascending) into the graphs of the parts that hold them.
+  Status AddToGraphs(Column* col, std::span<const uint32_t> slots) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
   index::HnswParams HnswParamsFor(size_t v, size_t points) const;
-  // What CURRENT names.
-  struct Current {
-    uint64_t generation = 0;
-    std::string segment;  // empty: none
-    std::string wal;
-  };
+  static Json ManifestJson(const Current& cur);
   Result<Current> ReadCurrent(RepairReport* salvage) const;
   // A log read and decoded whole: its operations, where its valid part ends, its version.
   struct WalContents {
@@ -260,10 +323,20 @@ class CollectionImpl final : public Collection {
   Status MaybeFlushOrCompact();
   // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
   Status WriteLiveSegment(const State& s, const std::string& path) const;
+  // Compaction: all live points into one new segment (callers hold write_mu_).
   Status Rewrite();
+  // Flush: seals the growing part as a new segment, and writes a delta file and a new log,
+  // leaving the sealed segments as they are (callers hold write_mu_).
+  Status Seal();
+  // Switches CURRENT to `next` (files written and synced) and retires the old log; on failure
+  // removes `written` unless CURRENT may name them (then writes are refused until a reopen).
+  Status SwitchTo(const Current& next, std::unique_ptr<storage::LogWriter> wal,
+                const std::vector<std::string>& written, const char* what);
   // Replaces the WAL (callers hold write_mu_).
   void SetWal(std::unique_ptr<storage::LogWriter> wal);
   Status SaveRemappedGraphs(const State& s, uint64_t gen) const;
+  // The sealed segments, the delta and the log that CURRENT names; guarded by write_mu_.
+  Current current_;
 
   const float* Row(const State& s, size_t v, uint32_t slot) const;
   static std::vector<index::VectorBlock> Blocks(const Column& col);
@@ -299,7 +372,7 @@ class CollectionImpl final : public Collection {
   // only wal_ptr_mu_, for as long as it takes to copy the pointer.
   mutable std::mutex wal_ptr_mu_;
   std::shared_ptr<storage::LogWriter> wal_;
-  uint64_t generation_ = 0;                  // of the live segment/WAL; guarded by write_mu_
+  uint64_t generation_ = 0;                  // of CURRENT and the WAL; guarded by write_mu_
   uint64_t last_lsn_ = 0;                    // guarded by write_mu_
   std::atomic<std::chrono::steady_clock::time_point> last_sync_;
   std::atomic<bool> unsynced_{false};  // appended to wal_ since its last sync

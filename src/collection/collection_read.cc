@@ -2,22 +2,26 @@
 #include <algorithm>
 #include <optional>
 
+#include "collection/collection_files.h"
 #include "collection/collection_impl.h"
 
 namespace mosaic::collection {
 
 const float* CollectionImpl::Row(const State& s, size_t v, uint32_t slot) const {
-  const Column& col = s.columns[v];
-  if (slot < col.base_rows) return col.base + size_t{slot} * dims_[v];
-  return col.tail.Row(size_t{slot} - col.base_rows);
+  const Part& part = s.columns[v].PartOf(slot);
+  return part.Row(slot - part.first);
 }
 
 std::vector<index::VectorBlock> CollectionImpl::Blocks(const Column& col) {
   std::vector<index::VectorBlock> blocks;
-  if (col.base_rows > 0) blocks.push_back({col.base, 0, static_cast<uint32_t>(col.base_rows)});
-  col.tail.ForEachBlock([&](const float* rows, size_t first, size_t n) {
-    blocks.push_back({rows, static_cast<uint32_t>(col.base_rows + first), static_cast<uint32_t>(n)});
-  });
+  for (const auto& part : col.parts) {
+    if (part->base_rows > 0)
+      blocks.push_back({part->base, part->first, static_cast<uint32_t>(part->base_rows)});
+    const uint32_t tail_first = part->first + static_cast<uint32_t>(part->base_rows);
+    part->tail.ForEachBlock([&](const float* rows, size_t first, size_t n) {
+      blocks.push_back({rows, tail_first + static_cast<uint32_t>(first), static_cast<uint32_t>(n)});
+    });
+  }
   return blocks;
 }
 
@@ -88,7 +92,11 @@ CollectionInfo CollectionImpl::Info() const {
   info.schema = schema_;
   info.points = state_->id_to_slot.size();
   info.deleted_pending = state_->deleted_pending;
-  info.segment_bytes = state_->segment ? state_->segment->file_size() : 0;
+  info.segments = current_.segments.size();
+  for (const SealedSegment& seg : current_.segments) {
+    auto size = env_->GetFileSize(dir_ + "/" + SegmentName(seg.gen));
+    info.segment_bytes += size.ok() ? *size : 0;
+  }
   info.wal_bytes = wal_ ? wal_->size() : 0;
   if (!rewrite_error_.ok())
     info.background_error = rewrite_error_.ToString() + " (" + std::to_string(rewrite_failures_) +
@@ -96,9 +104,13 @@ CollectionInfo CollectionImpl::Info() const {
   info.payload_indexes = index_defs_;
   for (size_t v = 0; v < dims_.size(); ++v) {
     const Column& col = state_->columns[v];
-    info.vector_bytes[schema_.vectors[v].name] =
-        col.base_rows * dims_[v] * sizeof(float) + col.tail.MemoryBytes();
-    if (col.hnsw) info.index_bytes[schema_.vectors[v].name] = col.hnsw->MemoryBytes();
+    uint64_t vector_bytes = 0, index_bytes = 0;
+    for (const auto& part : col.parts) {
+      vector_bytes += part->base_rows * dims_[v] * sizeof(float) + part->tail.MemoryBytes();
+      if (part->hnsw) index_bytes += part->hnsw->MemoryBytes();
+    }
+    info.vector_bytes[schema_.vectors[v].name] = vector_bytes;
+    if (col.parts[0]->hnsw) info.index_bytes[schema_.vectors[v].name] = index_bytes;
     if (col.rebuilt) info.graphs_rebuilt.push_back(schema_.vectors[v].name);
   }
   return info;

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
+#include <span>
 #include <filesystem>
 #include <vector>
 
@@ -18,6 +20,52 @@ constexpr uint64_t kMinDeletedForCompaction = 1000;
 
 // Rows of the new numbering read from the old storage, for remapping a graph before the new
 // segment is loaded.
+// The rows of a snapshot's points for vector v (point i's at rows[i * vectors + v]).
+class SnapshotRows final : public index::VectorRows {
+ public:
+  SnapshotRows(const std::vector<const float*>* rows, size_t vectors, size_t v)
+      : rows_(rows), vectors_(vectors), v_(v) {}
+  const float* Row(uint32_t i) const override { return (*rows_)[i * vectors_ + v_]; }
+
+ private:
+  const std::vector<const float*>* rows_;
+  size_t vectors_, v_;
+};
+
+// One part's graph and the slots it covers, for MergeGraphs.
+struct GraphPart {
+  const index::HnswIndex* graph = nullptr;
+  uint32_t first = 0;
+  uint32_t size = 0;
+};
+
+// One graph over all of `parts`, renumbered by `old_to_new` (slot -> new node, -1: dropped;
+// `new_to_old` its inverse): the largest part's graph is renumbered (no rebuild, its codec kept),
+// and the new nodes of the others that `has_vector` are inserted into it. `new_rows` reads rows
+// by new node.
+std::unique_ptr<index::HnswIndex> MergeGraphs(std::span<const GraphPart> parts,
+                                              const std::vector<int64_t>& old_to_new,
+                                              const std::vector<uint32_t>& new_to_old,
+                                              const std::function<bool(uint32_t)>& has_vector,
+                                              const index::VectorRows* new_rows,
+                                              ThreadPool* pool, Status* status) {
+  size_t big = 0;
+  for (size_t i = 1; i < parts.size(); ++i)
+    if (parts[i].graph->size() > parts[big].graph->size()) big = i;
+  const GraphPart& b = parts[big];
+  std::vector<int64_t> local(b.size, -1);
+  for (uint32_t l = 0; l < b.size && b.first + l < old_to_new.size(); ++l)
+    local[l] = old_to_new[b.first + l];
+  std::unique_ptr<index::HnswIndex> merged = b.graph->Remap(local, new_rows, pool);
+  std::vector<uint32_t> others;
+  for (uint32_t j = 0; j < new_to_old.size(); ++j) {
+    const uint32_t old = new_to_old[j];
+    if ((old < b.first || old - b.first >= b.size) && has_vector(j)) others.push_back(j);
+  }
+  *status = merged->AddBatch(others, pool);
+  return merged;
+}
+
 class RenumberedRows final : public index::VectorRows {
  public:
   RenumberedRows(const index::VectorRows* old_rows, const std::vector<uint32_t>* new_to_old)
@@ -31,12 +79,29 @@ class RenumberedRows final : public index::VectorRows {
 
 }  // namespace
 
-Status CollectionImpl::MaybeFlushOrCompact() {
-  if (wal_->size() > options_.wal_flush_bytes) return Rewrite();
-  uint64_t deleted = state_->deleted_pending;
+bool CollectionImpl::NeedsCompaction(size_t new_segments) const {
+  const State& s = *state_;
+  if (current_.segments.size() + new_segments > options_.max_segments) return true;
+  const uint64_t deleted = s.deleted_pending;
   if (deleted >= kMinDeletedForCompaction &&
-      static_cast<double>(deleted) > options_.compact_deleted_ratio * state_->ids.size())
-    return Rewrite();
+      static_cast<double>(deleted) > options_.compact_deleted_ratio * s.ids.size())
+    return true;
+  // SQ8 codes are trained once, by a compaction, when there are enough points for them.
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    const VectorSpec& spec = schema_.vectors[v];
+    if (spec.index.kind == IndexKind::kHnsw && spec.index.sq8 &&
+        CodecDonor(s.columns[v]) == nullptr &&
+        s.columns[v].searchable.Count() >= kMinPointsForSq8)
+      return true;
+  }
+  return false;
+}
+
+Status CollectionImpl::MaybeFlushOrCompact() {
+  const bool grew = state_->ids.size() > state_->sealed;
+  if (wal_->size() > options_.wal_flush_bytes)
+    return NeedsCompaction(grew ? 1 : 0) ? Rewrite() : Seal();
+  if (NeedsCompaction(0) && state_->deleted_pending >= kMinDeletedForCompaction) return Rewrite();
   return Status::OK();
 }
 
@@ -57,37 +122,13 @@ Status CollectionImpl::WriteLiveSegment(const State& s, const std::string& path)
   return storage::WriteSegment(env_, path, c);
 }
 
-Status CollectionImpl::Rewrite() {
-  const uint64_t gen = generation_ + 1;
-  const std::string seg_path = dir_ + "/" + SegmentName(gen);
-  const std::string wal_path = dir_ + "/" + WalName(gen);
-  auto cleanup = [&] {
-    env_->RemoveFile(seg_path + ".tmp").ok();
-    env_->RemoveFile(seg_path).ok();
-    env_->RemoveFile(wal_path).ok();
-    for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(gen, v)).ok();
-  };
-  // Only writers change state_, and we hold write_mu_: readers may go on meanwhile.
-  Status s = WriteLiveSegment(*state_, seg_path + ".tmp");
-  if (s.ok()) s = env_->RenameFile(seg_path + ".tmp", seg_path);
-  // Graphs follow the points to their new slots (live points keep their order) and are saved
-  // next to the new segment, so it opens without a rebuild.
-  if (s.ok()) s = SaveRemappedGraphs(*state_, gen);
-  Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
-  if (s.ok()) wal = storage::LogWriter::Create(env_, wal_path);
-  if (s.ok()) s = wal.status();
-  Result<std::unique_ptr<State>> fresh = Status::Internal("not loaded");
-  if (s.ok()) {
-    auto seg = storage::Segment::Open(env_, seg_path);
-    s = seg.status();
-    if (s.ok()) fresh = LoadState(std::move(seg).value(), gen);
-    if (s.ok()) s = fresh.status();
-  }
-  if (s.ok()) s = env_->SyncDir(dir_);
+Status CollectionImpl::SwitchTo(const Current& next, std::unique_ptr<storage::LogWriter> wal,
+                                const std::vector<std::string>& written, const char* what) {
+  Status s = env_->SyncDir(dir_);
   // CURRENT is the commit point: before it, the old files are the collection.
   bool switched = false;
-  if (s.ok()) s = WriteCurrent(env_, dir_, gen, true, &switched);
-  if (!s.ok()) s = s.WithContext("rewriting collection '" + name_ + "'");
+  if (s.ok()) s = WriteCurrent(env_, dir_, ManifestJson(next), &switched);
+  if (!s.ok()) s = s.WithContext(std::string(what) + " collection '" + name_ + "'");
   if (!s.ok() && switched) {
     // CURRENT names the new generation, but a crash may bring back the old one: either may be the
     // collection, so neither's files are touched, and writes (which would go to the old log) are
@@ -98,17 +139,131 @@ Status CollectionImpl::Rewrite() {
     return s;
   }
   if (!s.ok()) {
-    cleanup();
+    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
     return s;
   }
+  current_ = next;
+  generation_ = next.generation;
+  if (wal_) wal_->Close().ok();  // superseded (a salvage has none open)
+  SetWal(std::move(wal));
+  unsynced_ = false;  // everything is in the synced files
+  return Status::OK();
+}
+
+Status CollectionImpl::Rewrite() {
+  const uint64_t gen = generation_ + 1;
+  Current next;
+  next.generation = gen;
+  next.wal = WalName(gen);
+  next.delta = DeltaName(gen);
+  next.last_lsn = last_lsn_;
+  next.segments.push_back({gen, static_cast<uint32_t>(state_->id_to_slot.size())});
+  std::vector<std::string> written = {SegmentName(gen), SegmentName(gen) + ".tmp", next.wal,
+                                      next.delta, next.delta + ".tmp"};
+  for (size_t v = 0; v < dims_.size(); ++v) written.push_back(GraphName(gen, v));
+  const std::string seg_path = dir_ + "/" + SegmentName(gen);
+  // Only writers change state_, and we hold write_mu_: readers may go on meanwhile.
+  Status s = WriteLiveSegment(*state_, seg_path + ".tmp");
+  if (s.ok()) s = env_->RenameFile(seg_path + ".tmp", seg_path);
+  // Graphs follow the points to their new slots (live points keep their order) and are saved
+  // next to the new segment, so it opens without a rebuild.
+  if (s.ok()) s = SaveRemappedGraphs(*state_, gen);
+  storage::SegmentDelta delta;
+  delta.manifest = ManifestJson(next);
+  delta.dead.Resize(next.segments[0].slots);
+  if (s.ok()) s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
+  if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
+  Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
+  if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);
+  if (s.ok()) s = wal.status();
+  Result<std::unique_ptr<State>> fresh = Status::Internal("not loaded");
+  if (s.ok()) {
+    auto seg = storage::Segment::Open(env_, seg_path);
+    s = seg.status();
+    if (s.ok()) {
+      std::vector<LoadedSegment> segs;
+      segs.push_back({next.segments[0], std::move(seg).value()});
+      fresh = LoadState(std::move(segs), &delta);
+      s = fresh.status();
+    }
+  }
+  if (!s.ok()) {
+    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    return s.WithContext("compacting collection '" + name_ + "'");
+  }
+  MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "compacting"));
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     state_ = std::move(fresh).value();
   }
-  if (wal_) wal_->Close().ok();  // superseded (a salvage has none open)
-  SetWal(std::move(wal).value());
-  unsynced_ = false;  // everything is in the synced segment
-  generation_ = gen;
+  RemoveUnusedFiles();
+  return Status::OK();
+}
+
+Status CollectionImpl::Seal() {
+  State& st = *state_;
+  const uint64_t gen = generation_ + 1;
+  const uint32_t first = st.sealed;
+  const uint32_t end = static_cast<uint32_t>(st.ids.size());
+  Current next = current_;
+  next.version = kManifestVersion;
+  next.generation = gen;
+  next.wal = WalName(gen);
+  next.delta = DeltaName(gen);
+  next.last_lsn = last_lsn_;
+  std::vector<std::string> written = {next.wal, next.delta, next.delta + ".tmp"};
+  Status s;
+  if (end > first) {
+    // The growing part becomes a segment, as it is: its retired slots too (the delta marks them),
+    // so that no slot moves and its graph is saved as built.
+    next.segments.push_back({gen, end - first});
+    const std::string seg = SegmentName(gen);
+    written.insert(written.end(), {seg, seg + ".tmp"});
+    storage::SegmentContents c;
+    c.meta = ConfigJson(name_, schema_, index_defs_);
+    c.last_lsn = last_lsn_;
+    c.num_points = end - first;
+    c.dims = dims_;
+    c.id = [&](size_t i) -> const PointId& { return st.ids[first + i]; };
+    c.payload = [&](size_t i) -> const Json& { return st.payloads[first + i]; };
+    c.vector = [&](size_t i, size_t v) -> const float* {
+      const uint32_t slot = first + static_cast<uint32_t>(i);
+      return st.columns[v].present.Test(slot) ? Row(st, v, slot) : nullptr;
+    };
+    s = storage::WriteSegment(env_, dir_ + "/" + seg + ".tmp", c);
+    if (s.ok()) s = env_->RenameFile(dir_ + "/" + seg + ".tmp", dir_ + "/" + seg);
+    for (size_t v = 0; v < dims_.size() && s.ok(); ++v) {
+      written.push_back(GraphName(gen, v));
+      if (const auto& g = st.columns[v].growing().hnsw) s = g->Save(env_, GraphPath(gen, v));
+    }
+  }
+  // The delta: every retired slot of the segments, and the payloads changed in place.
+  storage::SegmentDelta delta;
+  delta.manifest = ManifestJson(next);
+  delta.dead.Resize(end);
+  for (uint32_t slot = 0; slot < end; ++slot)
+    if (!st.live.Test(slot)) delta.dead.Set(slot);
+  st.overridden.ForEach([&](size_t slot) {
+    if (st.live.Test(slot)) delta.payloads.emplace_back(slot, st.payloads[slot]);
+  });
+  if (s.ok()) s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
+  if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
+  Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
+  if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);
+  if (s.ok()) s = wal.status();
+  if (!s.ok()) {
+    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    return s.WithContext("flushing collection '" + name_ + "'");
+  }
+  MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "flushing"));
+  if (end > first) {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    st.sealed = end;
+    st.overridden = Bitset(end);
+    AddGrowingPart(&st, end);
+  } else {
+    st.overridden = Bitset(end);
+  }
   RemoveUnusedFiles();
   return Status::OK();
 }
@@ -122,10 +277,18 @@ Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
   });
   for (size_t v = 0; v < s.columns.size(); ++v) {
     const Column& col = s.columns[v];
-    if (!col.hnsw) continue;
-    RenumberedRows rows(col.rows.get(), &new_to_old);
-    std::unique_ptr<index::HnswIndex> remapped = col.hnsw->Remap(old_to_new, &rows, pool_);
-    MOSAIC_RETURN_IF_ERROR(remapped->Save(env_, GraphPath(gen, v)));
+    if (!col.parts[0]->hnsw) continue;
+    std::vector<GraphPart> parts;
+    for (const auto& p : col.parts)
+      parts.push_back({p->hnsw.get(), p->first, static_cast<uint32_t>(p->size())});
+    ColumnRows rows(&col);
+    RenumberedRows renumbered(&rows, &new_to_old);
+    Status added;
+    std::unique_ptr<index::HnswIndex> merged = MergeGraphs(
+        parts, old_to_new, new_to_old,
+        [&](uint32_t j) { return col.present.Test(new_to_old[j]); }, &renumbered, pool_, &added);
+    MOSAIC_RETURN_IF_ERROR(added);
+    MOSAIC_RETURN_IF_ERROR(merged->Save(env_, GraphPath(gen, v)));
   }
   return Status::OK();
 }
@@ -133,9 +296,9 @@ Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
 Status CollectionImpl::Flush() {
   std::lock_guard<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
-  bool wal_empty = wal_->size() <= storage::kLogFileHeaderSize;
-  if (wal_empty && state_->deleted_pending == 0) return Status::OK();
-  Status s = Rewrite();
+  // Deletes and payload changes since the last flush are in the log too.
+  if (wal_->size() <= storage::kLogFileHeaderSize) return Status::OK();
+  Status s = NeedsCompaction(state_->ids.size() > state_->sealed ? 1 : 0) ? Rewrite() : Seal();
   if (s.ok()) NoteRewrite(s);
   return s;
 }
@@ -158,7 +321,9 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
   std::vector<PointId> ids;
   std::vector<Json> payloads;
   std::vector<const float*> rows;  // point i's row of vector v at i * dims + v; null if absent
-  std::vector<std::unique_ptr<index::HnswIndex>> graphs(dims_.size());
+  // Per vector, a clone of each part's graph and the slots it covers.
+  std::vector<std::vector<std::unique_ptr<index::HnswIndex>>> clones(dims_.size());
+  std::vector<std::vector<GraphPart>> graphs(dims_.size());
   size_t old_slots = 0;
   storage::SegmentContents c;
   {
@@ -181,7 +346,12 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
                            : nullptr);
     });
     for (size_t v = 0; v < dims_.size(); ++v)
-      if (s.columns[v].hnsw) graphs[v] = s.columns[v].hnsw->Clone();
+      for (const auto& part : s.columns[v].parts) {
+        if (!part->hnsw) continue;
+        clones[v].push_back(part->hnsw->Clone());
+        graphs[v].push_back({clones[v].back().get(), part->first,
+                             static_cast<uint32_t>(part->size())});
+      }
     c.meta = ConfigJson(name_, schema_, index_defs_);
     c.last_lsn = last_lsn_;
   }
@@ -200,10 +370,16 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
   for (size_t i = 0; i < slots.size(); ++i) old_to_new[slots[i]] = static_cast<int64_t>(i);
   c.graphs.resize(dims_.size());
   for (size_t v = 0; v < dims_.size(); ++v) {
-    if (!graphs[v]) continue;
-    RenumberedRows renumbered(pin->columns[v].rows.get(), &slots);
-    c.graphs[v] = graphs[v]->Remap(old_to_new, &renumbered, /*pool=*/nullptr)->Serialize();
-    graphs[v].reset();
+    if (graphs[v].empty()) continue;
+    SnapshotRows renumbered(&rows, dims_.size(), v);
+    Status added;
+    c.graphs[v] = MergeGraphs(
+                      graphs[v], old_to_new, slots,
+                      [&](uint32_t j) { return rows[j * dims_.size() + v] != nullptr; },
+                      &renumbered, /*pool=*/nullptr, &added)
+                      ->Serialize();
+    if (!added.ok()) return added.WithContext("snapshot of collection '" + name_ + "'");
+    clones[v].clear();
   }
 
   // A temporary name of its own: two snapshots to one path (from two collections, two

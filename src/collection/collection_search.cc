@@ -93,9 +93,36 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
 
   const std::vector<index::VectorBlock> blocks = Blocks(col);
 
-  const bool use_graph = col.hnsw != nullptr && !r.exact;
+  const bool use_graph = col.parts[0]->hnsw != nullptr && !r.exact;
   index::IndexSearchParams graph_params;
   graph_params.ef = r.ef;
+  // Each part's graph gives its top k; the best k of those are the result. `allowed` (sorted
+  // slots) is each graph's allow-set, translated to its nodes; null: every live node.
+  auto search_graphs = [&](size_t want, const std::vector<uint32_t>* allowed) {
+    std::vector<index::Neighbor> all;
+    for (const auto& part : col.parts) {
+      if (part->hnsw->size() == 0) continue;
+      std::vector<index::Neighbor> found;
+      if (allowed != nullptr) {
+        const uint32_t end = part->first + static_cast<uint32_t>(part->size());
+        auto b = std::lower_bound(allowed->begin(), allowed->end(), part->first);
+        auto e = std::lower_bound(b, allowed->end(), end);
+        if (b == e) continue;
+        Bitset allow(part->size());
+        for (; b != e; ++b) allow.Set(*b - part->first);
+        found = part->hnsw->Search(q.data(), want, graph_params, &allow);
+      } else {
+        found = part->hnsw->Search(q.data(), want, graph_params, nullptr);
+      }
+      for (index::Neighbor& nb : found) nb.slot += part->first;
+      all.insert(all.end(), found.begin(), found.end());
+    }
+    if (col.parts.size() > 1)
+      std::sort(all.begin(), all.end(), [](const index::Neighbor& a, const index::Neighbor& b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+      });
+    return all;
+  };
   if (r.filter) {
     std::vector<uint32_t> slots = FilterSlots(s, *r.filter);
     std::erase_if(slots, [&](uint32_t slot) { return !col.present.Test(slot); });
@@ -108,9 +135,9 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
     // 90% survivors).
     const size_t exact_limit = std::max<size_t>(kExactSurvivorsMin, s.ids.size() / 10);
     if (use_graph && slots.size() > exact_limit) {
-      Bitset allow(s.ids.size());
-      for (uint32_t slot : slots) allow.Set(slot);
-      hits = col.hnsw->Search(q.data(), k, graph_params, &allow);
+      std::sort(slots.begin(), slots.end());
+      hits = search_graphs(k, &slots);
+      if (hits.size() > k) hits.resize(k);
     } else if (slots.size() * 4 < s.ids.size() * 3) {
       hits = index::FlatSearchSlots(
           slots, [&](uint32_t slot) { return Row(s, v, slot); }, dims_[v], metric, q.data(), k);
@@ -122,11 +149,10 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
       hits = std::move(out[0]);
     }
   } else if (use_graph) {
-    hits = col.hnsw->Search(q.data(), k + s.staged, graph_params, nullptr);
-    if (s.staged > 0) {  // slots of an upsert in flight: in the graph, not yet visible
+    hits = search_graphs(k + s.staged, nullptr);
+    if (s.staged > 0)  // slots of an upsert in flight: in the graph, not yet visible
       std::erase_if(hits, [&](const index::Neighbor& n) { return !col.searchable.Test(n.slot); });
-      if (hits.size() > k) hits.resize(k);
-    }
+    if (hits.size() > k) hits.resize(k);
   } else {
     std::vector<std::vector<index::Neighbor>> out;
     index::FlatSearch(blocks, dims_[v], metric, q.data(), 1, k, &col.searchable, pool, &out);
@@ -156,7 +182,7 @@ Result<std::vector<std::vector<ScoredPoint>>> CollectionImpl::SearchBatch(
   for (size_t i = 0; i < requests.size(); ++i) {
     auto prepared = PrepareQuery(requests[i]);
     if (!prepared.ok()) return prepared.status().WithContext("request " + std::to_string(i));
-    const bool graph = s.columns[prepared->first].hnsw != nullptr && !requests[i].exact;
+    const bool graph = s.columns[prepared->first].parts[0]->hnsw != nullptr && !requests[i].exact;
     if (requests[i].filter || graph)
       others.push_back(i);
     else

@@ -223,8 +223,10 @@ void CollectionImpl::RetireSlot(State* s, uint32_t slot) const {
   s->live.Reset(slot);
   for (auto& col : s->columns) {
     col.searchable.Reset(slot);
-    if (col.hnsw) col.hnsw->Remove(slot);
+    const Part& part = col.PartOf(slot);
+    if (part.hnsw) part.hnsw->Remove(slot - part.first);
   }
+  if (slot < s->sealed) s->overridden.Reset(slot);
   s->payload_index->Erase(slot, s->payloads[slot]);
   s->payloads[slot] = Json();
   s->deleted_pending++;
@@ -244,7 +246,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
       PublishSlots(op, s, first);
       for (uint32_t slot = first; slot < s->ids.size(); ++slot)
         for (Column& col : s->columns)
-          if (col.hnsw && col.present.Test(slot)) col.unindexed.push_back(slot);
+          if (col.parts[0]->hnsw && col.present.Test(slot)) col.unindexed.push_back(slot);
       break;
     }
     case OpType::kDelete:
@@ -269,6 +271,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
           for (const auto& k : op.keys) payload.erase(k);
         }
         s->payload_index->Insert(it->second, payload);
+        if (it->second < s->sealed) s->overridden.Set(it->second);  // for the next delta
       });
       break;
   }
@@ -286,7 +289,8 @@ uint32_t CollectionImpl::StageSlots(const Operation& op, State* s) const {
   for (const auto& p : op.points) {
     s->ids.push_back(p.id);
     s->payloads.push_back(p.payload);
-    for (size_t v = 0; v < s->columns.size(); ++v) s->columns[v].tail.Append(VectorFor(p, v));
+    for (size_t v = 0; v < s->columns.size(); ++v)
+      s->columns[v].growing().tail.Append(VectorFor(p, v));
   }
   // Every per-slot bitset covers the new slots, all clear: no reader sees them yet.
   const size_t n = s->ids.size();
@@ -302,16 +306,16 @@ uint32_t CollectionImpl::StageSlots(const Operation& op, State* s) const {
 Status CollectionImpl::IndexStaged(std::span<const Operation* const> ops, State* s,
                                    uint32_t first) const {
   for (size_t v = 0; v < s->columns.size(); ++v) {
-    Column& col = s->columns[v];
-    if (!col.hnsw) continue;
-    std::vector<uint32_t> slots;
+    const Part& growing = s->columns[v].growing();  // holds every staged slot
+    if (!growing.hnsw) continue;
+    std::vector<uint32_t> local;
     uint32_t slot = first;
     for (const Operation* op : ops)
       for (const LoggedPoint& p : op->points) {
-        if (VectorFor(p, v) != nullptr) slots.push_back(slot);
+        if (VectorFor(p, v) != nullptr) local.push_back(slot - growing.first);
         ++slot;
       }
-    MOSAIC_RETURN_IF_ERROR(col.hnsw->AddBatch(slots, pool_));
+    MOSAIC_RETURN_IF_ERROR(growing.hnsw->AddBatch(local, pool_));
   }
   return Status::OK();
 }

@@ -333,7 +333,7 @@ Json CollectionInfo::ToJson() const {
   Json ib = Json::object();
   for (const auto& [n, b] : index_bytes) ib[n] = b;
   return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
-          {"deleted_pending", deleted_pending}, {"segment_bytes", segment_bytes},
+          {"deleted_pending", deleted_pending}, {"segments", segments}, {"segment_bytes", segment_bytes},
           {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
           {"graphs_rebuilt", graphs_rebuilt}, {"background_error", background_error}};
 }

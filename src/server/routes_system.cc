@@ -33,6 +33,10 @@ std::string Gauges(ServerContext& ctx) {
   for (const auto& i : infos)
     line("mosaic_collection_segment_bytes", "collection=\"" + PromLabel(i.name) + "\"",
          static_cast<double>(i.segment_bytes));
+  out += "# TYPE mosaic_collection_segments gauge\n";
+  for (const auto& i : infos)
+    line("mosaic_collection_segments", "collection=\"" + PromLabel(i.name) + "\"",
+         static_cast<double>(i.segments));
   out += "# TYPE mosaic_collection_wal_bytes gauge\n";
   for (const auto& i : infos)
     line("mosaic_collection_wal_bytes", "collection=\"" + PromLabel(i.name) + "\"",

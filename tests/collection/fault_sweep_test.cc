@@ -82,7 +82,8 @@ void ExpectHolds(Collection& c, const Model& want, const std::string& where) {
 }
 
 // The fixture every scenario starts from: collection "c" with acknowledged writes, flushed once
-// (so a segment and a log both hold data), then more writes in the log.
+// (so a segment and a log both hold data), then more writes in the log: new points, re-upserts,
+// deletes and payload changes of sealed points.
 struct Start {
   Model c;
   Model snapshot;  // what snapshot.bin holds, for the scenarios that use it
@@ -96,6 +97,10 @@ void Populate(Db& db, const std::string& snapshot_path, Start* s) {
   ASSERT_TRUE((*c)->Flush().ok());
   Write(**c, 2, 16, 16, &s->c);
   Erase(**c, {1, 2, 3, 4, 5, 6, 7, 8, 9}, &s->c);
+  // A payload changed in place on sealed points (a flush writes it to the delta file).
+  const Json patch = {{"patched", true}};
+  ASSERT_TRUE((*c)->SetPayload(std::vector<PointId>{10, 11}, patch).ok());
+  for (uint64_t id : {10, 11}) s->c[PointId(id)].first.update(patch);
   if (!snapshot_path.empty()) {
     ASSERT_TRUE(db.CreateSnapshot("c", snapshot_path).ok());
     s->snapshot = s->c;

@@ -16,6 +16,7 @@
 #include "mosaic/db.h"
 #include "storage/log_writer.h"
 #include "storage/segment.h"
+#include "storage/segment_delta.h"
 #include "util/av_writer.h"
 #include "util/fault_env.h"
 #include "util/pdf_writer.h"
@@ -128,6 +129,22 @@ void SegmentSeeds() {
   c.num_points = 0;
   c.dims = {3};
   Check(storage::WriteSegment(Env::Default(), Path("segment", "empty.seg"), c), "segment");
+}
+
+// Delta files of a collection's sealed segments (src/storage/segment_delta.h).
+void DeltaSeeds() {
+  storage::SegmentDelta d;
+  d.manifest = {{"format_version", 2}, {"generation", 3}, {"log", "wal-000003.log"},
+                {"last_lsn", 12}, {"segments", {{{"gen", 2}, {"slots", 70}}}},
+                {"delta", "del-000003.del"}};
+  d.dead.Resize(70);
+  for (size_t slot : {0, 5, 63, 64, 69}) d.dead.Set(slot);
+  d.payloads = {{1, {{"color", "blue"}}}, {40, {{"tags", {1, 2.5, "x"}}, {"n", -3}}}};
+  Check(storage::WriteDelta(Env::Default(), Path("delta", "tombstones-and-payloads.del"), d),
+        "delta");
+  d.dead.Resize(0);
+  d.payloads.clear();
+  Check(storage::WriteDelta(Env::Default(), Path("delta", "empty.del"), d), "delta");
 }
 
 // photos.snapshot carries the graph of its HNSW vector "image" (segment version 2);
@@ -270,6 +287,7 @@ int main(int argc, char** argv) {
   out_dir = argv[1];
   WalSeeds();
   SegmentSeeds();
+  DeltaSeeds();
   SnapshotSeeds();
   HnswSeeds();
   ImageSeeds();

@@ -203,6 +203,14 @@ void HnswIndex::EnsureTrained(std::span<const uint32_t> slots) {
   sq8_trained_.store(true, std::memory_order_release);
 }
 
+void HnswIndex::AdoptCodec(const HnswIndex& from) {
+  if (!params_.sq8 || !from.sq8_trained() || from.dim_ != dim_ || from.metric_ != metric_) return;
+  std::lock_guard<std::mutex> l(train_mu_);
+  if (sq8_trained_.load(std::memory_order_relaxed)) return;
+  codec_ = from.codec_;
+  sq8_trained_.store(true, std::memory_order_release);
+}
+
 void HnswIndex::EncodeSlot(uint32_t slot) {
   uint8_t* code = codes_.get() + size_t{slot} * dim_;
   codec_.Encode(rows_->Row(slot), code);
@@ -678,6 +686,13 @@ size_t HnswIndex::size() const {
 bool HnswIndex::Contains(uint32_t slot) const {
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
   return slot < capacity_ && Level(slot) >= 0 && !IsRemoved(slot);
+}
+
+bool HnswIndex::NodesWithin(const Bitset& rows) const {
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  for (uint32_t slot = 0; slot < capacity_; ++slot)
+    if (Level(slot) >= 0 && (slot >= rows.size() || !rows.Test(slot))) return false;
+  return true;
 }
 
 int HnswIndex::max_level() const {

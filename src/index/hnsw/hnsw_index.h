@@ -151,9 +151,11 @@ class HnswIndex final : public VectorIndex {
   // the caller rebuilds when loading fails.
   static Result<std::unique_ptr<HnswIndex>> Load(Env* env, const std::string& path,
                                                  const VectorRows* rows);
+  // With `any_sq8` the file's SQ8 flag is taken as it is (the graphs of a collection's segments
+  // may differ in it).
   static Result<std::unique_ptr<HnswIndex>> Load(Env* env, const std::string& path, uint32_t dim,
                                                  Metric metric, const HnswParams& params,
-                                                 const VectorRows* rows);
+                                                 const VectorRows* rows, bool any_sq8 = false);
 
   uint32_t dim() const { return dim_; }
   Metric metric() const { return metric_; }
@@ -172,6 +174,11 @@ class HnswIndex final : public VectorIndex {
   size_t CodeBytes() const;
   // SQ8 only: whether the codec has been trained (by the first Add / AddBatch).
   bool sq8_trained() const { return sq8_trained_.load(std::memory_order_acquire); }
+  // SQ8 only, before the first Add: uses the trained codec of `from` (the same dim and metric)
+  // instead of training one, so that the graphs of one collection share their codes' ranges.
+  void AdoptCodec(const HnswIndex& from);
+  // Whether every node, removed or not, is a slot set in `rows` (so each has a row to read).
+  bool NodesWithin(const Bitset& rows) const;
 
  private:
   struct Scratch;

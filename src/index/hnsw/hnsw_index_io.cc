@@ -314,11 +314,12 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
                                                    uint32_t dim, Metric metric,
                                                    const HnswParams& params,
-                                                   const VectorRows* rows) {
+                                                   const VectorRows* rows, bool any_sq8) {
   MOSAIC_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index, Load(env, path, rows));
   // The parameters are compared as the constructor stores them (clamped).
-  const HnswParams want = HnswIndex(dim, metric, params, rows).params();
+  HnswParams want = HnswIndex(dim, metric, params, rows).params();
   const HnswParams& got = index->params_;
+  if (any_sq8) want.sq8 = got.sq8;
   if (index->dim_ != dim || index->metric_ != metric || got.M != want.M ||
       got.ef_construction != want.ef_construction || got.sq8 != want.sq8) {
     auto describe = [](uint32_t d, Metric m, const HnswParams& p) {

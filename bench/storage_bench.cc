@@ -1,0 +1,554 @@
+// storage_bench: ingest at scale through the public API (issue 16), multi-segment flushes against
+// rewriting the whole collection at every flush, in the same run.
+//
+// Data: --points clustered vectors of --dim floats (1000 Gaussian centres uniform in [-10, 10],
+// each point a random centre plus N(0, 1) noise per component; fixed seeds), each with a payload
+// {"tag": one of 100 keywords, "n": an integer}, both indexed; HNSW (m 16, ef_construction 200)
+// with SQ8, L2. One writer thread upserts --batch points per call into a fresh database under
+// --dir, with default DbOptions (SyncPolicy::kAlways) but for wal_flush_bytes (--wal-flush-mb)
+// and, per configuration:
+//   segments      max_segments at its default: a flush seals the points since the last one as a
+//                 new segment; compaction runs when a flush would leave more than that many;
+//   rewrite-all   max_segments = 1: every flush compacts, i.e. rewrites the whole collection
+//                 (Mosaic before multi-segment collections).
+// The first flush compacts in both (that is when the SQ8 codec is trained).
+//
+// Per configuration: the time spent in Upsert (vector generation excluded) and vectors/s; bytes
+// written to disk (/proc/self/io write_bytes, this process only, so the page cache's view: a file
+// deleted before writeback still counts) over bytes ingested (vectors as f32 + payloads as compact
+// JSON); the longest Upsert (the write stall: a flush or compaction runs inside the Upsert that
+// passes the threshold), p99 and median Upsert; peak RSS (VmHWM); Info() at the end; the size of
+// the files on disk; the time to reopen (Db::Open + GetCollection, which replays the log's tail);
+// then, single thread, recall@10 and queries/s of --queries fresh points from the same centres for
+// each --ef, against ground truth by brute force over all points (computed once, before the runs),
+// and the lowest ef reaching recall 0.95. The ingest and the reopen + queries each run in a forked
+// child, so that peak RSS is per configuration and per phase. The configurations alternate which
+// goes first per round; with --rounds > 1 every figure is the median over rounds.
+//
+//   storage_bench [--points 1000000] [--dim 128] [--batch 1000] [--rounds 1] [--wal-flush-mb 64]
+//                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep]
+//
+// --dir is the parent directory (default: the system temp dir, which should be on the disk being
+// measured); the databases go in a fresh storage_bench-<pid>/ under it, removed at the end unless
+// --keep.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "bench_util.h"
+#include "mosaic/db.h"
+#include "simd/distance.h"
+
+namespace mosaic::bench {
+namespace {
+
+constexpr char kName[] = "storage_bench";
+constexpr uint32_t kCentres = 1000;
+constexpr uint32_t kTags = 100;
+constexpr size_t kK = 10;
+constexpr double kTargetRecall = 0.95;
+constexpr size_t kMaxEfs = 16;
+constexpr uint64_t kPointSeed = 1, kQuerySeed = 2, kCentreSeed = 42;
+
+struct Args {
+  size_t points = 1'000'000;
+  uint32_t dim = 128;
+  size_t batch = 1000;
+  int rounds = 1;
+  double wal_flush_mb = 64;
+  size_t queries = 200;
+  std::vector<size_t> efs = {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
+  std::string dir = std::filesystem::temp_directory_path().string();
+  bool keep = false;
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    if (k == "--keep") {
+      a.keep = true;
+      continue;
+    }
+    if (i + 1 >= argc) Die(kName, "option " + k + " needs a value");
+    const std::string v = argv[++i];
+    if (k == "--points") a.points = std::stoul(v);
+    else if (k == "--dim") a.dim = static_cast<uint32_t>(std::stoul(v));
+    else if (k == "--batch") a.batch = std::stoul(v);
+    else if (k == "--rounds") a.rounds = std::stoi(v);
+    else if (k == "--wal-flush-mb") a.wal_flush_mb = std::stod(v);
+    else if (k == "--queries") a.queries = std::stoul(v);
+    else if (k == "--dir") a.dir = v;
+    else if (k == "--ef") a.efs = ParseList<size_t>(v);
+    else Die(kName, "unknown option " + k);
+  }
+  if (a.points == 0 || a.dim == 0 || a.batch == 0 || a.rounds < 1 || a.queries == 0)
+    Die(kName, "--points, --dim, --batch, --rounds and --queries must be positive");
+  if (a.efs.empty() || a.efs.size() > kMaxEfs)
+    Die(kName, "--ef takes 1 to " + std::to_string(kMaxEfs) + " values");
+  return a;
+}
+
+void Check(const Status& s, const std::string& what) {
+  if (!s.ok()) Die(kName, what + ": " + s.ToString());
+}
+
+// The point stream: the same seed gives the same points in every process (the ground truth is
+// computed from one stream, each configuration ingests another copy of it).
+class Stream {
+ public:
+  Stream(uint32_t dim, uint64_t seed) : dim_(dim), rng_(seed) {
+    std::mt19937_64 centre_rng(kCentreSeed);
+    std::uniform_real_distribution<float> u(-10, 10);
+    centres_.resize(size_t{kCentres} * dim);
+    for (float& x : centres_) x = u(centre_rng);
+  }
+  // The next point's vector into v (dim floats), and its payload fields.
+  void Next(float* v, uint32_t* tag, uint32_t* n) {
+    const float* c = centres_.data() + (rng_() % kCentres) * size_t{dim_};
+    for (uint32_t d = 0; d < dim_; ++d) v[d] = c[d] + noise_(rng_);
+    *tag = static_cast<uint32_t>(rng_() % kTags);
+    *n = static_cast<uint32_t>(rng_() % 1'000'000);
+  }
+
+ private:
+  uint32_t dim_;
+  std::mt19937_64 rng_;
+  std::normal_distribution<float> noise_{0, 1};
+  std::vector<float> centres_;
+};
+
+std::vector<float> Queries(const Args& a) {
+  Stream s(a.dim, kQuerySeed);
+  std::vector<float> q(a.queries * a.dim);
+  uint32_t tag, n;
+  for (size_t i = 0; i < a.queries; ++i) s.Next(q.data() + i * a.dim, &tag, &n);
+  return q;
+}
+
+// The ids of each query's kK nearest points (squared L2), by brute force over the stream.
+std::vector<std::vector<uint64_t>> GroundTruth(const Args& a, const std::vector<float>& queries) {
+  constexpr size_t kBlock = 4096;
+  Stream s(a.dim, kPointSeed);
+  std::vector<float> rows(kBlock * a.dim), dist(a.queries * kBlock);
+  // Per query a max-heap of (distance, id): its top is the worst of the best kK so far.
+  std::vector<std::priority_queue<std::pair<float, uint64_t>>> best(a.queries);
+  uint32_t tag, n;
+  for (size_t first = 0; first < a.points; first += kBlock) {
+    const size_t count = std::min(kBlock, a.points - first);
+    for (size_t j = 0; j < count; ++j) s.Next(rows.data() + j * a.dim, &tag, &n);
+    simd::L2SqrBlock(queries.data(), a.queries, rows.data(), count, a.dim, dist.data(), kBlock);
+    for (size_t i = 0; i < a.queries; ++i)
+      for (size_t j = 0; j < count; ++j) {
+        const float d = dist[i * kBlock + j];
+        if (best[i].size() < kK) best[i].emplace(d, first + j);
+        else if (d < best[i].top().first) {
+          best[i].pop();
+          best[i].emplace(d, first + j);
+        }
+      }
+  }
+  std::vector<std::vector<uint64_t>> ids(a.queries);
+  for (size_t i = 0; i < a.queries; ++i)
+    for (; !best[i].empty(); best[i].pop()) ids[i].push_back(best[i].top().second);
+  return ids;
+}
+
+// "name: value" fields of a /proc file (the first number after the colon).
+uint64_t ProcField(const char* file, const std::string& name) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);)
+    if (line.compare(0, name.size() + 1, name + ":") == 0)
+      return std::stoull(line.substr(name.size() + 1));
+  Die(kName, std::string("no ") + name + " in " + file);
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double l1 = 0, l5 = 0, l15 = 0;
+  in >> l1 >> l5 >> l15;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f, %.2f, %.2f", l1, l5, l15);
+  return buf;
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) bytes += e.file_size();
+  return bytes;
+}
+
+// Runs fn in a forked child and returns what it returned (a plain struct, through a pipe), so
+// that the child's peak RSS is its own. The caller must have no threads of its own.
+template <typename T>
+T InChild(const std::function<T()>& fn) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  int fds[2];
+  if (::pipe(fds) != 0) Die(kName, std::string("pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) Die(kName, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(fds[0]);
+    const T r = fn();
+    const char* p = reinterpret_cast<const char*>(&r);
+    for (size_t done = 0; done < sizeof r;) {
+      const ssize_t w = ::write(fds[1], p + done, sizeof r - done);
+      if (w <= 0) ::_exit(2);
+      done += static_cast<size_t>(w);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  T r{};
+  char* p = reinterpret_cast<char*>(&r);
+  size_t got = 0;
+  while (got < sizeof r) {
+    const ssize_t n = ::read(fds[0], p + got, sizeof r - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != sizeof r)
+    Die(kName, "a child process failed (see above)");
+  return r;
+}
+
+struct Config {
+  const char* name;
+  size_t max_segments;
+};
+
+struct IngestResult {
+  double upsert_s = 0;  // time inside Upsert
+  double loop_s = 0;    // the whole loop, vector generation included
+  double max_upsert_s = 0;
+  double p99_upsert_s = 0;
+  double median_upsert_s = 0;
+  uint64_t flushes = 0;      // Upserts after which the log had started afresh
+  uint64_t compactions = 0;  // of those, the ones that left one segment
+  uint64_t ingested_bytes = 0;
+  uint64_t write_bytes = 0;  // /proc/self/io
+  uint64_t wchar = 0;        // bytes passed to write() and the like, files or not
+  uint64_t hwm_kb = 0;
+  uint64_t segments = 0, segment_bytes = 0, wal_bytes = 0, vector_bytes = 0, index_bytes = 0;
+  uint64_t points = 0;
+  uint64_t dir_bytes = 0;  // every file of the database after it is closed
+};
+
+struct QueryResult {
+  double open_s = 0;
+  uint64_t hwm_kb = 0;
+  bool graphs_rebuilt = false;
+  double recall[kMaxEfs] = {};
+  double qps[kMaxEfs] = {};      // wall clock
+  double cpu_qps[kMaxEfs] = {};  // thread CPU time
+};
+
+DbOptions Options(const Args& a, const Config& c) {
+  DbOptions o;
+  o.wal_flush_bytes = static_cast<uint64_t>(a.wal_flush_mb * 1024 * 1024);
+  o.max_segments = c.max_segments;
+  return o;
+}
+
+IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int round) {
+  IngestResult r;
+  auto db = Db::Open(path, Options(a, c));
+  Check(db.status(), "open " + path);
+  CollectionSchema schema;
+  schema.vectors = {{"v", a.dim, Metric::kL2, StorageType::kFloat32}};
+  IndexSpec& index = schema.vectors[0].index;
+  index.kind = IndexKind::kHnsw;  // m 16, ef_construction 200: the defaults
+  index.sq8 = true;
+  auto coll = (*db)->CreateCollection("c", schema);
+  Check(coll.status(), "create collection");
+  Collection& col = **coll;
+  Check(col.CreatePayloadIndex("tag", PayloadIndexType::kKeyword), "index tag");
+  Check(col.CreatePayloadIndex("n", PayloadIndexType::kInteger), "index n");
+
+  std::vector<std::string> tags(kTags, "t");
+  for (uint32_t t = 0; t < kTags; ++t) tags[t] += std::to_string(t);
+  Stream stream(a.dim, kPointSeed);
+  std::vector<Point> batch;
+  std::vector<double> latencies;
+  const uint64_t write_before = ProcField("/proc/self/io", "write_bytes");
+  const uint64_t wchar_before = ProcField("/proc/self/io", "wchar");
+  uint64_t wal_before = 0;
+  const auto start = Clock::now();
+  auto last_report = start;
+  size_t last_done = 0;
+  for (size_t first = 0; first < a.points; first += a.batch) {
+    batch.resize(std::min(a.batch, a.points - first));
+    for (size_t j = 0; j < batch.size(); ++j) {
+      Point& p = batch[j];
+      p.id = uint64_t{first + j};
+      std::vector<float>& v = p.vectors["v"];
+      v.resize(a.dim);
+      uint32_t tag, n;
+      stream.Next(v.data(), &tag, &n);
+      p.payload = Json{{"tag", tags[tag]}, {"n", n}};
+      r.ingested_bytes += a.dim * sizeof(float) + p.payload.dump().size();
+    }
+    const auto t0 = Clock::now();
+    Check(col.Upsert(batch), "upsert at point " + std::to_string(first));
+    const auto t1 = Clock::now();
+    latencies.push_back(Seconds(t0, t1));
+    const CollectionInfo info = col.Info();
+    if (!info.background_error.empty()) Die(kName, "flush failed: " + info.background_error);
+    if (info.wal_bytes < wal_before) {
+      ++r.flushes;
+      if (info.segments == 1) ++r.compactions;
+      std::fprintf(stderr, "  [%s r%d] %s at %zu points: %.2f s, %llu segments\n", c.name,
+                   round, info.segments == 1 ? "compaction" : "flush", first + batch.size(),
+                   latencies.back(), static_cast<unsigned long long>(info.segments));
+    }
+    wal_before = info.wal_bytes;
+    const size_t done = first + batch.size();
+    if (Seconds(last_report, t1) >= 5 || done == a.points) {
+      std::fprintf(stderr, "[%s r%d] %zu/%zu points, %.0f points/s (last %.0f s), %llu segments, "
+                   "log %.1f MB\n",
+                   c.name, round, done, a.points,
+                   static_cast<double>(done - last_done) / Seconds(last_report, t1),
+                   Seconds(last_report, t1), static_cast<unsigned long long>(info.segments),
+                   static_cast<double>(info.wal_bytes) / 1e6);
+      last_report = t1;
+      last_done = done;
+    }
+  }
+  r.loop_s = Seconds(start, Clock::now());
+  for (double l : latencies) r.upsert_s += l;
+  r.max_upsert_s = *std::max_element(latencies.begin(), latencies.end());
+  r.p99_upsert_s = Percentile(latencies, 0.99);
+  r.median_upsert_s = Median(latencies);
+  r.write_bytes = ProcField("/proc/self/io", "write_bytes") - write_before;
+  r.wchar = ProcField("/proc/self/io", "wchar") - wchar_before;
+  r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
+  const CollectionInfo info = col.Info();
+  r.points = info.points;
+  r.segments = info.segments;
+  r.segment_bytes = info.segment_bytes;
+  r.wal_bytes = info.wal_bytes;
+  r.vector_bytes = info.vector_bytes.at("v");
+  r.index_bytes = info.index_bytes.at("v");
+  coll->reset();
+  db->reset();
+  r.dir_bytes = DirBytes(path);
+  return r;
+}
+
+QueryResult OpenAndQuery(const Args& a, const Config& c, const std::string& path,
+                         const std::vector<float>& queries,
+                         const std::vector<std::vector<uint64_t>>& truth) {
+  QueryResult r;
+  const auto t0 = Clock::now();
+  auto db = Db::Open(path, Options(a, c));
+  Check(db.status(), "reopen " + path);
+  auto coll = (*db)->GetCollection("c");
+  Check(coll.status(), "get collection after reopen");
+  r.open_s = Seconds(t0, Clock::now());
+  r.graphs_rebuilt = !(*coll)->Info().graphs_rebuilt.empty();
+  SearchRequest req;
+  req.limit = kK;
+  req.with_payload = false;
+  auto search = [&](size_t i) {
+    req.vector.assign(queries.begin() + i * a.dim, queries.begin() + (i + 1) * a.dim);
+    auto hits = (*coll)->Search(req);
+    Check(hits.status(), "search");
+    return std::move(hits).value();
+  };
+  req.ef = a.efs[0];
+  for (size_t i = 0; i < a.queries; ++i) search(i);  // warm-up: pages touched once
+  for (size_t e = 0; e < a.efs.size(); ++e) {
+    req.ef = a.efs[e];
+    size_t found = 0;
+    const double cpu0 = ThreadCpuSeconds();
+    const auto w0 = Clock::now();
+    for (size_t i = 0; i < a.queries; ++i) {
+      const std::set<uint64_t> want(truth[i].begin(), truth[i].end());
+      for (const ScoredPoint& h : search(i)) found += want.count(h.id.num());
+    }
+    const double wall = Seconds(w0, Clock::now()), cpu = ThreadCpuSeconds() - cpu0;
+    r.recall[e] = static_cast<double>(found) / static_cast<double>(a.queries * kK);
+    r.qps[e] = static_cast<double>(a.queries) / wall;
+    r.cpu_qps[e] = static_cast<double>(a.queries) / cpu;
+  }
+  r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
+  return r;
+}
+
+struct Run {
+  IngestResult ingest;
+  QueryResult query;
+};
+
+// The index of the lowest ef whose recall reaches kTargetRecall, or -1.
+int LowestEf(const std::vector<double>& recall) {
+  for (size_t e = 0; e < recall.size(); ++e)
+    if (recall[e] >= kTargetRecall) return static_cast<int>(e);
+  return -1;
+}
+
+void Row(const char* what, double seg, double all, const char* fmt) {
+  char a[32], b[32];
+  std::snprintf(a, sizeof a, fmt, seg);
+  std::snprintf(b, sizeof b, fmt, all);
+  if (all != 0)
+    std::printf("%-44s %14s %14s %9.2fx\n", what, a, b, seg / all);
+  else
+    std::printf("%-44s %14s %14s %10s\n", what, a, b, "-");
+}
+
+}  // namespace
+}  // namespace mosaic::bench
+
+int main(int argc, char** argv) {
+  using namespace mosaic;
+  using namespace mosaic::bench;
+  const Args a = Parse(argc, argv);
+  const Config configs[2] = {{"segments", DbOptions{}.max_segments}, {"rewrite-all", 1}};
+  const std::string base = a.dir + "/storage_bench-" + std::to_string(::getpid());
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  std::printf("storage_bench: %zu points x %u dims (%u clusters), payload tag (keyword, %u values) "
+              "+ n (integer), both indexed; HNSW m 16 ef_construction 200 SQ8, L2; %zu points per "
+              "Upsert, one writer; default DbOptions (sync kAlways) with wal_flush_bytes %.0f MiB; "
+              "segments = max_segments %zu, rewrite-all = max_segments 1; %d round(s); dir %s; "
+              "%zu queries, recall@%zu\n",
+              a.points, a.dim, kCentres, kTags, a.batch, a.wal_flush_mb,
+              configs[0].max_segments, a.rounds, base.c_str(), a.queries, kK);
+  std::printf("load average at start (uptime): %s\n", LoadAverage().c_str());
+
+  const std::vector<float> queries = Queries(a);
+  const auto gt0 = Clock::now();
+  const std::vector<std::vector<uint64_t>> truth = GroundTruth(a, queries);
+  std::printf("ground truth: %zu queries by brute force over %zu points in %.1f s (%s)\n",
+              a.queries, a.points, Seconds(gt0, Clock::now()),
+              simd::LevelName(simd::ActiveLevel()));
+
+  std::vector<Run> runs[2];
+  for (int round = 1; round <= a.rounds; ++round) {
+    for (int k = 0; k < 2; ++k) {
+      const int ci = (round + k) % 2 == 1 ? 0 : 1;  // segments first in odd rounds
+      const Config& c = configs[ci];
+      const std::string path = base + "/" + c.name + "-r" + std::to_string(round);
+      Run run;
+      run.ingest = InChild<IngestResult>([&] { return Ingest(a, c, path, round); });
+      run.query = InChild<QueryResult>([&] { return OpenAndQuery(a, c, path, queries, truth); });
+      if (!a.keep) std::filesystem::remove_all(path);
+      const IngestResult& in = run.ingest;
+      const std::vector<double> recall(run.query.recall, run.query.recall + a.efs.size());
+      const int e = LowestEf(recall);
+      std::printf("round %d %-11s: %.1f s in Upsert (%.0f vectors/s), %llu flushes (%llu "
+                  "compactions), longest Upsert %.2f s, written %.2f GB (%.2fx ingested), peak "
+                  "RSS %.0f MB; reopen %.2f s; recall@%zu %.3f at ef %zu (%s)\n",
+                  round, c.name, in.upsert_s, static_cast<double>(a.points) / in.upsert_s,
+                  static_cast<unsigned long long>(in.flushes),
+                  static_cast<unsigned long long>(in.compactions), in.max_upsert_s,
+                  static_cast<double>(in.write_bytes) / 1e9,
+                  static_cast<double>(in.write_bytes) / static_cast<double>(in.ingested_bytes),
+                  static_cast<double>(in.hwm_kb) / 1024, run.query.open_s, kK,
+                  e >= 0 ? recall[e] : recall.back(), a.efs[e >= 0 ? e : a.efs.size() - 1],
+                  e >= 0 ? "lowest reaching 0.95" : "highest ef, 0.95 not reached");
+      runs[ci].push_back(run);
+    }
+  }
+  if (!a.keep) std::filesystem::remove_all(base);
+
+  // Medians over rounds, per configuration.
+  auto med = [&](int ci, const std::function<double(const Run&)>& f) {
+    std::vector<double> v;
+    for (const Run& r : runs[ci]) v.push_back(f(r));
+    return Median(v);
+  };
+  auto row = [&](const char* what, const std::function<double(const Run&)>& f, const char* fmt) {
+    Row(what, med(0, f), med(1, f), fmt);
+  };
+  constexpr double kMB = 1e6;
+  const double n = static_cast<double>(a.points);
+  std::printf("\n%-44s %14s %14s %10s\n", a.rounds > 1 ? "median over rounds" : "", "segments",
+              "rewrite-all", "seg/all");
+  row("time in Upsert (s)", [](const Run& r) { return r.ingest.upsert_s; }, "%.1f");
+  row("ingest loop incl. generating vectors (s)", [](const Run& r) { return r.ingest.loop_s; },
+      "%.1f");
+  row("vectors/s (time in Upsert)", [&](const Run& r) { return n / r.ingest.upsert_s; }, "%.0f");
+  row("bytes written to disk (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.write_bytes) / kMB; }, "%.0f");
+  row("  / bytes ingested (vectors + JSON payloads)", [](const Run& r) {
+    return static_cast<double>(r.ingest.write_bytes) / static_cast<double>(r.ingest.ingested_bytes);
+  }, "%.2f");
+  row("bytes through write() (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.wchar) / kMB; }, "%.0f");
+  row("longest Upsert (s)", [](const Run& r) { return r.ingest.max_upsert_s; }, "%.3f");
+  row("p99 Upsert (ms)", [](const Run& r) { return 1e3 * r.ingest.p99_upsert_s; }, "%.1f");
+  row("median Upsert (ms)", [](const Run& r) { return 1e3 * r.ingest.median_upsert_s; }, "%.1f");
+  row("flushes", [](const Run& r) { return static_cast<double>(r.ingest.flushes); }, "%.0f");
+  row("  of which compactions (left 1 segment)",
+      [](const Run& r) { return static_cast<double>(r.ingest.compactions); }, "%.0f");
+  row("peak RSS, ingest (MB)",
+      [](const Run& r) { return static_cast<double>(r.ingest.hwm_kb) / 1024; }, "%.0f");
+  row("Info: segments", [](const Run& r) { return static_cast<double>(r.ingest.segments); },
+      "%.0f");
+  row("Info: segment_bytes (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.segment_bytes) / kMB; }, "%.1f");
+  row("Info: wal_bytes (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.wal_bytes) / kMB; }, "%.1f");
+  row("Info: vector_bytes (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.vector_bytes) / kMB; }, "%.1f");
+  row("Info: index_bytes (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.index_bytes) / kMB; }, "%.1f");
+  row("files on disk after close (MB)",
+      [&](const Run& r) { return static_cast<double>(r.ingest.dir_bytes) / kMB; }, "%.1f");
+  row("reopen: Db::Open + GetCollection (s)", [](const Run& r) { return r.query.open_s; }, "%.2f");
+  row("peak RSS, reopen + queries (MB)",
+      [](const Run& r) { return static_cast<double>(r.query.hwm_kb) / 1024; }, "%.0f");
+
+  std::vector<double> recall[2], qps[2], cpu_qps[2];
+  for (int ci = 0; ci < 2; ++ci)
+    for (size_t e = 0; e < a.efs.size(); ++e) {
+      recall[ci].push_back(med(ci, [e](const Run& r) { return r.query.recall[e]; }));
+      qps[ci].push_back(med(ci, [e](const Run& r) { return r.query.qps[e]; }));
+      cpu_qps[ci].push_back(med(ci, [e](const Run& r) { return r.query.cpu_qps[e]; }));
+    }
+  const int lowest[2] = {LowestEf(recall[0]), LowestEf(recall[1])};
+  if (lowest[0] >= 0 && lowest[1] >= 0) {
+    Row("lowest ef with recall@10 >= 0.95", static_cast<double>(a.efs[lowest[0]]),
+        static_cast<double>(a.efs[lowest[1]]), "%.0f");
+    Row("  queries/s there, 1 thread (wall)", qps[0][lowest[0]], qps[1][lowest[1]], "%.0f");
+    Row("  queries/s there, 1 thread (CPU time)", cpu_qps[0][lowest[0]], cpu_qps[1][lowest[1]],
+        "%.0f");
+  } else {
+    std::printf("recall@10 0.95 not reached by some configuration at ef <= %zu (sweep below)\n",
+                a.efs.back());
+  }
+  std::printf("\nef sweep, 1 thread: recall@10, queries/s (wall), queries/s (CPU time)\n");
+  std::printf("%6s %30s %30s\n", "ef", "segments", "rewrite-all");
+  for (size_t e = 0; e < a.efs.size(); ++e)
+    std::printf("%6zu %10.4f %9.0f %9.0f %10.4f %9.0f %9.0f\n", a.efs[e], recall[0][e], qps[0][e],
+                cpu_qps[0][e], recall[1][e], qps[1][e], cpu_qps[1][e]);
+  auto rebuilt = [&](int ci) {
+    return std::any_of(runs[ci].begin(), runs[ci].end(),
+                       [](const Run& r) { return r.query.graphs_rebuilt; }) ? "yes" : "no";
+  };
+  std::printf("graphs rebuilt at reopen (any round): segments %s, rewrite-all %s\n", rebuilt(0),
+              rebuilt(1));
+  std::printf("load average at end (uptime): %s\n", LoadAverage().c_str());
+  return 0;
+}

@@ -1,0 +1,334 @@
+// Multi-segment collections: a flush seals the points written since the last one into a new
+// segment and leaves the sealed ones byte for byte as they were; deletes and payload changes of
+// sealed points live in the delta file; searches merge the parts' graphs; a compaction (too many
+// segments, or asked) folds everything into one; version-1 directories still open; a flush that
+// fails at any byte loses nothing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "collection/collection_files.h"
+#include "mosaic/db.h"
+#include "util/fault_env.h"
+#include "util/scroll_all.h"
+
+namespace mosaic {
+namespace {
+
+using testing::FaultEnv;
+using testing::TempDir;
+using Model = testing::PointModel;
+
+constexpr uint32_t kDim = 16;
+
+CollectionSchema Schema(bool sq8 = false) {
+  CollectionSchema s;
+  VectorSpec v{"v", kDim, Metric::kL2, StorageType::kFloat32};
+  v.index.kind = IndexKind::kHnsw;
+  v.index.sq8 = sq8;
+  s.vectors = {v};
+  return s;
+}
+
+// Points [from, to) with clustered random vectors and a "group" payload (id % 4).
+std::vector<Point> MakePoints(uint64_t from, uint64_t to, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0, 1);
+  std::vector<Point> out;
+  for (uint64_t id = from; id < to; ++id) {
+    Point p;
+    p.id = id;
+    auto& v = p.vectors["v"];
+    v.resize(kDim);
+    for (uint32_t d = 0; d < kDim; ++d) v[d] = static_cast<float>((id * 7 + d) % 13) + noise(rng);
+    p.payload = {{"group", static_cast<int64_t>(id % 4)}, {"batch", static_cast<int64_t>(seed)}};
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void Mirror(const std::vector<Point>& points, Model* m) {
+  for (const auto& p : points) (*m)[p.id] = {p.payload, p.vectors.at("v")};
+}
+
+// Upserts `points` into `c` and mirrors them in `m`; then flushes.
+void Add(Collection& c, const std::vector<Point>& points, Model* m) {
+  ASSERT_TRUE(c.Upsert(points).ok());
+  Mirror(points, m);
+}
+void AddAndFlush(Collection& c, const std::vector<Point>& points, Model* m) {
+  Add(c, points, m);
+  ASSERT_TRUE(c.Flush().ok());
+}
+
+std::string CollectionDir(const TempDir& dir) { return dir.path() + "/collections/c"; }
+
+std::set<std::string> SegmentFiles(const TempDir& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(CollectionDir(dir))) {
+    const std::string f = e.path().filename().string();
+    if (f.ends_with(".seg")) out.insert(f);
+  }
+  return out;
+}
+
+std::string ReadAll(const std::string& path) { return *Env::Default()->ReadFile(path); }
+
+// The ids of the exact top 10 for `q` (and under `group` when >= 0) in the model.
+std::vector<PointId> ExactTop(const Model& m, const std::vector<float>& q, int group) {
+  std::vector<std::pair<float, PointId>> all;
+  for (const auto& [id, pv] : m) {
+    if (group >= 0 && pv.first.value("group", -1) != group) continue;
+    float d = 0;
+    for (uint32_t i = 0; i < kDim; ++i) d += (pv.second[i] - q[i]) * (pv.second[i] - q[i]);
+    all.emplace_back(d, id);
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<PointId> out;
+  for (size_t i = 0; i < all.size() && i < 10; ++i) out.push_back(all[i].second);
+  return out;
+}
+
+// Recall@10 of graph searches over 30 queries against the model, optionally filtered by group.
+double Recall(Collection& c, const Model& m, int group) {
+  size_t found = 0, total = 0;
+  std::mt19937 rng(99);
+  for (int i = 0; i < 30; ++i) {
+    SearchRequest r;
+    r.vector.resize(kDim);
+    for (float& x : r.vector) x = static_cast<float>(rng() % 13);
+    r.limit = 10;
+    r.ef = 64;
+    if (group >= 0)
+      r.filter = *Filter::FromJson(Json{{"must", {{{"key", "group"}, {"match", {{"value", group}}}}}}});
+    auto hits = c.Search(r);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    if (!hits.ok()) return 0;
+    const std::vector<PointId> want = ExactTop(m, r.vector, group);
+    for (const auto& h : *hits) found += std::count(want.begin(), want.end(), h.id);
+    total += want.size();
+  }
+  return static_cast<double>(found) / static_cast<double>(total);
+}
+
+// A database at `dir` (on `env`) with collection "c", mirrored in `m`.
+class Segments : public ::testing::Test {
+ protected:
+  void Create(bool sq8 = false) {
+    opt.env = &env;
+    db = *Db::Open(dir.path(), opt);
+    c = *db->CreateCollection("c", Schema(sq8));
+  }
+  void Close() {
+    c.reset();
+    db.reset();
+  }
+  void Reopen() {
+    Close();
+    db = *Db::Open(dir.path(), opt);
+    c = *db->GetCollection("c");
+  }
+
+  TempDir dir;
+  FaultEnv env;
+  DbOptions opt;
+  Model m;
+  std::unique_ptr<Db> db;
+  std::shared_ptr<Collection> c;
+};
+
+TEST_F(Segments, FlushSealsNewPointsAndLeavesSealedSegmentsAlone) {
+  Create();
+  auto first = MakePoints(0, 600, 1);
+  AddAndFlush(*c, first, &m);
+  EXPECT_EQ(c->Info().segments, 1u);
+  const auto sealed = SegmentFiles(dir);
+  ASSERT_EQ(sealed.size(), 1u);
+  const std::string sealed_bytes = ReadAll(CollectionDir(dir) + "/" + *sealed.begin());
+
+  // New points, deletes and payload changes of sealed points, a re-upsert of a sealed id.
+  auto second = MakePoints(600, 900, 2);
+  Add(*c, second, &m);
+  std::vector<PointId> gone = {PointId(uint64_t{3}), PointId(uint64_t{10}),
+                               PointId(uint64_t{700})};
+  ASSERT_EQ(*c->Delete(gone), 3u);
+  for (const auto& id : gone) m.erase(id);
+  std::vector<PointId> patched = {PointId(uint64_t{5}), PointId(uint64_t{6})};
+  ASSERT_TRUE(c->SetPayload(patched, Json{{"note", "changed"}}).ok());
+  for (const auto& id : patched) m[id].first["note"] = "changed";
+  auto again = MakePoints(20, 22, 3);
+  AddAndFlush(*c, again, &m);
+
+  CollectionInfo info = c->Info();
+  EXPECT_EQ(info.segments, 2u);
+  EXPECT_EQ(info.points, m.size());
+  EXPECT_EQ(SegmentFiles(dir).size(), 2u);
+  // The first segment was not rewritten.
+  EXPECT_EQ(ReadAll(CollectionDir(dir) + "/" + *sealed.begin()), sealed_bytes);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  EXPECT_GE(Recall(*c, m, 2), 0.95);  // filtered: each part's graph under its allow-set
+
+  Reopen();
+  info = c->Info();
+  EXPECT_EQ(info.segments, 2u);
+  EXPECT_TRUE(info.graphs_rebuilt.empty());  // each segment's graph was saved when it was sealed
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+
+  // A compaction folds the segments and the delta into one segment.
+  ASSERT_TRUE(c->Compact().ok());
+  EXPECT_EQ(c->Info().segments, 1u);
+  EXPECT_EQ(c->Info().deleted_pending, 0u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+}
+
+TEST_F(Segments, ASnapshotMergesThePartsGraphsAndRestoresWithoutARebuild) {
+  Create();
+  for (uint32_t round = 0; round < 2; ++round) {
+    auto points = MakePoints(round * 400, round * 400 + 400, round + 30);
+    AddAndFlush(*c, points, &m);
+  }
+  auto growing = MakePoints(800, 1000, 32);  // in the growing part, not sealed
+  Add(*c, growing, &m);
+  ASSERT_TRUE(c->Delete(std::vector<PointId>{PointId(uint64_t{2}), PointId(uint64_t{900})}).ok());
+  m.erase(PointId(uint64_t{2}));
+  m.erase(PointId(uint64_t{900}));
+  const std::string snap = dir.path() + "/c.snapshot";
+  ASSERT_TRUE(db->CreateSnapshot("c", snap).ok());
+  auto r = db->RestoreSnapshot(snap, "r");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE((*r)->Info().graphs_rebuilt.empty());
+  EXPECT_EQ((*r)->Info().segments, 1u);
+  EXPECT_EQ(testing::ScrollAll(**r), m);
+  EXPECT_GE(Recall(**r, m, -1), 0.95);
+}
+
+TEST_F(Segments, MaxSegmentsBoundsTheCountByCompacting) {
+  opt.max_segments = 3;
+  Create();
+  size_t most = 0;
+  for (uint32_t round = 0; round < 8; ++round) {
+    auto points = MakePoints(round * 100, round * 100 + 150, round + 10);  // overlaps the last
+    AddAndFlush(*c, points, &m);
+    most = std::max<size_t>(most, c->Info().segments);
+    EXPECT_LE(SegmentFiles(dir).size(), 3u) << "round " << round;
+  }
+  EXPECT_EQ(most, 3u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+}
+
+TEST_F(Segments, SegmentsShareOneSq8Codec) {
+  Create(/*sq8=*/true);
+  for (uint32_t round = 0; round < 3; ++round) {
+    auto points = MakePoints(round * 1200, round * 1200 + 1200, round + 20);
+    AddAndFlush(*c, points, &m);
+  }
+  // The first flush compacted to train the codes; the later ones sealed with them.
+  EXPECT_EQ(c->Info().segments, 3u);
+  EXPECT_GE(Recall(*c, m, -1), 0.9);
+  Reopen();
+  EXPECT_TRUE(c->Info().graphs_rebuilt.empty());
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.9);
+}
+
+TEST_F(Segments, AVersion1DirectoryOpensAndMovesToVersion2AtTheNextFlush) {
+  Create();
+  Add(*c, MakePoints(0, 300, 4), &m);
+  ASSERT_TRUE(c->Compact().ok());  // one segment, nothing retired: what version 1 wrote
+  Close();
+  // Rewrite CURRENT as version 1 named it, and drop what version 1 did not have.
+  const std::string cdir = CollectionDir(dir);
+  Json cur = Json::parse(ReadAll(cdir + "/CURRENT"));
+  const uint64_t gen = cur["generation"].get<uint64_t>();
+  ASSERT_EQ(cur["segments"].size(), 1u);
+  ASSERT_EQ(cur["segments"][0]["gen"].get<uint64_t>(), gen);
+  std::filesystem::remove(cdir + "/" + cur["delta"].get<std::string>());
+  Json v1 = {{"format_version", 1},
+             {"generation", gen},
+             {"segment", collection::SegmentName(gen)},
+             {"wal", collection::WalName(gen)}};
+  std::ofstream(cdir + "/CURRENT", std::ios::trunc) << v1.dump(2) << "\n";
+
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_TRUE(c->Info().graphs_rebuilt.empty());
+  Add(*c, MakePoints(300, 400, 5), &m);
+  ASSERT_TRUE(c->Delete(std::vector<PointId>{PointId(uint64_t{1})}).ok());
+  m.erase(PointId(uint64_t{1}));
+  ASSERT_TRUE(c->Flush().ok());
+  EXPECT_EQ(c->Info().segments, 2u);
+  Json now = Json::parse(ReadAll(cdir + "/CURRENT"));
+  EXPECT_EQ(now["format_version"], 2);
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+}
+
+TEST_F(Segments, ADamagedDeltaFileIsReportedAndRepairKeepsThePoints) {
+  Create();
+  AddAndFlush(*c, MakePoints(0, 200, 6), &m);
+  ASSERT_TRUE(c->Delete(std::vector<PointId>{PointId(uint64_t{7})}).ok());
+  m.erase(PointId(uint64_t{7}));
+  AddAndFlush(*c, MakePoints(200, 250, 7), &m);
+  Close();
+  const std::string cdir = CollectionDir(dir);
+  const std::string delta = Json::parse(ReadAll(cdir + "/CURRENT"))["delta"].get<std::string>();
+  std::string bytes = ReadAll(cdir + "/" + delta);
+  bytes[bytes.size() / 2] ^= 0x20;
+  std::ofstream(cdir + "/" + delta, std::ios::binary | std::ios::trunc) << bytes;
+
+  db = *Db::Open(dir.path(), opt);
+  auto damaged = db->GetCollection("c");
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
+  EXPECT_NE(damaged.status().message().find(delta), std::string::npos)
+      << damaged.status().ToString();
+  auto report = db->RepairCollection("c");
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  // The points are kept; with the delta lost, the deleted one is back, and the report says so.
+  Model got = testing::ScrollAll(**db->GetCollection("c"));
+  ASSERT_EQ(got.count(PointId(uint64_t{7})), 1u);
+  got.erase(PointId(uint64_t{7}));
+  EXPECT_EQ(got, m);
+  bool said = false;
+  for (const auto& n : report->notes) said = said || n.find("deleted points may be back") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+// A flush that runs out of disk at any byte fails, keeps every point readable, and leaves files
+// that reopen to the same points (the seal either committed or left no trace).
+TEST_F(Segments, AFlushFailingAtAnyByteLosesNothing) {
+  Create();
+  AddAndFlush(*c, MakePoints(0, 200, 8), &m);
+  int failed = 0;
+  for (int64_t budget = 0; budget < 40000; budget += 1500) {
+    auto points = MakePoints(1000 + budget, 1000 + budget + 20, 9);
+    Add(*c, points, &m);
+    ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{1})},
+                              Json{{"budget", budget}}).ok());
+    m[PointId(uint64_t{1})].first["budget"] = budget;
+    env.SetWriteBudget(budget);
+    Status s = c->Flush();
+    env.SetWriteBudget(-1);
+    failed += !s.ok();
+    ASSERT_EQ(testing::ScrollAll(*c), m) << "budget " << budget << ": " << s.ToString();
+  }
+  EXPECT_GT(failed, 3);
+  ASSERT_TRUE(c->Flush().ok());
+  Close();
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+}
+
+}  // namespace
+}  // namespace mosaic
