@@ -7,17 +7,18 @@
 // with SQ8, L2. One writer thread upserts --batch points per call into a fresh database under
 // --dir, with default DbOptions (SyncPolicy::kAlways) but for wal_flush_bytes (--wal-flush-mb)
 // and, per configuration:
-//   segments      max_segments at its default: a flush seals the points since the last one as a
-//                 new segment; compaction runs when a flush would leave more than that many;
-//   rewrite-all   max_segments = 1: every flush compacts, i.e. rewrites the whole collection
-//                 (Mosaic before multi-segment collections).
-// The first flush compacts in both (that is when the SQ8 codec is trained).
+//   segments      the defaults: a flush seals the points since the last one as a new segment;
+//                 merges (tiered, merge_factor neighbours of about one size; max_segments) run
+//                 in the background; the first merge gives the first segment its SQ8 codes;
+//   rewrite-all   compact_below_bytes = max: every flush compacts, i.e. rewrites the whole
+//                 collection under the writer lock (Mosaic before multi-segment collections).
 //
 // Per configuration: the time spent in Upsert (vector generation excluded) and vectors/s; bytes
 // written to disk (/proc/self/io write_bytes, this process only, so the page cache's view: a file
 // deleted before writeback still counts) over bytes ingested (vectors as f32 + payloads as compact
 // JSON); the longest Upsert (the write stall: a flush or compaction runs inside the Upsert that
-// passes the threshold), p99 and median Upsert; peak RSS (VmHWM); Info() at the end; the size of
+// passes the threshold), p99 and median Upsert; after the last Upsert, the wait until no merge
+// is pending (counted in a second vectors/s figure); peak RSS (VmHWM); Info() at the end; the size of
 // the files on disk; the time to reopen (Db::Open + GetCollection, which replays the log's tail);
 // then, single thread, recall@10 and queries/s of --queries fresh points from the same centres for
 // each --ef, against ground truth by brute force over all points (computed once, before the runs),
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +47,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -233,7 +236,7 @@ T InChild(const std::function<T()>& fn) {
 
 struct Config {
   const char* name;
-  size_t max_segments;
+  uint64_t compact_below_bytes;
 };
 
 struct IngestResult {
@@ -244,6 +247,8 @@ struct IngestResult {
   double median_upsert_s = 0;
   uint64_t flushes = 0;      // Upserts after which the log had started afresh
   uint64_t compactions = 0;  // of those, the ones that left one segment
+  double drain_s = 0;        // after the last Upsert, until no merge was pending
+  uint64_t merges = 0;
   uint64_t ingested_bytes = 0;
   uint64_t write_bytes = 0;  // /proc/self/io
   uint64_t wchar = 0;        // bytes passed to write() and the like, files or not
@@ -265,7 +270,7 @@ struct QueryResult {
 DbOptions Options(const Args& a, const Config& c) {
   DbOptions o;
   o.wal_flush_bytes = static_cast<uint64_t>(a.wal_flush_mb * 1024 * 1024);
-  o.max_segments = c.max_segments;
+  o.compact_below_bytes = c.compact_below_bytes;
   return o;
 }
 
@@ -334,6 +339,9 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     }
   }
   r.loop_s = Seconds(start, Clock::now());
+  const auto drain = Clock::now();
+  while (col.Info().merges_pending > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  r.drain_s = Seconds(drain, Clock::now());
   for (double l : latencies) r.upsert_s += l;
   r.max_upsert_s = *std::max_element(latencies.begin(), latencies.end());
   r.p99_upsert_s = Percentile(latencies, 0.99);
@@ -343,6 +351,7 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
   const CollectionInfo info = col.Info();
   r.points = info.points;
+  r.merges = info.merges_done;
   r.segments = info.segments;
   r.segment_bytes = info.segment_bytes;
   r.wal_bytes = info.wal_bytes;
@@ -423,17 +432,19 @@ int main(int argc, char** argv) {
   using namespace mosaic;
   using namespace mosaic::bench;
   const Args a = Parse(argc, argv);
-  const Config configs[2] = {{"segments", DbOptions{}.max_segments}, {"rewrite-all", 1}};
+  const Config configs[2] = {{"segments", DbOptions{}.compact_below_bytes},
+                             {"rewrite-all", UINT64_MAX}};
   const std::string base = a.dir + "/storage_bench-" + std::to_string(::getpid());
   std::filesystem::remove_all(base);
   std::filesystem::create_directories(base);
   std::printf("storage_bench: %zu points x %u dims (%u clusters), payload tag (keyword, %u values) "
               "+ n (integer), both indexed; HNSW m 16 ef_construction 200 SQ8, L2; %zu points per "
               "Upsert, one writer; default DbOptions (sync kAlways) with wal_flush_bytes %.0f MiB; "
-              "segments = max_segments %zu, rewrite-all = max_segments 1; %d round(s); dir %s; "
-              "%zu queries, recall@%zu\n",
+              "segments = merge_factor %zu, max_segments %zu, merges in the background; "
+              "rewrite-all = every flush compacts; %d round(s); dir %s; %zu queries, recall@%zu\n",
               a.points, a.dim, kCentres, kTags, a.batch, a.wal_flush_mb,
-              configs[0].max_segments, a.rounds, base.c_str(), a.queries, kK);
+              DbOptions{}.merge_factor, DbOptions{}.max_segments, a.rounds, base.c_str(),
+              a.queries, kK);
   std::printf("load average at start (uptime): %s\n", LoadAverage().c_str());
 
   const std::vector<float> queries = Queries(a);
@@ -489,6 +500,10 @@ int main(int argc, char** argv) {
   row("ingest loop incl. generating vectors (s)", [](const Run& r) { return r.ingest.loop_s; },
       "%.1f");
   row("vectors/s (time in Upsert)", [&](const Run& r) { return n / r.ingest.upsert_s; }, "%.0f");
+  row("wait for merges after the last Upsert (s)", [](const Run& r) { return r.ingest.drain_s; },
+      "%.1f");
+  row("vectors/s (Upserts + that wait)",
+      [&](const Run& r) { return n / (r.ingest.upsert_s + r.ingest.drain_s); }, "%.0f");
   row("bytes written to disk (MB)",
       [&](const Run& r) { return static_cast<double>(r.ingest.write_bytes) / kMB; }, "%.0f");
   row("  / bytes ingested (vectors + JSON payloads)", [](const Run& r) {
@@ -502,6 +517,8 @@ int main(int argc, char** argv) {
   row("flushes", [](const Run& r) { return static_cast<double>(r.ingest.flushes); }, "%.0f");
   row("  of which compactions (left 1 segment)",
       [](const Run& r) { return static_cast<double>(r.ingest.compactions); }, "%.0f");
+  row("merges (Info: merges_done)", [](const Run& r) { return static_cast<double>(r.ingest.merges); },
+      "%.0f");
   row("peak RSS, ingest (MB)",
       [](const Run& r) { return static_cast<double>(r.ingest.hwm_kb) / 1024; }, "%.0f");
   row("Info: segments", [](const Run& r) { return static_cast<double>(r.ingest.segments); },

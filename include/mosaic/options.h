@@ -27,10 +27,20 @@ struct DbOptions {
   // flush are sealed into a new on-disk segment (the others are left as they are) and the log
   // starts afresh.
   uint64_t wal_flush_bytes = 64ull << 20;
-  // Compaction (every live point rewritten into one segment) runs when a flush would leave more
-  // sealed segments than this, or deleted points pass compact_deleted_ratio of the points.
+  // Merges: sealed segments are merged in the background (writes and searches go on; the new
+  // segment is switched in at the next flush point, briefly holding writers) when merge_factor
+  // neighbours have about the same size (each point is then rewritten about log_merge_factor
+  // of (points / points per flush) times), when there are more than max_segments, when one's
+  // deleted points pass compact_deleted_ratio of its slots, or to give a graph its SQ8 codes.
+  size_t merge_factor = 4;
   size_t max_segments = 8;
   double compact_deleted_ratio = 0.25;
+  // false: a merge runs in the flush that starts it, holding writers (deterministic; tests).
+  bool background_merges = true;
+  // A flush compacts (all live points into one segment, at once) a collection whose live vectors
+  // take no more than this many bytes: that costs about what sealing does, and a search then
+  // walks one graph instead of several.
+  uint64_t compact_below_bytes = 16ull << 20;
   // Threads used by batch searches; 0 = one per hardware thread.
   int search_threads = 0;
 };

@@ -56,6 +56,8 @@ CollectionImpl::CollectionImpl(Env* env, const DbOptions& options,
       dir_(std::move(dir)) {}
 
 CollectionImpl::~CollectionImpl() {
+  merge_cancel_ = true;
+  if (merge_thread_.joinable()) merge_thread_.join();
   if (!wal_) return;
   // A periodic policy promises at most one interval of loss: sync what is pending on close.
   if (unsynced_ && options_.sync == SyncPolicy::kPeriodic) wal_->Sync().ok();
@@ -201,8 +203,12 @@ void CollectionImpl::RemoveUnusedFiles() {
     keep.insert(SegmentName(seg.gen));
     for (size_t v = 0; v < dims_.size(); ++v) keep.insert(GraphName(seg.gen, v));
   }
+  // A running merge's segment and graphs, and their temporary files.
+  std::string merging;  // "seg-G." of its generation G
+  if (merge_gen_ != 0) merging = SegmentName(merge_gen_).substr(0, SegmentName(merge_gen_).size() - 3);
   for (const auto& f : *children) {
     if (f.starts_with(".") || keep.count(f)) continue;  // .damaged-* copies kept by a repair
+    if (!merging.empty() && f.starts_with(merging)) continue;
     env_->RemoveFile(dir_ + "/" + f).ok();  // leftovers of an interrupted flush; harmless if kept
   }
 }
@@ -223,7 +229,8 @@ std::map<std::string, PayloadIndexType> CollectionImpl::PayloadIndexes() const {
 }
 
 Status CollectionImpl::Drop(const std::function<Status()>& move_away) {
-  std::lock_guard<std::mutex> w(write_mu_);
+  std::unique_lock<std::mutex> w(write_mu_);
+  StopMerge(&w);
   MOSAIC_RETURN_IF_ERROR(move_away());
   dropped_ = true;
   if (wal_) wal_->Close().ok();

@@ -37,8 +37,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collection/collection_files.h"
@@ -65,6 +68,8 @@ namespace mosaic::collection {
 inline constexpr size_t kMaxLimit = 1'000'000;
 // Graphs of vectors with SQ8 quantization use it once built over at least this many points.
 inline constexpr size_t kMinPointsForSq8 = 1000;
+// A segment is merged for its retired slots only once it has at least this many.
+inline constexpr uint64_t kMinDeletedForMerge = 1000;
 
 class CollectionImpl final : public Collection {
  public:
@@ -138,6 +143,7 @@ class CollectionImpl final : public Collection {
   // first); a sealed part's graph changes only by tombstones.
   struct Part {
     uint32_t first = 0;
+    std::shared_ptr<const storage::Segment> segment;  // holds `base`; null for a growing part
     const float* base = nullptr;  // rows [0, base_rows) of this part
     size_t base_rows = 0;
     storage::AppendRows tail;     // rows from base_rows on; never move
@@ -167,7 +173,9 @@ class CollectionImpl final : public Collection {
     const Column* col_;
   };
   struct Column {
-    std::vector<std::unique_ptr<Part>> parts;  // by first slot; never empty
+    // By first slot; never empty. Shared with snapshot views and merges, which read rows and
+    // graphs of parts the state may have dropped meanwhile.
+    std::vector<std::shared_ptr<Part>> parts;
     Bitset present;
     Bitset searchable;  // live and present
     // HNSW vectors only: slots applied but not yet in their part's graph (while opening:
@@ -183,9 +191,8 @@ class CollectionImpl final : public Collection {
     uint64_t gen = 0;
     uint32_t slots = 0;
   };
-  // Everything a reader sees; replaced whole by a compaction.
+  // Everything a reader sees; replaced whole by a compaction, renumbered in place by a merge.
   struct State {
-    std::vector<std::unique_ptr<storage::Segment>> segments;  // read at open; rows point here
     std::vector<PointId> ids;
     std::vector<Json> payloads;
     Bitset live;
@@ -198,6 +205,8 @@ class CollectionImpl final : public Collection {
     // since (written to the next delta file).
     uint32_t sealed = 0;
     Bitset overridden;
+    // While a merge runs: the slots of its range whose payload changed since it started.
+    Bitset merge_changed;
     // Slots of the upserts in flight (CommitGroup): stored and in the graphs, not yet visible;
     // searches ask the graphs for this many more results and drop those slots.
     size_t staged = 0;
@@ -221,18 +230,21 @@ class CollectionImpl final : public Collection {
   // A segment read at open (null if lost in a salvage: its slots come back retired).
   struct LoadedSegment {
     SealedSegment ref;
-    std::unique_ptr<storage::Segment> segment;
+    std::shared_ptr<storage::Segment> segment;
   };
   // With `salvage`, a live id found twice (the delta that retired the older slot was lost) keeps
-  // its newer slot, and says so; otherwise that is Corruption.
+  // its newer slot, and says so; otherwise that is Corruption. With `train_sq8` (a compaction), a
+  // graph that lacks the SQ8 codes its vector asks for is rebuilt with them; otherwise (open) it
+  // serves as it is until a merge rewrites it.
   Result<std::unique_ptr<State>> LoadState(std::vector<LoadedSegment> segments,
                                            const storage::SegmentDelta* delta,
-                                           RepairReport* salvage = nullptr) const;
+                                           RepairReport* salvage = nullptr,
+                                           bool train_sq8 = false) const;
   // A graph of the column whose SQ8 codec the others share, or null (none trained yet).
   static const index::HnswIndex* CodecDonor(const Column& col);
-  // Whether a flush adding `new_segments` segments should compact instead: too many segments,
-  // too many retired slots, or SQ8 codes due (callers hold write_mu_).
-  bool NeedsCompaction(size_t new_segments) const;
+  // Whether a flush should compact instead of sealing: a small collection, no merge running
+  // (callers hold write_mu_).
+  bool NeedsCompaction() const;
   // Adds a part from slot `first` on to every column of `s` (the growing part of a new state, or
   // after a flush sealed the last one); its graph shares the codes of the collection's graphs.
   void AddGrowingPart(State* s, uint32_t first) const;
@@ -321,6 +333,52 @@ class CollectionImpl final : public Collection {
   // Sets (or with nullopt removes) a payload index definition; callers hold write_mu_.
   void SetIndexDef(const std::string& field, std::optional<PayloadIndexType> type);
   Status MaybeFlushOrCompact();
+
+  // A merge of the sealed segments [seg_begin, seg_end) of current_ (slots [a, b)) into one new
+  // segment `gen` holding the slots live when it started: taken under write_mu_ (StartMerge),
+  // built without it while writes and searches go on (BuildMerge), switched in under it
+  // (InstallMerge, which also seals the growing part, as a flush would).
+  struct Merge {
+    size_t seg_begin = 0, seg_end = 0;
+    uint32_t a = 0, b = 0;
+    uint64_t gen = 0;
+    uint64_t last_lsn = 0;
+    Json meta;
+    std::vector<uint32_t> slots;  // the live slots of [a, b) at the start, ascending
+    std::vector<Bitset> present;  // per vector, by position in `slots`
+    std::vector<std::vector<std::shared_ptr<Part>>> parts;  // per vector, the range's parts
+    std::vector<std::shared_ptr<Part>> donors;  // per vector, a part with trained SQ8 codes, or null
+    std::vector<std::shared_ptr<Part>> merged;  // per vector, built by BuildMerge
+  };
+  // The run [begin, end) of sealed segments to merge next, if any (callers hold write_mu_): one
+  // whose graph lacks the SQ8 codes it should have, one with too many retired slots,
+  // merge_factor neighbours of about the same size, or enough neighbours to get back within
+  // max_segments.
+  std::optional<std::pair<size_t, size_t>> PickMerge() const;
+  // Starts the merge PickMerge finds, unless one runs: on merge_thread_, or at once without
+  // background_merges (callers hold write_mu_).
+  Status MaybeStartMerge();
+  std::unique_ptr<Merge> StartMerge(size_t begin, size_t end);
+  Status BuildMerge(Merge* m) const;
+  Status InstallMerge(const Merge& m);
+  // Removes a merge's files after it failed or was cancelled (callers hold write_mu_).
+  void AbandonMerge(const Merge& m);
+  // merge_thread_: builds `m` and switches it in, then the next merge due, until none is.
+  void MergeLoop(std::unique_ptr<Merge> m);
+  // Cancels a running merge and waits until it has stopped (`lock` holds write_mu_).
+  void StopMerge(std::unique_lock<std::mutex>* lock);
+  // The slot map of a merge over `end` slots (index::kDroppedSlot for the slots it drops).
+  static std::vector<uint32_t> MergeSlotMap(const Merge& m, uint32_t end);
+  // Renumbers `s` by `map` after merge `m` switched in (callers hold state_mu_ exclusive).
+  void RenumberState(State* s, const Merge& m, std::span<const uint32_t> map) const;
+  // Writes the growing part of `st` (slots [sealed, end)) as segment `gen`, with its graphs;
+  // appends the files it may have written to `written`.
+  Status WriteGrowingSegment(const State& st, uint64_t gen,
+                             std::vector<std::string>* written) const;
+  // The delta file of manifest `next`: the retired slots and the payloads changed in place of
+  // the sealed slots of `st` before `end`, renumbered by `map` (empty: as they are).
+  storage::SegmentDelta MakeDelta(const State& st, const Current& next, uint32_t end,
+                                  std::span<const uint32_t> map) const;
   // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
   Status WriteLiveSegment(const State& s, const std::string& path) const;
   // Compaction: all live points into one new segment (callers hold write_mu_).
@@ -328,6 +386,14 @@ class CollectionImpl final : public Collection {
   // Flush: seals the growing part as a new segment, and writes a delta file and a new log,
   // leaving the sealed segments as they are (callers hold write_mu_).
   Status Seal();
+  // The manifest of the next flush: the sealed segments as they are, the next generation's log
+  // and delta (callers hold write_mu_).
+  Current NextManifest() const;
+  // Seals the growing part as segment next.generation (if it holds slots), writes the delta of
+  // `next` (slots renumbered by `map`, empty: none) and an empty log, and switches CURRENT to
+  // `next`; `written` lists the files already written for it (all removed on failure).
+  Status SealAndSwitch(Current next, std::span<const uint32_t> map,
+                       std::vector<std::string> written, const char* what);
   // Switches CURRENT to `next` (files written and synced) and retires the old log; on failure
   // removes `written` unless CURRENT may name them (then writes are refused until a reopen).
   Status SwitchTo(const Current& next, std::unique_ptr<storage::LogWriter> wal,
@@ -383,6 +449,15 @@ class CollectionImpl final : public Collection {
   Status rewrite_error_;
   int rewrite_failures_ = 0;
   static constexpr int kMaxRewriteFailures = 3;
+
+  // Merges. A running merge's files (generation merge_gen_) are kept by RemoveUnusedFiles.
+  std::thread merge_thread_;
+  bool merging_ = false;      // guarded by write_mu_
+  uint64_t merge_gen_ = 0;    // guarded by write_mu_
+  uint64_t merges_done_ = 0;  // guarded by write_mu_
+  uint64_t deleted_at_pick_ = 0;  // deleted_pending when PickMerge last ran; guarded by write_mu_
+  std::atomic<bool> merge_cancel_{false};
+  std::condition_variable merge_done_;  // notified under write_mu_ when a merge stops
 
   mutable std::shared_mutex state_mu_;
   // Guarded by state_mu_; shared so that a snapshot keeps the state it reads alive.

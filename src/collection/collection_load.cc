@@ -173,13 +173,13 @@ const index::HnswIndex* CollectionImpl::CodecDonor(const Column& col) {
 void CollectionImpl::AddGrowingPart(State* s, uint32_t first) const {
   for (size_t v = 0; v < dims_.size(); ++v) {
     Column& col = s->columns[v];
-    auto part = std::make_unique<Part>();
+    auto part = std::make_shared<Part>();
     part->first = first;
     part->tail = storage::AppendRows(dims_[v]);
     part->rows = std::make_unique<PartRows>(part.get());
     if (schema_.vectors[v].index.kind == IndexKind::kHnsw) {
-      // Until the collection has trained SQ8 codes, the growing graph stays f32 (a compaction
-      // trains them once there are enough points: NeedsCompaction).
+      // Until the collection has trained SQ8 codes, the growing graph stays f32 (a merge trains
+      // them once a segment has enough points: PickMerge).
       const index::HnswIndex* donor = CodecDonor(col);
       index::HnswParams params = HnswParamsFor(v, 0);
       params.sq8 = schema_.vectors[v].index.sq8 && donor != nullptr;
@@ -193,7 +193,7 @@ void CollectionImpl::AddGrowingPart(State* s, uint32_t first) const {
 
 Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     std::vector<LoadedSegment> segments, const storage::SegmentDelta* delta,
-    RepairReport* salvage) const {
+    RepairReport* salvage, bool train_sq8) const {
   auto s = std::make_unique<State>();
   s->columns.resize(schema_.vectors.size());
   for (const auto& [field, type] : index_defs_)
@@ -201,7 +201,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
   // The segments' points, in slot order.
   uint32_t first = 0;
   for (LoadedSegment& loaded : segments) {
-    const storage::Segment* seg = loaded.segment.get();
+    const std::shared_ptr<storage::Segment>& seg = loaded.segment;
     const uint32_t n = loaded.ref.slots;
     if (seg != nullptr) {
       if (seg->num_vectors() != dims_.size())
@@ -226,10 +226,11 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     s->live.Resize(first + n, seg != nullptr);
     for (size_t v = 0; v < dims_.size(); ++v) {
       Column& col = s->columns[v];
-      auto part = std::make_unique<Part>();
+      auto part = std::make_shared<Part>();
       part->first = first;
       part->tail = storage::AppendRows(dims_[v]);
       if (seg != nullptr) {
+        part->segment = seg;
         part->base = seg->vectors(v);
         part->base_rows = n;
       } else {
@@ -305,14 +306,13 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
       const index::HnswParams params = HnswParamsFor(v, n);
       auto loaded = index::HnswIndex::Load(env_, GraphPath(segments[i].ref.gen, v), dims_[v],
                                            metric, params, part.rows.get(), /*any_sq8=*/true);
-      // Every node must have a row (a restored snapshot's graph came from outside), and a
-      // segment that should have SQ8 codes gets them.
+      // Every node must have a row (a restored snapshot's graph came from outside).
       std::string why;
       if (!loaded.ok())
         why = loaded.status().ToString();
       else if (!(*loaded)->NodesWithin(rows))
         why = "graph does not match the segment";
-      else if (params.sq8 && !(*loaded)->params().sq8)
+      else if (train_sq8 && params.sq8 && !(*loaded)->params().sq8)
         why = "graph has no SQ8 codes";
       if (why.empty()) {
         part.hnsw = std::move(loaded).value();
@@ -349,7 +349,6 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
       std::fprintf(stderr, "mosaic: saving the rebuilt graph failed: %s\n",
                    saved.ToString().c_str());
   }
-  for (LoadedSegment& loaded : segments) s->segments.push_back(std::move(loaded.segment));
   return s;
 }
 

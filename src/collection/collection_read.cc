@@ -1,11 +1,27 @@
 // CollectionImpl reads: rows and points by slot, filter evaluation, get, count, info.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 
 #include "collection/collection_files.h"
 #include "collection/collection_impl.h"
 
 namespace mosaic::collection {
+namespace {
+
+// Resident set size of this process (/proc/self/statm), 0 where unknown.
+uint64_t ProcessRssBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int got = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+}  // namespace
 
 const float* CollectionImpl::Row(const State& s, size_t v, uint32_t slot) const {
   const Part& part = s.columns[v].PartOf(slot);
@@ -98,6 +114,12 @@ CollectionInfo CollectionImpl::Info() const {
     info.segment_bytes += size.ok() ? *size : 0;
   }
   info.wal_bytes = wal_ ? wal_->size() : 0;
+  if (auto children = env_->GetChildren(dir_); children.ok())
+    for (const std::string& f : *children)
+      if (auto size = env_->GetFileSize(dir_ + "/" + f); size.ok()) info.disk_bytes += *size;
+  info.merges_pending = merging_ || PickMerge() ? 1 : 0;
+  info.merges_done = merges_done_;
+  info.process_rss_bytes = ProcessRssBytes();
   if (!rewrite_error_.ok())
     info.background_error = rewrite_error_.ToString() + " (" + std::to_string(rewrite_failures_) +
                             " in a row)";

@@ -9,17 +9,13 @@
 
 #include "collection/collection_files.h"
 #include "collection/collection_impl.h"
+#include "collection/graph_merge.h"
 #include "common/sync_point.h"
 #include "storage/log_format.h"
 
 namespace mosaic::collection {
 namespace {
 
-// Compaction never runs for fewer deleted points than this, whatever their share.
-constexpr uint64_t kMinDeletedForCompaction = 1000;
-
-// Rows of the new numbering read from the old storage, for remapping a graph before the new
-// segment is loaded.
 // The rows of a snapshot's points for vector v (point i's at rows[i * vectors + v]).
 class SnapshotRows final : public index::VectorRows {
  public:
@@ -32,40 +28,8 @@ class SnapshotRows final : public index::VectorRows {
   size_t vectors_, v_;
 };
 
-// One part's graph and the slots it covers, for MergeGraphs.
-struct GraphPart {
-  const index::HnswIndex* graph = nullptr;
-  uint32_t first = 0;
-  uint32_t size = 0;
-};
-
-// One graph over all of `parts`, renumbered by `old_to_new` (slot -> new node, -1: dropped;
-// `new_to_old` its inverse): the largest part's graph is renumbered (no rebuild, its codec kept),
-// and the new nodes of the others that `has_vector` are inserted into it. `new_rows` reads rows
-// by new node.
-std::unique_ptr<index::HnswIndex> MergeGraphs(std::span<const GraphPart> parts,
-                                              const std::vector<int64_t>& old_to_new,
-                                              const std::vector<uint32_t>& new_to_old,
-                                              const std::function<bool(uint32_t)>& has_vector,
-                                              const index::VectorRows* new_rows,
-                                              ThreadPool* pool, Status* status) {
-  size_t big = 0;
-  for (size_t i = 1; i < parts.size(); ++i)
-    if (parts[i].graph->size() > parts[big].graph->size()) big = i;
-  const GraphPart& b = parts[big];
-  std::vector<int64_t> local(b.size, -1);
-  for (uint32_t l = 0; l < b.size && b.first + l < old_to_new.size(); ++l)
-    local[l] = old_to_new[b.first + l];
-  std::unique_ptr<index::HnswIndex> merged = b.graph->Remap(local, new_rows, pool);
-  std::vector<uint32_t> others;
-  for (uint32_t j = 0; j < new_to_old.size(); ++j) {
-    const uint32_t old = new_to_old[j];
-    if ((old < b.first || old - b.first >= b.size) && has_vector(j)) others.push_back(j);
-  }
-  *status = merged->AddBatch(others, pool);
-  return merged;
-}
-
+// Rows of the new numbering read from the old storage, for remapping a graph before the new
+// segment is loaded.
 class RenumberedRows final : public index::VectorRows {
  public:
   RenumberedRows(const index::VectorRows* old_rows, const std::vector<uint32_t>* new_to_old)
@@ -79,29 +43,21 @@ class RenumberedRows final : public index::VectorRows {
 
 }  // namespace
 
-bool CollectionImpl::NeedsCompaction(size_t new_segments) const {
-  const State& s = *state_;
-  if (current_.segments.size() + new_segments > options_.max_segments) return true;
-  const uint64_t deleted = s.deleted_pending;
-  if (deleted >= kMinDeletedForCompaction &&
-      static_cast<double>(deleted) > options_.compact_deleted_ratio * s.ids.size())
-    return true;
-  // SQ8 codes are trained once, by a compaction, when there are enough points for them.
-  for (size_t v = 0; v < dims_.size(); ++v) {
-    const VectorSpec& spec = schema_.vectors[v];
-    if (spec.index.kind == IndexKind::kHnsw && spec.index.sq8 &&
-        CodecDonor(s.columns[v]) == nullptr &&
-        s.columns[v].searchable.Count() >= kMinPointsForSq8)
-      return true;
-  }
-  return false;
+bool CollectionImpl::NeedsCompaction() const {
+  if (merging_) return false;
+  uint64_t live_bytes = 0;
+  for (size_t v = 0; v < dims_.size(); ++v)
+    live_bytes += state_->columns[v].searchable.Count() * dims_[v] * sizeof(float);
+  return live_bytes <= options_.compact_below_bytes;
 }
 
 Status CollectionImpl::MaybeFlushOrCompact() {
-  const bool grew = state_->ids.size() > state_->sealed;
-  if (wal_->size() > options_.wal_flush_bytes)
-    return NeedsCompaction(grew ? 1 : 0) ? Rewrite() : Seal();
-  if (NeedsCompaction(0) && state_->deleted_pending >= kMinDeletedForCompaction) return Rewrite();
+  if (wal_->size() > options_.wal_flush_bytes) {
+    MOSAIC_RETURN_IF_ERROR(NeedsCompaction() ? Rewrite() : Seal());
+    return MaybeStartMerge();
+  }
+  // Deletes may make a segment worth merging; PickMerge reads every slot's bit, so not too often.
+  if (state_->deleted_pending >= deleted_at_pick_ + kMinDeletedForMerge) return MaybeStartMerge();
   return Status::OK();
 }
 
@@ -183,7 +139,7 @@ Status CollectionImpl::Rewrite() {
     if (s.ok()) {
       std::vector<LoadedSegment> segs;
       segs.push_back({next.segments[0], std::move(seg).value()});
-      fresh = LoadState(std::move(segs), &delta);
+      fresh = LoadState(std::move(segs), &delta, /*salvage=*/nullptr, /*train_sq8=*/true);
       s = fresh.status();
     }
   }
@@ -200,52 +156,76 @@ Status CollectionImpl::Rewrite() {
   return Status::OK();
 }
 
-Status CollectionImpl::Seal() {
-  State& st = *state_;
-  const uint64_t gen = generation_ + 1;
+Status CollectionImpl::WriteGrowingSegment(const State& st, uint64_t gen,
+                                           std::vector<std::string>* written) const {
+  // The growing part becomes a segment, as it is: its retired slots too (the delta marks them),
+  // so that no slot moves and its graph is saved as built.
   const uint32_t first = st.sealed;
-  const uint32_t end = static_cast<uint32_t>(st.ids.size());
-  Current next = current_;
-  next.version = kManifestVersion;
-  next.generation = gen;
-  next.wal = WalName(gen);
-  next.delta = DeltaName(gen);
-  next.last_lsn = last_lsn_;
-  std::vector<std::string> written = {next.wal, next.delta, next.delta + ".tmp"};
-  Status s;
-  if (end > first) {
-    // The growing part becomes a segment, as it is: its retired slots too (the delta marks them),
-    // so that no slot moves and its graph is saved as built.
-    next.segments.push_back({gen, end - first});
-    const std::string seg = SegmentName(gen);
-    written.insert(written.end(), {seg, seg + ".tmp"});
-    storage::SegmentContents c;
-    c.meta = ConfigJson(name_, schema_, index_defs_);
-    c.last_lsn = last_lsn_;
-    c.num_points = end - first;
-    c.dims = dims_;
-    c.id = [&](size_t i) -> const PointId& { return st.ids[first + i]; };
-    c.payload = [&](size_t i) -> const Json& { return st.payloads[first + i]; };
-    c.vector = [&](size_t i, size_t v) -> const float* {
-      const uint32_t slot = first + static_cast<uint32_t>(i);
-      return st.columns[v].present.Test(slot) ? Row(st, v, slot) : nullptr;
-    };
-    s = storage::WriteSegment(env_, dir_ + "/" + seg + ".tmp", c);
-    if (s.ok()) s = env_->RenameFile(dir_ + "/" + seg + ".tmp", dir_ + "/" + seg);
-    for (size_t v = 0; v < dims_.size() && s.ok(); ++v) {
-      written.push_back(GraphName(gen, v));
-      if (const auto& g = st.columns[v].growing().hnsw) s = g->Save(env_, GraphPath(gen, v));
-    }
+  const std::string seg = SegmentName(gen);
+  written->insert(written->end(), {seg, seg + ".tmp"});
+  storage::SegmentContents c;
+  c.meta = ConfigJson(name_, schema_, index_defs_);
+  c.last_lsn = last_lsn_;
+  c.num_points = st.ids.size() - first;
+  c.dims = dims_;
+  c.id = [&](size_t i) -> const PointId& { return st.ids[first + i]; };
+  c.payload = [&](size_t i) -> const Json& { return st.payloads[first + i]; };
+  c.vector = [&](size_t i, size_t v) -> const float* {
+    const uint32_t slot = first + static_cast<uint32_t>(i);
+    return st.columns[v].present.Test(slot) ? Row(st, v, slot) : nullptr;
+  };
+  MOSAIC_RETURN_IF_ERROR(storage::WriteSegment(env_, dir_ + "/" + seg + ".tmp", c));
+  MOSAIC_RETURN_IF_ERROR(env_->RenameFile(dir_ + "/" + seg + ".tmp", dir_ + "/" + seg));
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    written->push_back(GraphName(gen, v));
+    if (const auto& g = st.columns[v].growing().hnsw)
+      MOSAIC_RETURN_IF_ERROR(g->Save(env_, GraphPath(gen, v)));
   }
-  // The delta: every retired slot of the segments, and the payloads changed in place.
+  return Status::OK();
+}
+
+storage::SegmentDelta CollectionImpl::MakeDelta(const State& st, const Current& next,
+                                                uint32_t end, std::span<const uint32_t> map) const {
+  auto to = [&](uint32_t slot) { return map.empty() ? slot : map[slot]; };
   storage::SegmentDelta delta;
   delta.manifest = ManifestJson(next);
-  delta.dead.Resize(end);
+  uint32_t slots = 0;
+  for (const SealedSegment& seg : next.segments) slots += seg.slots;
+  delta.dead.Resize(slots);
   for (uint32_t slot = 0; slot < end; ++slot)
-    if (!st.live.Test(slot)) delta.dead.Set(slot);
-  st.overridden.ForEach([&](size_t slot) {
-    if (st.live.Test(slot)) delta.payloads.emplace_back(slot, st.payloads[slot]);
-  });
+    if (!st.live.Test(slot) && to(slot) != index::kDroppedSlot) delta.dead.Set(to(slot));
+  // Slot order is kept by the map, so the payloads come out ascending, as the format wants.
+  for (uint32_t slot = 0; slot < st.sealed; ++slot) {
+    const bool changed = st.overridden.Test(slot) ||
+                         (slot < st.merge_changed.size() && st.merge_changed.Test(slot));
+    if (changed && st.live.Test(slot)) delta.payloads.emplace_back(to(slot), st.payloads[slot]);
+  }
+  return delta;
+}
+
+CollectionImpl::Current CollectionImpl::NextManifest() const {
+  Current next = current_;
+  next.version = kManifestVersion;
+  next.generation = generation_ + 1;
+  next.wal = WalName(next.generation);
+  next.delta = DeltaName(next.generation);
+  next.last_lsn = last_lsn_;
+  return next;
+}
+
+Status CollectionImpl::SealAndSwitch(Current next, std::span<const uint32_t> map,
+                                     std::vector<std::string> written, const char* what) {
+  const State& st = *state_;
+  const uint64_t gen = next.generation;
+  const uint32_t end = static_cast<uint32_t>(st.ids.size());
+  written.insert(written.end(), {next.wal, next.delta, next.delta + ".tmp"});
+  Status s;
+  if (end > st.sealed) {
+    next.segments.push_back({gen, end - st.sealed});
+    s = WriteGrowingSegment(st, gen, &written);
+  }
+  // The delta: every retired slot of the segments, and the payloads changed in place.
+  const storage::SegmentDelta delta = MakeDelta(st, next, end, map);
   if (s.ok()) s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
   if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
   Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
@@ -253,16 +233,23 @@ Status CollectionImpl::Seal() {
   if (s.ok()) s = wal.status();
   if (!s.ok()) {
     for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
-    return s.WithContext("flushing collection '" + name_ + "'");
+    return s.WithContext(std::string(what) + " collection '" + name_ + "'");
   }
-  MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "flushing"));
+  return SwitchTo(next, std::move(wal).value(), written, what);
+}
+
+Status CollectionImpl::Seal() {
+  State& st = *state_;
+  const uint32_t first = st.sealed;
+  const uint32_t end = static_cast<uint32_t>(st.ids.size());
+  MOSAIC_RETURN_IF_ERROR(SealAndSwitch(NextManifest(), {}, {}, "flushing"));
+  // `overridden` keeps its bits: those payloads still differ from their segment's copy, and
+  // every delta file lists them.
   if (end > first) {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     st.sealed = end;
-    st.overridden = Bitset(end);
+    st.overridden.Resize(end);
     AddGrowingPart(&st, end);
-  } else {
-    st.overridden = Bitset(end);
   }
   RemoveUnusedFiles();
   return Status::OK();
@@ -298,14 +285,16 @@ Status CollectionImpl::Flush() {
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   // Deletes and payload changes since the last flush are in the log too.
   if (wal_->size() <= storage::kLogFileHeaderSize) return Status::OK();
-  Status s = NeedsCompaction(state_->ids.size() > state_->sealed ? 1 : 0) ? Rewrite() : Seal();
+  Status s = NeedsCompaction() ? Rewrite() : Seal();
+  if (s.ok()) s = MaybeStartMerge();
   if (s.ok()) NoteRewrite(s);
   return s;
 }
 
 Status CollectionImpl::Compact() {
-  std::lock_guard<std::mutex> w(write_mu_);
+  std::unique_lock<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
+  StopMerge(&w);  // the rewrite covers what it would have done
   Status s = Rewrite();
   if (s.ok()) NoteRewrite(s);
   return s;
@@ -313,10 +302,10 @@ Status CollectionImpl::Compact() {
 
 Status CollectionImpl::WriteSnapshot(const std::string& path) const {
   // The view: what a snapshot reads that a later write may change is copied; rows are read in
-  // place (a slot's row never changes, and `pin` keeps the segment and tails alive through a
-  // flush or compaction meanwhile). The graphs are cloned as they are (a copy of their arrays);
+  // place (a slot's row never changes, and `pin` keeps the parts holding them, with their
+  // segments and tails, alive through a flush, merge or compaction meanwhile). The graphs are cloned as they are (a copy of their arrays);
   // renumbering them, which may repair lists around deleted points, is done after the lock.
-  std::shared_ptr<const State> pin;
+  std::vector<std::shared_ptr<const Part>> pin;
   std::vector<uint32_t> slots;  // the live slots, in order: the snapshot's point i is slots[i]
   std::vector<PointId> ids;
   std::vector<Json> payloads;
@@ -329,8 +318,8 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
   {
     std::lock_guard<std::mutex> w(write_mu_);  // no write meanwhile
     MOSAIC_RETURN_IF_ERROR(CheckUsable());
-    pin = state_;
-    const State& s = *pin;
+    const State& s = *state_;
+    for (const Column& col : s.columns) pin.insert(pin.end(), col.parts.begin(), col.parts.end());
     old_slots = s.ids.size();
     slots.reserve(s.id_to_slot.size());
     ids.reserve(s.id_to_slot.size());

@@ -272,6 +272,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
         }
         s->payload_index->Insert(it->second, payload);
         if (it->second < s->sealed) s->overridden.Set(it->second);  // for the next delta
+        if (it->second < s->merge_changed.size()) s->merge_changed.Set(it->second);
       });
       break;
   }

@@ -334,7 +334,9 @@ Json CollectionInfo::ToJson() const {
   for (const auto& [n, b] : index_bytes) ib[n] = b;
   return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
           {"deleted_pending", deleted_pending}, {"segments", segments}, {"segment_bytes", segment_bytes},
-          {"wal_bytes", wal_bytes}, {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
+          {"wal_bytes", wal_bytes}, {"disk_bytes", disk_bytes}, {"merges_pending", merges_pending},
+          {"merges_done", merges_done}, {"process_rss_bytes", process_rss_bytes},
+          {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
           {"graphs_rebuilt", graphs_rebuilt}, {"background_error", background_error}};
 }
 

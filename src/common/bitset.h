@@ -2,6 +2,7 @@
 // Not synchronized: guard with the owner's lock.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,15 @@ class Bitset {
   // this &= other (sizes must match).
   void And(const Bitset& other) {
     for (size_t i = 0; i < words_.size() && i < other.words_.size(); ++i) words_[i] &= other.words_[i];
+  }
+  // Set bits in [begin, end).
+  size_t CountRange(size_t begin, size_t end) const {
+    size_t c = 0;
+    for (size_t i = begin; i < end && i % 64 != 0; ++i) c += Test(i);
+    size_t i = std::max(begin, ((begin + 63) / 64) * 64);
+    for (; i + 64 <= end; i += 64) c += std::popcount(words_[i >> 6]);
+    for (; i < end; ++i) c += Test(i);
+    return c;
   }
   const uint64_t* words() const { return words_.data(); }
   size_t num_words() const { return words_.size(); }

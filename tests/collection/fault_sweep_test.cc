@@ -115,6 +115,7 @@ struct Scenario {
   // Checks the reopened database; `acked`: the action returned OK.
   std::function<void(Db&, const Start&, bool acked, const std::string& dir, const std::string& where)>
       check;
+  size_t max_segments = DbOptions{}.max_segments;
 };
 
 std::shared_ptr<Collection> Get(Db& db, const std::string& name) {
@@ -144,6 +145,13 @@ std::vector<Scenario> Scenarios() {
                [](Db& db, const Start& s, bool, const std::string&, const std::string& where) {
                  ExpectC(db, s, where);
                }});
+  // The flush seals a second segment, one more than max_segments allows: a merge of the two runs
+  // in the same flush (background_merges is off), and switches in with the seal.
+  v.push_back({"merge", false, [](Db& db, const std::string&) { return Get(db, "c")->Flush(); },
+               [](Db& db, const Start& s, bool, const std::string&, const std::string& where) {
+                 ExpectC(db, s, where);
+               }});
+  v.back().max_segments = 1;
   v.push_back({"compaction", false,
                [](Db& db, const std::string&) {
                  auto c = Get(db, "c");
@@ -282,6 +290,9 @@ bool RunPoint(const Scenario& sc, Mode mode, uint64_t k, PowerLossEnv::Tail tail
   DbOptions opt;
   opt.env = &env;
   opt.search_threads = 1;
+  opt.compact_below_bytes = 0;  // small: a flush seals (the compact scenario rewrites)
+  opt.background_merges = false;  // a merge runs inside the flush: the calls are in one order
+  opt.max_segments = sc.max_segments;
   Start start;
   bool acked = false;
   bool reached = false;

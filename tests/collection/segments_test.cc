@@ -6,12 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 #include <random>
 #include <set>
 
 #include "collection/collection_files.h"
+#include "common/sync_point.h"
 #include "mosaic/db.h"
 #include "util/fault_env.h"
 #include "util/scroll_all.h"
@@ -120,6 +124,8 @@ class Segments : public ::testing::Test {
  protected:
   void Create(bool sq8 = false) {
     opt.env = &env;
+    opt.compact_below_bytes = 0;  // these collections are small: seal them all the same
+    opt.background_merges = false;  // a merge runs in the flush that starts it: counts are exact
     db = *Db::Open(dir.path(), opt);
     c = *db->CreateCollection("c", Schema(sq8));
   }
@@ -209,7 +215,19 @@ TEST_F(Segments, ASnapshotMergesThePartsGraphsAndRestoresWithoutARebuild) {
   EXPECT_GE(Recall(**r, m, -1), 0.95);
 }
 
-TEST_F(Segments, MaxSegmentsBoundsTheCountByCompacting) {
+TEST_F(Segments, ASmallCollectionIsCompactedAtEveryFlush) {
+  Create();
+  opt.compact_below_bytes = 100 * kDim * sizeof(float);  // 100 points' vectors
+  Reopen();
+  AddAndFlush(*c, MakePoints(0, 80, 40), &m);
+  AddAndFlush(*c, MakePoints(80, 100, 41), &m);
+  EXPECT_EQ(c->Info().segments, 1u);  // 100 points: compacted
+  AddAndFlush(*c, MakePoints(100, 150, 42), &m);
+  EXPECT_EQ(c->Info().segments, 2u);  // 150 points: sealed
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+}
+
+TEST_F(Segments, MaxSegmentsBoundsTheCountByMerging) {
   opt.max_segments = 3;
   Create();
   size_t most = 0;
@@ -226,13 +244,129 @@ TEST_F(Segments, MaxSegmentsBoundsTheCountByCompacting) {
   EXPECT_GE(Recall(*c, m, -1), 0.95);
 }
 
+TEST_F(Segments, APayloadChangedInPlaceSurvivesLaterFlushes) {
+  Create();
+  AddAndFlush(*c, MakePoints(0, 300, 50), &m);
+  ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{4})}, Json{{"note", "kept"}}).ok());
+  m[PointId(uint64_t{4})].first["note"] = "kept";
+  AddAndFlush(*c, MakePoints(300, 400, 51), &m);  // the delta lists the change
+  AddAndFlush(*c, MakePoints(400, 500, 52), &m);  // and the next one still does
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+}
+
+// Flushes of about one size merge merge_factor at a time, in the flush that starts the merge
+// here (background_merges is off): deletes, re-upserts and payload changes made before, and
+// the payload indexes, follow the points to their new slots, on disk and in memory.
+TEST_F(Segments, NeighboursOfOneSizeMergeAndKeepEveryChange) {
+  opt.merge_factor = 2;
+  Create();
+  ASSERT_TRUE(c->CreatePayloadIndex("group", PayloadIndexType::kInteger).ok());
+  ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
+  uint64_t next = 0;
+  for (uint32_t round = 0; round < 6; ++round) {
+    Add(*c, MakePoints(next, next + 300, 60 + round), &m);
+    next += 300;
+    // Changes to points sealed earlier: a delete, a re-upsert, a payload change.
+    std::vector<PointId> gone = {PointId(uint64_t{round * 37 + 1})};
+    ASSERT_TRUE(c->Delete(gone).ok());
+    m.erase(gone[0]);
+    Add(*c, MakePoints(round * 41 + 2, round * 41 + 3, 90 + round), &m);
+    const PointId noted(uint64_t{round * 53 + 5});
+    if (m.count(noted)) {
+      ASSERT_TRUE(c->SetPayload(std::vector<PointId>{noted},
+                                Json{{"note", "round " + std::to_string(round) + " lighthouse"}})
+                      .ok());
+      m[noted].first["note"] = "round " + std::to_string(round) + " lighthouse";
+    }
+    ASSERT_TRUE(c->Flush().ok());
+    EXPECT_EQ(testing::ScrollAll(*c), m) << "round " << round;
+  }
+  const CollectionInfo info = c->Info();
+  EXPECT_GE(info.merges_done, 3u);
+  EXPECT_LE(info.segments, 3u);  // six flushes of 300: 1200 + 600 + 300 at most
+  EXPECT_EQ(info.merges_pending, 0u);
+  auto check = [&] {
+    EXPECT_EQ(testing::ScrollAll(*c), m);
+    EXPECT_GE(Recall(*c, m, -1), 0.95);
+    EXPECT_GE(Recall(*c, m, 2), 0.95);  // filtered through the remapped integer index
+    Filter f = *Filter::FromJson(Json{{"must", {{{"key", "group"}, {"match", {{"value", 3}}}}}}});
+    size_t want = 0;
+    for (const auto& [id, pv] : m) want += pv.first.value("group", -1) == 3;
+    EXPECT_EQ(*c->Count(&f), want);
+    TextSearchRequest t;
+    t.fields = {"note"};
+    t.query = "lighthouse";
+    t.limit = 100;
+    auto hits = c->SearchText(t);
+    ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+    size_t noted = 0;
+    for (const auto& [id, pv] : m) noted += pv.first.contains("note");
+    EXPECT_EQ(hits->size(), noted);
+    for (const auto& h : *hits) EXPECT_TRUE(m.at(h.id).first.contains("note"));
+  };
+  check();
+  Reopen();
+  EXPECT_TRUE(c->Info().graphs_rebuilt.empty());
+  check();
+}
+
+// A merge in the background: writes (to points of the segments being merged too), a flush and
+// searches go on while it builds; what they did is all there once it is switched in, and after
+// a reopen.
+TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
+  opt.merge_factor = 2;
+  Create();
+  opt.background_merges = true;
+  Reopen();
+  std::promise<void> started, release;
+  std::shared_future<void> go = release.get_future().share();
+  std::atomic<bool> held{false};
+  sync_point::SetCallback([&](std::string_view point) {
+    if (point == "CollectionImpl::BuildMerge:Start" && !held.exchange(true)) {
+      started.set_value();
+      go.wait();
+    }
+  });
+  AddAndFlush(*c, MakePoints(0, 400, 70), &m);
+  AddAndFlush(*c, MakePoints(400, 800, 71), &m);  // two of one size: a merge starts, and waits
+  ASSERT_EQ(started.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(c->Info().merges_pending, 1u);
+  // Meanwhile: deletes, re-upserts and payload changes in the run being merged, new points,
+  // a flush that seals them, searches.
+  std::vector<PointId> gone = {PointId(uint64_t{3}), PointId(uint64_t{450})};
+  ASSERT_EQ(*c->Delete(gone), 2u);
+  for (const auto& id : gone) m.erase(id);
+  Add(*c, MakePoints(10, 12, 72), &m);
+  ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{500})}, Json{{"note", "x"}}).ok());
+  m[PointId(uint64_t{500})].first["note"] = "x";
+  AddAndFlush(*c, MakePoints(800, 900, 73), &m);
+  Add(*c, MakePoints(900, 950, 74), &m);  // growing when the merge switches in
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  release.set_value();
+  for (int i = 0; i < 600 && c->Info().merges_pending > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  sync_point::SetCallback(nullptr);
+  const CollectionInfo info = c->Info();
+  EXPECT_EQ(info.merges_pending, 0u);
+  EXPECT_GE(info.merges_done, 1u);
+  EXPECT_TRUE(info.background_error.empty()) << info.background_error;
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  EXPECT_GE(Recall(*c, m, 1), 0.95);
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+}
+
 TEST_F(Segments, SegmentsShareOneSq8Codec) {
   Create(/*sq8=*/true);
   for (uint32_t round = 0; round < 3; ++round) {
     auto points = MakePoints(round * 1200, round * 1200 + 1200, round + 20);
     AddAndFlush(*c, points, &m);
   }
-  // The first flush compacted to train the codes; the later ones sealed with them.
+  // The first flush merged its segment to train the codes; the later ones sealed with them.
   EXPECT_EQ(c->Info().segments, 3u);
   EXPECT_GE(Recall(*c, m, -1), 0.9);
   Reopen();

@@ -4,10 +4,12 @@
 // loaded from its file), and with a damaged graph file (rebuilt, reported, nothing lost).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "io/vector_file.h"
 #include "mosaic/db.h"
@@ -168,7 +170,7 @@ TEST(HnswCollection, RecallDeletesFiltersCompactionReopen) {
 
 // SQ8: the graph starts in f32 while small, switches to codes trained on all points at the first
 // flush past 1000 points, keeps recall, and its memory (graph + codes) is reported.
-TEST(HnswCollection, Sq8SwitchesOnAtFlushAndKeepsRecall) {
+TEST(HnswCollection, Sq8SwitchesOnAfterTheFirstFlushAndKeepsRecall) {
   const Data& d = GetData();
   testing::TempDir dir;
   CollectionSchema schema = HnswSchema(/*sq8=*/true);
@@ -189,6 +191,11 @@ TEST(HnswCollection, Sq8SwitchesOnAtFlushAndKeepsRecall) {
   uint64_t f32_graph = c->Info().index_bytes["pixels"];
   EXPECT_GE(Recall(*c, std::nullopt, &returned_deleted, {}), 0.95);
   ASSERT_TRUE(c->Flush().ok());
+  // The flush sealed an f32 graph; a merge in the background rebuilds it with SQ8 codes.
+  for (int i = 0; i < 1200 && c->Info().merges_pending > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(c->Info().merges_pending, 0u);
+  EXPECT_EQ(c->Info().merges_done, 1u);
   uint64_t sq8_graph = c->Info().index_bytes["pixels"];
   EXPECT_GT(sq8_graph, f32_graph);
   EXPECT_GE(sq8_graph, kPoints * 784);  // now also holds the codes: dim bytes a point

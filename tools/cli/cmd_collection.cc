@@ -177,6 +177,18 @@ int RunCollection(Args& args) {
               static_cast<unsigned long long>(info.segments),
               HumanBytes(info.segment_bytes).c_str(), HumanBytes(info.wal_bytes).c_str(),
               static_cast<unsigned long long>(info.deleted_pending));
+  const double points = info.points ? double(info.points) : 1.0;
+  uint64_t memory = 0;
+  for (const auto& [n, b] : info.vector_bytes) memory += b;
+  for (const auto& [n, b] : info.index_bytes) memory += b;
+  std::printf("disk: %s (%.0f bytes/point), vectors and graphs in memory: %s (%.0f bytes/point), "
+              "process RSS: %s\n",
+              HumanBytes(info.disk_bytes).c_str(), double(info.disk_bytes) / points,
+              HumanBytes(memory).c_str(), double(memory) / points,
+              HumanBytes(info.process_rss_bytes).c_str());
+  std::printf("merges: %llu pending, %llu done since open\n",
+              static_cast<unsigned long long>(info.merges_pending),
+              static_cast<unsigned long long>(info.merges_done));
   return kExitOk;
 }
 

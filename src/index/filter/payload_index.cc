@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iterator>
 #include <limits>
+#include <span>
 #include <unordered_map>
 
 #include "index/filter/conditions.h"
@@ -25,6 +26,23 @@ using SlotList = std::vector<uint32_t>;
 constexpr size_t kMaxIntersectRatio = 32;
 // Above this size ratio, intersect by binary search in the larger list instead of a linear merge.
 constexpr size_t kGallopRatio = 16;
+
+// Renumbers `list` by `map` (see PayloadIndexSet::Remap); an order-keeping map keeps it sorted.
+void RemapList(SlotList* list, std::span<const uint32_t> map) {
+  std::erase_if(*list, [&](uint32_t& slot) {
+    if (slot < map.size()) slot = map[slot];
+    return slot == kDroppedSlot;
+  });
+}
+
+// RemapList over every list of a key -> SlotList map; lists left empty go.
+template <typename Map>
+void RemapPostings(Map* postings, std::span<const uint32_t> map) {
+  for (auto it = postings->begin(); it != postings->end();) {
+    RemapList(&it->second, map);
+    it = it->second.empty() ? postings->erase(it) : std::next(it);
+  }
+}
 
 void AddSlot(SlotList* list, uint32_t slot) {
   // Slots mostly arrive in increasing order (new points get new slots): append is the fast path.
@@ -185,6 +203,7 @@ class FieldIndex {
   }
   virtual bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const { return false; }
   virtual size_t MemoryBytes() const = 0;
+  virtual void Remap(std::span<const uint32_t> map) { RemapList(&others_, map); }
 
   // Nullptr for an index that keys no scalar values (text).
   virtual const SlotList* others() const { return &others_; }
@@ -278,6 +297,11 @@ class KeywordIndex final : public FieldIndex {
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     return keys;
+  }
+
+  void Remap(std::span<const uint32_t> map) override {
+    FieldIndex::Remap(map);
+    RemapPostings(&postings_, map);
   }
 
   std::unordered_map<std::string, SlotList> postings_;
@@ -384,6 +408,12 @@ class OrderedIndex : public FieldIndex {
     }
     if (with_unkeyed && !unkeyed_.empty()) lists.push_back(&unkeyed_);
     return UnionOfLists(std::move(lists), exact && unkeyed_.empty());
+  }
+
+  void Remap(std::span<const uint32_t> map) override {
+    FieldIndex::Remap(map);
+    RemapList(&unkeyed_, map);
+    RemapPostings(&postings_, map);
   }
 
   std::map<Key, SlotList> postings_;
@@ -646,6 +676,8 @@ class TextFieldIndex final : public FieldIndex {
     return texts;
   }
 
+  void Remap(std::span<const uint32_t> map) override { bm25_.Remap(map); }
+
   Bm25Index bm25_;
 };
 
@@ -794,6 +826,11 @@ void PayloadIndexSet::Insert(uint32_t slot, const Json& payload) {
 void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
   for (auto& [field, index] : impl_->fields)
     index->Erase(slot, payload);
+}
+
+void PayloadIndexSet::Remap(std::span<const uint32_t> map) {
+  for (auto& [field, index] : impl_->fields)
+    index->Remap(map);
 }
 
 std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ class PayloadIndexSet {
   // payload the slot was inserted with (to update a point: Erase the old, Insert the new).
   void Insert(uint32_t slot, const Json& payload);
   void Erase(uint32_t slot, const Json& payload);
+  // Renumbers the slots: s becomes map[s] (index::kDroppedSlot, from text_index.h, drops it). The
+  // map must keep the slots' order; slots past its end keep their number. No payload is re-read.
+  void Remap(std::span<const uint32_t> map);
 
   // A sorted, duplicate-free superset of the slots that can match `filter`, derived from indexed
   // conditions (and has_id via `id_to_slot`) in its must clauses, nested ones included, and in

@@ -31,6 +31,7 @@ class Bm25Index {
   // with the same strings it was inserted with.
   void Insert(uint32_t slot, std::span<const std::string_view> texts);
   void Erase(uint32_t slot, std::span<const std::string_view> texts);
+  void Remap(std::span<const uint32_t> map) { index_.Remap(map); }
 
   // Adds to `scores` `weight` times the BM25 score (TextIndex::Score) of every document holding
   // a term of `query`.

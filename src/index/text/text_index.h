@@ -17,6 +17,9 @@
 
 namespace mosaic::index {
 
+// In a slot map (TextIndex::Remap, PayloadIndexSet::Remap): the slot is dropped.
+inline constexpr uint32_t kDroppedSlot = UINT32_MAX;
+
 // Scores by slot, dense (a query touches many documents: a hash map costs several times more),
 // with the slots that got one. BM25 contributions are positive, so 0 means untouched.
 struct ScoreAccumulator {
@@ -42,6 +45,9 @@ class TextIndex {
   void Insert(uint32_t slot, std::span<const std::string> terms);
   // Removes the document `slot`, which was inserted with exactly these terms.
   void Erase(uint32_t slot, std::span<const std::string> terms);
+  // Renumbers the documents: slot s becomes map[s]; map must keep the order of the documents and
+  // give each a slot (kDroppedSlot drops it). Slots past the map's end keep their number.
+  void Remap(std::span<const uint32_t> map);
 
   // Adds to each document's score `weight` times the BM25 score of each query term (a term given
   // twice counts twice) it contains: idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·len/avg_len)),

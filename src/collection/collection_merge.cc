@@ -1,0 +1,339 @@
+// CollectionImpl merges: picking neighbouring sealed segments to merge, building the merged
+// segment and its graphs while writes and searches go on, and switching it in (renumbering the
+// slots in memory). docs/segment_format.md describes the files.
+#include <algorithm>
+#include <cstdio>
+
+#include "collection/collection_impl.h"
+#include "collection/graph_merge.h"
+#include "common/sync_point.h"
+
+namespace mosaic::collection {
+namespace {
+
+Status Cancelled() { return Status::Aborted("merge cancelled"); }
+
+}  // namespace
+
+std::optional<std::pair<size_t, size_t>> CollectionImpl::PickMerge() const {
+  const State& st = *state_;
+  const std::vector<SealedSegment>& segs = current_.segments;
+  const size_t n = segs.size();
+  if (n == 0) return std::nullopt;
+  std::vector<uint64_t> live(n);
+  for (size_t k = 0, first = 0; k < n; first += segs[k].slots, ++k)
+    live[k] = st.live.CountRange(first, first + segs[k].slots);
+  for (size_t k = 0; k < n; ++k) {
+    // A graph without the SQ8 codes its vector asks for (sealed before any were trained).
+    for (size_t v = 0; v < dims_.size(); ++v) {
+      const auto& g = st.columns[v].parts[k]->hnsw;
+      if (g && schema_.vectors[v].index.sq8 && !g->params().sq8 && live[k] >= kMinPointsForSq8)
+        return std::pair{k, k + 1};
+    }
+    const uint64_t dead = segs[k].slots - live[k];
+    if (dead >= kMinDeletedForMerge && dead > options_.compact_deleted_ratio * segs[k].slots)
+      return std::pair{k, k + 1};
+  }
+  // The run of `width` neighbours holding the fewest points (among those `ok` accepts).
+  auto cheapest = [&](size_t width, auto&& ok) -> std::optional<std::pair<size_t, size_t>> {
+    std::optional<std::pair<size_t, size_t>> best;
+    uint64_t best_points = 0;
+    for (size_t k = 0; k + width <= n; ++k) {
+      uint64_t points = 0, least = UINT64_MAX, most = 0;
+      for (size_t i = k; i < k + width; ++i) {
+        points += live[i];
+        least = std::min<uint64_t>(least, std::max<uint64_t>(live[i], 1));
+        most = std::max<uint64_t>(most, live[i]);
+      }
+      if (ok(least, most) && (!best || points < best_points)) {
+        best = std::pair{k, k + width};
+        best_points = points;
+      }
+    }
+    return best;
+  };
+  // Tiers: merge_factor neighbours of about one size make one segment of the next size up.
+  const size_t factor = std::max<size_t>(options_.merge_factor, 2);
+  if (auto run = cheapest(factor, [](uint64_t least, uint64_t most) { return most <= 2 * least; }))
+    return run;
+  if (n > options_.max_segments)
+    return cheapest(std::max<size_t>(n - options_.max_segments + 1, 2),
+                    [](uint64_t, uint64_t) { return true; });
+  return std::nullopt;
+}
+
+Status CollectionImpl::MaybeStartMerge() {
+  if (merging_ || dropped_ || !write_error_.ok() || merge_cancel_) return Status::OK();
+  auto run = PickMerge();
+  deleted_at_pick_ = state_->deleted_pending;
+  if (!run) return Status::OK();
+  if (!options_.background_merges) {
+    // Here, and then the next merge due (one may complete a run of the next size up).
+    for (; run; run = PickMerge()) {
+      std::unique_ptr<Merge> m = StartMerge(run->first, run->second);
+      Status s = BuildMerge(m.get());
+      if (s.ok()) s = InstallMerge(*m);
+      if (!s.ok()) {
+        AbandonMerge(*m);
+        return s;
+      }
+    }
+    return Status::OK();
+  }
+  std::unique_ptr<Merge> m = StartMerge(run->first, run->second);
+  if (merge_thread_.joinable()) merge_thread_.join();  // finished: it cleared merging_
+  merge_thread_ = std::thread([this, m = std::move(m)]() mutable { MergeLoop(std::move(m)); });
+  return Status::OK();
+}
+
+std::unique_ptr<CollectionImpl::Merge> CollectionImpl::StartMerge(size_t begin, size_t end) {
+  State& st = *state_;
+  auto m = std::make_unique<Merge>();
+  m->seg_begin = begin;
+  m->seg_end = end;
+  for (size_t k = 0; k < end; ++k) (k < begin ? m->a : m->b) += current_.segments[k].slots;
+  m->b += m->a;
+  m->gen = ++generation_;  // the next flush takes the one after
+  m->last_lsn = last_lsn_;
+  m->meta = ConfigJson(name_, schema_, index_defs_);
+  for (uint32_t slot = m->a; slot < m->b; ++slot)
+    if (st.live.Test(slot)) m->slots.push_back(slot);
+  m->present.resize(dims_.size());
+  m->parts.resize(dims_.size());
+  m->donors.resize(dims_.size());
+  m->merged.resize(dims_.size());
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    const Column& col = st.columns[v];
+    m->present[v].Resize(m->slots.size());
+    for (size_t i = 0; i < m->slots.size(); ++i)
+      if (col.present.Test(m->slots[i])) m->present[v].Set(i);
+    m->parts[v].assign(col.parts.begin() + begin, col.parts.begin() + end);
+    for (const auto& p : col.parts)
+      if (p->hnsw && p->hnsw->sq8_trained()) {
+        m->donors[v] = p;
+        break;
+      }
+  }
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    st.merge_changed = Bitset(m->b);
+  }
+  merging_ = true;
+  merge_gen_ = m->gen;
+  return m;
+}
+
+Status CollectionImpl::BuildMerge(Merge* m) const {
+  sync_point::Reached("CollectionImpl::BuildMerge:Start");
+  const std::string seg_path = dir_ + "/" + SegmentName(m->gen);
+  const size_t n = m->slots.size();
+  // Ids and payloads are read under state_mu_ (writers append to and change them meanwhile),
+  // rows in place: a sealed part's rows never change.
+  PointId id;
+  Json payload;
+  storage::SegmentContents c;
+  c.meta = m->meta;
+  c.last_lsn = m->last_lsn;
+  c.num_points = n;
+  c.dims = dims_;
+  c.id = [&](size_t i) -> const PointId& {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    id = state_->ids[m->slots[i]];
+    return id;
+  };
+  c.payload = [&](size_t i) -> const Json& {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    payload = state_->payloads[m->slots[i]];
+    return payload;
+  };
+  c.vector = [&](size_t i, size_t v) -> const float* {
+    if (!m->present[v].Test(i)) return nullptr;
+    const auto& parts = m->parts[v];
+    const uint32_t slot = m->slots[i];
+    auto it = std::upper_bound(parts.begin(), parts.end(), slot,
+                               [](uint32_t x, const auto& p) { return x < p->first; });
+    const Part& part = **(it - 1);
+    return part.Row(slot - part.first);
+  };
+  MOSAIC_RETURN_IF_ERROR(storage::WriteSegment(env_, seg_path + ".tmp", c));
+  MOSAIC_RETURN_IF_ERROR(env_->RenameFile(seg_path + ".tmp", seg_path));
+  if (merge_cancel_) return Cancelled();
+  MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<storage::Segment> seg,
+                          storage::Segment::Open(env_, seg_path));
+  for (size_t v = 0; v < dims_.size(); ++v) {
+    auto part = std::make_shared<Part>();
+    part->first = m->a;
+    part->segment = seg;
+    part->base = seg->vectors(v);
+    part->base_rows = n;
+    part->tail = storage::AppendRows(dims_[v]);
+    part->rows = std::make_unique<PartRows>(part.get());
+    m->merged[v] = part;
+    if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
+    // The largest part's graph is renumbered and the others' nodes inserted, unless the merged
+    // graph is to get SQ8 codes that graph lacks: then it is built afresh (adopting the
+    // collection's codes if trained, else training them on these rows).
+    // Copies of the parts' graphs: deletes tombstone the originals meanwhile, and a renumbering
+    // must see one set of tombstones throughout (those since are applied at the switch).
+    std::vector<std::unique_ptr<index::HnswIndex>> clones;
+    std::vector<GraphPart> graphs;
+    const index::HnswIndex* largest = nullptr;
+    for (const auto& p : m->parts[v]) {
+      clones.push_back(p->hnsw->Clone());
+      graphs.push_back({clones.back().get(), p->first, static_cast<uint32_t>(p->size())});
+      if (largest == nullptr || clones.back()->size() > largest->size())
+        largest = clones.back().get();
+    }
+    const size_t points = m->present[v].Count();
+    const index::HnswParams params = HnswParamsFor(v, points);
+    Status added;
+    if (params.sq8 && !largest->params().sq8) {
+      part->hnsw = std::make_unique<index::HnswIndex>(dims_[v], schema_.vectors[v].metric, params,
+                                                      part->rows.get());
+      if (m->donors[v] != nullptr) part->hnsw->AdoptCodec(*m->donors[v]->hnsw);
+      std::vector<uint32_t> nodes;
+      m->present[v].ForEach([&](size_t i) { nodes.push_back(static_cast<uint32_t>(i)); });
+      added = part->hnsw->AddBatch(nodes, pool_);
+    } else {
+      std::vector<int64_t> old_to_new(m->b, -1);
+      for (size_t i = 0; i < n; ++i) old_to_new[m->slots[i]] = static_cast<int64_t>(i);
+      part->hnsw = MergeGraphs(graphs, old_to_new, m->slots,
+                               [&](uint32_t i) { return m->present[v].Test(i); },
+                               part->rows.get(), pool_, &added);
+    }
+    MOSAIC_RETURN_IF_ERROR(added);
+    if (merge_cancel_) return Cancelled();
+    MOSAIC_RETURN_IF_ERROR(part->hnsw->Save(env_, GraphPath(m->gen, v)));
+  }
+  sync_point::Reached("CollectionImpl::BuildMerge:Built");
+  return Status::OK();
+}
+
+std::vector<uint32_t> CollectionImpl::MergeSlotMap(const Merge& m, uint32_t end) {
+  const uint32_t shift = (m.b - m.a) - static_cast<uint32_t>(m.slots.size());
+  std::vector<uint32_t> map(end);
+  for (uint32_t slot = 0; slot < m.a; ++slot) map[slot] = slot;
+  std::fill(map.begin() + m.a, map.begin() + m.b, index::kDroppedSlot);
+  for (size_t i = 0; i < m.slots.size(); ++i) map[m.slots[i]] = m.a + static_cast<uint32_t>(i);
+  for (uint32_t slot = m.b; slot < end; ++slot) map[slot] = slot - shift;
+  return map;
+}
+
+Status CollectionImpl::InstallMerge(const Merge& m) {
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
+  State& st = *state_;
+  const uint32_t first = st.sealed;
+  const uint32_t end = static_cast<uint32_t>(st.ids.size());
+  const std::vector<uint32_t> map = MergeSlotMap(m, end);
+  // The manifest: the merged segment in place of its run, the segments sealed meanwhile after
+  // it, and the growing part sealed as a flush would (so the delta and log start afresh).
+  Current next = NextManifest();
+  next.segments.erase(next.segments.begin() + m.seg_begin, next.segments.begin() + m.seg_end);
+  next.segments.insert(next.segments.begin() + m.seg_begin,
+                       {m.gen, static_cast<uint32_t>(m.slots.size())});
+  std::vector<std::string> written = {SegmentName(m.gen)};
+  for (size_t v = 0; v < dims_.size(); ++v) written.push_back(GraphName(m.gen, v));
+  MOSAIC_RETURN_IF_ERROR(SealAndSwitch(std::move(next), map, std::move(written), "merging"));
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    // Payloads that differ from their segment's copy: changed in place outside the merged run,
+    // or inside it since the merge read them.
+    Bitset overridden(end);
+    for (uint32_t slot = 0; slot < first; ++slot)
+      if (slot >= m.a && slot < m.b ? st.merge_changed.Test(slot) : st.overridden.Test(slot))
+        overridden.Set(slot);
+    st.overridden = std::move(overridden);
+    RenumberState(&st, m, map);
+    // Every slot is sealed now: the growing part was, or it was empty.
+    st.sealed = static_cast<uint32_t>(st.ids.size());
+    if (end > first) AddGrowingPart(&st, st.sealed);
+    st.merge_changed = Bitset();
+  }
+  merging_ = false;
+  merge_gen_ = 0;
+  ++merges_done_;
+  RemoveUnusedFiles();
+  return Status::OK();
+}
+
+void CollectionImpl::RenumberState(State* s, const Merge& m, std::span<const uint32_t> map) const {
+  const uint32_t end = static_cast<uint32_t>(map.size());
+  const uint32_t shift = (m.b - m.a) - static_cast<uint32_t>(m.slots.size());
+  auto compact = [&](auto& items) {
+    uint32_t out = m.a;
+    for (uint32_t slot = m.a; slot < end; ++slot)
+      if (map[slot] != index::kDroppedSlot) items[out++] = std::move(items[slot]);
+    items.erase(items.begin() + out, items.end());
+  };
+  compact(s->ids);
+  compact(s->payloads);
+  auto renumber = [&](Bitset* bits) {
+    Bitset out(end - shift);
+    bits->ForEach([&](size_t slot) {
+      if (map[slot] != index::kDroppedSlot) out.Set(map[slot]);
+    });
+    *bits = std::move(out);
+  };
+  renumber(&s->live);
+  renumber(&s->overridden);
+  for (auto& [id, slot] : s->id_to_slot) slot = map[slot];
+  s->payload_index->Remap(map);
+  s->deleted_pending -= shift;
+  for (size_t v = 0; v < s->columns.size(); ++v) {
+    Column& col = s->columns[v];
+    renumber(&col.present);
+    renumber(&col.searchable);
+    std::erase_if(col.unindexed, [&](uint32_t& slot) {
+      slot = map[slot];
+      return slot == index::kDroppedSlot;
+    });
+    col.parts.erase(col.parts.begin() + m.seg_begin, col.parts.begin() + m.seg_end);
+    col.parts.insert(col.parts.begin() + m.seg_begin, m.merged[v]);
+    for (size_t k = m.seg_begin + 1; k < col.parts.size(); ++k) col.parts[k]->first -= shift;
+    // Points retired while the merge ran are tombstoned in its graph.
+    if (const auto& g = m.merged[v]->hnsw)
+      for (uint32_t i = 0; i < m.slots.size(); ++i)
+        if (!col.searchable.Test(m.a + i)) g->Remove(i);
+  }
+}
+
+void CollectionImpl::AbandonMerge(const Merge& m) {
+  // After a switch of unknown outcome CURRENT may name its files: they stay until a reopen.
+  if (write_error_.ok()) {
+    for (const std::string& f : {SegmentName(m.gen), SegmentName(m.gen) + ".tmp"})
+      env_->RemoveFile(dir_ + "/" + f).ok();
+    for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(m.gen, v)).ok();
+  }
+  const bool tidy = write_error_.ok();
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    state_->merge_changed = Bitset();
+  }
+  merging_ = false;
+  merge_gen_ = 0;
+  if (tidy) RemoveUnusedFiles();  // the graphs' temporary files, if any
+}
+
+void CollectionImpl::MergeLoop(std::unique_ptr<Merge> m) {
+  while (m != nullptr) {
+    Status s = merge_cancel_ ? Cancelled() : BuildMerge(m.get());
+    std::lock_guard<std::mutex> w(write_mu_);
+    if (s.ok() && merge_cancel_) s = Cancelled();
+    if (s.ok()) s = InstallMerge(*m);
+    if (!s.ok()) AbandonMerge(*m);
+    m.reset();
+    if (!s.IsAborted()) NoteRewrite(s);
+    // The next merge due, unless this one failed.
+    if (s.ok() && !merge_cancel_ && !dropped_ && write_error_.ok())
+      if (auto run = PickMerge()) m = StartMerge(run->first, run->second);
+    if (m == nullptr) merge_done_.notify_all();
+  }
+}
+
+void CollectionImpl::StopMerge(std::unique_lock<std::mutex>* lock) {
+  merge_cancel_ = true;
+  merge_done_.wait(*lock, [&] { return !merging_; });
+  merge_cancel_ = false;
+}
+
+}  // namespace mosaic::collection

@@ -1,0 +1,36 @@
+// Merging the HNSW graphs of a column's parts into one graph over a new numbering of the slots
+// (compaction, merges and snapshots): the largest part's graph is renumbered, the others' nodes
+// are inserted into it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "index/hnsw/hnsw_index.h"
+#include "mosaic/status.h"
+
+namespace mosaic::collection {
+
+// One part's graph and the slots it covers, for MergeGraphs.
+struct GraphPart {
+  const index::HnswIndex* graph = nullptr;
+  uint32_t first = 0;
+  uint32_t size = 0;
+};
+
+// One graph over all of `parts`, renumbered by `old_to_new` (slot -> new node, -1: dropped;
+// `new_to_old` its inverse): the largest part's graph is renumbered (no rebuild, its codec kept),
+// and the new nodes of the others that `has_vector` are inserted into it. `new_rows` reads rows
+// by new node.
+std::unique_ptr<index::HnswIndex> MergeGraphs(std::span<const GraphPart> parts,
+                                              const std::vector<int64_t>& old_to_new,
+                                              const std::vector<uint32_t>& new_to_old,
+                                              const std::function<bool(uint32_t)>& has_vector,
+                                              const index::VectorRows* new_rows,
+                                              ThreadPool* pool, Status* status);
+
+}  // namespace mosaic::collection
