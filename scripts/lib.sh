@@ -68,10 +68,13 @@ cmake_build() {
     log "$dir was configured with another generator; starting it afresh"
     rm -rf "${MOSAIC_ROOT:?}/$dir"
   fi
-  # ccache (installed by scripts/setup) makes rebuilds of a fresh clone, as in CI, cheap.
+  # ccache (installed by scripts/setup) makes rebuilds of a fresh clone, as in CI, cheap. Paths
+  # under the repo root are hashed relative to it (and the working directory not at all), so a
+  # clone at another path hits what an earlier one compiled.
   local launcher=()
   if command -v ccache >/dev/null; then
     launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    export CCACHE_BASEDIR="$MOSAIC_ROOT" CCACHE_NOHASHDIR=1
   fi
   log "configuring $dir: $*"
   cmake -S "$MOSAIC_ROOT" -B "$MOSAIC_ROOT/$dir" -G Ninja --log-level=WARNING "${launcher[@]}" "$@" \

@@ -20,14 +20,19 @@ std::optional<std::pair<size_t, size_t>> CollectionImpl::PickMerge() const {
   const std::vector<SealedSegment>& segs = current_.segments;
   const size_t n = segs.size();
   if (n == 0) return std::nullopt;
-  std::vector<uint64_t> live(n);
-  for (size_t k = 0, first = 0; k < n; first += segs[k].slots, ++k)
-    live[k] = st.live.CountRange(first, first + segs[k].slots);
+  std::vector<uint64_t> live(n), first(n);
   for (size_t k = 0; k < n; ++k) {
-    // A graph without the SQ8 codes its vector asks for (sealed before any were trained).
+    first[k] = k == 0 ? 0 : first[k - 1] + segs[k - 1].slots;
+    live[k] = st.live.CountRange(first[k], first[k] + segs[k].slots);
+  }
+  for (size_t k = 0; k < n; ++k) {
+    // A graph without the SQ8 codes its vector asks for (sealed before any were trained), over
+    // enough points that the merged graph gets them (HnswParamsFor).
     for (size_t v = 0; v < dims_.size(); ++v) {
-      const auto& g = st.columns[v].parts[k]->hnsw;
-      if (g && schema_.vectors[v].index.sq8 && !g->params().sq8 && live[k] >= kMinPointsForSq8)
+      const Column& col = st.columns[v];
+      const auto& g = col.parts[k]->hnsw;
+      if (g && schema_.vectors[v].index.sq8 && !g->params().sq8 &&
+          col.searchable.CountRange(first[k], first[k] + segs[k].slots) >= kMinPointsForSq8)
         return std::pair{k, k + 1};
     }
     const uint64_t dead = segs[k].slots - live[k];

@@ -360,6 +360,28 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   EXPECT_GE(Recall(*c, m, -1), 0.95);
 }
 
+// Deletes alone start a merge of the segment they hollowed out (no flush needed), and the
+// retired slots go.
+TEST_F(Segments, ASegmentWithManyDeletesIsMergedAlone) {
+  Create();
+  AddAndFlush(*c, MakePoints(0, 2000, 80), &m);
+  AddAndFlush(*c, MakePoints(2000, 2100, 81), &m);
+  std::vector<PointId> gone;
+  for (uint64_t id = 0; id < 2000; id += 2) gone.emplace_back(id);
+  for (uint64_t id = 1; id < 400; id += 2) gone.emplace_back(id);
+  ASSERT_EQ(*c->Delete(gone), gone.size());
+  for (const auto& id : gone) m.erase(id);
+  const CollectionInfo info = c->Info();
+  EXPECT_EQ(info.merges_done, 1u);
+  EXPECT_EQ(info.segments, 2u);
+  EXPECT_EQ(info.deleted_pending, 0u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_EQ(c->Info().deleted_pending, 0u);
+}
+
 TEST_F(Segments, SegmentsShareOneSq8Codec) {
   Create(/*sq8=*/true);
   for (uint32_t round = 0; round < 3; ++round) {
