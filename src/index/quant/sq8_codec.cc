@@ -59,12 +59,19 @@ Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
   if (simd::FastDotU8I8() && dim <= kMaxIntegerDim) {
     constexpr float kTop = 127 * 128;
     float top = 0;
-    for (size_t d = 0; d < dim; ++d) top = std::max(top, std::abs(q[d] * step_[d]));
+    // A codec read from a damaged file may have steps that make a weight infinite or NaN: such a
+    // weight counts as 0 (never converted to int, which would be undefined).
+    for (size_t d = 0; d < dim; ++d) {
+      const float x = std::abs(q[d] * step_[d]);
+      if (std::isfinite(x)) top = std::max(top, x);
+    }
     p.scale = top > 0 ? top / kTop : 1.0f;
     p.hi.resize(dim);
     p.lo.resize(dim);
     for (size_t d = 0; d < dim; ++d) {
-      const int w = static_cast<int>(std::clamp(std::nearbyint(q[d] * step_[d] / p.scale), -kTop, kTop));
+      float x = std::nearbyint(q[d] * step_[d] / p.scale);
+      if (std::isnan(x)) x = 0;
+      const int w = static_cast<int>(std::clamp(x, -kTop, kTop));
       const int hi = (w + (w >= 0 ? 64 : -64)) / 128;  // nearest, so lo stays in [-64, 64]
       p.hi[d] = static_cast<int8_t>(hi);
       p.lo[d] = static_cast<int8_t>(w - 128 * hi);
