@@ -138,6 +138,12 @@ class Segments : public ::testing::Test {
     db = *Db::Open(dir.path(), opt);
     c = *db->GetCollection("c");
   }
+  // After a reopen the collection holds `m` and graph searches find it.
+  void ExpectKeptAcrossReopen() {
+    Reopen();
+    EXPECT_EQ(testing::ScrollAll(*c), m);
+    EXPECT_GE(Recall(*c, m, -1), 0.95);
+  }
 
   TempDir dir;
   FaultEnv env;
@@ -239,9 +245,7 @@ TEST_F(Segments, MaxSegmentsBoundsTheCountByMerging) {
   }
   EXPECT_EQ(most, 3u);
   EXPECT_EQ(testing::ScrollAll(*c), m);
-  Reopen();
-  EXPECT_EQ(testing::ScrollAll(*c), m);
-  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  ExpectKeptAcrossReopen();
 }
 
 TEST_F(Segments, APayloadChangedInPlaceSurvivesLaterFlushes) {
@@ -355,9 +359,7 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   EXPECT_EQ(testing::ScrollAll(*c), m);
   EXPECT_GE(Recall(*c, m, -1), 0.95);
   EXPECT_GE(Recall(*c, m, 1), 0.95);
-  Reopen();
-  EXPECT_EQ(testing::ScrollAll(*c), m);
-  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  ExpectKeptAcrossReopen();
 }
 
 // Deletes alone start a merge of the segment they hollowed out (no flush needed), and the
