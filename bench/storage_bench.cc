@@ -27,7 +27,13 @@
 // goes first per round; with --rounds > 1 every figure is the median over rounds.
 //
 //   storage_bench [--points 1000000] [--dim 128] [--batch 1000] [--rounds 1] [--wal-flush-mb 64]
-//                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep]
+//                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep] [--text-words 0]
+//
+// --text-words N gives each point a "note" of N words too, with a text (BM25) index on it: words
+// drawn Zipf-like (s = 1) from 30,000 made-up words by a generator of their own (the vectors stay
+// those of a run without text). The reopen is then also timed once more with the segments' index
+// files removed, i.e. with the payload and text indexes rebuilt from the payloads, as every open
+// did before index files.
 //
 // --dir is the parent directory (default: the system temp dir, which should be on the disk being
 // measured); the databases go in a fresh storage_bench-<pid>/ under it, removed at the end unless
@@ -76,6 +82,7 @@ struct Args {
   std::vector<size_t> efs = {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512};
   std::string dir = std::filesystem::temp_directory_path().string();
   bool keep = false;
+  size_t text_words = 0;  // > 0: each point also has a "note" of this many words, text-indexed
 };
 
 Args Parse(int argc, char** argv) {
@@ -96,6 +103,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--queries") a.queries = std::stoul(v);
     else if (k == "--dir") a.dir = v;
     else if (k == "--ef") a.efs = ParseList<size_t>(v);
+    else if (k == "--text-words") a.text_words = std::stoul(v);
     else Die(kName, "unknown option " + k);
   }
   if (a.points == 0 || a.dim == 0 || a.batch == 0 || a.rounds < 1 || a.queries == 0)
@@ -132,6 +140,38 @@ class Stream {
   std::mt19937_64 rng_;
   std::normal_distribution<float> noise_{0, 1};
   std::vector<float> centres_;
+};
+
+// Notes: made-up words ("w" + base-26 letters of a scrambled rank, so stems differ), drawn
+// with probability ~ 1 / rank.
+class Words {
+ public:
+  explicit Words(uint64_t seed) : rng_(seed) {
+    constexpr size_t kVocabulary = 30'000;
+    double total = 0;
+    for (size_t r = 1; r <= kVocabulary; ++r) cumulative_.push_back(total += 1.0 / r);
+    for (size_t r = 0; r < kVocabulary; ++r) {
+      std::string w = "w";
+      for (uint64_t x = (r * 7919 + 13) % 1'000'003; x > 0; x /= 26) w += static_cast<char>('a' + x % 26);
+      words_.push_back(w);
+    }
+  }
+  std::string Note(size_t n) {
+    std::string out;
+    std::uniform_real_distribution<double> u(0, cumulative_.back());
+    for (size_t i = 0; i < n; ++i) {
+      const size_t r = std::lower_bound(cumulative_.begin(), cumulative_.end(), u(rng_)) -
+                       cumulative_.begin();
+      if (i) out += ' ';
+      out += words_[std::min(r, words_.size() - 1)];
+    }
+    return out;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<double> cumulative_;
+  std::vector<std::string> words_;
 };
 
 std::vector<float> Queries(const Args& a) {
@@ -260,6 +300,7 @@ struct IngestResult {
 
 struct QueryResult {
   double open_s = 0;
+  double open_rebuild_s = 0;  // --text-words: with the index files removed
   uint64_t hwm_kb = 0;
   bool graphs_rebuilt = false;
   double recall[kMaxEfs] = {};
@@ -288,6 +329,8 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   Collection& col = **coll;
   Check(col.CreatePayloadIndex("tag", PayloadIndexType::kKeyword), "index tag");
   Check(col.CreatePayloadIndex("n", PayloadIndexType::kInteger), "index n");
+  if (a.text_words > 0) Check(col.CreatePayloadIndex("note", PayloadIndexType::kText), "index note");
+  Words words(kPointSeed + 100);
 
   std::vector<std::string> tags(kTags, "t");
   for (uint32_t t = 0; t < kTags; ++t) tags[t] += std::to_string(t);
@@ -310,6 +353,7 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
       uint32_t tag, n;
       stream.Next(v.data(), &tag, &n);
       p.payload = Json{{"tag", tags[tag]}, {"n", n}};
+      if (a.text_words > 0) p.payload["note"] = words.Note(a.text_words);
       r.ingested_bytes += a.dim * sizeof(float) + p.payload.dump().size();
     }
     const auto t0 = Clock::now();
@@ -400,6 +444,17 @@ QueryResult OpenAndQuery(const Args& a, const Config& c, const std::string& path
     r.cpu_qps[e] = static_cast<double>(a.queries) / cpu;
   }
   r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
+  if (a.text_words > 0) {
+    coll->reset();
+    db->reset();
+    for (const auto& e : std::filesystem::directory_iterator(path + "/collections/c"))
+      if (e.path().extension() == ".idx") std::filesystem::remove(e.path());
+    const auto t1 = Clock::now();
+    auto again = Db::Open(path, Options(a, c));
+    Check(again.status(), "reopen " + path);
+    Check((*again)->GetCollection("c").status(), "get collection after reopen");
+    r.open_rebuild_s = Seconds(t1, Clock::now());
+  }
   return r;
 }
 
@@ -438,11 +493,13 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(base);
   std::filesystem::create_directories(base);
   std::printf("storage_bench: %zu points x %u dims (%u clusters), payload tag (keyword, %u values) "
-              "+ n (integer), both indexed; HNSW m 16 ef_construction 200 SQ8, L2; %zu points per "
+              "+ n (integer)%s, all indexed; HNSW m 16 ef_construction 200 SQ8, L2; %zu points per "
               "Upsert, one writer; default DbOptions (sync kAlways) with wal_flush_bytes %.0f MiB; "
               "segments = merge_factor %zu, max_segments %zu, merges in the background; "
               "rewrite-all = every flush compacts; %d round(s); dir %s; %zu queries, recall@%zu\n",
-              a.points, a.dim, kCentres, kTags, a.batch, a.wal_flush_mb,
+              a.points, a.dim, kCentres, kTags,
+              a.text_words > 0 ? (" + note (text, " + std::to_string(a.text_words) + " words)").c_str() : "",
+              a.batch, a.wal_flush_mb,
               DbOptions{}.merge_factor, DbOptions{}.max_segments, a.rounds, base.c_str(),
               a.queries, kK);
   std::printf("load average at start (uptime): %s\n", LoadAverage().c_str());
@@ -534,6 +591,9 @@ int main(int argc, char** argv) {
   row("files on disk after close (MB)",
       [&](const Run& r) { return static_cast<double>(r.ingest.dir_bytes) / kMB; }, "%.1f");
   row("reopen: Db::Open + GetCollection (s)", [](const Run& r) { return r.query.open_s; }, "%.2f");
+  if (a.text_words > 0)
+    row("  again without index files (rebuilt) (s)",
+        [](const Run& r) { return r.query.open_rebuild_s; }, "%.2f");
   row("peak RSS, reopen + queries (MB)",
       [](const Run& r) { return static_cast<double>(r.query.hwm_kb) / 1024; }, "%.0f");
 

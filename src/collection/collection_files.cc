@@ -15,6 +15,11 @@ std::string GraphName(uint64_t gen, size_t v) {
   std::snprintf(buf, sizeof(buf), "seg-%06" PRIu64 ".v%zu.hnsw", gen, v);
   return buf;
 }
+std::string IndexName(uint64_t gen) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "seg-%06" PRIu64 ".idx", gen);
+  return buf;
+}
 std::string WalName(uint64_t gen) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "wal-%06" PRIu64 ".log", gen);

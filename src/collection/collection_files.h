@@ -23,6 +23,7 @@ inline constexpr char kCurrentFile[] = "CURRENT";
 
 std::string SegmentName(uint64_t gen);
 std::string GraphName(uint64_t gen, size_t v);  // the HNSW graph of vector v
+std::string IndexName(uint64_t gen);            // the payload and text indexes of its points
 std::string WalName(uint64_t gen);
 std::string DeltaName(uint64_t gen);  // tombstones and in-place payloads of the sealed segments
 

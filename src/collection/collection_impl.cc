@@ -59,6 +59,14 @@ CollectionImpl::~CollectionImpl() {
   merge_cancel_ = true;
   if (merge_thread_.joinable()) merge_thread_.join();
   if (!wal_) return;
+  if (options_.flush_on_close_bytes > 0 && !dropped_.load() && write_error_.ok() &&
+      wal_->size() >= options_.flush_on_close_bytes) {
+    std::lock_guard<std::mutex> w(write_mu_);
+    Status s = NeedsCompaction() ? Rewrite() : Seal();
+    if (!s.ok())  // nothing is lost: the log replays at the next open
+      std::fprintf(stderr, "mosaic: flushing collection '%s' at close failed: %s\n", name_.c_str(),
+                   s.ToString().c_str());
+  }
   // A periodic policy promises at most one interval of loss: sync what is pending on close.
   if (unsynced_ && options_.sync == SyncPolicy::kPeriodic) wal_->Sync().ok();
   wal_->Close().ok();  // nothing left to report to
@@ -201,6 +209,7 @@ void CollectionImpl::RemoveUnusedFiles() {
   if (!current_.delta.empty()) keep.insert(current_.delta);
   for (const SealedSegment& seg : current_.segments) {
     keep.insert(SegmentName(seg.gen));
+    keep.insert(IndexName(seg.gen));
     for (size_t v = 0; v < dims_.size(); ++v) keep.insert(GraphName(seg.gen, v));
   }
   // A running merge's segment and graphs, and their temporary files.

@@ -253,6 +253,11 @@ class CollectionImpl final : public Collection {
   // Inserts `slots` (ascending) into the graphs of the parts that hold them.
   Status AddToGraphs(Column* col, std::span<const uint32_t> slots) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
+  std::string IndexPath(uint64_t generation) const;
+  // Fills s->payload_index from the segments' index files, each holding the index of its
+  // segment's payloads as written; a field a file lacks (or a missing or damaged file) is built
+  // from those payloads and the file saved again. The delta is applied afterwards.
+  void LoadPayloadIndexes(State* s, const std::vector<LoadedSegment>& segments) const;
   index::HnswParams HnswParamsFor(size_t v, size_t points) const;
   static Json ManifestJson(const Current& cur);
   Result<Current> ReadCurrent(RepairReport* salvage) const;
@@ -349,6 +354,8 @@ class CollectionImpl final : public Collection {
     std::vector<std::vector<std::shared_ptr<Part>>> parts;  // per vector, the range's parts
     std::vector<std::shared_ptr<Part>> donors;  // per vector, a part with trained SQ8 codes, or null
     std::vector<std::shared_ptr<Part>> merged;  // per vector, built by BuildMerge
+    std::vector<uint64_t> seg_gens;             // the generations of the run's segments
+    std::map<std::string, PayloadIndexType> index_defs;  // the payload indexes at the start
   };
   // The run [begin, end) of sealed segments to merge next, if any (callers hold write_mu_): one
   // whose graph lacks the SQ8 codes it should have, one with too many retired slots,

@@ -127,6 +127,62 @@ std::string CollectionImpl::GraphPath(uint64_t generation, size_t v) const {
   return dir_ + "/" + GraphName(generation, v);
 }
 
+std::string CollectionImpl::IndexPath(uint64_t generation) const {
+  return dir_ + "/" + IndexName(generation);
+}
+
+void CollectionImpl::LoadPayloadIndexes(State* s, const std::vector<LoadedSegment>& segments) const {
+  if (index_defs_.empty()) return;
+  std::vector<std::string> all;
+  for (const auto& [field, type] : index_defs_) all.push_back(field);
+  uint32_t first = 0;
+  for (const LoadedSegment& loaded : segments) {
+    const uint32_t n = loaded.ref.slots;
+    if (loaded.segment == nullptr) {
+      first += n;
+      continue;
+    }
+    const std::string path = IndexPath(loaded.ref.gen);
+    bool partial = false;
+    auto got = s->payload_index->Load(env_, path, n, {first, {}}, &partial);
+    if (!got.ok() && partial) {
+      // Half imported: start the indexes over from the payloads, and save every segment's.
+      std::fprintf(stderr, "mosaic: collection '%s': %s; rebuilding its payload indexes\n",
+                   name_.c_str(), got.status().ToString().c_str());
+      s->payload_index = std::make_unique<index::PayloadIndexSet>();
+      for (const auto& [field, type] : index_defs_) s->payload_index->Create(field, type).ok();
+      for (uint32_t slot = 0; slot < s->payloads.size() && slot < first + n; ++slot)
+        s->payload_index->Insert(slot, s->payloads[slot]);
+      uint32_t at = 0;
+      for (const LoadedSegment& seg : segments) {
+        if (seg.segment != nullptr && at + seg.ref.slots <= first + n)
+          s->payload_index->Save(env_, IndexPath(seg.ref.gen), seg.ref.slots, {at, {}, seg.ref.slots})
+              .ok();
+        at += seg.ref.slots;
+      }
+      first += n;
+      continue;
+    }
+    if (!got.ok() && !got.status().IsNotFound())
+      std::fprintf(stderr, "mosaic: collection '%s': %s; rebuilding it\n", name_.c_str(),
+                   got.status().ToString().c_str());
+    std::vector<std::string> missing;
+    for (const std::string& field : all)
+      if (!got.ok() || std::find(got->begin(), got->end(), field) == got->end())
+        missing.push_back(field);
+    if (!missing.empty()) {
+      for (uint32_t l = 0; l < n; ++l)
+        s->payload_index->InsertFields(missing, first + l, s->payloads[first + l]);
+      // Saved again so that the next open need not build them (nothing is lost if this fails).
+      Status saved = s->payload_index->Save(env_, path, n, {first, {}, n});
+      if (!saved.ok())
+        std::fprintf(stderr, "mosaic: saving the payload indexes failed: %s\n",
+                     saved.ToString().c_str());
+    }
+    first += n;
+  }
+}
+
 index::HnswParams CollectionImpl::HnswParamsFor(size_t v, size_t points) const {
   const IndexSpec& spec = schema_.vectors[v].index;
   index::HnswParams p;
@@ -247,19 +303,23 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
   }
   s->sealed = first;
   s->overridden.Resize(first);
+  if (delta != nullptr && delta->dead.size() != first)
+    return Status::Corruption("delta file " + current_.delta + " covers " +
+                              std::to_string(delta->dead.size()) + " slots, the segments hold " +
+                              std::to_string(first));
+  LoadPayloadIndexes(s.get(), segments);
   // What changed in them since they were written.
   if (delta != nullptr) {
-    if (delta->dead.size() != first)
-      return Status::Corruption("delta file " + current_.delta + " covers " +
-                                std::to_string(delta->dead.size()) + " slots, the segments hold " +
-                                std::to_string(first));
     delta->dead.ForEach([&](size_t slot) {
+      s->payload_index->Erase(static_cast<uint32_t>(slot), s->payloads[slot]);
       s->live.Reset(slot);
       s->payloads[slot] = Json();
     });
     for (const auto& [slot, payload] : delta->payloads) {
       if (!s->live.Test(slot)) continue;
+      s->payload_index->Erase(slot, s->payloads[slot]);
       s->payloads[slot] = payload;
+      s->payload_index->Insert(slot, s->payloads[slot]);
       s->overridden.Set(slot);
     }
   }
@@ -280,7 +340,6 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
       s->payloads[it->second] = Json();
       it->second = slot;
     }
-    s->payload_index->Insert(slot, s->payloads[slot]);
   }
   s->deleted_pending = first - s->id_to_slot.size();
   for (Column& col : s->columns) {

@@ -101,6 +101,8 @@ std::unique_ptr<CollectionImpl::Merge> CollectionImpl::StartMerge(size_t begin, 
   m->gen = ++generation_;  // the next flush takes the one after
   m->last_lsn = last_lsn_;
   m->meta = ConfigJson(name_, schema_, index_defs_);
+  m->index_defs = index_defs_;
+  for (size_t k = begin; k < end; ++k) m->seg_gens.push_back(current_.segments[k].gen);
   for (uint32_t slot = m->a; slot < m->b; ++slot)
     if (st.live.Test(slot)) m->slots.push_back(slot);
   m->present.resize(dims_.size());
@@ -146,9 +148,45 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     id = state_->ids[m->slots[i]];
     return id;
   };
+  // The payload indexes of the merged points: the parts' index files renumbered, then the points
+  // whose payload may differ from their part's copy re-indexed (Erase the copy's, Insert the one
+  // written). Built from the payloads written if a part's file is missing or lacks a field.
+  index::PayloadIndexSet indexes;
+  for (const auto& [field, type] : m->index_defs)
+    MOSAIC_RETURN_IF_ERROR(indexes.Create(field, type));
+  std::vector<uint32_t> to_local(m->b - m->a, index::kDroppedSlot);
+  for (size_t i = 0; i < n; ++i) to_local[m->slots[i] - m->a] = static_cast<uint32_t>(i);
+  const auto& parts0 = m->parts[0];
+  bool rebuild = false;
+  for (size_t k = 0; k < parts0.size() && !rebuild && !m->index_defs.empty(); ++k) {
+    const uint32_t first = parts0[k]->first;
+    const uint32_t size = (k + 1 < parts0.size() ? parts0[k + 1]->first : m->b) - first;
+    bool partial = false;
+    auto got = indexes.Load(env_, IndexPath(m->seg_gens[k]), size,
+                            {0, std::span<const uint32_t>(to_local).subspan(first - m->a, size)},
+                            &partial);
+    rebuild = !got.ok() || got->size() != m->index_defs.size();
+  }
+  if (rebuild) {
+    indexes = index::PayloadIndexSet();
+    for (const auto& [field, type] : m->index_defs)
+      MOSAIC_RETURN_IF_ERROR(indexes.Create(field, type));
+  }
+  std::vector<std::pair<uint32_t, Json>> changed;  // (merged slot, payload written)
   c.payload = [&](size_t i) -> const Json& {
-    std::shared_lock<std::shared_mutex> l(state_mu_);
-    payload = state_->payloads[m->slots[i]];
+    bool differs = false;
+    {
+      std::shared_lock<std::shared_mutex> l(state_mu_);
+      const State& st = *state_;
+      const uint32_t slot = m->slots[i];
+      payload = st.payloads[slot];
+      differs = !st.live.Test(slot) || st.overridden.Test(slot) ||
+                (slot < st.merge_changed.size() && st.merge_changed.Test(slot));
+    }
+    if (rebuild)
+      indexes.Insert(static_cast<uint32_t>(i), payload);
+    else if (differs && !m->index_defs.empty())
+      changed.emplace_back(static_cast<uint32_t>(i), payload);
     return payload;
   };
   c.vector = [&](size_t i, size_t v) -> const float* {
@@ -165,6 +203,26 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
   if (merge_cancel_) return Cancelled();
   MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<storage::Segment> seg,
                           storage::Segment::Open(env_, seg_path));
+  // A part sealed in place by a flush has no Segment of its own in memory: its file is read.
+  std::vector<std::shared_ptr<const storage::Segment>> part_files(parts0.size());
+  for (const auto& [i, written] : changed) {
+    const uint32_t slot = m->slots[i];
+    const size_t k = std::upper_bound(parts0.begin(), parts0.end(), slot,
+                                      [](uint32_t x, const auto& p) { return x < p->first; }) -
+                     parts0.begin() - 1;
+    if (part_files[k] == nullptr) {
+      part_files[k] = parts0[k]->segment;
+      if (part_files[k] == nullptr) {
+        MOSAIC_ASSIGN_OR_RETURN(part_files[k], storage::Segment::Open(
+                                                   env_, dir_ + "/" + SegmentName(m->seg_gens[k])));
+      }
+    }
+    MOSAIC_ASSIGN_OR_RETURN(Json copy, part_files[k]->DecodePayload(slot - parts0[k]->first));
+    indexes.Erase(i, copy);
+    indexes.Insert(i, written);
+  }
+  MOSAIC_RETURN_IF_ERROR(indexes.Save(env_, IndexPath(m->gen), static_cast<uint32_t>(n),
+                                      {0, {}, static_cast<uint32_t>(n)}));
   for (size_t v = 0; v < dims_.size(); ++v) {
     auto part = std::make_shared<Part>();
     part->first = m->a;
@@ -238,6 +296,7 @@ Status CollectionImpl::InstallMerge(const Merge& m) {
                        {m.gen, static_cast<uint32_t>(m.slots.size())});
   std::vector<std::string> written = {SegmentName(m.gen)};
   for (size_t v = 0; v < dims_.size(); ++v) written.push_back(GraphName(m.gen, v));
+  written.push_back(IndexName(m.gen));
   MOSAIC_RETURN_IF_ERROR(SealAndSwitch(std::move(next), map, std::move(written), "merging"));
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
@@ -305,7 +364,8 @@ void CollectionImpl::RenumberState(State* s, const Merge& m, std::span<const uin
 void CollectionImpl::AbandonMerge(const Merge& m) {
   // After a switch of unknown outcome CURRENT may name its files: they stay until a reopen.
   if (write_error_.ok()) {
-    for (const std::string& f : {SegmentName(m.gen), SegmentName(m.gen) + ".tmp"})
+    for (const std::string& f : {SegmentName(m.gen), SegmentName(m.gen) + ".tmp", IndexName(m.gen),
+                                 IndexName(m.gen) + ".tmp"})
       env_->RemoveFile(dir_ + "/" + f).ok();
     for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(m.gen, v)).ok();
   }

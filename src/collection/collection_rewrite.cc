@@ -117,10 +117,17 @@ Status CollectionImpl::Rewrite() {
   std::vector<std::string> written = {SegmentName(gen), SegmentName(gen) + ".tmp", next.wal,
                                       next.delta, next.delta + ".tmp"};
   for (size_t v = 0; v < dims_.size(); ++v) written.push_back(GraphName(gen, v));
+  written.insert(written.end(), {IndexName(gen), IndexName(gen) + ".tmp"});
   const std::string seg_path = dir_ + "/" + SegmentName(gen);
   // Only writers change state_, and we hold write_mu_: readers may go on meanwhile.
   Status s = WriteLiveSegment(*state_, seg_path + ".tmp");
   if (s.ok()) s = env_->RenameFile(seg_path + ".tmp", seg_path);
+  if (s.ok()) {  // the payload indexes follow the live points to their new slots
+    std::vector<uint32_t> local(state_->ids.size(), index::kDroppedSlot);
+    uint32_t next_slot = 0;
+    state_->live.ForEach([&](size_t slot) { local[slot] = next_slot++; });
+    s = state_->payload_index->Save(env_, IndexPath(gen), next.segments[0].slots, {0, local});
+  }
   // Graphs follow the points to their new slots (live points keep their order) and are saved
   // next to the new segment, so it opens without a rebuild.
   if (s.ok()) s = SaveRemappedGraphs(*state_, gen);
@@ -181,7 +188,10 @@ Status CollectionImpl::WriteGrowingSegment(const State& st, uint64_t gen,
     if (const auto& g = st.columns[v].growing().hnsw)
       MOSAIC_RETURN_IF_ERROR(g->Save(env_, GraphPath(gen, v)));
   }
-  return Status::OK();
+  // Its payload indexes, as they stand: only writers change them, and we hold write_mu_.
+  const uint32_t n = static_cast<uint32_t>(c.num_points);
+  written->insert(written->end(), {IndexName(gen), IndexName(gen) + ".tmp"});
+  return st.payload_index->Save(env_, IndexPath(gen), n, {first, {}, n});
 }
 
 storage::SegmentDelta CollectionImpl::MakeDelta(const State& st, const Current& next,

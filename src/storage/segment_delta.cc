@@ -1,5 +1,6 @@
 #include "storage/segment_delta.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "common/coding.h"
@@ -59,7 +60,8 @@ Result<SegmentDelta> DecodeDelta(std::string_view data, const std::string& path)
     return corrupt("manifest is not a JSON object");
   uint64_t slots = 0;
   if (!in.GetFixed64(&slots)) return corrupt("truncated slot count");
-  if ((slots + 63) / 64 > in.remaining() / 8)
+  // Slots are 32-bit; the bound also keeps (slots + 63) from wrapping.
+  if (slots > UINT32_MAX || (slots + 63) / 64 > in.remaining() / 8)
     return corrupt(std::to_string(slots) + " slots overrun the file");
   d.dead.Resize(slots);
   for (uint64_t w = 0; w < (slots + 63) / 64; ++w) {

@@ -79,6 +79,15 @@ void ExpectHolds(Collection& c, const Model& want, const std::string& where) {
           << where << ": nearest of " << id.ToString() << (exact ? " (exact)" : " (graph)");
     }
   }
+  // The payload index on "round" (loaded from the segments' index files) agrees.
+  for (int round : {1, 2, 3, 5}) {
+    Filter f = *Filter::FromJson(Json{{"must", {{{"key", "round"}, {"match", {{"value", round}}}}}}});
+    uint64_t n = 0;
+    for (const auto& [id, pv] : want) n += pv.first.value("round", 0) == round;
+    auto count = c.Count(&f);
+    ASSERT_TRUE(count.ok()) << where;
+    EXPECT_EQ(*count, n) << where << ": points of round " << round;
+  }
 }
 
 // The fixture every scenario starts from: collection "c" with acknowledged writes, flushed once
@@ -93,12 +102,13 @@ struct Start {
 void Populate(Db& db, const std::string& snapshot_path, Start* s) {
   auto c = db.CreateCollection("c", Schema());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE((*c)->CreatePayloadIndex("round", PayloadIndexType::kInteger).ok());
   Write(**c, 1, 0, 24, &s->c);
   ASSERT_TRUE((*c)->Flush().ok());
   Write(**c, 2, 16, 16, &s->c);
   Erase(**c, {1, 2, 3, 4, 5, 6, 7, 8, 9}, &s->c);
   // A payload changed in place on sealed points (a flush writes it to the delta file).
-  const Json patch = {{"patched", true}};
+  const Json patch = {{"patched", true}, {"round", 5}};
   ASSERT_TRUE((*c)->SetPayload(std::vector<PointId>{10, 11}, patch).ok());
   for (uint64_t id : {10, 11}) s->c[PointId(id)].first.update(patch);
   if (!snapshot_path.empty()) {

@@ -589,7 +589,7 @@ TEST(Recovery, FlushCompactionAndReopenKeepTheSameState) {
     (void)e;
     ++files;
   }
-  EXPECT_EQ(files, 5u);  // collection.json, CURRENT, seg, delta, wal
+  EXPECT_EQ(files, 6u);  // collection.json, CURRENT, seg, its index file, delta, wal
 }
 
 TEST(Recovery, CrashDuringFlushKeepsTheOldState) {

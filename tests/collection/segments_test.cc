@@ -16,6 +16,8 @@
 
 #include "collection/collection_files.h"
 #include "common/sync_point.h"
+#include "index/filter/payload_index.h"
+#include "storage/segment.h"
 #include "mosaic/db.h"
 #include "util/fault_env.h"
 #include "util/scroll_all.h"
@@ -315,6 +317,136 @@ TEST_F(Segments, NeighboursOfOneSizeMergeAndKeepEveryChange) {
   check();
 }
 
+// What the payload and text indexes answer: counts by group and tag, and text hits with scores.
+std::vector<std::string> IndexAnswers(Collection& c) {
+  std::vector<std::string> out;
+  for (int g = 0; g < 4; ++g) {
+    Filter f = *Filter::FromJson(Json{{"must", {{{"key", "group"}, {"match", {{"value", g}}}}}}});
+    out.push_back("group " + std::to_string(g) + ": " + std::to_string(*c.Count(&f)));
+  }
+  for (const char* tag : {"t0", "t1", "t2"}) {
+    Filter f = *Filter::FromJson(Json{{"must", {{{"key", "tag"}, {"match", {{"value", tag}}}}}}});
+    out.push_back(std::string("tag ") + tag + ": " + std::to_string(*c.Count(&f)));
+  }
+  for (const char* q : {"lighthouse", "harbor storm", "round", "quiet"}) {
+    TextSearchRequest t;
+    t.fields = {"note"};
+    t.query = q;
+    t.limit = 1000;
+    auto hits = c.SearchText(t);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    if (!hits.ok()) continue;
+    std::string line = std::string(q) + ":";
+    for (const auto& h : *hits) line += " " + h.id.ToString() + "=" + std::to_string(h.score);
+    out.push_back(line);
+  }
+  return out;
+}
+
+size_t FilesEndingWith(const TempDir& dir, const std::string& ext) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(CollectionDir(dir)))
+    n += e.path().filename().string().ends_with(ext);
+  return n;
+}
+
+// Each sealed segment's index file holds exactly the index of the payloads its segment stores.
+void ExpectIndexFilesMatchPayloads(const TempDir& dir, const std::map<std::string, PayloadIndexType>& defs) {
+  size_t checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(CollectionDir(dir))) {
+    if (e.path().extension() != ".seg") continue;
+    auto seg = storage::Segment::Open(Env::Default(), e.path().string());
+    ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+    const uint32_t n = static_cast<uint32_t>((*seg)->num_points());
+    index::PayloadIndexSet from_file, from_payloads;
+    for (const auto& [field, type] : defs) {
+      ASSERT_TRUE(from_file.Create(field, type).ok());
+      ASSERT_TRUE(from_payloads.Create(field, type).ok());
+    }
+    for (uint32_t i = 0; i < n; ++i) from_payloads.Insert(i, *(*seg)->DecodePayload(i));
+    std::string idx = e.path().string();
+    idx.replace(idx.size() - 3, 3, "idx");
+    bool partial = false;
+    auto loaded = from_file.Load(Env::Default(), idx, n, {0, {}}, &partial);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(loaded->size(), defs.size()) << idx;
+    const std::string a = dir.path() + "/a.idx", b = dir.path() + "/b.idx";
+    ASSERT_TRUE(from_file.Save(Env::Default(), a, n, {0, {}, n}).ok());
+    ASSERT_TRUE(from_payloads.Save(Env::Default(), b, n, {0, {}, n}).ok());
+    EXPECT_TRUE(ReadAll(a) == ReadAll(b)) << idx << " does not index its segment's payloads";
+    ++checked;
+  }
+  EXPECT_GT(checked, 0u);
+}
+
+// Each segment's payload and text indexes are saved beside it (by flushes and merges, with the
+// payloads changed and points deleted meanwhile) and loaded at open instead of being rebuilt from
+// the payloads; what they answer is what a rebuild answers. A missing or damaged file is rebuilt
+// and saved again.
+TEST_F(Segments, IndexFilesAnswerAsARebuildWould) {
+  opt.merge_factor = 2;
+  Create();
+  ASSERT_TRUE(c->CreatePayloadIndex("group", PayloadIndexType::kInteger).ok());
+  ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
+  const char* words[] = {"lighthouse", "harbor", "storm", "quiet", "round", "keeper"};
+  uint64_t next = 0;
+  for (uint32_t round = 0; round < 5; ++round) {
+    auto points = MakePoints(next, next + 300, 30 + round);
+    for (auto& p : points) {
+      const uint64_t id = p.id.num();
+      p.payload["note"] = std::string(words[id % 6]) + " " + words[(id / 6) % 6] + " " + words[id % 5];
+      p.payload["tag"] = "t" + std::to_string(id % 3);
+    }
+    Add(*c, points, &m);
+    next += 300;
+    if (round == 2)  // an index created over points already sealed
+      ASSERT_TRUE(c->CreatePayloadIndex("tag", PayloadIndexType::kKeyword).ok());
+    // Sealed points: deleted, re-upserted, their notes and groups changed.
+    for (uint64_t id = round * 17 + 1; id < next; id += 97) {
+      const PointId pid(id);
+      if (!m.count(pid)) continue;
+      if (id % 2) {
+        ASSERT_TRUE(c->Delete(std::vector<PointId>{pid}).ok());
+        m.erase(pid);
+      } else {
+        const Json change = {{"note", "quiet lighthouse round " + std::to_string(round)},
+                             {"group", static_cast<int64_t>(round % 4)}};
+        ASSERT_TRUE(c->SetPayload(std::vector<PointId>{pid}, change).ok());
+        for (const auto& [k, v] : change.items()) m[pid].first[k] = v;
+      }
+    }
+    Add(*c, MakePoints(round * 13 + 4, round * 13 + 5, 80 + round), &m);
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  ASSERT_GE(c->Info().merges_done, 2u);
+  ExpectIndexFilesMatchPayloads(dir, c->PayloadIndexes());
+  const std::vector<std::string> answers = IndexAnswers(*c);
+  EXPECT_EQ(FilesEndingWith(dir, ".idx"), c->Info().segments);
+  Reopen();
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_EQ(IndexAnswers(*c), answers);
+  // Without the files: rebuilt from the payloads, the same answers, and saved again.
+  const std::string cdir = CollectionDir(dir);
+  std::vector<std::string> idx;
+  for (const auto& e : std::filesystem::directory_iterator(cdir))
+    if (e.path().extension() == ".idx") idx.push_back(e.path().string());
+  ASSERT_FALSE(idx.empty());
+  const std::string saved = ReadAll(idx[0]);
+  for (const auto& f : idx) std::filesystem::remove(f);
+  Reopen();
+  EXPECT_EQ(IndexAnswers(*c), answers);
+  EXPECT_EQ(FilesEndingWith(dir, ".idx"), idx.size());
+  EXPECT_EQ(ReadAll(idx[0]), saved);
+  // A damaged file: the same.
+  std::string damaged = saved;
+  damaged[damaged.size() / 2] ^= 0x20;
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), idx[0], damaged).ok());
+  Reopen();
+  EXPECT_EQ(IndexAnswers(*c), answers);
+  EXPECT_EQ(ReadAll(idx[0]), saved);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+}
+
 // A merge in the background: writes (to points of the segments being merged too), a flush and
 // searches go on while it builds; what they did is all there once it is switched in, and after
 // a reopen.
@@ -323,6 +455,8 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   Create();
   opt.background_merges = true;
   Reopen();
+  ASSERT_TRUE(c->CreatePayloadIndex("group", PayloadIndexType::kInteger).ok());
+  ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
   std::promise<void> started, release;
   std::shared_future<void> go = release.get_future().share();
   std::atomic<bool> held{false};
@@ -342,8 +476,9 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   ASSERT_EQ(*c->Delete(gone), 2u);
   for (const auto& id : gone) m.erase(id);
   Add(*c, MakePoints(10, 12, 72), &m);
-  ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{500})}, Json{{"note", "x"}}).ok());
-  m[PointId(uint64_t{500})].first["note"] = "x";
+  const Json change = {{"note", "quiet lighthouse"}, {"group", 3}};
+  ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{500})}, change).ok());
+  m[PointId(uint64_t{500})].first.update(change);
   AddAndFlush(*c, MakePoints(800, 900, 73), &m);
   Add(*c, MakePoints(900, 950, 74), &m);  // growing when the merge switches in
   EXPECT_EQ(testing::ScrollAll(*c), m);
@@ -359,7 +494,12 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   EXPECT_EQ(testing::ScrollAll(*c), m);
   EXPECT_GE(Recall(*c, m, -1), 0.95);
   EXPECT_GE(Recall(*c, m, 1), 0.95);
+  // The merged segment's index file indexes the payloads it holds (500's change came after the
+  // merge read it, or before: either way the delta and the file agree at open).
+  ExpectIndexFilesMatchPayloads(dir, c->PayloadIndexes());
+  const std::vector<std::string> answers = IndexAnswers(*c);
   ExpectKeptAcrossReopen();
+  EXPECT_EQ(IndexAnswers(*c), answers);
 }
 
 // Deletes alone start a merge of the segment they hollowed out (no flush needed), and the

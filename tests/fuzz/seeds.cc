@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collection/operation.h"
+#include "index/filter/payload_index.h"
 #include "index/hnsw/hnsw_index.h"
 #include "media/image_encode.h"
 #include "mosaic/db.h"
@@ -145,6 +146,29 @@ void DeltaSeeds() {
   d.dead.Resize(0);
   d.payloads.clear();
   Check(storage::WriteDelta(Env::Default(), Path("delta", "empty.del"), d), "delta");
+}
+
+// Payload index files of sealed segments (PayloadIndexSet::Save), one index of every type, over
+// the 64 slots payload_index_fuzz loads them as.
+void PayloadIndexSeeds() {
+  index::PayloadIndexSet set;
+  Check(set.Create("k", PayloadIndexType::kKeyword), "payload_index");
+  Check(set.Create("i", PayloadIndexType::kInteger), "payload_index");
+  Check(set.Create("f", PayloadIndexType::kFloat), "payload_index");
+  Check(set.Create("d", PayloadIndexType::kDatetime), "payload_index");
+  Check(set.Create("t", PayloadIndexType::kText), "payload_index");
+  const char* words[] = {"red fox", "the quick brown fox jumps", "lazy dogs sleep", "fox and dog"};
+  for (uint32_t slot = 0; slot < 64; slot += 3)
+    set.Insert(slot, {{"k", slot % 2 ? "a" : "b"},
+                      {"i", slot % 5 == 0 ? Json(2.5) : Json(int(slot) - 20)},
+                      {"f", slot * 0.25},
+                      {"d", slot % 4 ? "2026-12-05T10:00:00Z" : "not a date"},
+                      {"t", words[slot % 4]}});
+  Check(set.Save(Env::Default(), Path("payload_index", "every-type.idx"), 64, {0, {}, 64}),
+        "payload_index");
+  Check(index::PayloadIndexSet().Save(Env::Default(), Path("payload_index", "no-fields.idx"), 64,
+                                      {0, {}, 64}),
+        "payload_index");
 }
 
 // photos.snapshot carries the graph of its HNSW vector "image" (segment version 2);
@@ -288,6 +312,7 @@ int main(int argc, char** argv) {
   WalSeeds();
   SegmentSeeds();
   DeltaSeeds();
+  PayloadIndexSeeds();
   SnapshotSeeds();
   HnswSeeds();
   ImageSeeds();

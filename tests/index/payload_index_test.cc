@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "mosaic/env.h"
 #include "mosaic/filter.h"
+#include "util/fault_env.h"
 
 namespace mosaic::index {
 namespace {
@@ -371,6 +373,89 @@ TEST_F(PayloadIndexTest, CandidatesAgreeWithScanAfterRemap) {
   swapped_.Remap(map);
   points_ = std::move(renumbered);
   CheckAll();
+}
+
+// Two segments' index files: [0, 2500) as it is, [2500, 5000) without its erased slots (as a
+// merge writes them), loaded into empty sets one after the other.
+TEST_F(PayloadIndexTest, CandidatesAgreeWithScanAfterSaveAndLoad) {
+  const uint32_t total = static_cast<uint32_t>(points_.payloads.size()), half = total / 2;
+  for (uint32_t slot = 2; slot < total; slot += 9) {
+    intended_.Erase(slot, *points_.payloads[slot]);
+    swapped_.Erase(slot, *points_.payloads[slot]);
+    points_.payloads[slot].reset();
+  }
+  std::vector<uint32_t> second(total - half, kDroppedSlot);
+  Points renumbered;
+  for (uint32_t slot = 0; slot < total; ++slot) {
+    if (slot >= half && !points_.payloads[slot]) continue;
+    if (slot >= half) second[slot - half] = static_cast<uint32_t>(renumbered.payloads.size()) - half;
+    const uint32_t to = static_cast<uint32_t>(renumbered.payloads.size());
+    renumbered.payloads.push_back(points_.payloads[slot]);
+    renumbered.ids.push_back(points_.ids[slot]);
+    if (points_.payloads[slot]) renumbered.slot_of[points_.ids[slot]] = to;
+  }
+  const uint32_t kept = static_cast<uint32_t>(renumbered.payloads.size()) - half;
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  auto reload = [&](PayloadIndexSet* set) {
+    ASSERT_TRUE(set->Save(env, dir.path() + "/a.idx", half, {0, {}, half}).ok());
+    ASSERT_TRUE(set->Save(env, dir.path() + "/b.idx", kept, {half, second}).ok());
+    PayloadIndexSet loaded;
+    for (const auto& [field, type] : set->List()) ASSERT_TRUE(loaded.Create(field, type).ok());
+    bool partial = true;
+    auto a = loaded.Load(env, dir.path() + "/a.idx", half, {0, {}}, &partial);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ(a->size(), set->List().size());
+    auto b = loaded.Load(env, dir.path() + "/b.idx", kept, {half, {}}, &partial);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    // Saving what was loaded gives the same bytes.
+    ASSERT_TRUE(loaded.Save(env, dir.path() + "/b2.idx", kept, {half, {}, kept}).ok());
+    EXPECT_EQ(*env->ReadFile(dir.path() + "/b.idx"), *env->ReadFile(dir.path() + "/b2.idx"));
+    *set = std::move(loaded);
+  };
+  reload(&intended_);
+  reload(&swapped_);
+  points_ = std::move(renumbered);
+  CheckAll();
+}
+
+// A damaged or mismatched file is refused before the set is touched, or says it was touched.
+TEST_F(PayloadIndexTest, LoadRefusesDamagedOrMismatchedFiles) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  const std::string path = dir.path() + "/a.idx";
+  const uint32_t n = static_cast<uint32_t>(points_.payloads.size());
+  ASSERT_TRUE(intended_.Save(env, path, n, {0, {}, n}).ok());
+  std::string bytes = *env->ReadFile(path);
+  PayloadIndexSet fresh;
+  ASSERT_TRUE(fresh.Create("kw", PayloadIndexType::kKeyword).ok());
+  ASSERT_TRUE(fresh.Create("f", PayloadIndexType::kInteger).ok());  // saved as a float index
+  ASSERT_TRUE(fresh.Create("other", PayloadIndexType::kKeyword).ok());
+  bool partial = true;
+  auto wrong_size = fresh.Load(env, path, n + 1, {0, {}}, &partial);
+  EXPECT_TRUE(wrong_size.status().IsCorruption()) << wrong_size.status().ToString();
+  EXPECT_NE(wrong_size.status().message().find(std::to_string(n)), std::string::npos);
+  EXPECT_FALSE(partial);
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x10;
+  ASSERT_TRUE(WriteFileAtomically(env, path, flipped).ok());
+  auto damaged = fresh.Load(env, path, n, {0, {}}, &partial);
+  EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
+  EXPECT_NE(damaged.status().message().find("checksum"), std::string::npos);
+  EXPECT_FALSE(partial);
+  EXPECT_TRUE(fresh.Load(env, dir.path() + "/missing.idx", n, {0, {}}, &partial).status().IsNotFound());
+  // Only the field saved with the same type loads; the caller indexes the others itself.
+  ASSERT_TRUE(WriteFileAtomically(env, path, bytes).ok());
+  auto loaded = fresh.Load(env, path, n, {0, {}}, &partial);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, std::vector<std::string>{"kw"});
+  Result<Filter> f = Filter::Parse(R"({"must": {"key": "kw", "match": {"value": "k007"}}})");
+  ASSERT_TRUE(f.ok());
+  auto want = intended_.Candidates(f->root(), [](const PointId&) { return std::nullopt; });
+  auto got = fresh.Candidates(f->root(), [](const PointId&) { return std::nullopt; });
+  ASSERT_TRUE(want && got);
+  EXPECT_EQ(*got, *want);
+  EXPECT_FALSE(want->empty());
 }
 
 TEST_F(PayloadIndexTest, ErasingEverythingEmptiesTheIndex) {

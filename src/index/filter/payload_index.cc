@@ -1,18 +1,23 @@
 #include "index/filter/payload_index.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <span>
 #include <unordered_map>
 
+#include "common/coding.h"
+#include "common/crc32c.h"
 #include "index/filter/conditions.h"
 #include "index/filter/datetime.h"
 #include "index/filter/facet_counter.h"
 #include "index/filter/json_path.h"
 #include "index/filter/number.h"
 #include "index/filter/order_value.h"
+#include "index/slot_io.h"
 #include "index/text/bm25_index.h"
 
 namespace mosaic::index {
@@ -204,6 +209,11 @@ class FieldIndex {
   virtual bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const { return false; }
   virtual size_t MemoryBytes() const = 0;
   virtual void Remap(std::span<const uint32_t> map) { RemapList(&others_, map); }
+  // Persistence (PayloadIndexSet::Save/Load): the others, then a subclass's lists.
+  virtual void Export(const ExportMap& map, std::string* out) const {
+    PutSlotList(out, ExportSlots(others_, map));
+  }
+  virtual bool Import(Decoder* in, const ImportMap& map) { return GetSlotList(in, map, &others_); }
 
   // Nullptr for an index that keys no scalar values (text).
   virtual const SlotList* others() const { return &others_; }
@@ -302,6 +312,40 @@ class KeywordIndex final : public FieldIndex {
   void Remap(std::span<const uint32_t> map) override {
     FieldIndex::Remap(map);
     RemapPostings(&postings_, map);
+  }
+
+  // Keys: count, then each key with its list.
+  void Export(const ExportMap& map, std::string* out) const override {
+    FieldIndex::Export(map, out);
+    // In key order, so that the same index always makes the same file.
+    std::vector<const std::pair<const std::string, SlotList>*> entries;
+    for (const auto& entry : postings_) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    std::string body;
+    size_t keys = 0;
+    for (const auto* entry : entries) {
+      const SlotList kept = ExportSlots(entry->second, map);
+      if (kept.empty()) continue;
+      ++keys;
+      PutLengthPrefixed(&body, entry->first);
+      PutSlotList(&body, kept);
+    }
+    PutVarint64(out, keys);
+    out->append(body);
+  }
+
+  bool Import(Decoder* in, const ImportMap& map) override {
+    uint64_t keys = 0;
+    if (!FieldIndex::Import(in, map) || !in->GetVarint64(&keys) || keys > in->remaining())
+      return false;
+    for (uint64_t k = 0; k < keys; ++k) {
+      std::string_view key;
+      if (!in->GetLengthPrefixed(&key)) return false;
+      auto it = postings_.try_emplace(std::string(key)).first;
+      if (!GetSlotList(in, map, &it->second)) return false;
+      if (it->second.empty()) postings_.erase(it);
+    }
+    return true;
   }
 
   std::unordered_map<std::string, SlotList> postings_;
@@ -414,6 +458,41 @@ class OrderedIndex : public FieldIndex {
     FieldIndex::Remap(map);
     RemapList(&unkeyed_, map);
     RemapPostings(&postings_, map);
+  }
+
+  // The unkeyed, then keys: count, then each key (its 8 bytes) with its list.
+  void Export(const ExportMap& map, std::string* out) const override {
+    static_assert(sizeof(Key) == 8);
+    FieldIndex::Export(map, out);
+    PutSlotList(out, ExportSlots(unkeyed_, map));
+    std::string body;
+    size_t keys = 0;
+    for (const auto& [key, list] : postings_) {
+      const SlotList kept = ExportSlots(list, map);
+      if (kept.empty()) continue;
+      ++keys;
+      PutFixed64(&body, std::bit_cast<uint64_t>(key));
+      PutSlotList(&body, kept);
+    }
+    PutVarint64(out, keys);
+    out->append(body);
+  }
+
+  bool Import(Decoder* in, const ImportMap& map) override {
+    uint64_t keys = 0;
+    if (!FieldIndex::Import(in, map) || !GetSlotList(in, map, &unkeyed_) ||
+        !in->GetVarint64(&keys) || keys > in->remaining())
+      return false;
+    for (uint64_t k = 0; k < keys; ++k) {
+      uint64_t bits = 0;
+      if (!in->GetFixed64(&bits)) return false;
+      const Key key = std::bit_cast<Key>(bits);
+      if (key != key) return false;  // a NaN key would break the map's order
+      auto it = postings_.try_emplace(key).first;
+      if (!GetSlotList(in, map, &it->second)) return false;
+      if (it->second.empty()) postings_.erase(it);
+    }
+    return true;
   }
 
   std::map<Key, SlotList> postings_;
@@ -677,6 +756,8 @@ class TextFieldIndex final : public FieldIndex {
   }
 
   void Remap(std::span<const uint32_t> map) override { bm25_.Remap(map); }
+  void Export(const ExportMap& map, std::string* out) const override { bm25_.Export(map, out); }
+  bool Import(Decoder* in, const ImportMap& map) override { return bm25_.Import(in, map); }
 
   Bm25Index bm25_;
 };
@@ -790,6 +871,8 @@ struct PayloadIndexSet::Impl {
 
 PayloadIndexSet::PayloadIndexSet() : impl_(std::make_unique<Impl>()) {}
 PayloadIndexSet::~PayloadIndexSet() = default;
+PayloadIndexSet::PayloadIndexSet(PayloadIndexSet&&) noexcept = default;
+PayloadIndexSet& PayloadIndexSet::operator=(PayloadIndexSet&&) noexcept = default;
 
 Status PayloadIndexSet::Create(const std::string& field, PayloadIndexType type) {
   Result<JsonPath> path = JsonPath::Parse(field);
@@ -826,6 +909,92 @@ void PayloadIndexSet::Insert(uint32_t slot, const Json& payload) {
 void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
   for (auto& [field, index] : impl_->fields)
     index->Erase(slot, payload);
+}
+
+void PayloadIndexSet::InsertFields(std::span<const std::string> fields, uint32_t slot,
+                                   const Json& payload) {
+  for (const std::string& field : fields)
+    if (auto it = impl_->fields.find(field); it != impl_->fields.end())
+      it->second->Insert(slot, payload);
+}
+
+namespace {
+
+constexpr char kIndexMagic[8] = {'M', 'O', 'S', 'P', 'I', 'D', 'X', 0};
+constexpr uint32_t kIndexFileVersion = 1;
+
+// What a field's lists mean beyond its type: the tokenizer's version for text.
+uint32_t FieldFormat(PayloadIndexType type) {
+  return type == PayloadIndexType::kText ? kTextAnalysisVersion : 1;
+}
+
+}  // namespace
+
+// Magic, version, slots, field count; per field its name, type, format and lists; then the
+// masked CRC32C of everything before it.
+Status PayloadIndexSet::Save(Env* env, const std::string& path, uint32_t slots,
+                             const ExportMap& map) const {
+  std::string out(kIndexMagic, 8);
+  PutFixed32(&out, kIndexFileVersion);
+  PutFixed32(&out, slots);
+  PutFixed32(&out, static_cast<uint32_t>(impl_->fields.size()));
+  std::string lists;
+  for (const auto& [field, index] : impl_->fields) {
+    PutLengthPrefixed(&out, field);
+    out.push_back(static_cast<char>(index->type()));
+    PutFixed32(&out, FieldFormat(index->type()));
+    lists.clear();
+    index->Export(map, &lists);
+    PutLengthPrefixed(&out, lists);
+  }
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out)));
+  return WriteFileAtomically(env, path, out).WithContext("saving payload indexes " + path);
+}
+
+Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::string& path,
+                                                       uint32_t slots, const ImportMap& map,
+                                                       bool* partial) {
+  *partial = false;
+  auto corrupt = [&](const std::string& what) {
+    return Status::Corruption("payload index file " + path + ": " + what);
+  };
+  MOSAIC_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
+  if (data.size() < 24 || std::memcmp(data.data(), kIndexMagic, 8) != 0)
+    return corrupt("not an index file (bad magic or " + std::to_string(data.size()) + " bytes)");
+  if (crc32c::Unmask(DecodeFixed32(data.data() + data.size() - 4)) !=
+      crc32c::Value(data.data(), data.size() - 4))
+    return corrupt("checksum mismatch");
+  Decoder in(std::string_view(data).substr(8, data.size() - 12));
+  uint32_t version = 0, stored_slots = 0, fields = 0;
+  in.GetFixed32(&version);
+  in.GetFixed32(&stored_slots);
+  in.GetFixed32(&fields);
+  if (version != kIndexFileVersion)
+    return corrupt("version " + std::to_string(version) + ", this build reads " +
+                   std::to_string(kIndexFileVersion));
+  if (stored_slots != slots || (!map.map.empty() && map.map.size() != slots))
+    return corrupt("covers " + std::to_string(stored_slots) + " slots, the segment holds " +
+                   std::to_string(slots));
+  std::vector<std::string> loaded;
+  for (uint32_t f = 0; f < fields; ++f) {
+    std::string_view name, lists;
+    uint8_t type = 0;
+    uint32_t format = 0;
+    if (!in.GetLengthPrefixed(&name) || !in.GetByte(&type) || !in.GetFixed32(&format) ||
+        !in.GetLengthPrefixed(&lists))
+      return corrupt("field " + std::to_string(f) + " overruns the file");
+    auto it = impl_->fields.find(std::string(name));
+    if (it == impl_->fields.end() || static_cast<uint8_t>(it->second->type()) != type ||
+        format != FieldFormat(it->second->type()))
+      continue;
+    *partial = true;
+    Decoder field_in(lists);
+    if (!it->second->Import(&field_in, map) || !field_in.empty())
+      return corrupt("the lists of field \"" + std::string(name) + "\" are damaged");
+    loaded.emplace_back(name);
+  }
+  if (!in.empty()) return corrupt("bytes after the last field");
+  return loaded;
 }
 
 void PayloadIndexSet::Remap(std::span<const uint32_t> map) {

@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "index/filter/filter_node.h"
+#include "index/slot_io.h"
 #include "index/text/bm25_index.h"
 #include "mosaic/collection.h"
+#include "mosaic/env.h"
 #include "mosaic/json.h"
 #include "mosaic/status.h"
 
@@ -27,6 +29,8 @@ class PayloadIndexSet {
  public:
   PayloadIndexSet();
   ~PayloadIndexSet();
+  PayloadIndexSet(PayloadIndexSet&&) noexcept;
+  PayloadIndexSet& operator=(PayloadIndexSet&&) noexcept;
 
   // Adds an empty index on `field` (dotted path); the caller then Inserts existing points.
   Status Create(const std::string& field, PayloadIndexType type);
@@ -37,9 +41,22 @@ class PayloadIndexSet {
   // payload the slot was inserted with (to update a point: Erase the old, Insert the new).
   void Insert(uint32_t slot, const Json& payload);
   void Erase(uint32_t slot, const Json& payload);
-  // Renumbers the slots: s becomes map[s] (index::kDroppedSlot, from text_index.h, drops it). The
+  // Renumbers the slots: s becomes map[s] (index::kDroppedSlot, from slot_io.h, drops it). The
   // map must keep the slots' order; slots past its end keep their number. No payload is re-read.
   void Remap(std::span<const uint32_t> map);
+  // Insert for the named fields only (those a Load did not bring).
+  void InsertFields(std::span<const std::string> fields, uint32_t slot, const Json& payload);
+
+  // Persistence of the indexes of a segment's slots (docs/segment_format.md, "Index files").
+  // Save writes the slots `map` keeps, renumbered, to `path` atomically; `slots` is the
+  // segment's size. Load adds those of such a file, renumbered by `map`, after every slot
+  // indexed here, and returns the fields it brought: a field this set has and the file lacks (or
+  // holds of another type, or from a tokenizer of another version) is not, and the caller
+  // Inserts its values. On an error, *partial says whether this set was changed (a file that
+  // passed its checksum failed a check part way): it must then be rebuilt from the payloads.
+  Status Save(Env* env, const std::string& path, uint32_t slots, const ExportMap& map) const;
+  Result<std::vector<std::string>> Load(Env* env, const std::string& path, uint32_t slots,
+                                        const ImportMap& map, bool* partial);
 
   // A sorted, duplicate-free superset of the slots that can match `filter`, derived from indexed
   // conditions (and has_id via `id_to_slot`) in its must clauses, nested ones included, and in

@@ -23,6 +23,8 @@ namespace mosaic::index {
 // same terms; an error when ICU or the stemmer is unavailable.
 const Result<text::WordTokenizer>& FullTextTokenizer();
 
+inline constexpr uint32_t kTextAnalysisVersion = 1;
+
 class Bm25Index {
  public:
   explicit Bm25Index(text::WordTokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}
@@ -32,6 +34,10 @@ class Bm25Index {
   void Insert(uint32_t slot, std::span<const std::string_view> texts);
   void Erase(uint32_t slot, std::span<const std::string_view> texts);
   void Remap(std::span<const uint32_t> map) { index_.Remap(map); }
+  // See TextIndex. Persisted terms are what this build's tokenizer gives: bump
+  // kTextAnalysisVersion when it would give others, so that older files are not imported.
+  void Export(const ExportMap& map, std::string* out) const { index_.Export(map, out); }
+  bool Import(Decoder* in, const ImportMap& map) { return index_.Import(in, map); }
 
   // Adds to `scores` `weight` times the BM25 score (TextIndex::Score) of every document holding
   // a term of `query`.

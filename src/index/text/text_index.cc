@@ -59,6 +59,85 @@ void TextIndex::Remap(std::span<const uint32_t> map) {
   doc_len_ = std::move(len);
 }
 
+// Terms: count, then each term with its postings (slot gaps, then the frequencies); documents:
+// count, then (slot gap, length in terms) pairs.
+void TextIndex::Export(const ExportMap& map, std::string* out) const {
+  std::string terms;
+  size_t kept_terms = 0;
+  std::vector<uint32_t> slots, tfs;
+  // In term order, so that the same index always makes the same file.
+  std::vector<const std::pair<const std::string, std::vector<Posting>>*> entries;
+  for (const auto& entry : postings_) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : entries) {
+    const std::string& term = entry->first;
+    slots.clear();
+    tfs.clear();
+    const std::vector<Posting>& list = entry->second;
+    auto from = std::lower_bound(list.begin(), list.end(), map.begin,
+                                 [](const Posting& p, uint32_t s) { return p.slot < s; });
+    for (auto p = from; p != list.end() && p->slot < map.end(); ++p)
+      if (uint32_t to = map(p->slot); to != kDroppedSlot) {
+        slots.push_back(to);
+        tfs.push_back(p->tf);
+      }
+    if (slots.empty()) continue;
+    ++kept_terms;
+    PutLengthPrefixed(&terms, term);
+    PutSlotList(&terms, slots);
+    for (uint32_t tf : tfs) PutVarint64(&terms, tf);
+  }
+  PutVarint64(out, kept_terms);
+  out->append(terms);
+  slots.clear();
+  tfs.clear();
+  for (uint32_t slot = map.begin; slot < doc_len_.size() && slot < map.end(); ++slot)
+    if (doc_len_[slot] != 0)
+      if (uint32_t to = map(slot); to != kDroppedSlot) {
+        slots.push_back(to);
+        tfs.push_back(doc_len_[slot]);
+      }
+  PutSlotList(out, slots);
+  for (uint32_t len : tfs) PutVarint64(out, len);
+}
+
+bool TextIndex::Import(Decoder* in, const ImportMap& map) {
+  uint64_t terms = 0;
+  if (!in->GetVarint64(&terms) || terms > in->remaining()) return false;
+  std::vector<uint32_t> slots;
+  for (uint64_t t = 0; t < terms; ++t) {
+    std::string_view term;
+    if (!in->GetLengthPrefixed(&term) || term.empty()) return false;
+    // The stored list is read whole (dropped slots too) so that its frequencies line up.
+    slots.clear();
+    if (!GetSlotList(in, ImportMap{0, {}}, &slots)) return false;
+    std::vector<Posting>& list = postings_[std::string(term)];
+    for (uint32_t stored : slots) {
+      uint64_t tf = 0;
+      uint32_t to = 0;
+      if (!in->GetVarint64(&tf) || tf == 0 || tf > UINT32_MAX || !map(stored, &to)) return false;
+      if (to == kDroppedSlot) continue;
+      if (!list.empty() && list.back().slot >= to) return false;
+      list.push_back({to, static_cast<uint32_t>(tf)});
+    }
+    if (list.empty()) postings_.erase(std::string(term));
+  }
+  slots.clear();
+  if (!GetSlotList(in, ImportMap{0, {}}, &slots)) return false;
+  for (uint32_t stored : slots) {
+    uint64_t len = 0;
+    uint32_t to = 0;
+    if (!in->GetVarint64(&len) || len == 0 || len > UINT32_MAX || !map(stored, &to)) return false;
+    if (to == kDroppedSlot) continue;
+    if (doc_len_.size() <= to) doc_len_.resize(std::max<size_t>(to + 1, doc_len_.size() * 3 / 2), 0);
+    if (doc_len_[to] != 0) return false;
+    doc_len_[to] = static_cast<uint32_t>(len);
+    documents_++;
+    total_len_ += len;
+  }
+  return true;
+}
+
 void TextIndex::Erase(uint32_t slot, std::span<const std::string> terms) {
   if (slot >= doc_len_.size() || doc_len_[slot] == 0) return;
   for (const auto& [term, tf] : Frequencies(terms)) {

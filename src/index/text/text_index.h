@@ -14,11 +14,10 @@
 #include <vector>
 
 #include "common/bitset.h"
+#include "common/coding.h"
+#include "index/slot_io.h"
 
 namespace mosaic::index {
-
-// In a slot map (TextIndex::Remap, PayloadIndexSet::Remap): the slot is dropped.
-inline constexpr uint32_t kDroppedSlot = UINT32_MAX;
 
 // Scores by slot, dense (a query touches many documents: a hash map costs several times more),
 // with the slots that got one. BM25 contributions are positive, so 0 means untouched.
@@ -48,6 +47,11 @@ class TextIndex {
   // Renumbers the documents: slot s becomes map[s]; map must keep the order of the documents and
   // give each a slot (kDroppedSlot drops it). Slots past the map's end keep their number.
   void Remap(std::span<const uint32_t> map);
+  // Persistence (docs/segment_format.md, "Index files"): Export appends the documents `map`
+  // keeps, renumbered; Import adds those of an export, renumbered by `map`, whose slots must all
+  // follow those already here. false for damage (the index may then hold part of it).
+  void Export(const ExportMap& map, std::string* out) const;
+  bool Import(Decoder* in, const ImportMap& map);
 
   // Adds to each document's score `weight` times the BM25 score of each query term (a term given
   // twice counts twice) it contains: idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·len/avg_len)),
