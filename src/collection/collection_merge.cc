@@ -233,6 +233,9 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     part->rows = std::make_unique<PartRows>(part.get());
     m->merged[v] = part;
     if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
+    // Built on this thread alone: in the shared pool, the merge's insert loop would hold its
+    // workers until done, and a writer's graph insert queued behind them would wait as long
+    // (storage_bench at 1M: Upserts stalled 25 s at each large merge).
     // The largest part's graph is renumbered and the others' nodes inserted, unless the merged
     // graph is to get SQ8 codes that graph lacks: then it is built afresh (adopting the
     // collection's codes if trained, else training them on these rows).
@@ -256,13 +259,13 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
       if (m->donors[v] != nullptr) part->hnsw->AdoptCodec(*m->donors[v]->hnsw);
       std::vector<uint32_t> nodes;
       m->present[v].ForEach([&](size_t i) { nodes.push_back(static_cast<uint32_t>(i)); });
-      added = part->hnsw->AddBatch(nodes, pool_);
+      added = part->hnsw->AddBatch(nodes, /*pool=*/nullptr);
     } else {
       std::vector<int64_t> old_to_new(m->b, -1);
       for (size_t i = 0; i < n; ++i) old_to_new[m->slots[i]] = static_cast<int64_t>(i);
       part->hnsw = MergeGraphs(graphs, old_to_new, m->slots,
                                [&](uint32_t i) { return m->present[v].Test(i); },
-                               part->rows.get(), pool_, &added);
+                               part->rows.get(), /*pool=*/nullptr, &added);
     }
     MOSAIC_RETURN_IF_ERROR(added);
     if (merge_cancel_) return Cancelled();

@@ -39,8 +39,10 @@ struct ExportMap {
 struct ImportMap {
   uint32_t base = 0;
   std::span<const uint32_t> map;
-  // false for damage (past the map, or past 2^32 slots).
+  uint32_t limit = kDroppedSlot;  // stored slots must be below it (the file's slot count)
+  // false for damage (past the limit or the map, or past 2^32 slots).
   bool operator()(uint32_t l, uint32_t* out) const {
+    if (l >= limit) return false;
     uint64_t to = l;
     if (!map.empty()) {
       if (l >= map.size()) return false;

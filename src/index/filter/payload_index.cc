@@ -975,6 +975,8 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
   if (stored_slots != slots || (!map.map.empty() && map.map.size() != slots))
     return corrupt("covers " + std::to_string(stored_slots) + " slots, the segment holds " +
                    std::to_string(slots));
+  ImportMap bounded = map;
+  bounded.limit = slots;
   std::vector<std::string> loaded;
   for (uint32_t f = 0; f < fields; ++f) {
     std::string_view name, lists;
@@ -989,7 +991,7 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
       continue;
     *partial = true;
     Decoder field_in(lists);
-    if (!it->second->Import(&field_in, map) || !field_in.empty())
+    if (!it->second->Import(&field_in, bounded) || !field_in.empty())
       return corrupt("the lists of field \"" + std::string(name) + "\" are damaged");
     loaded.emplace_back(name);
   }
