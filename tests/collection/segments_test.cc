@@ -447,6 +447,25 @@ TEST_F(Segments, IndexFilesAnswerAsARebuildWould) {
   EXPECT_EQ(testing::ScrollAll(*c), m);
 }
 
+// Closing a collection whose log passed flush_on_close_bytes seals it first: the reopen replays
+// nothing. A shorter log is left to replay.
+TEST_F(Segments, ClosingSealsALongLog) {
+  opt.flush_on_close_bytes = 256 << 10;
+  Create();
+  Add(*c, MakePoints(0, 100, 20), &m);  // a short log: replayed at the reopen
+  Reopen();
+  EXPECT_EQ(c->Info().segments, 0u);
+  EXPECT_GT(c->Info().wal_bytes, 0u);
+  Add(*c, MakePoints(100, 4000, 21), &m);
+  ASSERT_GE(c->Info().wal_bytes, opt.flush_on_close_bytes);
+  Reopen();
+  const CollectionInfo info = c->Info();
+  EXPECT_EQ(info.segments, 1u);
+  EXPECT_LT(info.wal_bytes, 1024u);  // an empty log: its header
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+}
+
 // A merge in the background: writes (to points of the segments being merged too), a flush and
 // searches go on while it builds; what they did is all there once it is switched in, and after
 // a reopen.
