@@ -17,7 +17,7 @@ std::string Gauges(ServerContext& ctx) {
   auto line = [&out](const std::string& name, const std::string& labels, double v) {
     char buf[48];
     std::snprintf(buf, sizeof(buf), "%.17g", v);
-    out += name + "{" + labels + "} " + buf + "\n";
+    out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + buf + "\n";
   };
   out += "# TYPE mosaic_collection_damaged gauge\n";
   for (const auto& [name, why] : ctx.db().DamagedCollections())
@@ -41,6 +41,22 @@ std::string Gauges(ServerContext& ctx) {
   for (const auto& i : infos)
     line("mosaic_collection_wal_bytes", "collection=\"" + PromLabel(i.name) + "\"",
          static_cast<double>(i.wal_bytes));
+  out += "# TYPE mosaic_collection_disk_bytes gauge\n";  // every file of the collection
+  for (const auto& i : infos)
+    line("mosaic_collection_disk_bytes", "collection=\"" + PromLabel(i.name) + "\"",
+         static_cast<double>(i.disk_bytes));
+  out += "# TYPE mosaic_collection_deleted_pending gauge\n";  // retired slots a merge will drop
+  for (const auto& i : infos)
+    line("mosaic_collection_deleted_pending", "collection=\"" + PromLabel(i.name) + "\"",
+         static_cast<double>(i.deleted_pending));
+  out += "# TYPE mosaic_collection_merges_pending gauge\n";  // 1: one runs or is due
+  for (const auto& i : infos)
+    line("mosaic_collection_merges_pending", "collection=\"" + PromLabel(i.name) + "\"",
+         static_cast<double>(i.merges_pending));
+  out += "# TYPE mosaic_collection_merges_total counter\n";  // since the collection was opened
+  for (const auto& i : infos)
+    line("mosaic_collection_merges_total", "collection=\"" + PromLabel(i.name) + "\"",
+         static_cast<double>(i.merges_done));
   out += "# TYPE mosaic_collection_background_error gauge\n";  // 1: flushing is failing
   for (const auto& i : infos)
     line("mosaic_collection_background_error", "collection=\"" + PromLabel(i.name) + "\"",
@@ -61,6 +77,10 @@ std::string Gauges(ServerContext& ctx) {
     std::snprintf(buf, sizeof(buf), "%llu",
                   static_cast<unsigned long long>(job->progress.files_total));
     totals += "mosaic_ingest_files_total{" + labels + "} " + buf + "\n";
+  }
+  if (!infos.empty()) {
+    out += "# TYPE mosaic_process_resident_bytes gauge\n";
+    line("mosaic_process_resident_bytes", "", static_cast<double>(infos[0].process_rss_bytes));
   }
   return out + totals;
 }

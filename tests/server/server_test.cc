@@ -322,6 +322,12 @@ TEST_F(ServerTest, ConcurrentClientsOnKeepAliveConnections) {
   EXPECT_NE(m.body.find("mosaic_http_requests_total{method=\"POST\",route=\"/v1/collections/{c}/query\",status=\"200\"} 320"),
             std::string::npos);
   EXPECT_NE(m.body.find("mosaic_collection_points{collection=\"items\"} 300"), std::string::npos);
+  for (const char* gauge : {"mosaic_collection_merges_pending{collection=\"items\"} 0",
+                            "mosaic_collection_merges_total{collection=\"items\"} 0",
+                            "mosaic_collection_deleted_pending{collection=\"items\"} 0",
+                            "mosaic_collection_disk_bytes{collection=\"items\"} ",
+                            "\nmosaic_process_resident_bytes "})
+    EXPECT_NE(m.body.find(gauge), std::string::npos) << gauge << " not in " << m.body;
 }
 
 // Where handlers run (router.h, Cost): searches by vector and reads by id answer on the I/O
