@@ -1,5 +1,7 @@
 // Health, readiness, Prometheus metrics, the model registry.
 #include <cstdio>
+#include <tuple>
+#include <vector>
 
 #include "embed/registry/registry.h"
 #include "server/errors.h"
@@ -22,45 +24,33 @@ std::string Gauges(ServerContext& ctx) {
   out += "# TYPE mosaic_collection_damaged gauge\n";
   for (const auto& [name, why] : ctx.db().DamagedCollections())
     line("mosaic_collection_damaged", "collection=\"" + PromLabel(name) + "\"", 1);
-  out += "# TYPE mosaic_collection_points gauge\n";
   std::vector<CollectionInfo> infos;
   for (const std::string& name : ctx.db().ListCollections())
     if (auto c = ctx.db().GetCollection(name); c.ok()) infos.push_back(c.value()->Info());
-  for (const auto& i : infos)
-    line("mosaic_collection_points", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.points));
-  out += "# TYPE mosaic_collection_segment_bytes gauge\n";
-  for (const auto& i : infos)
-    line("mosaic_collection_segment_bytes", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.segment_bytes));
-  out += "# TYPE mosaic_collection_segments gauge\n";
-  for (const auto& i : infos)
-    line("mosaic_collection_segments", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.segments));
-  out += "# TYPE mosaic_collection_wal_bytes gauge\n";
-  for (const auto& i : infos)
-    line("mosaic_collection_wal_bytes", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.wal_bytes));
-  out += "# TYPE mosaic_collection_disk_bytes gauge\n";  // every file of the collection
-  for (const auto& i : infos)
-    line("mosaic_collection_disk_bytes", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.disk_bytes));
-  out += "# TYPE mosaic_collection_deleted_pending gauge\n";  // retired slots a merge will drop
-  for (const auto& i : infos)
-    line("mosaic_collection_deleted_pending", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.deleted_pending));
-  out += "# TYPE mosaic_collection_merges_pending gauge\n";  // 1: one runs or is due
-  for (const auto& i : infos)
-    line("mosaic_collection_merges_pending", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.merges_pending));
-  out += "# TYPE mosaic_collection_merges_total counter\n";  // since the collection was opened
-  for (const auto& i : infos)
-    line("mosaic_collection_merges_total", "collection=\"" + PromLabel(i.name) + "\"",
-         static_cast<double>(i.merges_done));
-  out += "# TYPE mosaic_collection_background_error gauge\n";  // 1: flushing is failing
-  for (const auto& i : infos)
-    line("mosaic_collection_background_error", "collection=\"" + PromLabel(i.name) + "\"",
-         i.background_error.empty() ? 0.0 : 1.0);
+  // One line per collection for each: name, type, value.
+  const std::vector<std::tuple<const char*, const char*, double (*)(const CollectionInfo&)>> per = {
+      {"mosaic_collection_points", "gauge", [](const CollectionInfo& i) { return double(i.points); }},
+      {"mosaic_collection_segment_bytes", "gauge",
+       [](const CollectionInfo& i) { return double(i.segment_bytes); }},
+      {"mosaic_collection_segments", "gauge", [](const CollectionInfo& i) { return double(i.segments); }},
+      {"mosaic_collection_wal_bytes", "gauge", [](const CollectionInfo& i) { return double(i.wal_bytes); }},
+      // Every file of the collection; retired slots a merge will drop; 1 while a merge runs or
+      // is due; merges since the collection was opened.
+      {"mosaic_collection_disk_bytes", "gauge", [](const CollectionInfo& i) { return double(i.disk_bytes); }},
+      {"mosaic_collection_deleted_pending", "gauge",
+       [](const CollectionInfo& i) { return double(i.deleted_pending); }},
+      {"mosaic_collection_merges_pending", "gauge",
+       [](const CollectionInfo& i) { return double(i.merges_pending); }},
+      {"mosaic_collection_merges_total", "counter",
+       [](const CollectionInfo& i) { return double(i.merges_done); }},
+      // 1: the flushes writes trigger are failing.
+      {"mosaic_collection_background_error", "gauge",
+       [](const CollectionInfo& i) { return i.background_error.empty() ? 0.0 : 1.0; }},
+  };
+  for (const auto& [name, type, value] : per) {
+    out += std::string("# TYPE ") + name + " " + type + "\n";
+    for (const auto& i : infos) line(name, "collection=\"" + PromLabel(i.name) + "\"", value(i));
+  }
   out += "# TYPE mosaic_vector_index_bytes gauge\n";
   for (const auto& i : infos)
     for (const auto& [vec, bytes] : i.index_bytes)
