@@ -6,7 +6,6 @@
 #include <string>
 #include <string_view>
 
-#include "common/crc32c.h"
 #include "fuzz/fuzz_util.h"
 #include "mosaic/env.h"
 #include "storage/segment_delta.h"
@@ -29,13 +28,6 @@ void Decode(std::string_view bytes) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  Decode(in);
-  if (size >= 4) {
-    std::string fixed(in.substr(0, size - 4));
-    const uint32_t crc = mosaic::crc32c::Mask(mosaic::crc32c::Value(fixed));
-    fixed.append(reinterpret_cast<const char*>(&crc), 4);
-    if (fixed != in) Decode(fixed);
-  }
+  mosaic::fuzz::WithTrailingCrcFixed({reinterpret_cast<const char*>(data), size}, Decode);
   return 0;
 }

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/crc32c.h"
+
 namespace mosaic::fuzz {
 namespace {
 
@@ -46,6 +48,15 @@ std::string WriteScratchFile(const std::string& name, std::string_view data) {
   out.close();
   if (!out) Die("cannot write " + path);
   return path;
+}
+
+void WithTrailingCrcFixed(std::string_view input, const std::function<void(std::string_view)>& fn) {
+  fn(input);
+  if (input.size() < 4) return;
+  std::string fixed(input.substr(0, input.size() - 4));
+  const uint32_t crc = crc32c::Mask(crc32c::Value(fixed));
+  fixed.append(reinterpret_cast<const char*>(&crc), 4);
+  if (fixed != input) fn(fixed);
 }
 
 }  // namespace mosaic::fuzz

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,10 @@ const std::string& ScratchDir();
 // Writes `data` to ScratchDir()/<name> (replacing it) and returns the path. Aborts on an I/O
 // error: a harness that cannot write its input tests nothing.
 std::string WriteScratchFile(const std::string& name, std::string_view data);
+
+// Calls fn(input), then, for a file ending in a masked CRC32C of everything before it, fn again
+// with that checksum recomputed (when it differs), so that mutated bodies reach the checks
+// behind it.
+void WithTrailingCrcFixed(std::string_view input, const std::function<void(std::string_view)>& fn);
 
 }  // namespace mosaic::fuzz
