@@ -19,7 +19,9 @@
 // JSON); the longest Upsert (the write stall: a flush or compaction runs inside the Upsert that
 // passes the threshold), p99 and median Upsert; after the last Upsert, the wait until no merge
 // is pending (counted in a second vectors/s figure); peak RSS (VmHWM); Info() at the end; the size of
-// the files on disk; the time to reopen (Db::Open + GetCollection, which replays the log's tail);
+// the files on disk; the time to reopen (Db::Open + GetCollection, which replays the log's tail)
+// and the memory the process then owns (RssAnon), once with the default segment memory budget
+// and once more, in a child of its own, with every segment memory-mapped (budget 0);
 // then, single thread, recall@10 and queries/s of --queries fresh points from the same centres for
 // each --ef, against ground truth by brute force over all points (computed once, before the runs),
 // and the lowest ef reaching recall 0.95. The ingest and the reopen + queries each run in a forked
@@ -28,6 +30,12 @@
 //
 //   storage_bench [--points 1000000] [--dim 128] [--batch 1000] [--rounds 1] [--wal-flush-mb 64]
 //                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep] [--text-words 0]
+//                 [--only-segments]
+//   storage_bench --open-only DB_DIR [--rounds 5]
+//
+// --only-segments skips the rewrite-all configuration. --open-only times only the opens of a
+// database kept by --keep (DB_DIR is e.g. storage_bench-<pid>/segments-r1), --rounds times each
+// way, in memory and mapped, alternating which goes first, each in a child of its own.
 //
 // --text-words N gives each point a "note" of N words too, with a text (BM25) index on it: words
 // drawn Zipf-like (s = 1) from 30,000 made-up words by a generator of their own (the vectors stay
@@ -83,6 +91,8 @@ struct Args {
   std::string dir = std::filesystem::temp_directory_path().string();
   bool keep = false;
   size_t text_words = 0;  // > 0: each point also has a "note" of this many words, text-indexed
+  bool only_segments = false;
+  std::string open_only;  // a database kept by --keep: only time its opens
 };
 
 Args Parse(int argc, char** argv) {
@@ -91,6 +101,10 @@ Args Parse(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--keep") {
       a.keep = true;
+      continue;
+    }
+    if (k == "--only-segments") {
+      a.only_segments = true;
       continue;
     }
     if (i + 1 >= argc) Die(kName, "option " + k + " needs a value");
@@ -104,6 +118,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--dir") a.dir = v;
     else if (k == "--ef") a.efs = ParseList<size_t>(v);
     else if (k == "--text-words") a.text_words = std::stoul(v);
+    else if (k == "--open-only") a.open_only = v;
     else Die(kName, "unknown option " + k);
   }
   if (a.points == 0 || a.dim == 0 || a.batch == 0 || a.rounds < 1 || a.queries == 0)
@@ -300,6 +315,7 @@ struct IngestResult {
 
 struct QueryResult {
   double open_s = 0;
+  uint64_t anon_kb = 0;  // RssAnon right after the open
   double open_rebuild_s = 0;  // --text-words: with the index files removed
   uint64_t hwm_kb = 0;
   bool graphs_rebuilt = false;
@@ -417,6 +433,7 @@ QueryResult OpenAndQuery(const Args& a, const Config& c, const std::string& path
   auto coll = (*db)->GetCollection("c");
   Check(coll.status(), "get collection after reopen");
   r.open_s = Seconds(t0, Clock::now());
+  r.anon_kb = ProcField("/proc/self/status", "RssAnon");
   r.graphs_rebuilt = !(*coll)->Info().graphs_rebuilt.empty();
   SearchRequest req;
   req.limit = kK;
@@ -458,9 +475,59 @@ QueryResult OpenAndQuery(const Args& a, const Config& c, const std::string& path
   return r;
 }
 
+// An open alone, in a child of its own: its time and the memory it leaves resident.
+struct OpenResult {
+  double open_s = 0;
+  uint64_t anon_kb = 0;  // RssAnon: memory the process owns
+  uint64_t file_kb = 0;  // RssFile: mapped file pages resident (the page cache's)
+};
+
+OpenResult TimeOpen(const std::string& path, const DbOptions& options) {
+  return InChild<OpenResult>([&] {
+    OpenResult r;
+    const auto t0 = Clock::now();
+    auto db = Db::Open(path, options);
+    Check(db.status(), "reopen " + path);
+    Check((*db)->GetCollection("c").status(), "get collection after reopen");
+    r.open_s = Seconds(t0, Clock::now());
+    r.anon_kb = ProcField("/proc/self/status", "RssAnon");
+    r.file_kb = ProcField("/proc/self/status", "RssFile");
+    return r;
+  });
+}
+
+// --open-only: opens a kept database `rounds` times each way, segments in memory (the default
+// budget) and mapped (budget 0), alternating which goes first.
+int OpenOnly(const Args& a) {
+  DbOptions heap, mapped;
+  mapped.segment_memory_budget_bytes = 0;
+  std::vector<OpenResult> runs[2];
+  for (int round = 1; round <= a.rounds; ++round)
+    for (int k = 0; k < 2; ++k) {
+      const int which = (round + k) % 2;
+      runs[which].push_back(TimeOpen(a.open_only, which == 0 ? heap : mapped));
+    }
+  const char* names[2] = {"in memory (default budget)", "mapped (budget 0)"};
+  std::printf("open of %s, %d round(s), load average %s\n", a.open_only.c_str(), a.rounds,
+              LoadAverage().c_str());
+  for (int w = 0; w < 2; ++w) {
+    std::vector<double> t, anon, file;
+    for (const OpenResult& r : runs[w]) {
+      t.push_back(r.open_s);
+      anon.push_back(static_cast<double>(r.anon_kb) / 1024);
+      file.push_back(static_cast<double>(r.file_kb) / 1024);
+    }
+    std::printf("%-28s open %.2f s (median; min %.2f), RssAnon %.0f MB, RssFile %.0f MB\n",
+                names[w], Median(t), *std::min_element(t.begin(), t.end()), Median(anon),
+                Median(file));
+  }
+  return 0;
+}
+
 struct Run {
   IngestResult ingest;
   QueryResult query;
+  OpenResult mapped;  // a reopen with every segment mapped
 };
 
 // The index of the lowest ef whose recall reaches kTargetRecall, or -1.
@@ -487,6 +554,7 @@ int main(int argc, char** argv) {
   using namespace mosaic;
   using namespace mosaic::bench;
   const Args a = Parse(argc, argv);
+  if (!a.open_only.empty()) return OpenOnly(a);
   const Config configs[2] = {{"segments", DbOptions{}.compact_below_bytes},
                              {"rewrite-all", UINT64_MAX}};
   const std::string base = a.dir + "/storage_bench-" + std::to_string(::getpid());
@@ -515,11 +583,15 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= a.rounds; ++round) {
     for (int k = 0; k < 2; ++k) {
       const int ci = (round + k) % 2 == 1 ? 0 : 1;  // segments first in odd rounds
+      if (a.only_segments && ci != 0) continue;
       const Config& c = configs[ci];
       const std::string path = base + "/" + c.name + "-r" + std::to_string(round);
       Run run;
       run.ingest = InChild<IngestResult>([&] { return Ingest(a, c, path, round); });
       run.query = InChild<QueryResult>([&] { return OpenAndQuery(a, c, path, queries, truth); });
+      DbOptions mapped = Options(a, c);
+      mapped.segment_memory_budget_bytes = 0;
+      run.mapped = TimeOpen(path, mapped);
       if (!a.keep) std::filesystem::remove_all(path);
       const IngestResult& in = run.ingest;
       const std::vector<double> recall(run.query.recall, run.query.recall + a.efs.size());
@@ -544,7 +616,7 @@ int main(int argc, char** argv) {
   auto med = [&](int ci, const std::function<double(const Run&)>& f) {
     std::vector<double> v;
     for (const Run& r : runs[ci]) v.push_back(f(r));
-    return Median(v);
+    return v.empty() ? std::nan("") : Median(v);  // --only-segments: no rewrite-all runs
   };
   auto row = [&](const char* what, const std::function<double(const Run&)>& f, const char* fmt) {
     Row(what, med(0, f), med(1, f), fmt);
@@ -591,6 +663,11 @@ int main(int argc, char** argv) {
   row("files on disk after close (MB)",
       [&](const Run& r) { return static_cast<double>(r.ingest.dir_bytes) / kMB; }, "%.1f");
   row("reopen: Db::Open + GetCollection (s)", [](const Run& r) { return r.query.open_s; }, "%.2f");
+  row("  RssAnon after it (MB)",
+      [](const Run& r) { return static_cast<double>(r.query.anon_kb) / 1024; }, "%.0f");
+  row("  again, every segment mapped (s)", [](const Run& r) { return r.mapped.open_s; }, "%.2f");
+  row("  RssAnon after it (MB)",
+      [](const Run& r) { return static_cast<double>(r.mapped.anon_kb) / 1024; }, "%.0f");
   if (a.text_words > 0)
     row("  again without index files (rebuilt) (s)",
         [](const Run& r) { return r.query.open_rebuild_s; }, "%.2f");

@@ -23,6 +23,7 @@
 #include "bench_util.h"
 #include "mosaic/db.h"
 #include "mosaic/env.h"
+#include "mosaic/env_wrapper.h"
 
 namespace mosaic::bench {
 namespace {
@@ -53,37 +54,17 @@ Args Parse(int argc, char** argv) {
 
 // The default Env, counting the syncs of log files and the time they take (to print writes per
 // sync and the mean sync latency).
-class SyncCountingEnv final : public Env {
+class SyncCountingEnv final : public EnvWrapper {
  public:
+  SyncCountingEnv() : EnvWrapper(Env::Default()) {}
   std::atomic<uint64_t> wal_syncs{0};
   std::atomic<uint64_t> wal_sync_ns{0};
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
-    return Wrap(p, base_->NewWritableFile(p));
+    return Wrap(p, target()->NewWritableFile(p));
   }
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
-    return Wrap(p, base_->NewAppendableFile(p));
-  }
-  Result<std::string> ReadFile(const std::string& p) override { return base_->ReadFile(p); }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Result<uint64_t> GetFileSize(const std::string& p) override { return base_->GetFileSize(p); }
-  Result<std::vector<std::string>> GetChildren(const std::string& d) override {
-    return base_->GetChildren(d);
-  }
-  Status CreateDirIfMissing(const std::string& d) override { return base_->CreateDirIfMissing(d); }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status RemoveDirRecursively(const std::string& d) override {
-    return base_->RemoveDirRecursively(d);
-  }
-  Status RenameFile(const std::string& a, const std::string& b) override {
-    return base_->RenameFile(a, b);
-  }
-  Status TruncateFile(const std::string& p, uint64_t n) override {
-    return base_->TruncateFile(p, n);
-  }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
-    return base_->LockFile(p);
+    return Wrap(p, target()->NewAppendableFile(p));
   }
 
  private:
@@ -114,7 +95,6 @@ class SyncCountingEnv final : public Env {
     return std::unique_ptr<WritableFile>(
         std::make_unique<File>(std::move(f).value(), wal ? this : nullptr));
   }
-  Env* base_ = Env::Default();
 };
 
 struct CellResult {

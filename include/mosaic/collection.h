@@ -122,6 +122,9 @@ struct CollectionInfo {
   uint64_t deleted_pending = 0;    // deleted points whose space is not yet reclaimed
   uint64_t segments = 0;           // sealed segments on disk (a flush adds one; compaction: 1)
   uint64_t segment_bytes = 0;      // on-disk size of the sealed segments
+  // Of those loaded, the bytes memory-mapped (served from the page cache) rather than read into
+  // memory (DbOptions::segment_memory_budget_bytes).
+  uint64_t segment_mapped_bytes = 0;
   uint64_t wal_bytes = 0;          // write-ahead log size
   uint64_t disk_bytes = 0;         // every file of the collection (segments, graphs, delta, log)
   uint64_t merges_pending = 0;     // merges running or due (1 while one runs, else 0 or 1)

@@ -24,6 +24,21 @@ class WritableFile {
   virtual uint64_t Size() const = 0;
 };
 
+// A read-only view of a whole file (Env::OpenFileView), either read into memory or memory-mapped.
+// A mapped view reads its pages from the page cache on demand, and the kernel may evict and
+// re-read them; if a page cannot be read (the file truncated from outside, a disk error), it reads
+// as zeros instead of killing the process with SIGBUS, and CheckReadable() says so from then on.
+// Safe to read from many threads.
+class FileView {
+ public:
+  virtual ~FileView() = default;
+  virtual std::string_view data() const = 0;
+  virtual bool mapped() const = 0;
+  // OK, or IOError naming the file if any of its pages could not be read since it was opened:
+  // whatever was computed from data() may then hold zeros in place of the file's bytes.
+  virtual Status CheckReadable() const = 0;
+};
+
 // Held while a database directory is open; released on destruction.
 class FileLock {
  public:
@@ -41,9 +56,11 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   // Opens `path` for appending, creating it if missing.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
-  // The whole file, read into memory. Nothing is memory-mapped: a file truncated or failing
-  // underneath a mapping would kill the process with SIGBUS on a later read (reliability.md).
+  // The whole file, read into memory.
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // The whole file as a view: mapped if `map` (and the Env can), else read with ReadFile. A view
+  // of a file that is later renamed or removed stays valid.
+  virtual Result<std::unique_ptr<FileView>> OpenFileView(const std::string& path, bool map);
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;

@@ -27,6 +27,7 @@ Result<std::vector<FacetCount>> CollectionImpl::Facet(const FacetRequest& r) con
   }
   index::FacetCounter counter(std::move(path).value(), r.bucket);
   bool indexed = false;
+  Json scratch;
   if (const std::vector<uint32_t>* others = s.payload_index->Others(r.key)) {
     Bitset keyed = survivors;
     for (uint32_t slot : *others)
@@ -40,9 +41,13 @@ Result<std::vector<FacetCount>> CollectionImpl::Facet(const FacetRequest& r) con
         });
     if (indexed)
       for (uint32_t slot : *others)
-        if (slot < n && survivors.Test(slot)) counter.AddPayload(s.payloads[slot]);
+        if (slot < n && survivors.Test(slot)) counter.AddPayload(s.payloads.Get(slot, &scratch));
   }
-  if (!indexed) survivors.ForEach([&](size_t slot) { counter.AddPayload(s.payloads[slot]); });
+  if (!indexed)
+    survivors.ForEach([&](size_t slot) {
+      counter.AddPayload(s.payloads.Get(static_cast<uint32_t>(slot), &scratch));
+    });
+  MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(s));
   return counter.Top(r.limit);
 }
 

@@ -1,6 +1,7 @@
 // CollectionImpl: creating a collection's directory, open, config, files, syncing the WAL, drop.
 #include "collection/collection_impl.h"
 
+#include <atomic>
 #include <cstdio>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
     // The graphs go to files of their own, as a flush leaves them; the segment keeps only the
     // points, so they are not held in memory twice.
     MOSAIC_RETURN_IF_ERROR(snapshot->WritePoints(env, dir + "/" + SegmentName(1)));
+    MOSAIC_RETURN_IF_ERROR(snapshot->CheckReadable());
     for (size_t v = 0; v < schema.vectors.size() && v < snapshot->num_vectors(); ++v) {
       Result<std::string_view> graph = snapshot->graph(v);
       if (!graph.ok()) {
@@ -32,6 +34,7 @@ Status CollectionImpl::InitDirectory(Env* env, const std::string& dir, const std
       }
       if (graph->empty()) continue;  // none (a version-1 snapshot): rebuilt at open
       MOSAIC_RETURN_IF_ERROR(WriteFileAtomically(env, dir + "/" + GraphName(1, v), *graph));
+      MOSAIC_RETURN_IF_ERROR(snapshot->CheckReadable());
     }
   }
   MOSAIC_ASSIGN_OR_RETURN(auto wal, storage::LogWriter::Create(env, dir + "/" + WalName(1)));
@@ -95,6 +98,32 @@ void CollectionImpl::SetWal(std::unique_ptr<storage::LogWriter> wal) {
   wal_ = std::move(wal);
 }
 
+Result<std::shared_ptr<storage::Segment>> CollectionImpl::OpenSegment(
+    const std::string& path) const {
+  MOSAIC_ASSIGN_OR_RETURN(const uint64_t size, env_->GetFileSize(path));
+  const uint64_t budget = options_.segment_memory_budget_bytes;
+  std::atomic<uint64_t>& used = shared_->segment_heap_bytes;
+  uint64_t now = used.load();
+  bool in_memory = false;
+  while (size <= budget && now <= budget - size && !in_memory)
+    in_memory = used.compare_exchange_weak(now, now + size);
+  auto seg = storage::Segment::Open(env_, path, /*map=*/!in_memory);
+  if (!in_memory) {
+    if (!seg.ok()) return seg.status();
+    return std::shared_ptr<storage::Segment>(std::move(seg).value());
+  }
+  if (!seg.ok()) {
+    used -= size;
+    return seg.status();
+  }
+  std::shared_ptr<DbShared> shared = shared_;
+  return std::shared_ptr<storage::Segment>(std::move(seg).value().release(),
+                                           [shared, size](storage::Segment* s) {
+                                             delete s;
+                                             shared->segment_heap_bytes -= size;
+                                           });
+}
+
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbOptions& options,
                                                              std::shared_ptr<DbShared> shared,
                                                              const std::string& dir,
@@ -111,7 +140,7 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
   std::vector<LoadedSegment> segments;
   for (SealedSegment& ref : cur.segments) {
     const std::string name = SegmentName(ref.gen);
-    auto seg = storage::Segment::Open(env, dir + "/" + name);
+    auto seg = c->OpenSegment(dir + "/" + name);
     if (seg.ok() && cur.version == 1) ref.slots = static_cast<uint32_t>((*seg)->num_points());
     if (seg.ok() && (*seg)->num_points() != ref.slots)
       seg = Status::Corruption(dir + "/" + name + " holds " +

@@ -47,6 +47,7 @@
 #include "collection/collection_files.h"
 #include "collection/db_shared.h"
 #include "collection/operation.h"
+#include "collection/payload_store.h"
 #include "common/bitset.h"
 #include "common/thread_pool.h"
 #include "index/filter/json_path.h"
@@ -194,7 +195,7 @@ class CollectionImpl final : public Collection {
   // Everything a reader sees; replaced whole by a compaction, renumbered in place by a merge.
   struct State {
     std::vector<PointId> ids;
-    std::vector<Json> payloads;
+    PayloadStore payloads;
     Bitset live;
     std::map<PointId, uint32_t> id_to_slot;
     std::vector<Column> columns;
@@ -354,6 +355,7 @@ class CollectionImpl final : public Collection {
     std::vector<std::vector<std::shared_ptr<Part>>> parts;  // per vector, the range's parts
     std::vector<std::shared_ptr<Part>> donors;  // per vector, a part with trained SQ8 codes, or null
     std::vector<std::shared_ptr<Part>> merged;  // per vector, built by BuildMerge
+    std::shared_ptr<const storage::Segment> segment;  // written by BuildMerge
     std::vector<uint64_t> seg_gens;             // the generations of the run's segments
     std::map<std::string, PayloadIndexType> index_defs;  // the payload indexes at the start
   };
@@ -423,6 +425,19 @@ class CollectionImpl final : public Collection {
   // Scroll with order_by (the request is validated, the key parsed).
   ScrollPage ScrollOrdered(const State& s, const ScrollRequest& r,
                            const index::JsonPath& path) const;
+  // Scroll by id (the request is validated).
+  ScrollPage ScrollById(const State& s, const ScrollRequest& r) const;
+  // OK, or IOError if a mapped segment of `s` lost pages since it was opened (truncated from
+  // outside, a disk error): rows and payloads read from it may be zeros, so whatever was
+  // computed from them is dropped. Every read that touched rows or payloads calls it.
+  Status CheckSegmentsReadable(const State& s) const;
+  static Status CheckSegmentsReadable(const Part& part) {
+    return part.segment == nullptr ? Status::OK() : part.segment->CheckReadable();
+  }
+  // Opens a sealed segment file: read into memory while the database's in-memory segments stay
+  // within DbOptions::segment_memory_budget_bytes (the reservation is returned when the segment
+  // is freed), memory-mapped otherwise.
+  Result<std::shared_ptr<storage::Segment>> OpenSegment(const std::string& path) const;
 
   Env* const env_;
   const DbOptions options_;

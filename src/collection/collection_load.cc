@@ -1,8 +1,10 @@
 // CollectionImpl recovery: the manifest (CURRENT), loading the sealed segments, their graphs and
 // the delta into a State, the growing part, and reading the WAL for replay.
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 
 #include "collection/collection_files.h"
 #include "collection/collection_impl.h"
@@ -151,8 +153,9 @@ void CollectionImpl::LoadPayloadIndexes(State* s, const std::vector<LoadedSegmen
                    name_.c_str(), got.status().ToString().c_str());
       s->payload_index = std::make_unique<index::PayloadIndexSet>();
       for (const auto& [field, type] : index_defs_) s->payload_index->Create(field, type).ok();
+      Json scratch;
       for (uint32_t slot = 0; slot < s->payloads.size() && slot < first + n; ++slot)
-        s->payload_index->Insert(slot, s->payloads[slot]);
+        s->payload_index->Insert(slot, s->payloads.Get(slot, &scratch));
       uint32_t at = 0;
       for (const LoadedSegment& seg : segments) {
         if (seg.segment != nullptr && at + seg.ref.slots <= first + n)
@@ -171,8 +174,9 @@ void CollectionImpl::LoadPayloadIndexes(State* s, const std::vector<LoadedSegmen
       if (!got.ok() || std::find(got->begin(), got->end(), field) == got->end())
         missing.push_back(field);
     if (!missing.empty()) {
+      Json scratch;
       for (uint32_t l = 0; l < n; ++l)
-        s->payload_index->InsertFields(missing, first + l, s->payloads[first + l]);
+        s->payload_index->InsertFields(missing, first + l, s->payloads.Get(first + l, &scratch));
       // Saved again so that the next open need not build them (nothing is lost if this fails).
       Status saved = s->payload_index->Save(env_, path, n, {first, {}, n});
       if (!saved.ok())
@@ -271,14 +275,10 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
                                     " dims, the schema says " + std::to_string(dims_[v]));
       MOSAIC_ASSIGN_OR_RETURN(std::vector<PointId> ids, seg->DecodeIds());
       s->ids.insert(s->ids.end(), ids.begin(), ids.end());
-      for (size_t i = 0; i < n; ++i) {
-        MOSAIC_ASSIGN_OR_RETURN(Json p, seg->DecodePayload(i));
-        s->payloads.push_back(std::move(p));
-      }
     } else {  // lost in a salvage: its slots stay, retired
       s->ids.resize(s->ids.size() + n);
-      s->payloads.resize(s->payloads.size() + n);
     }
+    s->payloads.AppendSegment(seg, n);  // read from the segment when asked for
     s->live.Resize(first + n, seg != nullptr);
     for (size_t v = 0; v < dims_.size(); ++v) {
       Column& col = s->columns[v];
@@ -307,25 +307,51 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     return Status::Corruption("delta file " + current_.delta + " covers " +
                               std::to_string(delta->dead.size()) + " slots, the segments hold " +
                               std::to_string(first));
-  LoadPayloadIndexes(s.get(), segments);
+  // The segments' saved graphs are read on the pool while this thread loads the payload index
+  // files: the two are independent, and each is seconds at a million points.
+  const size_t num_segments = segments.size();
+  std::vector<Result<std::unique_ptr<index::HnswIndex>>> saved_graphs;
+  for (size_t k = 0; k < dims_.size() * num_segments; ++k)
+    saved_graphs.emplace_back(Status::NotFound("not an HNSW vector"));
+  {
+    std::vector<std::function<void()>> tasks;
+    tasks.push_back([&] { LoadPayloadIndexes(s.get(), segments); });
+    for (size_t v = 0; v < dims_.size(); ++v) {
+      if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
+      for (size_t i = 0; i < num_segments; ++i)
+        tasks.push_back([&, v, i] {
+          saved_graphs[v * num_segments + i] = index::HnswIndex::Load(
+              env_, GraphPath(segments[i].ref.gen, v), dims_[v], schema_.vectors[v].metric,
+              HnswParamsFor(v, segments[i].ref.slots), s->columns[v].parts[i]->rows.get(),
+              /*any_sq8=*/true);
+        });
+    }
+    // Each of the pool's threads takes the next task until none is left.
+    std::atomic<size_t> next{0};
+    pool_->ParallelFor(static_cast<size_t>(pool_->size()), [&](size_t, size_t) {
+      for (size_t t = next++; t < tasks.size(); t = next++) tasks[t]();
+    });
+  }
   // What changed in them since they were written.
+  Json scratch;
   if (delta != nullptr) {
     delta->dead.ForEach([&](size_t slot) {
-      s->payload_index->Erase(static_cast<uint32_t>(slot), s->payloads[slot]);
+      s->payload_index->Erase(static_cast<uint32_t>(slot),
+                              s->payloads.Get(static_cast<uint32_t>(slot), &scratch));
       s->live.Reset(slot);
-      s->payloads[slot] = Json();
+      s->payloads.Set(static_cast<uint32_t>(slot), Json());
     });
     for (const auto& [slot, payload] : delta->payloads) {
       if (!s->live.Test(slot)) continue;
-      s->payload_index->Erase(slot, s->payloads[slot]);
-      s->payloads[slot] = payload;
-      s->payload_index->Insert(slot, s->payloads[slot]);
+      s->payload_index->Erase(slot, s->payloads.Get(slot, &scratch));
+      s->payloads.Set(slot, payload);
+      s->payload_index->Insert(slot, payload);
       s->overridden.Set(slot);
     }
   }
   for (uint32_t slot = 0; slot < first; ++slot) {
     if (!s->live.Test(slot)) {
-      s->payloads[slot] = Json();
+      s->payloads.Set(slot, Json());
       continue;
     }
     auto [it, inserted] = s->id_to_slot.emplace(s->ids[slot], slot);
@@ -335,9 +361,9 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     if (!inserted) {
       salvage->notes.push_back("point " + s->ids[slot].ToString() +
                                " was found twice: the newer copy is kept");
-      s->payload_index->Erase(it->second, s->payloads[it->second]);
+      s->payload_index->Erase(it->second, s->payloads.Get(it->second, &scratch));
       s->live.Reset(it->second);
-      s->payloads[it->second] = Json();
+      s->payloads.Set(it->second, Json());
       it->second = slot;
     }
   }
@@ -363,8 +389,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
         searchable += col.searchable.Test(part.first + l);
       }
       const index::HnswParams params = HnswParamsFor(v, n);
-      auto loaded = index::HnswIndex::Load(env_, GraphPath(segments[i].ref.gen, v), dims_[v],
-                                           metric, params, part.rows.get(), /*any_sq8=*/true);
+      Result<std::unique_ptr<index::HnswIndex>>& loaded = saved_graphs[v * num_segments + i];
       // Every node must have a row (a restored snapshot's graph came from outside).
       std::string why;
       if (!loaded.ok())

@@ -179,7 +179,7 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
       std::shared_lock<std::shared_mutex> l(state_mu_);
       const State& st = *state_;
       const uint32_t slot = m->slots[i];
-      payload = st.payloads[slot];
+      payload = st.payloads.Copy(slot);
       differs = !st.live.Test(slot) || st.overridden.Test(slot) ||
                 (slot < st.merge_changed.size() && st.merge_changed.Test(slot));
     }
@@ -199,10 +199,16 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     return part.Row(slot - part.first);
   };
   MOSAIC_RETURN_IF_ERROR(storage::WriteSegment(env_, seg_path + ".tmp", c));
+  for (const auto& parts : m->parts)
+    for (const auto& part : parts) MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(*part));
+  {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    MOSAIC_RETURN_IF_ERROR(state_->payloads.CheckReadable());
+  }
   MOSAIC_RETURN_IF_ERROR(env_->RenameFile(seg_path + ".tmp", seg_path));
   if (merge_cancel_) return Cancelled();
-  MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<storage::Segment> seg,
-                          storage::Segment::Open(env_, seg_path));
+  MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<storage::Segment> seg, OpenSegment(seg_path));
+  m->segment = seg;
   // A part sealed in place by a flush has no Segment of its own in memory: its file is read.
   std::vector<std::shared_ptr<const storage::Segment>> part_files(parts0.size());
   for (const auto& [i, written] : changed) {
@@ -213,8 +219,10 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     if (part_files[k] == nullptr) {
       part_files[k] = parts0[k]->segment;
       if (part_files[k] == nullptr) {
-        MOSAIC_ASSIGN_OR_RETURN(part_files[k], storage::Segment::Open(
-                                                   env_, dir_ + "/" + SegmentName(m->seg_gens[k])));
+        // Mapped: only the payloads of the changed points are read from it.
+        MOSAIC_ASSIGN_OR_RETURN(part_files[k],
+                                storage::Segment::Open(env_, dir_ + "/" + SegmentName(m->seg_gens[k]),
+                                                       /*map=*/true));
       }
     }
     MOSAIC_ASSIGN_OR_RETURN(Json copy, part_files[k]->DecodePayload(slot - parts0[k]->first));
@@ -333,7 +341,6 @@ void CollectionImpl::RenumberState(State* s, const Merge& m, std::span<const uin
     items.erase(items.begin() + out, items.end());
   };
   compact(s->ids);
-  compact(s->payloads);
   auto renumber = [&](Bitset* bits) {
     Bitset out(end - shift);
     bits->ForEach([&](size_t slot) {
@@ -343,6 +350,9 @@ void CollectionImpl::RenumberState(State* s, const Merge& m, std::span<const uin
   };
   renumber(&s->live);
   renumber(&s->overridden);
+  // The merged run's payloads are read from its segment now, but for those changed meanwhile.
+  s->payloads.Merge(m.a, m.b, map, m.segment, static_cast<uint32_t>(m.slots.size()),
+                    s->overridden);
   for (auto& [id, slot] : s->id_to_slot) slot = map[slot];
   s->payload_index->Remap(map);
   s->deleted_pending -= shift;

@@ -45,7 +45,7 @@ Point CollectionImpl::MakePoint(const State& s, uint32_t slot, bool with_payload
                                 bool with_vectors) const {
   Point p;
   p.id = s.ids[slot];
-  if (with_payload) p.payload = s.payloads[slot];
+  if (with_payload) p.payload = s.payloads.Copy(slot);
   if (with_vectors)
     for (size_t v = 0; v < s.columns.size(); ++v)
       if (s.columns[v].present.Test(slot)) {
@@ -64,8 +64,10 @@ std::vector<uint32_t> CollectionImpl::FilterSlots(const State& s, const Filter& 
   };
   bool exact = false;
   auto candidates = s.payload_index->Candidates(f.root(), id_to_slot, &exact);
+  Json scratch;
   auto check = [&](uint32_t slot) {
-    if (s.live.Test(slot) && f.Matches(s.ids[slot], s.payloads[slot])) out.push_back(slot);
+    if (s.live.Test(slot) && f.Matches(s.ids[slot], s.payloads.Get(slot, &scratch)))
+      out.push_back(slot);
   };
   if (candidates && exact) {  // the index answered the whole filter: only liveness to check
     out.reserve(candidates->size());
@@ -80,6 +82,16 @@ std::vector<uint32_t> CollectionImpl::FilterSlots(const State& s, const Filter& 
   return out;
 }
 
+Status CollectionImpl::CheckSegmentsReadable(const State& s) const {
+  for (const Column& col : s.columns)
+    for (const auto& part : col.parts)
+      if (Status readable = CheckSegmentsReadable(*part); !readable.ok())
+        return readable.WithContext("collection '" + name_ + "'");
+  if (Status readable = s.payloads.CheckReadable(); !readable.ok())
+    return readable.WithContext("collection '" + name_ + "'");
+  return Status::OK();
+}
+
 Result<std::vector<Point>> CollectionImpl::Get(std::span<const PointId> ids, bool with_payload,
                                                bool with_vectors) const {
   MOSAIC_RETURN_IF_ERROR(CheckUsable());
@@ -90,6 +102,7 @@ Result<std::vector<Point>> CollectionImpl::Get(std::span<const PointId> ids, boo
     if (it != state_->id_to_slot.end())
       out.push_back(MakePoint(*state_, it->second, with_payload, with_vectors));
   }
+  if (with_vectors || with_payload) MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(*state_));
   return out;
 }
 
@@ -97,7 +110,9 @@ Result<uint64_t> CollectionImpl::Count(const Filter* filter) const {
   MOSAIC_RETURN_IF_ERROR(CheckUsable());
   std::shared_lock<std::shared_mutex> l(state_mu_);
   if (filter == nullptr) return uint64_t{state_->id_to_slot.size()};
-  return uint64_t{FilterSlots(*state_, *filter).size()};
+  const size_t count = FilterSlots(*state_, *filter).size();
+  MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(*state_));
+  return uint64_t{count};
 }
 
 CollectionInfo CollectionImpl::Info() const {
@@ -113,6 +128,7 @@ CollectionInfo CollectionImpl::Info() const {
     auto size = env_->GetFileSize(dir_ + "/" + SegmentName(seg.gen));
     info.segment_bytes += size.ok() ? *size : 0;
   }
+  info.segment_mapped_bytes = state_->payloads.SegmentBytes(/*mapped_only=*/true);
   info.wal_bytes = wal_ ? wal_->size() : 0;
   if (auto children = env_->GetChildren(dir_); children.ok())
     for (const std::string& f : *children)

@@ -71,11 +71,13 @@ Status CollectionImpl::WriteLiveSegment(const State& s, const std::string& path)
   c.num_points = slots.size();
   c.dims = dims_;
   c.id = [&](size_t i) -> const PointId& { return s.ids[slots[i]]; };
-  c.payload = [&](size_t i) -> const Json& { return s.payloads[slots[i]]; };
+  Json scratch;  // WriteSegment encodes each payload before it asks for the next
+  c.payload = [&](size_t i) -> const Json& { return s.payloads.Get(slots[i], &scratch); };
   c.vector = [&](size_t i, size_t v) -> const float* {
     return s.columns[v].present.Test(slots[i]) ? Row(s, v, slots[i]) : nullptr;
   };
-  return storage::WriteSegment(env_, path, c);
+  MOSAIC_RETURN_IF_ERROR(storage::WriteSegment(env_, path, c));
+  return CheckSegmentsReadable(s);
 }
 
 Status CollectionImpl::SwitchTo(const Current& next, std::unique_ptr<storage::LogWriter> wal,
@@ -141,7 +143,7 @@ Status CollectionImpl::Rewrite() {
   if (s.ok()) s = wal.status();
   Result<std::unique_ptr<State>> fresh = Status::Internal("not loaded");
   if (s.ok()) {
-    auto seg = storage::Segment::Open(env_, seg_path);
+    auto seg = OpenSegment(seg_path);
     s = seg.status();
     if (s.ok()) {
       std::vector<LoadedSegment> segs;
@@ -176,7 +178,8 @@ Status CollectionImpl::WriteGrowingSegment(const State& st, uint64_t gen,
   c.num_points = st.ids.size() - first;
   c.dims = dims_;
   c.id = [&](size_t i) -> const PointId& { return st.ids[first + i]; };
-  c.payload = [&](size_t i) -> const Json& { return st.payloads[first + i]; };
+  Json scratch;  // WriteSegment encodes each payload before it asks for the next
+  c.payload = [&](size_t i) -> const Json& { return st.payloads.Get(first + i, &scratch); };
   c.vector = [&](size_t i, size_t v) -> const float* {
     const uint32_t slot = first + static_cast<uint32_t>(i);
     return st.columns[v].present.Test(slot) ? Row(st, v, slot) : nullptr;
@@ -208,7 +211,7 @@ storage::SegmentDelta CollectionImpl::MakeDelta(const State& st, const Current& 
   for (uint32_t slot = 0; slot < st.sealed; ++slot) {
     const bool changed = st.overridden.Test(slot) ||
                          (slot < st.merge_changed.size() && st.merge_changed.Test(slot));
-    if (changed && st.live.Test(slot)) delta.payloads.emplace_back(to(slot), st.payloads[slot]);
+    if (changed && st.live.Test(slot)) delta.payloads.emplace_back(to(slot), st.payloads.Copy(slot));
   }
   return delta;
 }
@@ -338,7 +341,7 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
     s.live.ForEach([&](size_t slot) {
       slots.push_back(static_cast<uint32_t>(slot));
       ids.push_back(s.ids[slot]);
-      payloads.push_back(s.payloads[slot]);
+      payloads.push_back(s.payloads.Copy(static_cast<uint32_t>(slot)));
       for (size_t v = 0; v < dims_.size(); ++v)
         rows.push_back(s.columns[v].present.Test(slot)
                            ? Row(s, v, static_cast<uint32_t>(slot))
@@ -353,6 +356,7 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
       }
     c.meta = ConfigJson(name_, schema_, index_defs_);
     c.last_lsn = last_lsn_;
+    MOSAIC_RETURN_IF_ERROR(s.payloads.CheckReadable());  // the copies just made
   }
   sync_point::Reached("CollectionImpl::WriteSnapshot:ViewTaken");
   c.num_points = ids.size();
@@ -387,6 +391,7 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                           std::to_string(counter.fetch_add(1) + 1);
   Status s = storage::WriteSegment(env_, tmp, c);  // syncs the file
+  for (size_t i = 0; i < pin.size() && s.ok(); ++i) s = CheckSegmentsReadable(*pin[i]);
   if (s.ok()) s = env_->RenameFile(tmp, path);
   if (!s.ok()) {
     env_->RemoveFile(tmp).ok();

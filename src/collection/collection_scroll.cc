@@ -3,6 +3,7 @@
 // on the field when there is one, else from the payloads of the points matching the filter.
 #include <algorithm>
 #include <iterator>
+#include <memory>
 
 #include "collection/collection_impl.h"
 #include "index/filter/order_value.h"
@@ -10,10 +11,12 @@
 namespace mosaic::collection {
 namespace {
 
-// A point as order_by sees it: the value it sorts by, and its slot.
+// A point as order_by sees it: the value it sorts by, and its slot. `key.value` points into the
+// payload, or into `owned` when the payload was decoded for the moment (read from its segment).
 struct Entry {
   index::OrderKey key;
   uint32_t slot;
+  std::shared_ptr<const Json> owned;
 };
 
 bool HasValue(const Entry& e) {
@@ -48,11 +51,18 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& r) const {
   }
   std::shared_lock<std::shared_mutex> l(state_mu_);
   const State& s = *state_;
-  if (path) return ScrollOrdered(s, r, *path);
+  ScrollPage page = path ? ScrollOrdered(s, r, *path) : ScrollById(s, r);
+  if (r.with_payload || r.with_vectors || r.filter || path)
+    MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(s));
+  return page;
+}
+
+ScrollPage CollectionImpl::ScrollById(const State& s, const ScrollRequest& r) const {
   ScrollPage page;
+  Json scratch;
   auto it = r.offset ? s.id_to_slot.lower_bound(*r.offset) : s.id_to_slot.begin();
   for (; it != s.id_to_slot.end(); ++it) {
-    if (r.filter && !r.filter->Matches(it->first, s.payloads[it->second])) continue;
+    if (r.filter && !r.filter->Matches(it->first, s.payloads.Get(it->second, &scratch))) continue;
     if (page.points.size() == r.limit) {
       page.next_offset = it->first;
       break;
@@ -70,8 +80,15 @@ ScrollPage CollectionImpl::ScrollOrdered(const State& s, const ScrollRequest& r,
   // One more than the page: its first point is the next page's cursor.
   const size_t need = r.limit + 1;
 
+  Json scratch;
   auto entry = [&](uint32_t slot) {
-    return Entry{index::OrderKeyAt(path, s.payloads[slot], descending), slot};
+    const Json& payload = s.payloads.Get(slot, &scratch);
+    Entry e{index::OrderKeyAt(path, payload, descending), slot, nullptr};
+    if (&payload == &scratch && e.key.value != nullptr) {
+      e.owned = std::make_shared<const Json>(*e.key.value);
+      e.key.value = e.owned.get();
+    }
+    return e;
   };
   // By value (points without one last, whatever the direction), then by id.
   auto before = [&](const Entry& a, const Entry& b) {

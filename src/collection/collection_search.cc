@@ -72,7 +72,7 @@ ScoredPoint CollectionImpl::MakeHit(const State& s, size_t v, uint32_t slot, flo
   ScoredPoint sp;
   sp.id = s.ids[slot];
   sp.score = score;
-  if (r.with_payload) sp.payload = s.payloads[slot];
+  if (r.with_payload) sp.payload = s.payloads.Copy(slot);
   if (r.with_vectors) {
     const float* row = Row(s, v, slot);
     sp.vectors[schema_.vectors[v].name].assign(row, row + dims_[v]);
@@ -166,7 +166,9 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchLocked(const State& s,
 Result<std::vector<ScoredPoint>> CollectionImpl::Search(const SearchRequest& request) const {
   MOSAIC_RETURN_IF_ERROR(CheckUsable());
   std::shared_lock<std::shared_mutex> l(state_mu_);
-  return SearchLocked(*state_, request, nullptr);
+  auto result = SearchLocked(*state_, request, nullptr);
+  MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(*state_));
+  return result;
 }
 
 Result<std::vector<std::vector<ScoredPoint>>> CollectionImpl::SearchBatch(
@@ -224,6 +226,7 @@ Result<std::vector<std::vector<ScoredPoint>>> CollectionImpl::SearchBatch(
     run(0, others.size());
   for (size_t i = 0; i < errors.size(); ++i)
     if (!errors[i].ok()) return errors[i].WithContext("request " + std::to_string(i));
+  MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(s));
   return results;
 }
 
@@ -274,6 +277,7 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchText(const TextSearchRequ
     sp.vectors = std::move(p.vectors);
     out.push_back(std::move(sp));
   }
+  MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(s));
   return out;
 }
 

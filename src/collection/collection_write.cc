@@ -227,8 +227,9 @@ void CollectionImpl::RetireSlot(State* s, uint32_t slot) const {
     if (part.hnsw) part.hnsw->Remove(slot - part.first);
   }
   if (slot < s->sealed) s->overridden.Reset(slot);
-  s->payload_index->Erase(slot, s->payloads[slot]);
-  s->payloads[slot] = Json();
+  Json scratch;
+  s->payload_index->Erase(slot, s->payloads.Get(slot, &scratch));
+  s->payloads.Set(slot, Json());
   s->deleted_pending++;
 }
 
@@ -261,7 +262,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
     case OpType::kOverwritePayload:
     case OpType::kDeletePayloadKeys:
       for_each_existing([&](auto it) {
-        Json& payload = s->payloads[it->second];
+        Json payload = s->payloads.Copy(it->second);
         s->payload_index->Erase(it->second, payload);
         if (op.type == OpType::kSetPayload) {
           payload.update(op.payload);
@@ -271,6 +272,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
           for (const auto& k : op.keys) payload.erase(k);
         }
         s->payload_index->Insert(it->second, payload);
+        s->payloads.Set(it->second, std::move(payload));
         if (it->second < s->sealed) s->overridden.Set(it->second);  // for the next delta
         if (it->second < s->merge_changed.size()) s->merge_changed.Set(it->second);
       });
@@ -289,7 +291,7 @@ uint32_t CollectionImpl::StageSlots(const Operation& op, State* s) const {
   const uint32_t first = static_cast<uint32_t>(s->ids.size());
   for (const auto& p : op.points) {
     s->ids.push_back(p.id);
-    s->payloads.push_back(p.payload);
+    s->payloads.Append(p.payload);
     for (size_t v = 0; v < s->columns.size(); ++v)
       s->columns[v].growing().tail.Append(VectorFor(p, v));
   }
@@ -339,7 +341,7 @@ void CollectionImpl::PublishSlots(const Operation& op, State* s, uint32_t first)
       s->columns[v].present.Set(slot);
       s->columns[v].searchable.Set(slot);
     }
-    s->payload_index->Insert(slot, s->payloads[slot]);
+    s->payload_index->Insert(slot, p.payload);
     s->id_to_slot[p.id] = slot;
   }
   s->staged -= op.points.size();
@@ -482,8 +484,10 @@ Status CollectionImpl::CreatePayloadIndex(const std::string& field, PayloadIndex
   }
   auto fresh = std::make_unique<index::PayloadIndexSet>();
   for (const auto& [f, t] : index_defs_) MOSAIC_RETURN_IF_ERROR(fresh->Create(f, t));
+  Json scratch;
   state_->live.ForEach([&](size_t slot) {
-    fresh->Insert(static_cast<uint32_t>(slot), state_->payloads[slot]);
+    fresh->Insert(static_cast<uint32_t>(slot),
+                  state_->payloads.Get(static_cast<uint32_t>(slot), &scratch));
   });
   std::unique_lock<std::shared_mutex> l(state_mu_);
   state_->payload_index = std::move(fresh);

@@ -184,8 +184,9 @@ class DbImpl final : public Db {
   Result<std::shared_ptr<Collection>> RestoreSnapshot(const std::string& path,
                                                       const std::string& name) override {
     MOSAIC_RETURN_IF_ERROR(ValidateName(name));
-    // Verifies every checksum before anything is created.
-    MOSAIC_ASSIGN_OR_RETURN(auto seg, storage::Segment::Open(env_, path));
+    // Verifies every checksum before anything is created. Mapped: its points and graphs are
+    // copied to the new collection's files and nothing else is kept.
+    MOSAIC_ASSIGN_OR_RETURN(auto seg, storage::Segment::Open(env_, path, /*map=*/true));
     const Json& meta = seg->meta();
     if (!meta.contains("schema"))
       return Status::Corruption("snapshot " + path + " has no schema");
@@ -334,6 +335,7 @@ Json CollectionInfo::ToJson() const {
   for (const auto& [n, b] : index_bytes) ib[n] = b;
   return {{"name", name},        {"schema", schema.ToJson()},  {"points", points},
           {"deleted_pending", deleted_pending}, {"segments", segments}, {"segment_bytes", segment_bytes},
+          {"segment_mapped_bytes", segment_mapped_bytes},
           {"wal_bytes", wal_bytes}, {"disk_bytes", disk_bytes}, {"merges_pending", merges_pending},
           {"merges_done", merges_done}, {"process_rss_bytes", process_rss_bytes},
           {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},

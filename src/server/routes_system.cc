@@ -32,6 +32,8 @@ std::string Gauges(ServerContext& ctx) {
       {"mosaic_collection_points", "gauge", [](const CollectionInfo& i) { return double(i.points); }},
       {"mosaic_collection_segment_bytes", "gauge",
        [](const CollectionInfo& i) { return double(i.segment_bytes); }},
+      {"mosaic_collection_segment_mapped_bytes", "gauge",
+       [](const CollectionInfo& i) { return double(i.segment_mapped_bytes); }},
       {"mosaic_collection_segments", "gauge", [](const CollectionInfo& i) { return double(i.segments); }},
       {"mosaic_collection_wal_bytes", "gauge", [](const CollectionInfo& i) { return double(i.wal_bytes); }},
       // Every file of the collection; retired slots a merge will drop; 1 while a merge runs or

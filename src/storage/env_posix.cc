@@ -1,4 +1,5 @@
-// The default Env: POSIX files, whole-file reads into memory, flock for the database lock.
+// The default Env: POSIX files, whole-file reads into memory or guarded mappings (file_view.cc),
+// flock for the database lock.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 
 #include "mosaic/env.h"
+#include "storage/file_view.h"
 
 namespace mosaic {
 namespace {
@@ -129,6 +131,16 @@ class PosixEnv final : public Env {
     out.resize(done);
     ::close(fd);
     return out;
+  }
+
+  Result<std::unique_ptr<FileView>> OpenFileView(const std::string& path, bool map) override {
+    if (!map) return Env::OpenFileView(path, false);
+    uint64_t size;
+    MOSAIC_ASSIGN_OR_RETURN(int fd, OpenWithSize(path, O_RDONLY, &size));
+    auto view = storage::MapFileView(fd, path, size);
+    ::close(fd);  // the mapping keeps the file
+    if (view.ok() && *view == nullptr) return Env::OpenFileView(path, false);
+    return view;
   }
 
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }

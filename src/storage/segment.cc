@@ -216,14 +216,14 @@ Result<std::string_view> Segment::graph(size_t v) const {
   return graphs_[v].data;
 }
 
-Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path) {
+Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path, bool map) {
   std::unique_ptr<Segment> seg(new Segment());
   seg->path_ = path;
-  MOSAIC_ASSIGN_OR_RETURN(seg->data_, env->ReadFile(path));
+  MOSAIC_ASSIGN_OR_RETURN(seg->file_, env->OpenFileView(path, map));
   // The sections are read in place as u64 and f32 arrays: they sit at multiples of 64 bytes
-  // from the start, and operator new aligns the buffer for both.
-  const char* base = seg->data_.data();
-  const uint64_t size = seg->data_.size();
+  // from the start, and both a mapping and operator new align the buffer for both.
+  const char* base = seg->file_->data().data();
+  const uint64_t size = seg->file_->data().size();
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("segment " + path + ": " + what);
   };
@@ -326,6 +326,7 @@ Result<std::unique_ptr<Segment>> Segment::Open(Env* env, const std::string& path
     if (auto d = damaged_graphs.find(it->first); d != damaged_graphs.end())
       seg->graphs_[v].damage = d->second;
   }
+  MOSAIC_RETURN_IF_ERROR(seg->file_->CheckReadable());
   return seg;
 }
 

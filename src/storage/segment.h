@@ -1,7 +1,8 @@
 // Segment: an immutable on-disk file holding a collection's points (ids, payloads, and per named
-// vector a presence bitmap and a dense f32 matrix). Written once, then read whole into memory
-// (never mapped: an outside truncation of a mapped file kills the process with SIGBUS); every
-// section is CRC32C-checked when opened, so a damaged file is reported, never silently loaded.
+// vector a presence bitmap and a dense f32 matrix). Written once, then read whole into memory or
+// memory-mapped (Env::OpenFileView: the rows are then served from the page cache; pages that
+// cannot be read later read as zeros and CheckReadable() reports it); every section is
+// CRC32C-checked when opened, so a damaged file is reported, never silently loaded.
 // Snapshots are segment files too, and carry each HNSW column's graph in an optional section
 // (version 2). Format: docs/segment_format.md (bump kSegmentVersion on any change). A Segment is
 // immutable after Open and safe to read from many threads.
@@ -46,15 +47,21 @@ Status WriteSegment(Env* env, const std::string& path, const SegmentContents& co
 
 class Segment {
  public:
-  // Reads and verifies the file. Corruption names the file and the damaged section.
-  static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& path);
+  // Reads (or, if `map`, maps) and verifies the file. Corruption names the file and the damaged
+  // section.
+  static Result<std::unique_ptr<Segment>> Open(Env* env, const std::string& path,
+                                               bool map = false);
 
   const Json& meta() const { return meta_; }
   uint64_t last_lsn() const { return last_lsn_; }
   size_t num_points() const { return num_points_; }
   size_t num_vectors() const { return dims_.size(); }
   uint32_t dim(size_t v) const { return dims_[v]; }
-  uint64_t file_size() const { return data_.size(); }
+  uint64_t file_size() const { return file_->data().size(); }
+  bool mapped() const { return file_->mapped(); }
+  // OK, or IOError naming the file if part of a mapped file could not be read since Open (its
+  // bytes read as zeros): rows read meanwhile must not be trusted.
+  Status CheckReadable() const { return file_->CheckReadable(); }
 
   uint32_t version() const { return version_; }
 
@@ -85,7 +92,7 @@ class Segment {
 
   std::string path_;
   uint32_t version_ = 0;
-  std::string data_;  // the whole file; the views below point into it, so it never changes
+  std::unique_ptr<FileView> file_;  // the whole file; the views below point into it
   std::string_view meta_section_;
   Json meta_;
   uint64_t last_lsn_ = 0;

@@ -523,6 +523,7 @@ TEST(Recovery, ASegmentTruncatedFromOutsideDoesNotKillTheProcess) {
   }
   auto db = *Db::Open(dir.path());  // the segment is loaded from its file
   auto c = *db->GetCollection("c");
+  EXPECT_EQ(c->Info().segment_mapped_bytes, 0u);  // within the default budget: in memory
   SearchRequest q;
   q.vector = std::vector<float>(8, 50.0f);
   q.limit = 5;
@@ -544,6 +545,70 @@ TEST(Recovery, ASegmentTruncatedFromOutsideDoesNotKillTheProcess) {
   c.reset();
   db.reset();
   EXPECT_EQ(Reopened(dir.path(), {}), m);
+}
+
+// The same with the segment memory-mapped (a budget of 0): the rows and payloads it loses read
+// as zeros, so every read that needs them fails with IOError naming the file, and nothing
+// computed from them is returned or written; ids (decoded at open) and writes go on; the process
+// lives.
+TEST(Recovery, AMappedSegmentTruncatedFromOutsideFailsItsReadsNotTheProcess) {
+  TempDir dir;
+  DbOptions opt;
+  opt.segment_memory_budget_bytes = 0;
+  Model m;
+  {
+    auto db = *Db::Open(dir.path(), opt);
+    auto c = *db->CreateCollection("c", Schema());
+    RunAll(*c, MakeSteps(30, 12), &m);
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  auto db = *Db::Open(dir.path(), opt);
+  auto c = *db->GetCollection("c");
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  const CollectionInfo info = c->Info();
+  EXPECT_EQ(info.segment_mapped_bytes, info.segment_bytes);
+  EXPECT_GT(info.segment_mapped_bytes, 0u);
+  SearchRequest q;
+  q.vector = std::vector<float>(8, 50.0f);
+  q.limit = 5;
+  ASSERT_TRUE(c->Search(q).ok());
+  const std::string seg = SegmentPath(dir.path());
+  ASSERT_EQ(::truncate(seg.c_str(), 0), 0);
+  auto names_the_file = [&](const Status& s) {
+    EXPECT_TRUE(s.IsIOError()) << s.ToString();
+    EXPECT_NE(s.message().find(seg), std::string::npos) << s.ToString();
+  };
+  names_the_file(c->Search(q).status());
+  q.exact = true;
+  names_the_file(c->Search(q).status());
+  ScrollRequest all;
+  all.limit = 1000;
+  all.with_vectors = true;
+  names_the_file(c->Scroll(all).status());
+  all.with_vectors = false;
+  names_the_file(c->Scroll(all).status());  // with payloads
+  all.with_payload = false;
+  auto ids = c->Scroll(all);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(ids->points.size(), m.size());
+  EXPECT_EQ(*c->Count(nullptr), m.size());
+  std::vector<PointId> one = {ids->points[0].id};
+  names_the_file(c->Get(one, true, true).status());
+  names_the_file(c->Get(one, true, false).status());
+  EXPECT_TRUE(c->Get(one, false, false).ok());
+  // A compaction would write the zeros into a new segment: it fails, and changes nothing.
+  names_the_file(c->Compact());
+  EXPECT_EQ(c->Count(nullptr).value(), m.size());
+  Model more = m;
+  RunAll(*c, MakeSteps(3, 13), &more);
+  c.reset();
+  db.reset();
+  // What was truncated is lost to this collection: the next open says so, naming the file.
+  auto again = *Db::Open(dir.path(), opt);
+  auto reopened = again->GetCollection("c");
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_TRUE(reopened.status().IsCorruption()) << reopened.status().ToString();
+  EXPECT_NE(reopened.status().message().find(seg), std::string::npos);
 }
 
 // A segment truncated while closed is Corruption at open (and only for its collection).

@@ -72,6 +72,8 @@ int Main(int argc, char** argv) {
   options.sync_interval_ms = 20;
   options.wal_flush_bytes = 24 << 10;
   options.compact_below_bytes = 0;  // seal at flushes; max_segments and deletes still compact
+  // Half the seeds map the segments (their reopens after each crash too).
+  if (std::stoull(argv[4]) % 2 == 1) options.segment_memory_budget_bytes = 0;
   int fd = ::open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     std::fprintf(stderr, "crash_writer: %s: %s\n", argv[2], std::strerror(errno));

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/crc32c.h"
+#include "mosaic/env_wrapper.h"
 
 namespace mosaic::fuzz {
 namespace {
@@ -17,7 +18,20 @@ namespace {
   std::abort();
 }
 
+class UnmappedEnv final : public EnvWrapper {
+ public:
+  UnmappedEnv() : EnvWrapper(Env::Default()) {}
+  Result<std::unique_ptr<FileView>> OpenFileView(const std::string& p, bool) override {
+    return target()->OpenFileView(p, false);
+  }
+};
+
 }  // namespace
+
+Env* HeapEnv() {
+  static UnmappedEnv* env = new UnmappedEnv();
+  return env;
+}
 
 const std::string& ScratchDir() {
   // Never destroyed: a static destructor registered after the atexit handler below would run

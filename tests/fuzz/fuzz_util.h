@@ -1,8 +1,9 @@
 // Helpers shared by the libFuzzer targets of tests/fuzz (docs/fuzzing.md).
 //
 // Loaders that take a path get the input through a scratch file (in /dev/shm when there is one,
-// so no run touches a disk). Segments and graphs are read into heap blocks of their size, so ASan
-// sees a read past the end. Single-threaded, like libFuzzer's runs.
+// so no run touches a disk) and read through HeapEnv(): segments, graphs and index files go into
+// heap blocks of their size, never a mapping, so ASan sees a read past the end. Single-threaded,
+// like libFuzzer's runs.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "mosaic/env.h"
+
 namespace mosaic::fuzz {
+
+// Env::Default(), except that OpenFileView never maps: a mapping is page-granular, so a loader
+// reading a few bytes past a file's end would go unnoticed.
+Env* HeapEnv();
 
 // A directory private to this process, removed at exit: /dev/shm/mosaic-fuzz-<pid>, or under
 // $TMPDIR (else /tmp) when /dev/shm is missing.

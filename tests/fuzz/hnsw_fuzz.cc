@@ -48,7 +48,7 @@ class Rows final : public mosaic::index::VectorRows {
 void Load(std::string_view bytes) {
   const std::string path = mosaic::fuzz::WriteScratchFile("fuzz.hnsw", bytes);
   Rows rows;
-  auto index = mosaic::index::HnswIndex::Load(mosaic::Env::Default(), path, &rows);
+  auto index = mosaic::index::HnswIndex::Load(mosaic::fuzz::HeapEnv(), path, &rows);
   if (!index.ok()) return;
   const uint32_t capacity = mosaic::DecodeFixed32(bytes.data() + kCapacityOffset);
   const uint32_t dim = (*index)->dim();

@@ -30,8 +30,8 @@ PayloadIndexSet MakeSet() {
 
 std::string SaveBytes(const PayloadIndexSet& set, const std::string& name) {
   const std::string path = mosaic::fuzz::WriteScratchFile(name, "");
-  if (!set.Save(mosaic::Env::Default(), path, kSlots, {0, {}, kSlots}).ok()) std::abort();
-  auto bytes = mosaic::Env::Default()->ReadFile(path);
+  if (!set.Save(mosaic::fuzz::HeapEnv(), path, kSlots, {0, {}, kSlots}).ok()) std::abort();
+  auto bytes = mosaic::fuzz::HeapEnv()->ReadFile(path);
   if (!bytes.ok()) std::abort();
   return *bytes;
 }
@@ -40,13 +40,13 @@ void Load(std::string_view bytes) {
   const std::string path = mosaic::fuzz::WriteScratchFile("fuzz.idx", bytes);
   PayloadIndexSet set = MakeSet();
   bool partial = false;
-  auto got = set.Load(mosaic::Env::Default(), path, kSlots, {}, &partial);
+  auto got = set.Load(mosaic::fuzz::HeapEnv(), path, kSlots, {}, &partial);
   if (!got.ok()) return;
   // What loaded saves and loads again to the same.
   const std::string saved = SaveBytes(set, "again.idx");
   PayloadIndexSet again = MakeSet();
   const std::string again_path = mosaic::fuzz::WriteScratchFile("again.idx", saved);
-  if (!again.Load(mosaic::Env::Default(), again_path, kSlots, {}, &partial).ok()) std::abort();
+  if (!again.Load(mosaic::fuzz::HeapEnv(), again_path, kSlots, {}, &partial).ok()) std::abort();
   if (SaveBytes(again, "third.idx") != saved) std::abort();
 }
 

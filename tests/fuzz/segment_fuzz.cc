@@ -17,7 +17,7 @@ namespace {
 
 void Open(std::string_view bytes) {
   const std::string path = mosaic::fuzz::WriteScratchFile("fuzz.seg", bytes);
-  auto seg = mosaic::storage::Segment::Open(mosaic::Env::Default(), path);
+  auto seg = mosaic::storage::Segment::Open(mosaic::fuzz::HeapEnv(), path);
   if (!seg.ok()) return;
   const mosaic::storage::Segment& s = **seg;
   s.DecodeIds().ok();

@@ -18,7 +18,7 @@ namespace {
 mosaic::Db& TheDb() {
   static mosaic::Db* db = [] {
     mosaic::DbOptions options;
-    options.env = mosaic::Env::Default();
+    options.env = mosaic::fuzz::HeapEnv();
     options.sync = mosaic::SyncPolicy::kNever;
     options.search_threads = 1;
     auto opened = mosaic::Db::Open(mosaic::fuzz::ScratchDir() + "/db", options);

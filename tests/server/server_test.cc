@@ -326,6 +326,7 @@ TEST_F(ServerTest, ConcurrentClientsOnKeepAliveConnections) {
                             "mosaic_collection_merges_total{collection=\"items\"} 0",
                             "mosaic_collection_deleted_pending{collection=\"items\"} 0",
                             "mosaic_collection_disk_bytes{collection=\"items\"} ",
+                            "mosaic_collection_segment_mapped_bytes{collection=\"items\"} 0",
                             "\nmosaic_process_resident_bytes "})
     EXPECT_NE(m.body.find(gauge), std::string::npos) << gauge << " not in " << m.body;
 }

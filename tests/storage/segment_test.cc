@@ -48,8 +48,10 @@ TEST(Segment, RoundTrip) {
   TempDir dir;
   Data d = MakeData(100);
   ASSERT_TRUE(Write(dir / "s.seg", d).ok());
-  auto seg = Segment::Open(Env::Default(), dir / "s.seg");
+  for (bool map : {false, true}) {
+  auto seg = Segment::Open(Env::Default(), dir / "s.seg", map);
   ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  EXPECT_EQ((*seg)->mapped(), map);
   EXPECT_EQ((*seg)->num_points(), 100u);
   EXPECT_EQ((*seg)->last_lsn(), 42u);
   EXPECT_EQ((*seg)->meta()["name"], "t");
@@ -64,6 +66,8 @@ TEST(Segment, RoundTrip) {
     if (i % 2 == 0) {
       EXPECT_EQ((*seg)->vectors(1)[i * 5 + 4], d.b[i][4]);
     }
+  }
+  EXPECT_TRUE((*seg)->CheckReadable().ok());
   }
 }
 
@@ -105,11 +109,12 @@ TEST(Segment, TruncatedFileIsCorruption) {
   TempDir dir;
   ASSERT_TRUE(Write(dir / "s.seg", MakeData(20)).ok());
   std::string good = *Env::Default()->ReadFile(dir / "s.seg");
-  for (size_t len : {size_t{0}, size_t{10}, good.size() / 2, good.size() - 1}) {
+  for (size_t len : {size_t{0}, size_t{10}, good.size() / 2, good.size() - 1})
+  for (bool map : {false, true}) {
     auto f = Env::Default()->NewWritableFile(dir / "t.seg");
     ASSERT_TRUE((*f)->Append(good.substr(0, len)).ok());
     ASSERT_TRUE((*f)->Close().ok());
-    auto seg = Segment::Open(Env::Default(), dir / "t.seg");
+    auto seg = Segment::Open(Env::Default(), dir / "t.seg", map);
     ASSERT_FALSE(seg.ok()) << len;
     EXPECT_TRUE(seg.status().IsCorruption()) << seg.status().ToString();
     EXPECT_NE(seg.status().message().find("t.seg"), std::string::npos);

@@ -71,6 +71,9 @@ class FaultEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& p) override { return base_->ReadFile(p); }
+  Result<std::unique_ptr<FileView>> OpenFileView(const std::string& p, bool map) override {
+    return base_->OpenFileView(p, map);
+  }
   bool FileExists(const std::string& p) override { return base_->FileExists(p); }
   Result<uint64_t> GetFileSize(const std::string& p) override { return base_->GetFileSize(p); }
   Result<std::vector<std::string>> GetChildren(const std::string& d) override { return base_->GetChildren(d); }

@@ -163,6 +163,11 @@ Result<std::string> PowerLossEnv::ReadFile(const std::string& path) {
   return base_->ReadFile(path);
 }
 
+Result<std::unique_ptr<FileView>> PowerLossEnv::OpenFileView(const std::string& path, bool map) {
+  MOSAIC_RETURN_IF_ERROR(Enter("OpenFileView(" + path + ")"));
+  return base_->OpenFileView(path, map);
+}
+
 bool PowerLossEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
 
 Result<uint64_t> PowerLossEnv::GetFileSize(const std::string& path) {

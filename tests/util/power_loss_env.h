@@ -56,6 +56,7 @@ class PowerLossEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override;
+  Result<std::unique_ptr<FileView>> OpenFileView(const std::string& path, bool map) override;
   bool FileExists(const std::string& path) override;
   Result<uint64_t> GetFileSize(const std::string& path) override;
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override;

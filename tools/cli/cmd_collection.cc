@@ -173,9 +173,11 @@ int RunCollection(Args& args) {
   }
   for (const auto& [f, t] : info.payload_indexes)
     std::printf("payload index: %s (%s)\n", f.c_str(), PayloadIndexTypeName(t));
-  std::printf("segments: %llu (%s), wal: %s, deleted awaiting compaction: %llu\n",
+  std::printf("segments: %llu (%s, of which mapped %s), wal: %s, deleted awaiting compaction: "
+              "%llu\n",
               static_cast<unsigned long long>(info.segments),
-              HumanBytes(info.segment_bytes).c_str(), HumanBytes(info.wal_bytes).c_str(),
+              HumanBytes(info.segment_bytes).c_str(),
+              HumanBytes(info.segment_mapped_bytes).c_str(), HumanBytes(info.wal_bytes).c_str(),
               static_cast<unsigned long long>(info.deleted_pending));
   const double points = info.points ? double(info.points) : 1.0;
   uint64_t memory = 0;

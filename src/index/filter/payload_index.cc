@@ -958,13 +958,15 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("payload index file " + path + ": " + what);
   };
-  MOSAIC_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
+  // Mapped: the lists are decoded out of it, so the file is not read into a buffer first.
+  MOSAIC_ASSIGN_OR_RETURN(const std::unique_ptr<FileView> file, env->OpenFileView(path, true));
+  const std::string_view data = file->data();
   if (data.size() < 24 || std::memcmp(data.data(), kIndexMagic, 8) != 0)
     return corrupt("not an index file (bad magic or " + std::to_string(data.size()) + " bytes)");
   if (crc32c::Unmask(DecodeFixed32(data.data() + data.size() - 4)) !=
       crc32c::Value(data.data(), data.size() - 4))
     return corrupt("checksum mismatch");
-  Decoder in(std::string_view(data).substr(8, data.size() - 12));
+  Decoder in(data.substr(8, data.size() - 12));
   uint32_t version = 0, stored_slots = 0, fields = 0;
   in.GetFixed32(&version);
   in.GetFixed32(&stored_slots);
@@ -996,6 +998,7 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
     loaded.emplace_back(name);
   }
   if (!in.empty()) return corrupt("bytes after the last field");
+  MOSAIC_RETURN_IF_ERROR(file->CheckReadable());
   return loaded;
 }
 

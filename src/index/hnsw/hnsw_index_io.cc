@@ -132,9 +132,10 @@ std::string HnswIndex::Serialize() const {
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
                                                    const VectorRows* rows) {
-  MOSAIC_ASSIGN_OR_RETURN(const std::string file, env->ReadFile(path));
-  const char* data = file.data();
-  const uint64_t size = file.size();
+  // Mapped: the arrays are copied out of it, so the file is not read into a buffer first.
+  MOSAIC_ASSIGN_OR_RETURN(const std::unique_ptr<FileView> file, env->OpenFileView(path, true));
+  const char* data = file->data().data();
+  const uint64_t size = file->data().size();
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption("HNSW index " + path + ": " + what);
   };
@@ -308,6 +309,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   index->num_present_.store(present);
   index->num_removed_.store(removed);
   index->CountInLinks();
+  MOSAIC_RETURN_IF_ERROR(file->CheckReadable());
   return index;
 }
 

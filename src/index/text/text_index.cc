@@ -112,6 +112,7 @@ bool TextIndex::Import(Decoder* in, const ImportMap& map) {
     slots.clear();
     if (!GetSlotList(in, ImportMap{0, {}}, &slots)) return false;
     std::vector<Posting>& list = postings_[std::string(term)];
+    list.reserve(list.size() + slots.size());
     for (uint32_t stored : slots) {
       uint64_t tf = 0;
       uint32_t to = 0;

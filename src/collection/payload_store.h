@@ -1,0 +1,60 @@
+// PayloadStore: the payloads of a collection's slots. A slot's payload is either held decoded
+// (written since its segment was loaded, in the growing part, or sealed in place by a flush) or
+// read on demand from the segment it was loaded from, whose payload section (MessagePack, in
+// memory or mapped) already holds it: an open decodes no payload, and an unchanged payload of a
+// sealed segment costs no memory of its own. Not synchronized: the collection's state lock
+// guards it like the rest of the state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/bitset.h"
+#include "mosaic/json.h"
+#include "mosaic/status.h"
+#include "storage/segment.h"
+
+namespace mosaic::collection {
+
+class PayloadStore {
+ public:
+  size_t size() const { return held_.size(); }
+
+  // The payload of `slot`: the held one, or decoded from its segment into `*scratch` (a payload
+  // that does not decode reads as null; the segment's checksum was verified when it was opened,
+  // and a mapped segment that lost pages since fails the reader's CheckReadable()).
+  const Json& Get(uint32_t slot, Json* scratch) const;
+  Json Copy(uint32_t slot) const;
+
+  // Holds `payload` for `slot` from now on.
+  void Set(uint32_t slot, Json payload);
+  void Append(Json payload);
+  // Appends `n` slots whose payloads are points [0, n) of `segment`.
+  void AppendSegment(std::shared_ptr<const storage::Segment> segment, uint32_t n);
+
+  // A merge: `map` renumbers every slot from a on (index::kDroppedSlot: dropped), and slots
+  // [a, b) become the `n` points of `merged` (new slot a + i is its point i), except those set
+  // in `held` (by new slot), whose held payloads stay: they changed since the merge read them.
+  void Merge(uint32_t a, uint32_t b, std::span<const uint32_t> map,
+             std::shared_ptr<const storage::Segment> merged, uint32_t n, const Bitset& held);
+
+  // OK, or the first segment's IOError: a mapped segment lost pages since it was opened.
+  Status CheckReadable() const;
+  // Bytes of segment files that payloads are read from, and of those that are mapped.
+  uint64_t SegmentBytes(bool mapped_only) const;
+
+ private:
+  struct Range {
+    uint32_t first = 0;
+    uint32_t count = 0;
+    std::shared_ptr<const storage::Segment> segment;
+  };
+
+  std::vector<Json> held_;  // null where the payload is read from a segment
+  Bitset in_segment_;       // slots read from a segment
+  std::vector<Range> ranges_;  // by first slot, disjoint
+};
+
+}  // namespace mosaic::collection
