@@ -50,10 +50,11 @@ std::atomic<size_t> g_regions_high{0};  // slots [0, high) have been used
 struct sigaction g_previous;
 std::once_flag g_install_once;
 bool g_installed = false;
+uintptr_t g_page_size = 4096;  // set before the handler is installed (sysconf is not signal-safe)
 
 void OnSigbus(int sig, siginfo_t* info, void* context) {
   const uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  const uintptr_t page_size = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t page_size = g_page_size;
   const size_t high = g_regions_high.load(std::memory_order_acquire);
   for (size_t i = 0; i < high; ++i) {
     Region& r = g_regions[i];
@@ -81,6 +82,7 @@ void OnSigbus(int sig, siginfo_t* info, void* context) {
 }
 
 void InstallHandler() {
+  g_page_size = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   struct sigaction sa = {};
   sa.sa_sigaction = OnSigbus;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
