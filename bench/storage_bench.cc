@@ -30,10 +30,13 @@
 //
 //   storage_bench [--points 1000000] [--dim 128] [--batch 1000] [--rounds 1] [--wal-flush-mb 64]
 //                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep] [--text-words 0]
-//                 [--only-segments]
+//                 [--only-segments] [--search-during-ingest]
 //   storage_bench --open-only DB_DIR [--rounds 5]
 //
-// --only-segments skips the rewrite-all configuration. --open-only times only the opens of a
+// --only-segments skips the rewrite-all configuration. --search-during-ingest runs one thread of
+// searches (ef 64) beside the writer from the first Upsert until the merges have drained, and
+// reports their latency with and without a merge pending (it takes a core from the ingest, so
+// the write figures of such a run are not those of a run without it). --open-only times only the opens of a
 // database kept by --keep (DB_DIR is e.g. storage_bench-<pid>/segments-r1), --rounds times each
 // way, in memory and mapped, alternating which goes first, each in a child of its own.
 //
@@ -50,6 +53,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -92,6 +96,7 @@ struct Args {
   bool keep = false;
   size_t text_words = 0;  // > 0: each point also has a "note" of this many words, text-indexed
   bool only_segments = false;
+  bool search_during_ingest = false;
   std::string open_only;  // a database kept by --keep: only time its opens
 };
 
@@ -105,6 +110,10 @@ Args Parse(int argc, char** argv) {
     }
     if (k == "--only-segments") {
       a.only_segments = true;
+      continue;
+    }
+    if (k == "--search-during-ingest") {
+      a.search_during_ingest = true;
       continue;
     }
     if (i + 1 >= argc) Die(kName, "option " + k + " needs a value");
@@ -311,6 +320,10 @@ struct IngestResult {
   uint64_t segments = 0, segment_bytes = 0, wal_bytes = 0, vector_bytes = 0, index_bytes = 0;
   uint64_t points = 0;
   uint64_t dir_bytes = 0;  // every file of the database after it is closed
+  // --search-during-ingest, [0] with no merge pending, [1] with one pending at the query's start
+  // and end: searches made, and their latency.
+  uint64_t searches[2] = {};
+  double search_p50_ms[2] = {}, search_p99_ms[2] = {}, search_max_ms[2] = {};
 };
 
 struct QueryResult {
@@ -331,7 +344,8 @@ DbOptions Options(const Args& a, const Config& c) {
   return o;
 }
 
-IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int round) {
+IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int round,
+                    const std::vector<float>& queries) {
   IngestResult r;
   auto db = Db::Open(path, Options(a, c));
   Check(db.status(), "open " + path);
@@ -353,6 +367,26 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   Stream stream(a.dim, kPointSeed);
   std::vector<Point> batch;
   std::vector<double> latencies;
+  // --search-during-ingest: one thread searching (ef 64, the fresh queries in turn) from the
+  // first Upsert until the merges have drained, each latency filed by whether a merge was pending.
+  std::atomic<bool> stop{false}, merging{false};
+  std::vector<double> search_ms[2];
+  std::thread reader;
+  auto start_reader = [&] {
+    reader = std::thread([&] {
+      SearchRequest req;
+      req.limit = kK;
+      req.ef = 64;
+      req.with_payload = false;
+      for (size_t i = 0; !stop; i = (i + 1) % a.queries) {
+        req.vector.assign(queries.begin() + i * a.dim, queries.begin() + (i + 1) * a.dim);
+        const bool before = merging;
+        const auto q0 = Clock::now();
+        Check(col.Search(req).status(), "search during ingest");
+        search_ms[before && merging ? 1 : 0].push_back(1e3 * Seconds(q0, Clock::now()));
+      }
+    });
+  };
   const uint64_t write_before = ProcField("/proc/self/io", "write_bytes");
   const uint64_t wchar_before = ProcField("/proc/self/io", "wchar");
   uint64_t wal_before = 0;
@@ -378,6 +412,8 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     latencies.push_back(Seconds(t0, t1));
     const CollectionInfo info = col.Info();
     if (!info.background_error.empty()) Die(kName, "flush failed: " + info.background_error);
+    merging = info.merges_pending > 0;
+    if (a.search_during_ingest && !reader.joinable()) start_reader();
     if (info.wal_bytes < wal_before) {
       ++r.flushes;
       if (info.segments == 1) ++r.compactions;
@@ -402,6 +438,15 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   const auto drain = Clock::now();
   while (col.Info().merges_pending > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   r.drain_s = Seconds(drain, Clock::now());
+  stop = true;
+  if (reader.joinable()) reader.join();
+  for (int k = 0; k < 2; ++k) {
+    r.searches[k] = search_ms[k].size();
+    if (search_ms[k].empty()) continue;
+    r.search_p50_ms[k] = Median(search_ms[k]);
+    r.search_p99_ms[k] = Percentile(search_ms[k], 0.99);
+    r.search_max_ms[k] = *std::max_element(search_ms[k].begin(), search_ms[k].end());
+  }
   for (double l : latencies) r.upsert_s += l;
   r.max_upsert_s = *std::max_element(latencies.begin(), latencies.end());
   r.p99_upsert_s = Percentile(latencies, 0.99);
@@ -587,7 +632,7 @@ int main(int argc, char** argv) {
       const Config& c = configs[ci];
       const std::string path = base + "/" + c.name + "-r" + std::to_string(round);
       Run run;
-      run.ingest = InChild<IngestResult>([&] { return Ingest(a, c, path, round); });
+      run.ingest = InChild<IngestResult>([&] { return Ingest(a, c, path, round, queries); });
       run.query = InChild<QueryResult>([&] { return OpenAndQuery(a, c, path, queries, truth); });
       DbOptions mapped = Options(a, c);
       mapped.segment_memory_budget_bytes = 0;
@@ -643,6 +688,18 @@ int main(int argc, char** argv) {
   row("longest Upsert (s)", [](const Run& r) { return r.ingest.max_upsert_s; }, "%.3f");
   row("p99 Upsert (ms)", [](const Run& r) { return 1e3 * r.ingest.p99_upsert_s; }, "%.1f");
   row("median Upsert (ms)", [](const Run& r) { return 1e3 * r.ingest.median_upsert_s; }, "%.1f");
+  if (a.search_during_ingest)
+    for (int k = 0; k < 2; ++k) {
+      const std::string when = k == 0 ? "no merge pending" : "a merge pending";
+      row(("searches during ingest, " + when).c_str(),
+          [k](const Run& r) { return static_cast<double>(r.ingest.searches[k]); }, "%.0f");
+      row("  search latency p50 (ms)", [k](const Run& r) { return r.ingest.search_p50_ms[k]; },
+          "%.2f");
+      row("  search latency p99 (ms)", [k](const Run& r) { return r.ingest.search_p99_ms[k]; },
+          "%.2f");
+      row("  search latency max (ms)", [k](const Run& r) { return r.ingest.search_max_ms[k]; },
+          "%.2f");
+    }
   row("flushes", [](const Run& r) { return static_cast<double>(r.ingest.flushes); }, "%.0f");
   row("  of which compactions (left 1 segment)",
       [](const Run& r) { return static_cast<double>(r.ingest.compactions); }, "%.0f");
