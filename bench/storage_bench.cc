@@ -34,7 +34,7 @@
 //   storage_bench --open-only DB_DIR [--rounds 5]
 //
 // --only-segments skips the rewrite-all configuration. --search-during-ingest runs one thread of
-// searches (ef 64) beside the writer from the first Upsert until the merges have drained, and
+// searches (ef 64) beside the writer from half the points on until the merges have drained, and
 // reports their latency with and without a merge pending (it takes a core from the ingest, so
 // the write figures of such a run are not those of a run without it). --open-only times only the opens of a
 // database kept by --keep (DB_DIR is e.g. storage_bench-<pid>/segments-r1), --rounds times each
@@ -367,8 +367,8 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   Stream stream(a.dim, kPointSeed);
   std::vector<Point> batch;
   std::vector<double> latencies;
-  // --search-during-ingest: one thread searching (ef 64, the fresh queries in turn) from the
-  // first Upsert until the merges have drained, each latency filed by whether a merge was pending.
+  // --search-during-ingest: one thread searching (ef 64, the fresh queries in turn) from half the
+  // points on until the merges have drained, each latency filed by whether a merge was pending.
   std::atomic<bool> stop{false}, merging{false};
   std::vector<double> search_ms[2];
   std::thread reader;
@@ -413,7 +413,9 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     const CollectionInfo info = col.Info();
     if (!info.background_error.empty()) Die(kName, "flush failed: " + info.background_error);
     merging = info.merges_pending > 0;
-    if (a.search_during_ingest && !reader.joinable()) start_reader();
+    // From half-way: searches over a few thousand points would swamp the figures.
+    if (a.search_during_ingest && !reader.joinable() && first + batch.size() >= a.points / 2)
+      start_reader();
     if (info.wal_bytes < wal_before) {
       ++r.flushes;
       if (info.segments == 1) ++r.compactions;
