@@ -28,11 +28,11 @@ Result<std::vector<FacetCount>> CollectionImpl::Facet(const FacetRequest& r) con
   index::FacetCounter counter(std::move(path).value(), r.bucket);
   bool indexed = false;
   Json scratch;
-  if (const std::vector<uint32_t>* others = s.payload_index->Others(r.key)) {
+  if (const std::optional<std::vector<uint32_t>> others = s.payload_index.Others(r.key)) {
     Bitset keyed = survivors;
     for (uint32_t slot : *others)
       if (slot < n) keyed.Reset(slot);
-    indexed = s.payload_index->ForEachFacetValue(
+    indexed = s.payload_index.ForEachFacetValue(
         r.key, r.bucket, [&](const Json& value, const std::vector<uint32_t>& slots) {
           uint64_t points = 0;
           for (uint32_t slot : slots)

@@ -52,6 +52,7 @@
 #include "common/thread_pool.h"
 #include "index/filter/json_path.h"
 #include "index/filter/payload_index.h"
+#include "index/filter/payload_index_parts.h"
 #include "index/flat/flat_search.h"
 #include "index/hnsw/hnsw_index.h"
 #include "mosaic/collection.h"
@@ -192,15 +193,15 @@ class CollectionImpl final : public Collection {
     uint64_t gen = 0;
     uint32_t slots = 0;
   };
-  // Everything a reader sees; replaced whole by a compaction, renumbered in place by a merge.
+  // Everything a reader sees; replaced whole by a compaction or a merge.
   struct State {
     std::vector<PointId> ids;
     PayloadStore payloads;
     Bitset live;
     std::map<PointId, uint32_t> id_to_slot;
     std::vector<Column> columns;
-    std::unique_ptr<index::PayloadIndexSet> payload_index =
-        std::make_unique<index::PayloadIndexSet>();
+    // One part per segment and one for the growing slots, each numbering its slots from 0.
+    index::PayloadIndexParts payload_index;
     uint64_t deleted_pending = 0;  // retired slots still in the files
     // Slots [0, sealed) are in sealed segments; `overridden` marks those whose payload changed
     // since (written to the next delta file).
@@ -255,10 +256,13 @@ class CollectionImpl final : public Collection {
   Status AddToGraphs(Column* col, std::span<const uint32_t> slots) const;
   std::string GraphPath(uint64_t generation, size_t v) const;
   std::string IndexPath(uint64_t generation) const;
-  // Fills s->payload_index from the segments' index files, each holding the index of its
-  // segment's payloads as written; a field a file lacks (or a missing or damaged file) is built
-  // from those payloads and the file saved again. The delta is applied afterwards.
-  void LoadPayloadIndexes(State* s, const std::vector<LoadedSegment>& segments) const;
+  // Fills part k of s->payload_index from segment k's index file, which holds the index of its
+  // payloads as written; a field the file lacks (or a missing or damaged file) is built from
+  // those payloads and the file saved again. The delta is applied afterwards. Parts load in
+  // parallel.
+  void LoadPayloadIndex(State* s, const LoadedSegment& segment, size_t k) const;
+  // An empty payload index set with the collection's index definitions.
+  std::shared_ptr<index::PayloadIndexSet> NewIndexSet() const;
   index::HnswParams HnswParamsFor(size_t v, size_t points) const;
   static Json ManifestJson(const Current& cur);
   Result<Current> ReadCurrent(RepairReport* salvage) const;
@@ -355,6 +359,9 @@ class CollectionImpl final : public Collection {
     std::vector<std::vector<std::shared_ptr<Part>>> parts;  // per vector, the range's parts
     std::vector<std::shared_ptr<Part>> donors;  // per vector, a part with trained SQ8 codes, or null
     std::vector<std::shared_ptr<Part>> merged;  // per vector, built by BuildMerge
+    // The payload indexes of the merged segment's points as it holds them (BuildMerge); brought
+    // up to date with the changes since at the switch.
+    std::shared_ptr<index::PayloadIndexSet> indexes;
     std::shared_ptr<const storage::Segment> segment;  // written by BuildMerge
     std::vector<uint64_t> seg_gens;             // the generations of the run's segments
     std::map<std::string, PayloadIndexType> index_defs;  // the payload indexes at the start
@@ -378,8 +385,14 @@ class CollectionImpl final : public Collection {
   void StopMerge(std::unique_lock<std::mutex>* lock);
   // The slot map of a merge over `end` slots (index::kDroppedSlot for the slots it drops).
   static std::vector<uint32_t> MergeSlotMap(const Merge& m, uint32_t end);
-  // Renumbers `s` by `map` after merge `m` switched in (callers hold state_mu_ exclusive).
-  void RenumberState(State* s, const Merge& m, std::span<const uint32_t> map) const;
+  // The state after merge `m` switched in: `st` renumbered by `map`, with the merged parts and a
+  // new growing part if `st`'s was sealed; `st` is left as it is (callers hold write_mu_). The
+  // parts of `st` after the run, which both states share, still need their `first` moved down.
+  std::shared_ptr<State> RenumberedState(const State& st, const Merge& m,
+                                         std::span<const uint32_t> map) const;
+  // Brings m.indexes (the merged segment's payloads as written) to the points of `st`: index
+  // definitions made or dropped since the merge started, points retired or changed since.
+  void UpdateMergedIndexes(const State& st, const Merge& m) const;
   // Writes the growing part of `st` (slots [sealed, end)) as segment `gen`, with its graphs;
   // appends the files it may have written to `written`.
   Status WriteGrowingSegment(const State& st, uint64_t gen,

@@ -133,58 +133,42 @@ std::string CollectionImpl::IndexPath(uint64_t generation) const {
   return dir_ + "/" + IndexName(generation);
 }
 
-void CollectionImpl::LoadPayloadIndexes(State* s, const std::vector<LoadedSegment>& segments) const {
-  if (index_defs_.empty()) return;
-  std::vector<std::string> all;
-  for (const auto& [field, type] : index_defs_) all.push_back(field);
-  uint32_t first = 0;
-  for (const LoadedSegment& loaded : segments) {
-    const uint32_t n = loaded.ref.slots;
-    if (loaded.segment == nullptr) {
-      first += n;
-      continue;
-    }
-    const std::string path = IndexPath(loaded.ref.gen);
-    bool partial = false;
-    auto got = s->payload_index->Load(env_, path, n, {first, {}}, &partial);
-    if (!got.ok() && partial) {
-      // Half imported: start the indexes over from the payloads, and save every segment's.
-      std::fprintf(stderr, "mosaic: collection '%s': %s; rebuilding its payload indexes\n",
-                   name_.c_str(), got.status().ToString().c_str());
-      s->payload_index = std::make_unique<index::PayloadIndexSet>();
-      for (const auto& [field, type] : index_defs_) s->payload_index->Create(field, type).ok();
-      Json scratch;
-      for (uint32_t slot = 0; slot < s->payloads.size() && slot < first + n; ++slot)
-        s->payload_index->Insert(slot, s->payloads.Get(slot, &scratch));
-      uint32_t at = 0;
-      for (const LoadedSegment& seg : segments) {
-        if (seg.segment != nullptr && at + seg.ref.slots <= first + n)
-          s->payload_index->Save(env_, IndexPath(seg.ref.gen), seg.ref.slots, {at, {}, seg.ref.slots})
-              .ok();
-        at += seg.ref.slots;
-      }
-      first += n;
-      continue;
-    }
-    if (!got.ok() && !got.status().IsNotFound())
-      std::fprintf(stderr, "mosaic: collection '%s': %s; rebuilding it\n", name_.c_str(),
-                   got.status().ToString().c_str());
-    std::vector<std::string> missing;
-    for (const std::string& field : all)
-      if (!got.ok() || std::find(got->begin(), got->end(), field) == got->end())
-        missing.push_back(field);
-    if (!missing.empty()) {
-      Json scratch;
-      for (uint32_t l = 0; l < n; ++l)
-        s->payload_index->InsertFields(missing, first + l, s->payloads.Get(first + l, &scratch));
-      // Saved again so that the next open need not build them (nothing is lost if this fails).
-      Status saved = s->payload_index->Save(env_, path, n, {first, {}, n});
-      if (!saved.ok())
-        std::fprintf(stderr, "mosaic: saving the payload indexes failed: %s\n",
-                     saved.ToString().c_str());
-    }
-    first += n;
+std::shared_ptr<index::PayloadIndexSet> CollectionImpl::NewIndexSet() const {
+  // The definitions were checked when made and when the collection opened (LoadState).
+  auto set = index::PayloadIndexParts::NewSet(index_defs_);
+  return set.ok() ? std::move(set).value() : std::make_shared<index::PayloadIndexSet>();
+}
+
+void CollectionImpl::LoadPayloadIndex(State* s, const LoadedSegment& loaded, size_t k) const {
+  if (index_defs_.empty() || loaded.segment == nullptr) return;
+  index::PayloadIndexParts::Part& part = s->payload_index.parts()[k];
+  const uint32_t first = part.first;
+  const uint32_t n = loaded.ref.slots;
+  const std::string path = IndexPath(loaded.ref.gen);
+  bool partial = false;
+  auto got = part.set->Load(env_, path, n, {}, &partial);
+  if (!got.ok() && partial) {
+    // Half imported: this part starts over from the payloads.
+    std::fprintf(stderr, "mosaic: collection '%s': %s; rebuilding it\n", name_.c_str(),
+                 got.status().ToString().c_str());
+    part.set = NewIndexSet();
+  } else if (!got.ok() && !got.status().IsNotFound()) {
+    std::fprintf(stderr, "mosaic: collection '%s': %s; rebuilding it\n", name_.c_str(),
+                 got.status().ToString().c_str());
   }
+  std::vector<std::string> missing;
+  for (const auto& [field, type] : index_defs_)
+    if (!got.ok() || std::find(got->begin(), got->end(), field) == got->end())
+      missing.push_back(field);
+  if (missing.empty()) return;
+  Json scratch;
+  for (uint32_t l = 0; l < n; ++l)
+    part.set->InsertFields(missing, l, s->payloads.Get(first + l, &scratch));
+  // Saved again so that the next open need not build them (nothing is lost if this fails).
+  Status saved = part.set->Save(env_, path, n, {0, {}, n});
+  if (!saved.ok())
+    std::fprintf(stderr, "mosaic: saving the payload indexes failed: %s\n",
+                 saved.ToString().c_str());
 }
 
 index::HnswParams CollectionImpl::HnswParamsFor(size_t v, size_t points) const {
@@ -249,6 +233,7 @@ void CollectionImpl::AddGrowingPart(State* s, uint32_t first) const {
     }
     col.parts.push_back(std::move(part));
   }
+  s->payload_index.parts().push_back({first, NewIndexSet()});
 }
 
 Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
@@ -256,8 +241,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     RepairReport* salvage, bool train_sq8) const {
   auto s = std::make_unique<State>();
   s->columns.resize(schema_.vectors.size());
-  for (const auto& [field, type] : index_defs_)
-    MOSAIC_RETURN_IF_ERROR(s->payload_index->Create(field, type));
+  MOSAIC_RETURN_IF_ERROR(index::PayloadIndexParts::NewSet(index_defs_).status());
   // The segments' points, in slot order.
   uint32_t first = 0;
   for (LoadedSegment& loaded : segments) {
@@ -279,6 +263,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
       s->ids.resize(s->ids.size() + n);
     }
     s->payloads.AppendSegment(seg, n);  // read from the segment when asked for
+    s->payload_index.parts().push_back({first, NewIndexSet()});
     s->live.Resize(first + n, seg != nullptr);
     for (size_t v = 0; v < dims_.size(); ++v) {
       Column& col = s->columns[v];
@@ -307,15 +292,16 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     return Status::Corruption("delta file " + current_.delta + " covers " +
                               std::to_string(delta->dead.size()) + " slots, the segments hold " +
                               std::to_string(first));
-  // The segments' saved graphs are read on the pool while this thread loads the payload index
-  // files: the two are independent, and each is seconds at a million points.
+  // The segments' saved graphs and payload index files are read on the pool: each is
+  // independent of the others, and together they are seconds at a million points.
   const size_t num_segments = segments.size();
   std::vector<Result<std::unique_ptr<index::HnswIndex>>> saved_graphs;
   for (size_t k = 0; k < dims_.size() * num_segments; ++k)
     saved_graphs.emplace_back(Status::NotFound("not an HNSW vector"));
   {
     std::vector<std::function<void()>> tasks;
-    tasks.push_back([&] { LoadPayloadIndexes(s.get(), segments); });
+    for (size_t i = 0; i < num_segments; ++i)
+      tasks.push_back([&, i] { LoadPayloadIndex(s.get(), segments[i], i); });
     for (size_t v = 0; v < dims_.size(); ++v) {
       if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
       for (size_t i = 0; i < num_segments; ++i)
@@ -336,16 +322,16 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
   Json scratch;
   if (delta != nullptr) {
     delta->dead.ForEach([&](size_t slot) {
-      s->payload_index->Erase(static_cast<uint32_t>(slot),
+      s->payload_index.Erase(static_cast<uint32_t>(slot),
                               s->payloads.Get(static_cast<uint32_t>(slot), &scratch));
       s->live.Reset(slot);
       s->payloads.Set(static_cast<uint32_t>(slot), Json());
     });
     for (const auto& [slot, payload] : delta->payloads) {
       if (!s->live.Test(slot)) continue;
-      s->payload_index->Erase(slot, s->payloads.Get(slot, &scratch));
+      s->payload_index.Erase(slot, s->payloads.Get(slot, &scratch));
       s->payloads.Set(slot, payload);
-      s->payload_index->Insert(slot, payload);
+      s->payload_index.Insert(slot, payload);
       s->overridden.Set(slot);
     }
   }
@@ -361,7 +347,7 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
     if (!inserted) {
       salvage->notes.push_back("point " + s->ids[slot].ToString() +
                                " was found twice: the newer copy is kept");
-      s->payload_index->Erase(it->second, s->payloads.Get(it->second, &scratch));
+      s->payload_index.Erase(it->second, s->payloads.Get(it->second, &scratch));
       s->live.Reset(it->second);
       s->payloads.Set(it->second, Json());
       it->second = slot;

@@ -63,7 +63,7 @@ std::vector<uint32_t> CollectionImpl::FilterSlots(const State& s, const Filter& 
     return it->second;
   };
   bool exact = false;
-  auto candidates = s.payload_index->Candidates(f.root(), id_to_slot, &exact);
+  auto candidates = s.payload_index.Candidates(f.root(), id_to_slot, &exact);
   Json scratch;
   auto check = [&](uint32_t slot) {
     if (s.live.Test(slot) && f.Matches(s.ids[slot], s.payloads.Get(slot, &scratch)))

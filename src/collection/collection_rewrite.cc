@@ -125,10 +125,22 @@ Status CollectionImpl::Rewrite() {
   Status s = WriteLiveSegment(*state_, seg_path + ".tmp");
   if (s.ok()) s = env_->RenameFile(seg_path + ".tmp", seg_path);
   if (s.ok()) {  // the payload indexes follow the live points to their new slots
-    std::vector<uint32_t> local(state_->ids.size(), index::kDroppedSlot);
+    const State& st = *state_;
+    const uint32_t n = next.segments[0].slots;
+    index::PayloadIndexSet all;
+    for (const auto& [field, type] : index_defs_)
+      if (s.ok()) s = all.Create(field, type);
     uint32_t next_slot = 0;
-    state_->live.ForEach([&](size_t slot) { local[slot] = next_slot++; });
-    s = state_->payload_index->Save(env_, IndexPath(gen), next.segments[0].slots, {0, local});
+    const auto& parts = st.payload_index.parts();
+    for (size_t k = 0; k < parts.size() && s.ok(); ++k) {
+      const uint32_t end = k + 1 < parts.size() ? parts[k + 1].first
+                                                : static_cast<uint32_t>(st.ids.size());
+      std::vector<uint32_t> local(end - parts[k].first, index::kDroppedSlot);
+      for (uint32_t slot = parts[k].first; slot < end; ++slot)
+        if (st.live.Test(slot)) local[slot - parts[k].first] = next_slot++;
+      s = all.AppendFrom(*parts[k].set, {0, local});
+    }
+    if (s.ok()) s = all.Save(env_, IndexPath(gen), n, {0, {}, n});
   }
   // Graphs follow the points to their new slots (live points keep their order) and are saved
   // next to the new segment, so it opens without a rebuild.
@@ -157,10 +169,12 @@ Status CollectionImpl::Rewrite() {
     return s.WithContext("compacting collection '" + name_ + "'");
   }
   MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "compacting"));
+  std::shared_ptr<State> old = std::move(fresh).value();
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
-    state_ = std::move(fresh).value();
+    state_.swap(old);
   }
+  old.reset();  // freed outside the lock
   RemoveUnusedFiles();
   return Status::OK();
 }
@@ -194,7 +208,7 @@ Status CollectionImpl::WriteGrowingSegment(const State& st, uint64_t gen,
   // Its payload indexes, as they stand: only writers change them, and we hold write_mu_.
   const uint32_t n = static_cast<uint32_t>(c.num_points);
   written->insert(written->end(), {IndexName(gen), IndexName(gen) + ".tmp"});
-  return st.payload_index->Save(env_, IndexPath(gen), n, {first, {}, n});
+  return st.payload_index.parts().back().set->Save(env_, IndexPath(gen), n, {0, {}, n});
 }
 
 storage::SegmentDelta CollectionImpl::MakeDelta(const State& st, const Current& next,

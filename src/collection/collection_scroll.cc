@@ -129,8 +129,8 @@ ScrollPage CollectionImpl::ScrollOrdered(const State& s, const ScrollRequest& r,
   bool indexed = false;
   // An index walk that keeps one point in every n/S it meets reads about need·n/S entries, where
   // ordering the S survivors reads S payloads: walk only when that is the smaller.
-  const std::vector<uint32_t>* others = s.payload_index->Others(key);
-  const bool walk = others != nullptr && (!survivors || survivors->size() * survivors->size() >
+  const std::optional<std::vector<uint32_t>> others = s.payload_index.Others(key);
+  const bool walk = others.has_value() && (!survivors || survivors->size() * survivors->size() >
                                                             need * s.id_to_slot.size());
   if (walk) {
     Bitset filtered;
@@ -151,7 +151,7 @@ ScrollPage CollectionImpl::ScrollOrdered(const State& s, const ScrollRequest& r,
     std::vector<Entry> from_keys;
     const Json* from = r.order_value ? &*r.order_value : nullptr;
     indexed =
-        s.payload_index->WalkKeys(key, descending, from, [&](const std::vector<uint32_t>& slots) {
+        s.payload_index.WalkKeys(key, descending, from, [&](const std::vector<uint32_t>& slots) {
           const size_t first = from_keys.size();
           for (uint32_t slot : slots) {
             if (slot >= n || !allowed.Test(slot) || is_other.Test(slot) || seen.Test(slot))

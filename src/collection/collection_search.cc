@@ -251,11 +251,9 @@ Result<std::vector<ScoredPoint>> CollectionImpl::SearchText(const TextSearchRequ
       if (w.empty() || *end != '\0' || !(weight > 0) || !std::isfinite(weight))
         return Status::InvalidArgument("field weight must be a positive number: '" + spec + "'");
     }
-    const index::Bm25Index* bm25 = s.payload_index->Text(field);
-    if (bm25 == nullptr)
+    if (!s.payload_index.ScoreText(field, r.query, r.k1, r.b, weight, &scores))
       return Status::InvalidArgument("field '" + field +
                                      "' has no text index (create one with type text)");
-    bm25->Score(r.query, r.k1, r.b, weight, &scores);
   }
   Bitset survivors;
   if (r.filter) {

@@ -228,7 +228,7 @@ void CollectionImpl::RetireSlot(State* s, uint32_t slot) const {
   }
   if (slot < s->sealed) s->overridden.Reset(slot);
   Json scratch;
-  s->payload_index->Erase(slot, s->payloads.Get(slot, &scratch));
+  s->payload_index.Erase(slot, s->payloads.Get(slot, &scratch));
   s->payloads.Set(slot, Json());
   s->deleted_pending++;
 }
@@ -263,7 +263,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
     case OpType::kDeletePayloadKeys:
       for_each_existing([&](auto it) {
         Json payload = s->payloads.Copy(it->second);
-        s->payload_index->Erase(it->second, payload);
+        s->payload_index.Erase(it->second, payload);
         if (op.type == OpType::kSetPayload) {
           payload.update(op.payload);
         } else if (op.type == OpType::kOverwritePayload) {
@@ -271,7 +271,7 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
         } else {
           for (const auto& k : op.keys) payload.erase(k);
         }
-        s->payload_index->Insert(it->second, payload);
+        s->payload_index.Insert(it->second, payload);
         s->payloads.Set(it->second, std::move(payload));
         if (it->second < s->sealed) s->overridden.Set(it->second);  // for the next delta
         if (it->second < s->merge_changed.size()) s->merge_changed.Set(it->second);
@@ -341,7 +341,7 @@ void CollectionImpl::PublishSlots(const Operation& op, State* s, uint32_t first)
       s->columns[v].present.Set(slot);
       s->columns[v].searchable.Set(slot);
     }
-    s->payload_index->Insert(slot, p.payload);
+    s->payload_index.Insert(slot, p.payload);
     s->id_to_slot[p.id] = slot;
   }
   s->staged -= op.points.size();
@@ -482,15 +482,20 @@ Status CollectionImpl::CreatePayloadIndex(const std::string& field, PayloadIndex
     SetIndexDef(field, std::nullopt);
     return s;
   }
-  auto fresh = std::make_unique<index::PayloadIndexSet>();
-  for (const auto& [f, t] : index_defs_) MOSAIC_RETURN_IF_ERROR(fresh->Create(f, t));
+  // The new field's index of each part, built while searches go on, then moved into the part.
+  const State& st = *state_;
+  const auto& parts = st.payload_index.parts();
+  std::vector<index::PayloadIndexSet> added(parts.size());
   Json scratch;
-  state_->live.ForEach([&](size_t slot) {
-    fresh->Insert(static_cast<uint32_t>(slot),
-                  state_->payloads.Get(static_cast<uint32_t>(slot), &scratch));
-  });
+  for (size_t k = 0; k < parts.size(); ++k) {
+    MOSAIC_RETURN_IF_ERROR(added[k].Create(field, type));
+    const uint32_t end =
+        k + 1 < parts.size() ? parts[k + 1].first : static_cast<uint32_t>(st.ids.size());
+    for (uint32_t slot = parts[k].first; slot < end; ++slot)
+      if (st.live.Test(slot)) added[k].Insert(slot - parts[k].first, st.payloads.Get(slot, &scratch));
+  }
   std::unique_lock<std::shared_mutex> l(state_mu_);
-  state_->payload_index = std::move(fresh);
+  for (size_t k = 0; k < parts.size(); ++k) parts[k].set->TakeFields(&added[k]);
   return Status::OK();
 }
 
@@ -516,7 +521,7 @@ Status CollectionImpl::DropPayloadIndex(const std::string& field) {
     return s;
   }
   std::unique_lock<std::shared_mutex> l(state_mu_);
-  return state_->payload_index->Drop(field);
+  return state_->payload_index.Drop(field);
 }
 
 }  // namespace mosaic::collection

@@ -39,35 +39,37 @@ void PayloadStore::AppendSegment(std::shared_ptr<const storage::Segment> segment
   if (segment != nullptr && n > 0) ranges_.push_back({first, n, std::move(segment)});
 }
 
-void PayloadStore::Merge(uint32_t a, uint32_t b, std::span<const uint32_t> map,
-                         std::shared_ptr<const storage::Segment> merged, uint32_t n,
-                         const Bitset& held) {
+PayloadStore PayloadStore::Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
+                                  std::shared_ptr<const storage::Segment> merged, uint32_t n,
+                                  const Bitset& held) const {
   const uint32_t end = static_cast<uint32_t>(held_.size());
-  uint32_t out = a;
-  for (uint32_t slot = a; slot < end; ++slot) {
-    if (map[slot] == index::kDroppedSlot) continue;
-    if (out != slot) {
-      held_[out] = std::move(held_[slot]);
-      in_segment_.Assign(out, in_segment_.Test(slot));
-    }
-    ++out;
-  }
-  held_.resize(out);
-  in_segment_.Resize(out);
   const uint32_t shift = (b - a) - n;
-  std::erase_if(ranges_, [&](const Range& r) { return r.first >= a && r.first < b; });
-  for (Range& r : ranges_)
-    if (r.first >= b) r.first -= shift;
-  for (uint32_t slot = a; slot < a + n; ++slot) {
-    if (slot < held.size() && held.Test(slot)) continue;
-    held_[slot] = Json();
-    in_segment_.Set(slot);
+  PayloadStore out;
+  out.held_.reserve(end - shift);
+  out.in_segment_.Resize(end - shift);
+  for (uint32_t slot = 0; slot < end; ++slot) {
+    const uint32_t to = slot < a ? slot : map[slot];
+    if (to == index::kDroppedSlot) continue;
+    const bool from_merged = to >= a && to < a + n && !(to < held.size() && held.Test(to));
+    if (from_merged) {
+      out.held_.emplace_back();
+      out.in_segment_.Set(to);
+    } else {
+      out.held_.push_back(held_[slot]);
+      if (in_segment_.Test(slot)) out.in_segment_.Set(to);
+    }
+  }
+  for (const Range& r : ranges_) {
+    if (r.first >= a && r.first < b) continue;
+    out.ranges_.push_back(r);
+    if (r.first >= b) out.ranges_.back().first -= shift;
   }
   if (n > 0) {
-    auto at = std::upper_bound(ranges_.begin(), ranges_.end(), a,
+    auto at = std::upper_bound(out.ranges_.begin(), out.ranges_.end(), a,
                                [](uint32_t s, const Range& r) { return s < r.first; });
-    ranges_.insert(at, {a, n, std::move(merged)});
+    out.ranges_.insert(at, {a, n, std::move(merged)});
   }
+  return out;
 }
 
 Status PayloadStore::CheckReadable() const {

@@ -77,8 +77,12 @@ TEST(PayloadStore, ReadsFromSegmentsHoldsWhatChangedAndFollowsAMerge) {
       std::move(storage::Segment::Open(Env::Default(), dir / "m.seg", true)).value();
   Bitset held(9);
   held.Set(6);
-  store.Merge(5, 10, map, m, 3, held);
+  const PayloadStore before = store;
+  store = before.Merged(5, 10, map, m, 3, held);
   ASSERT_EQ(store.size(), 9u);
+  // The store merged from is left as it was (searches read it until the switch).
+  ASSERT_EQ(before.size(), 11u);
+  EXPECT_EQ(before.Copy(6), PayloadOf("changed", 6));
   EXPECT_EQ(store.Copy(0), PayloadOf("a", 0));
   EXPECT_EQ(store.Copy(4), PayloadOf("a", 4));
   EXPECT_EQ(store.Copy(5), PayloadOf("m", 0));

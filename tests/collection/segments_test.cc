@@ -486,6 +486,10 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
     }
   });
   AddAndFlush(*c, MakePoints(0, 400, 70), &m);
+  // Deleted before the merge starts: it drops their slots, and every later slot moves down.
+  std::vector<PointId> dropped = {PointId(uint64_t{5}), PointId(uint64_t{6})};
+  ASSERT_EQ(*c->Delete(dropped), 2u);
+  for (const auto& id : dropped) m.erase(id);
   AddAndFlush(*c, MakePoints(400, 800, 71), &m);  // two of one size: a merge starts, and waits
   ASSERT_EQ(started.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(c->Info().merges_pending, 1u);
@@ -510,6 +514,8 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   EXPECT_EQ(info.merges_pending, 0u);
   EXPECT_GE(info.merges_done, 1u);
   EXPECT_TRUE(info.background_error.empty()) << info.background_error;
+  // Points upserted after the switch go to the new growing part, numbered after the merged run.
+  Add(*c, MakePoints(950, 1000, 75), &m);
   EXPECT_EQ(testing::ScrollAll(*c), m);
   EXPECT_GE(Recall(*c, m, -1), 0.95);
   EXPECT_GE(Recall(*c, m, 1), 0.95);

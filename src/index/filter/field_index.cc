@@ -316,6 +316,13 @@ class OrderedIndex : public FieldIndex {
   // Keys are in the order of their values, and all values of one class (key_class()), so a
   // cursor of another class either precedes or follows every key.
   bool WalkKeys(bool descending, const Json* from, const GroupFn& group) const override {
+    const FieldIndex* self = this;
+    const uint32_t zero = 0;
+    return WalkKeysAcross({&self, 1}, {&zero, 1}, descending, from, group);
+  }
+
+  bool WalkKeysAcross(std::span<const FieldIndex* const> parts, std::span<const uint32_t> offsets,
+                      bool descending, const Json* from, const GroupFn& group) const override {
     std::optional<Key> bound;
     if (from != nullptr) {
       const OrderKey cursor = MakeOrderKey(*from);
@@ -327,16 +334,55 @@ class OrderedIndex : public FieldIndex {
         return true;  // every key sorts before the cursor
       }
     }
-    if (!descending) {
-      for (auto it = bound ? postings_.lower_bound(*bound) : postings_.begin();
-           it != postings_.end(); ++it)
-        if (!group(it->second)) break;
-    } else {
-      auto it = bound ? postings_.upper_bound(*bound) : postings_.end();
-      while (it != postings_.begin()) {
-        --it;
-        if (!group(it->second)) break;
+    // One list: handed over as it is. Several: the next key is the first among the parts'
+    // heads, and the slots of each part holding it are joined (in slot order: offsets ascend).
+    auto walk = [&](auto heads) {
+      if (heads.size() == 1 && offsets[0] == 0) {
+        for (auto& h = heads[0]; h.it != h.end; ++h.it)
+          if (!group(h.it->second)) return;
+        return;
       }
+      auto before = [&](const Key& a, const Key& b) { return descending ? b < a : a < b; };
+      SlotList joined;
+      for (;;) {
+        const Key* next = nullptr;
+        for (const auto& h : heads)
+          if (h.it != h.end && (next == nullptr || before(h.it->first, *next))) next = &h.it->first;
+        if (next == nullptr) return;
+        const Key key = *next;
+        joined.clear();
+        for (auto& h : heads) {
+          if (h.it == h.end || before(key, h.it->first)) continue;
+          for (uint32_t slot : h.it->second) joined.push_back(h.offset + slot);
+          ++h.it;
+        }
+        if (!group(joined)) return;
+      }
+    };
+    using Map = std::map<Key, SlotList>;
+    if (!descending) {
+      struct Head {
+        typename Map::const_iterator it, end;
+        uint32_t offset;
+      };
+      std::vector<Head> heads;
+      for (size_t k = 0; k < parts.size(); ++k) {
+        const Map& m = static_cast<const OrderedIndex*>(parts[k])->postings_;
+        heads.push_back({bound ? m.lower_bound(*bound) : m.begin(), m.end(), offsets[k]});
+      }
+      walk(std::move(heads));
+    } else {
+      struct Head {
+        typename Map::const_reverse_iterator it, end;
+        uint32_t offset;
+      };
+      std::vector<Head> heads;
+      for (size_t k = 0; k < parts.size(); ++k) {
+        const Map& m = static_cast<const OrderedIndex*>(parts[k])->postings_;
+        heads.push_back({std::make_reverse_iterator(bound ? m.upper_bound(*bound) : m.end()),
+                         m.rend(), offsets[k]});
+      }
+      walk(std::move(heads));
     }
     return true;
   }

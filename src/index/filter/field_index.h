@@ -67,6 +67,14 @@ class FieldIndex {
   virtual bool WalkKeys(bool descending, const Json* from, const GroupFn& group) const {
     return false;
   }
+  // WalkKeys over `parts`, indexes of this type (this one among them) each over slots of its
+  // own: parts[k]'s slot s is offsets[k] + s, offsets ascending. A key held by several parts
+  // comes once, with their slots joined.
+  virtual bool WalkKeysAcross(std::span<const FieldIndex* const> parts,
+                              std::span<const uint32_t> offsets, bool descending,
+                              const Json* from, const GroupFn& group) const {
+    return false;
+  }
   virtual bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const { return false; }
   virtual size_t MemoryBytes() const = 0;
   virtual void Remap(std::span<const uint32_t> map) { RemapList(&others_, map); }

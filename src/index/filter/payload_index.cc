@@ -46,6 +46,12 @@ void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
     index->Erase(slot, payload);
 }
 
+void PayloadIndexSet::TakeFields(PayloadIndexSet* from) {
+  for (auto& [field, index] : from->impl_->fields)
+    if (!impl_->fields.contains(field)) impl_->fields.emplace(field, std::move(index));
+  from->impl_->fields.clear();
+}
+
 void PayloadIndexSet::InsertFields(std::span<const std::string> fields, uint32_t slot,
                                    const Json& payload) {
   for (const std::string& field : fields)
@@ -86,6 +92,22 @@ bool PayloadIndexSet::WalkKeys(
     const std::function<bool(const std::vector<uint32_t>&)>& group) const {
   auto it = impl_->fields.find(field);
   return it != impl_->fields.end() && it->second->WalkKeys(descending, from, group);
+}
+
+bool PayloadIndexSet::WalkKeysAcross(
+    std::span<const PayloadIndexSet* const> sets, std::span<const uint32_t> offsets,
+    const std::string& field, bool descending, const Json* from,
+    const std::function<bool(const std::vector<uint32_t>&)>& group) {
+  std::vector<const fields::FieldIndex*> indexes;
+  for (const PayloadIndexSet* set : sets) {
+    auto it = set->impl_->fields.find(field);
+    if (it == set->impl_->fields.end() ||
+        (!indexes.empty() && it->second->type() != indexes[0]->type()))
+      return false;
+    indexes.push_back(it->second.get());
+  }
+  return !indexes.empty() &&
+         indexes[0]->WalkKeysAcross(indexes, offsets, descending, from, group);
 }
 
 bool PayloadIndexSet::ForEachFacetValue(

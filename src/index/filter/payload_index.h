@@ -44,6 +44,11 @@ class PayloadIndexSet {
   // Renumbers the slots: s becomes map[s] (index::kDroppedSlot, from slot_io.h, drops it). The
   // map must keep the slots' order; slots past its end keep their number. No payload is re-read.
   void Remap(std::span<const uint32_t> map);
+  // Adds the indexes of `from`'s slots that `map` keeps, renumbered, after every slot indexed
+  // here (fields this set lacks, or holds with another type, are skipped).
+  Status AppendFrom(const PayloadIndexSet& from, const ExportMap& map);
+  // Moves the indexes of `from` on fields this set has none on into this set.
+  void TakeFields(PayloadIndexSet* from);
   // Insert for the named fields only (those a Load did not bring).
   void InsertFields(std::span<const std::string> fields, uint32_t slot, const Json& payload);
 
@@ -87,6 +92,13 @@ class PayloadIndexSet {
   // may stand for several values. false when `field` has no such index.
   bool WalkKeys(const std::string& field, bool descending, const Json* from,
                 const std::function<bool(const std::vector<uint32_t>&)>& group) const;
+  // WalkKeys over `sets` (each over slots of its own: sets[k]'s slot s is offsets[k] + s,
+  // offsets ascending), a key held by several coming once with their slots joined. false when
+  // `field` has no such index in every set.
+  static bool WalkKeysAcross(std::span<const PayloadIndexSet* const> sets,
+                             std::span<const uint32_t> offsets, const std::string& field,
+                             bool descending, const Json* from,
+                             const std::function<bool(const std::vector<uint32_t>&)>& group);
   // With a keyword or integer index on `field` and bucket kValue, or a datetime index and a
   // datetime bucket: calls `fn` once per value as FacetCounter names it (a string, an integer, a
   // bucket label) with its slots, sorted and without duplicates. false otherwise.

@@ -95,4 +95,18 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
   return loaded;
 }
 
+Status PayloadIndexSet::AppendFrom(const PayloadIndexSet& from, const ExportMap& map) {
+  std::string lists;
+  for (const auto& [field, index] : from.impl_->fields) {
+    auto it = impl_->fields.find(field);
+    if (it == impl_->fields.end() || it->second->type() != index->type()) continue;
+    lists.clear();
+    index->Export(map, &lists);
+    Decoder in(lists);
+    if (!it->second->Import(&in, ImportMap{}) || !in.empty())
+      return Status::Internal("payload index on \"" + field + "\": appending lists failed");
+  }
+  return Status::OK();
+}
+
 }  // namespace mosaic::index

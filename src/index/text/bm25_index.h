@@ -43,6 +43,12 @@ class Bm25Index {
   // a term of `query`.
   void Score(std::string_view query, float k1, float b, float weight,
              ScoreAccumulator* scores) const;
+  // A query's terms, and the index they are scored in (for a corpus split into parts:
+  // TextIndex::CorpusStats).
+  std::vector<std::string> QueryTerms(std::string_view query) const {
+    return tokenizer_.Terms(query);
+  }
+  const TextIndex& index() const { return index_; }
 
   // The documents holding all of `terms` (already tokenized), sorted, and a cheap upper bound on
   // how many there are.

@@ -157,13 +157,29 @@ void TextIndex::Erase(uint32_t slot, std::span<const std::string> terms) {
 
 void TextIndex::Score(std::span<const std::string> query_terms, float k1, float b, float weight,
                       ScoreAccumulator* scores) const {
-  if (documents_ == 0) return;
-  const double n = static_cast<double>(documents_);
-  const double avg = average_length();
-  for (const std::string& term : query_terms) {
-    auto p = postings_.find(term);
+  CorpusStats stats;
+  AddStats(query_terms, &stats);
+  Score(query_terms, k1, b, weight, stats, 0, scores);
+}
+
+void TextIndex::AddStats(std::span<const std::string> query_terms, CorpusStats* stats) const {
+  stats->documents += documents_;
+  stats->total_len += total_len_;
+  stats->df.resize(query_terms.size(), 0);
+  for (size_t i = 0; i < query_terms.size(); ++i)
+    if (auto p = postings_.find(query_terms[i]); p != postings_.end())
+      stats->df[i] += p->second.size();
+}
+
+void TextIndex::Score(std::span<const std::string> query_terms, float k1, float b, float weight,
+                      const CorpusStats& stats, uint32_t offset, ScoreAccumulator* scores) const {
+  if (documents_ == 0 || stats.documents == 0) return;
+  const double n = static_cast<double>(stats.documents);
+  const double avg = static_cast<double>(stats.total_len) / n;
+  for (size_t i = 0; i < query_terms.size(); ++i) {
+    auto p = postings_.find(query_terms[i]);
     if (p == postings_.end()) continue;
-    const double df = static_cast<double>(p->second.size());
+    const double df = static_cast<double>(stats.df[i]);
     const double idf = weight * std::log(1.0 + (n - df + 0.5) / (df + 0.5));
     // tf·(k1+1) / (tf + k1·(1−b) + k1·b/avg · len)
     const float top = static_cast<float>(idf * (k1 + 1.0));
@@ -171,7 +187,8 @@ void TextIndex::Score(std::span<const std::string> query_terms, float k1, float 
     const float per_len = static_cast<float>(k1 * b / avg);
     for (const Posting& post : p->second) {
       const float tf = static_cast<float>(post.tf);
-      scores->Add(post.slot, top * tf / (tf + base + per_len * static_cast<float>(doc_len_[post.slot])));
+      scores->Add(offset + post.slot,
+                  top * tf / (tf + base + per_len * static_cast<float>(doc_len_[post.slot])));
     }
   }
 }

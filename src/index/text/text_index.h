@@ -58,6 +58,17 @@ class TextIndex {
   // idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)), N the documents with at least one term.
   void Score(std::span<const std::string> query_terms, float k1, float b, float weight,
              ScoreAccumulator* scores) const;
+  // The figures BM25 takes from the whole corpus, summed over the indexes of its parts
+  // (AddStats), so that each part scores its documents as one index over all of them would.
+  struct CorpusStats {
+    size_t documents = 0;
+    uint64_t total_len = 0;
+    std::vector<size_t> df;  // by position in the query's terms
+  };
+  void AddStats(std::span<const std::string> query_terms, CorpusStats* stats) const;
+  // Score with the corpus's figures; document d is scored at slot offset + d.
+  void Score(std::span<const std::string> query_terms, float k1, float b, float weight,
+             const CorpusStats& stats, uint32_t offset, ScoreAccumulator* scores) const;
 
   // The documents holding every one of `terms`, sorted; none for an empty list.
   std::vector<uint32_t> SlotsWithAll(std::span<const std::string> terms) const;
