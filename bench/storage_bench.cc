@@ -32,6 +32,7 @@
 //                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep] [--text-words 0]
 //                 [--only-segments] [--search-during-ingest]
 //   storage_bench --open-only DB_DIR [--rounds 5]
+//   storage_bench --snapshot-restore DB_DIR [--rounds 3]
 //
 // --only-segments skips the rewrite-all configuration. --search-during-ingest runs one thread of
 // searches (ef 64) beside the writer from half the points on until the merges have drained, and
@@ -39,6 +40,10 @@
 // the write figures of such a run are not those of a run without it). --open-only times only the opens of a
 // database kept by --keep (DB_DIR is e.g. storage_bench-<pid>/segments-r1), --rounds times each
 // way, in memory and mapped, alternating which goes first, each in a child of its own.
+// --snapshot-restore snapshots collection "c" of such a database into DB_DIR.snapshot, then
+// restores it as a new collection --rounds times, each in a child of its own (which drops it
+// after): the restore's time, whether it rebuilt a graph, and whether 200 of the restored points
+// find themselves first in a graph search (ef 64).
 //
 // --text-words N gives each point a "note" of N words too, with a text (BM25) index on it: words
 // drawn Zipf-like (s = 1) from 30,000 made-up words by a generator of their own (the vectors stay
@@ -55,6 +60,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -98,6 +104,7 @@ struct Args {
   bool only_segments = false;
   bool search_during_ingest = false;
   std::string open_only;  // a database kept by --keep: only time its opens
+  std::string snapshot_restore;  // a database kept by --keep: snapshot and restore it
 };
 
 Args Parse(int argc, char** argv) {
@@ -128,6 +135,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--ef") a.efs = ParseList<size_t>(v);
     else if (k == "--text-words") a.text_words = std::stoul(v);
     else if (k == "--open-only") a.open_only = v;
+    else if (k == "--snapshot-restore") a.snapshot_restore = v;
     else Die(kName, "unknown option " + k);
   }
   if (a.points == 0 || a.dim == 0 || a.batch == 0 || a.rounds < 1 || a.queries == 0)
@@ -571,6 +579,96 @@ int OpenOnly(const Args& a) {
   return 0;
 }
 
+// --snapshot-restore: see the top of the file.
+struct SnapshotResult {
+  double seconds = 0;
+  uint64_t points = 0;
+  uint64_t graphs_rebuilt = 0;
+  uint64_t self_found = 0;  // of kSelfChecks
+  uint64_t hwm_kb = 0;
+};
+constexpr size_t kSelfChecks = 200;
+
+// How many of kSelfChecks points spread over `c` (scroll pages from ids far apart) find
+// themselves first in a graph search (ef 64).
+uint64_t SelfFound(const Args& a, const Collection& c) {
+  uint64_t found = 0;
+  for (size_t i = 0; i < kSelfChecks; ++i) {
+    ScrollRequest s;
+    s.offset = PointId(uint64_t{i * (a.points / kSelfChecks)});
+    s.limit = 1;
+    s.with_payload = false;
+    s.with_vectors = true;
+    auto page = c.Scroll(s);
+    Check(page.status(), "scroll");
+    if (page->points.empty()) continue;
+    const Point& p = page->points[0];
+    SearchRequest q;
+    q.vector = p.vectors.at("v");
+    q.limit = 1;
+    q.ef = 64;
+    auto hits = c.Search(q);
+    Check(hits.status(), "search");
+    found += !hits->empty() && (*hits)[0].id == p.id;
+  }
+  return found;
+}
+
+int SnapshotRestore(const Args& a) {
+  const std::string db_dir = a.snapshot_restore, snap = db_dir + ".snapshot";
+  std::printf("snapshot and restore of %s, %d restore round(s), load average %s\n",
+              db_dir.c_str(), a.rounds, LoadAverage().c_str());
+  const SnapshotResult made = InChild<SnapshotResult>([&] {
+    SnapshotResult r;
+    auto db = Db::Open(db_dir, DbOptions{});
+    Check(db.status(), "open " + db_dir);
+    auto coll = (*db)->GetCollection("c");
+    Check(coll.status(), "get collection");
+    const auto t0 = Clock::now();
+    Check((*db)->CreateSnapshot("c", snap), "snapshot");
+    r.seconds = Seconds(t0, Clock::now());
+    r.points = (*coll)->Info().points;
+    r.self_found = SelfFound(a, **coll);
+    r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
+    return r;
+  });
+  std::printf("snapshot: %.2f s, %" PRIu64 " points (%" PRIu64
+              "/%zu find themselves first before it), %.1f MB file, peak RSS %.0f MB\n",
+              made.seconds, made.points, made.self_found, kSelfChecks,
+              static_cast<double>(std::filesystem::file_size(snap)) / 1e6,
+              static_cast<double>(made.hwm_kb) / 1024);
+  std::vector<double> times;
+  for (int round = 1; round <= a.rounds; ++round) {
+    const SnapshotResult r = InChild<SnapshotResult>([&] {
+      SnapshotResult r;
+      auto db = Db::Open(db_dir, DbOptions{});
+      Check(db.status(), "open " + db_dir);
+      const auto t0 = Clock::now();
+      auto restored = (*db)->RestoreSnapshot(snap, "restored");
+      Check(restored.status(), "restore");
+      r.seconds = Seconds(t0, Clock::now());
+      Collection& c = **restored;
+      const CollectionInfo info = c.Info();
+      r.points = info.points;
+      r.graphs_rebuilt = info.graphs_rebuilt.size();
+      r.self_found = SelfFound(a, c);
+      r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
+      restored->reset();
+      Check((*db)->DropCollection("restored"), "drop the restored collection");
+      return r;
+    });
+    std::printf("restore round %d: %.2f s, %" PRIu64 " points, %" PRIu64
+                " graphs rebuilt, %" PRIu64 "/%zu points find themselves first, peak RSS %.0f MB\n",
+                round, r.seconds, r.points, r.graphs_rebuilt, r.self_found, kSelfChecks,
+                static_cast<double>(r.hwm_kb) / 1024);
+    times.push_back(r.seconds);
+  }
+  std::printf("restore: %.2f s median (min %.2f)\n", Median(times),
+              *std::min_element(times.begin(), times.end()));
+  if (!a.keep) std::filesystem::remove(snap);
+  return 0;
+}
+
 struct Run {
   IngestResult ingest;
   QueryResult query;
@@ -602,6 +700,7 @@ int main(int argc, char** argv) {
   using namespace mosaic::bench;
   const Args a = Parse(argc, argv);
   if (!a.open_only.empty()) return OpenOnly(a);
+  if (!a.snapshot_restore.empty()) return SnapshotRestore(a);
   const Config configs[2] = {{"segments", DbOptions{}.compact_below_bytes},
                              {"rewrite-all", UINT64_MAX}};
   const std::string base = a.dir + "/storage_bench-" + std::to_string(::getpid());

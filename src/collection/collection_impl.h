@@ -335,7 +335,9 @@ class CollectionImpl final : public Collection {
   // the points in new slots no reader sees (returns the first); PublishSlots retires what they
   // replace and makes them visible. Several operations may be staged, then published in order.
   uint32_t StageSlots(const Operation& op, State* s) const;
-  void PublishSlots(const Operation& op, State* s, uint32_t first) const;
+  // `prepared`, when given, holds each point's PayloadIndexParts::Prepare.
+  void PublishSlots(const Operation& op, State* s, uint32_t first,
+                    std::span<const index::PayloadIndexSet::Prepared> prepared = {}) const;
   // Inserts the staged slots of `ops` (staged in this order from slot `first`) into the HNSW
   // graphs, in one batch per graph (concurrent searches go on).
   Status IndexStaged(std::span<const Operation* const> ops, State* s, uint32_t first) const;

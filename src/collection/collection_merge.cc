@@ -359,7 +359,9 @@ std::shared_ptr<CollectionImpl::State> CollectionImpl::RenumberedState(
   const uint32_t end = static_cast<uint32_t>(map.size());
   const uint32_t shift = (m.b - m.a) - static_cast<uint32_t>(m.slots.size());
   auto s = std::make_shared<State>();
-  s->ids.reserve(end - shift);
+  // Room to grow as the live vectors had: a writer appending under the exclusive lock must not
+  // find them full and move a million ids at once.
+  s->ids.reserve(std::max(st.ids.capacity(), size_t{end - shift} * 3 / 2));
   for (uint32_t slot = 0; slot < end; ++slot)
     if (slot < m.a || map[slot] != index::kDroppedSlot) s->ids.push_back(st.ids[slot]);
   auto renumbered = [&](const Bitset& bits) {
@@ -379,7 +381,8 @@ std::shared_ptr<CollectionImpl::State> CollectionImpl::RenumberedState(
   s->overridden = renumbered(overridden);
   // The merged run's payloads are read from its segment now, but for those changed meanwhile.
   s->payloads = st.payloads.Merged(m.a, m.b, map, m.segment,
-                                   static_cast<uint32_t>(m.slots.size()), s->overridden);
+                                   static_cast<uint32_t>(m.slots.size()), s->overridden,
+                                   s->ids.capacity());
   s->id_to_slot = st.id_to_slot;
   for (auto& [id, slot] : s->id_to_slot) slot = map[slot];
   // The payload indexes are per segment: the merged one replaces the run's, the others stay.

@@ -183,12 +183,19 @@ void CollectionImpl::CommitGroup(std::span<PendingWrite* const> group) {
     ix = IndexStaged(staged, state_.get(), first);
     sync_point::Reached("CollectionImpl::Commit:Publishing");
   }
+  // The payload indexes' work that reads nothing of them (tokenizing text) is done here, so the
+  // exclusive lock below only appends to their lists.
+  std::vector<std::vector<index::PayloadIndexSet::Prepared>> prepared(staged.size());
+  for (size_t k = 0; k < staged.size(); ++k)
+    for (const LoggedPoint& p : staged[k]->points)
+      prepared[k].push_back(state_->payload_index.Prepare(p.payload));
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
     uint32_t slot = first;
+    size_t k = 0;
     for (PendingWrite* w : logged) {
       if (staged_op(w->op)) {
-        PublishSlots(w->op, state_.get(), slot);
+        PublishSlots(w->op, state_.get(), slot, prepared[k++]);
         slot += static_cast<uint32_t>(w->op.points.size());
       } else {
         Apply(w->op, state_.get());
@@ -323,7 +330,9 @@ Status CollectionImpl::IndexStaged(std::span<const Operation* const> ops, State*
   return Status::OK();
 }
 
-void CollectionImpl::PublishSlots(const Operation& op, State* s, uint32_t first) const {
+void CollectionImpl::PublishSlots(
+    const Operation& op, State* s, uint32_t first,
+    std::span<const index::PayloadIndexSet::Prepared> prepared) const {
   for (const auto& id : op.ids) {  // kReplace's deletes (empty for kUpsert)
     auto it = s->id_to_slot.find(id);
     if (it == s->id_to_slot.end()) continue;
@@ -341,7 +350,10 @@ void CollectionImpl::PublishSlots(const Operation& op, State* s, uint32_t first)
       s->columns[v].present.Set(slot);
       s->columns[v].searchable.Set(slot);
     }
-    s->payload_index.Insert(slot, p.payload);
+    if (i < prepared.size())
+      s->payload_index.Insert(slot, p.payload, prepared[i]);
+    else
+      s->payload_index.Insert(slot, p.payload);
     s->id_to_slot[p.id] = slot;
   }
   s->staged -= op.points.size();

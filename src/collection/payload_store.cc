@@ -41,11 +41,11 @@ void PayloadStore::AppendSegment(std::shared_ptr<const storage::Segment> segment
 
 PayloadStore PayloadStore::Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
                                   std::shared_ptr<const storage::Segment> merged, uint32_t n,
-                                  const Bitset& held) const {
+                                  const Bitset& held, size_t capacity) const {
   const uint32_t end = static_cast<uint32_t>(held_.size());
   const uint32_t shift = (b - a) - n;
   PayloadStore out;
-  out.held_.reserve(end - shift);
+  out.held_.reserve(std::max<size_t>(capacity, end - shift));
   out.in_segment_.Resize(end - shift);
   for (uint32_t slot = 0; slot < end; ++slot) {
     const uint32_t to = slot < a ? slot : map[slot];

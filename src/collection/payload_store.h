@@ -37,10 +37,11 @@ class PayloadStore {
   // After a merge: a copy of this store where `map` renumbers every slot from a on
   // (index::kDroppedSlot: dropped), and slots [a, b) become the `n` points of `merged` (new slot
   // a + i is its point i), except those set in `held` (by new slot), whose held payloads stay:
-  // they changed since the merge read them. Built while this store is still read.
+  // they changed since the merge read them. Built while this store is still read; room is
+  // reserved for `capacity` slots.
   PayloadStore Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
                       std::shared_ptr<const storage::Segment> merged, uint32_t n,
-                      const Bitset& held) const;
+                      const Bitset& held, size_t capacity = 0) const;
 
   // OK, or the first segment's IOError: a mapped segment lost pages since it was opened.
   Status CheckReadable() const;

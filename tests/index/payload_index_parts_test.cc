@@ -56,8 +56,13 @@ class PayloadIndexPartsTest : public ::testing::Test {
     one_.parts().push_back({0, whole_});
     for (uint32_t first : {0u, 1000u, 1000u, 2300u})
       parts_.parts().push_back({first, *PayloadIndexParts::NewSet(kDefs)});
-    for (uint32_t slot = 0; slot < payloads_.size(); ++slot)
-      parts_.Insert(slot, payloads_[slot]);
+    // The last part's points in two steps, as new points are (tokenized before the lock).
+    for (uint32_t slot = 0; slot < payloads_.size(); ++slot) {
+      if (slot < 2300)
+        parts_.Insert(slot, payloads_[slot]);
+      else
+        parts_.Insert(slot, payloads_[slot], parts_.Prepare(payloads_[slot]));
+    }
     // A point erased and one changed, through the parts.
     parts_.Erase(1500, payloads_[1500]);
     whole_->Erase(1500, payloads_[1500]);

@@ -712,6 +712,12 @@ class TextFieldIndex final : public FieldIndex {
 
   PayloadIndexType type() const override { return PayloadIndexType::kText; }
   void Insert(uint32_t slot, const Json& payload) override { bm25_.Insert(slot, Texts(payload)); }
+  std::vector<std::string> Terms(const Json& payload) const override {
+    return bm25_.TermsOf(Texts(payload));
+  }
+  void InsertTerms(uint32_t slot, const Json&, std::span<const std::string> terms) override {
+    bm25_.InsertTerms(slot, terms);
+  }
   void Erase(uint32_t slot, const Json& payload) override { bm25_.Erase(slot, Texts(payload)); }
   std::optional<Plan> PlanMatch(const MatchNode&) const override { return std::nullopt; }
   std::optional<Plan> PlanRange(const RangeNode&) const override { return std::nullopt; }

@@ -58,6 +58,13 @@ class FieldIndex {
   virtual PayloadIndexType type() const = 0;
   virtual void Insert(uint32_t slot, const Json& payload) = 0;
   virtual void Erase(uint32_t slot, const Json& payload) = 0;
+  // Insert in two steps for a text index: Terms (the tokenizer's work, which reads nothing of
+  // the index, so it can run outside the owner's lock), then InsertTerms. Other indexes have
+  // nothing to prepare: InsertTerms is Insert.
+  virtual std::vector<std::string> Terms(const Json& payload) const { return {}; }
+  virtual void InsertTerms(uint32_t slot, const Json& payload, std::span<const std::string>) {
+    Insert(slot, payload);
+  }
   // A superset of the slots satisfying the condition, or nullopt if this index cannot bound it
   // (a value type it does not index, or an except).
   virtual std::optional<Plan> PlanMatch(const MatchNode& match) const = 0;

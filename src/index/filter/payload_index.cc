@@ -41,6 +41,23 @@ void PayloadIndexSet::Insert(uint32_t slot, const Json& payload) {
     index->Insert(slot, payload);
 }
 
+PayloadIndexSet::Prepared PayloadIndexSet::Prepare(const Json& payload) const {
+  Prepared out;
+  out.reserve(impl_->fields.size());
+  for (const auto& [field, index] : impl_->fields) out.push_back(index->Terms(payload));
+  return out;
+}
+
+void PayloadIndexSet::Insert(uint32_t slot, const Json& payload, const Prepared& prepared) {
+  size_t i = 0;
+  for (auto& [field, index] : impl_->fields) {
+    if (i < prepared.size())
+      index->InsertTerms(slot, payload, prepared[i++]);
+    else
+      index->Insert(slot, payload);
+  }
+}
+
 void PayloadIndexSet::Erase(uint32_t slot, const Json& payload) {
   for (auto& [field, index] : impl_->fields)
     index->Erase(slot, payload);

@@ -41,6 +41,12 @@ class PayloadIndexSet {
   // payload the slot was inserted with (to update a point: Erase the old, Insert the new).
   void Insert(uint32_t slot, const Json& payload);
   void Erase(uint32_t slot, const Json& payload);
+  // Insert in two steps: Prepare does what reads nothing of the indexes (tokenizing the text
+  // fields), so it may run without the owner's lock, and Insert with its result does the rest.
+  // The definitions must not change in between.
+  using Prepared = std::vector<std::vector<std::string>>;  // per field, in the set's order
+  Prepared Prepare(const Json& payload) const;
+  void Insert(uint32_t slot, const Json& payload, const Prepared& prepared);
   // Renumbers the slots: s becomes map[s] (index::kDroppedSlot, from slot_io.h, drops it). The
   // map must keep the slots' order; slots past its end keep their number. No payload is re-read.
   void Remap(std::span<const uint32_t> map);

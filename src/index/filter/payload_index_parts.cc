@@ -42,6 +42,19 @@ void PayloadIndexParts::Insert(uint32_t slot, const Json& payload) {
   p.set->Insert(slot - p.first, payload);
 }
 
+PayloadIndexSet::Prepared PayloadIndexParts::Prepare(const Json& payload) const {
+  return parts_.back().set->Prepare(payload);
+}
+
+void PayloadIndexParts::Insert(uint32_t slot, const Json& payload,
+                               const PayloadIndexSet::Prepared& prepared) {
+  Part& p = PartOf(slot);
+  if (&p == &parts_.back())
+    p.set->Insert(slot - p.first, payload, prepared);
+  else
+    p.set->Insert(slot - p.first, payload);
+}
+
 void PayloadIndexParts::Erase(uint32_t slot, const Json& payload) {
   Part& p = PartOf(slot);
   p.set->Erase(slot - p.first, payload);

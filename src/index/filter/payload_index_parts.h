@@ -46,6 +46,9 @@ class PayloadIndexParts {
   // PayloadIndexSet's, for the part holding `slot`.
   void Insert(uint32_t slot, const Json& payload);
   void Erase(uint32_t slot, const Json& payload);
+  // PayloadIndexSet::Prepare / Insert with its result, for a slot of the last part (new points).
+  PayloadIndexSet::Prepared Prepare(const Json& payload) const;
+  void Insert(uint32_t slot, const Json& payload, const PayloadIndexSet::Prepared& prepared);
 
   // PayloadIndexSet's, over every part: the candidates of each, in collection slots; nullopt if
   // a part has none (no index bounds the filter); `exact` if every part's are exact.

@@ -33,6 +33,10 @@ class Bm25Index {
   // with the same strings it was inserted with.
   void Insert(uint32_t slot, std::span<const std::string_view> texts);
   void Erase(uint32_t slot, std::span<const std::string_view> texts);
+  // Insert in two steps: the terms of the strings (the tokenizer's work, which reads nothing of
+  // the index), then the document with those terms.
+  std::vector<std::string> TermsOf(std::span<const std::string_view> texts) const;
+  void InsertTerms(uint32_t slot, std::span<const std::string> terms) { index_.Insert(slot, terms); }
   void Remap(std::span<const uint32_t> map) { index_.Remap(map); }
   // See TextIndex. Persisted terms are what this build's tokenizer gives: bump
   // kTextAnalysisVersion when it would give others, so that older files are not imported.
@@ -61,8 +65,6 @@ class Bm25Index {
   size_t MemoryBytes() const { return index_.MemoryBytes(); }
 
  private:
-  std::vector<std::string> TermsOf(std::span<const std::string_view> texts) const;
-
   text::WordTokenizer tokenizer_;
   TextIndex index_;
 };
