@@ -110,8 +110,10 @@ TEST_F(PayloadIndexPartsTest, KeyWalksJoinThePartsInKeyOrder) {
   const std::vector<std::pair<std::string, Json>> walks = {
       {"i", Json()},    {"i", Json(3)}, {"f", Json()},
       {"f", Json(1.5)}, {"d", Json()},  {"d", Json("2024-05-01T00:00:00Z")}};
-  for (const auto& [field, cursor] : walks)
+  for (const auto& walk_of : walks)
     for (bool descending : {false, true}) {
+      const std::string& field = walk_of.first;
+      const Json& cursor = walk_of.second;
       const Json* from = cursor.is_null() ? nullptr : &cursor;
       auto walk = [&](const PayloadIndexParts& p, size_t stop_after) {
         std::vector<std::vector<uint32_t>> groups;
@@ -130,8 +132,10 @@ TEST_F(PayloadIndexPartsTest, KeyWalksJoinThePartsInKeyOrder) {
 }
 
 TEST_F(PayloadIndexPartsTest, FacetCountsAndBm25ScoresAreThoseOfOneIndex) {
-  for (const auto& [field, bucket] : std::vector<std::pair<std::string, FacetBucket>>{
+  for (const auto& facet : std::vector<std::pair<std::string, FacetBucket>>{
            {"kw", FacetBucket::kValue}, {"i", FacetBucket::kValue}, {"d", FacetBucket::kMonth}}) {
+    const std::string& field = facet.first;
+    const FacetBucket bucket = facet.second;
     auto count = [&](const PayloadIndexParts& p) {
       std::map<std::string, size_t> counts;
       EXPECT_TRUE(p.ForEachFacetValue(
