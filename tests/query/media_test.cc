@@ -32,8 +32,26 @@ struct Media {
   std::string folder;
 };
 
+Media*& MediaSlot() {
+  static Media* m = nullptr;
+  return m;
+}
+
+// The shared fixture is freed after the last test, before the process's exit handlers run: its
+// encoders' ONNX Runtime sessions join their worker threads then, not while statics are being
+// destroyed (an ASan run once caught an ORT worker reading memory an exit handler had freed).
+class MediaEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    delete MediaSlot();
+    MediaSlot() = nullptr;
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kMediaEnvironment =
+    ::testing::AddGlobalTestEnvironment(new MediaEnvironment);
+
 Media& GetMedia() {
-  static Media* m = [] {
+  static Media* m = MediaSlot() = [] {
     auto* m = new Media;
     m->folder = m->dir / "media";
     fs::create_directories(m->folder);
