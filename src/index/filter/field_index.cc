@@ -359,31 +359,29 @@ class OrderedIndex : public FieldIndex {
         if (!group(joined)) return;
       }
     };
+    // Each part's keys from the bound on, in the walk's direction.
     using Map = std::map<Key, SlotList>;
-    if (!descending) {
+    auto heads = [&](auto begin, auto end) {
       struct Head {
-        typename Map::const_iterator it, end;
+        decltype(begin(std::declval<const Map&>())) it, end;
         uint32_t offset;
       };
-      std::vector<Head> heads;
+      std::vector<Head> out;
       for (size_t k = 0; k < parts.size(); ++k) {
         const Map& m = static_cast<const OrderedIndex*>(parts[k])->postings_;
-        heads.push_back({bound ? m.lower_bound(*bound) : m.begin(), m.end(), offsets[k]});
+        out.push_back({begin(m), end(m), offsets[k]});
       }
-      walk(std::move(heads));
-    } else {
-      struct Head {
-        typename Map::const_reverse_iterator it, end;
-        uint32_t offset;
-      };
-      std::vector<Head> heads;
-      for (size_t k = 0; k < parts.size(); ++k) {
-        const Map& m = static_cast<const OrderedIndex*>(parts[k])->postings_;
-        heads.push_back({std::make_reverse_iterator(bound ? m.upper_bound(*bound) : m.end()),
-                         m.rend(), offsets[k]});
-      }
-      walk(std::move(heads));
-    }
+      return out;
+    };
+    if (!descending)
+      walk(heads([&](const Map& m) { return bound ? m.lower_bound(*bound) : m.begin(); },
+                 [](const Map& m) { return m.end(); }));
+    else
+      walk(heads(
+          [&](const Map& m) {
+            return std::make_reverse_iterator(bound ? m.upper_bound(*bound) : m.end());
+          },
+          [](const Map& m) { return m.rend(); }));
     return true;
   }
 
