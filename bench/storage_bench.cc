@@ -42,8 +42,10 @@
 // way, in memory and mapped, alternating which goes first, each in a child of its own.
 // --snapshot-restore snapshots collection "c" of such a database into DB_DIR.snapshot, then
 // restores it as a new collection --rounds times, each in a child of its own (which drops it
-// after): the restore's time, whether it rebuilt a graph, and whether 200 of the restored points
-// find themselves first in a graph search (ef 64).
+// after): the restore's time, whether it rebuilt a graph or a payload index, and whether 200 of
+// the restored points find themselves first in a graph search (ef 64). A thread upserts one point
+// per millisecond for 10 s before the snapshot and during it (ids from --points on, 1,000 of them
+// rewritten over and over), for the longest upsert in each: what the snapshot costs writers.
 //
 // --text-words N gives each point a "note" of N words too, with a text (BM25) index on it: words
 // drawn Zipf-like (s = 1) from 30,000 made-up words by a generator of their own (the vectors stay
@@ -70,8 +72,10 @@
 #include <queue>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -584,10 +588,36 @@ struct SnapshotResult {
   double seconds = 0;
   uint64_t points = 0;
   uint64_t graphs_rebuilt = 0;
+  uint64_t indexes_rebuilt = 0;  // payload index fields
   uint64_t self_found = 0;  // of kSelfChecks
   uint64_t hwm_kb = 0;
+  // A writer of 1-point upserts beside the snapshot, and for as long before it: its longest
+  // upsert and count in each.
+  double longest_write_ms = 0, longest_write_before_ms = 0;
+  uint64_t writes = 0, writes_before = 0;
 };
 constexpr size_t kSelfChecks = 200;
+
+// Upserts one point at a time (ids from a.points on, 1,000 of them over and over, so the kept
+// database grows by at most that) until `stop`; the longest upsert in ms and the count.
+std::pair<double, uint64_t> WriteUntil(const Args& a, Collection& c, const std::atomic<bool>& stop) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  double longest = 0;
+  uint64_t n = 0;
+  while (!stop.load()) {
+    Point p;
+    p.id = PointId(uint64_t{a.points + n % 1000});
+    auto& v = p.vectors["v"];
+    for (size_t d = 0; d < a.dim; ++d) v.push_back(u(rng));
+    const auto t0 = Clock::now();
+    Check(c.Upsert(std::span<const Point>(&p, 1)), "upsert beside the snapshot");
+    longest = std::max(longest, Seconds(t0, Clock::now()) * 1e3);
+    ++n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return {longest, n};
+}
 
 // How many of kSelfChecks points spread over `c` (scroll pages from ids far apart) find
 // themselves first in a graph search (ef 64).
@@ -624,9 +654,21 @@ int SnapshotRestore(const Args& a) {
     Check(db.status(), "open " + db_dir);
     auto coll = (*db)->GetCollection("c");
     Check(coll.status(), "get collection");
+    std::atomic<bool> stop{false};
+    std::pair<double, uint64_t> before, during;
+    std::thread writer([&] { before = WriteUntil(a, **coll, stop); });
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    stop = true;
+    writer.join();
+    stop = false;
+    writer = std::thread([&] { during = WriteUntil(a, **coll, stop); });
     const auto t0 = Clock::now();
     Check((*db)->CreateSnapshot("c", snap), "snapshot");
     r.seconds = Seconds(t0, Clock::now());
+    stop = true;
+    writer.join();
+    std::tie(r.longest_write_before_ms, r.writes_before) = before;
+    std::tie(r.longest_write_ms, r.writes) = during;
     r.points = (*coll)->Info().points;
     r.self_found = SelfFound(a, **coll);
     r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
@@ -637,6 +679,9 @@ int SnapshotRestore(const Args& a) {
               made.seconds, made.points, made.self_found, kSelfChecks,
               static_cast<double>(std::filesystem::file_size(snap)) / 1e6,
               static_cast<double>(made.hwm_kb) / 1024);
+  std::printf("1-point upserts beside it: longest %.1f ms of %" PRIu64
+              " (10 s before it: longest %.1f ms of %" PRIu64 ")\n",
+              made.longest_write_ms, made.writes, made.longest_write_before_ms, made.writes_before);
   std::vector<double> times;
   for (int round = 1; round <= a.rounds; ++round) {
     const SnapshotResult r = InChild<SnapshotResult>([&] {
@@ -651,15 +696,18 @@ int SnapshotRestore(const Args& a) {
       const CollectionInfo info = c.Info();
       r.points = info.points;
       r.graphs_rebuilt = info.graphs_rebuilt.size();
+      r.indexes_rebuilt = info.payload_indexes_rebuilt.size();
       r.self_found = SelfFound(a, c);
       r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
       restored->reset();
       Check((*db)->DropCollection("restored"), "drop the restored collection");
       return r;
     });
-    std::printf("restore round %d: %.2f s, %" PRIu64 " points, %" PRIu64
-                " graphs rebuilt, %" PRIu64 "/%zu points find themselves first, peak RSS %.0f MB\n",
-                round, r.seconds, r.points, r.graphs_rebuilt, r.self_found, kSelfChecks,
+    std::printf("restore round %d: %.2f s, %" PRIu64 " points, %" PRIu64 " graphs and %" PRIu64
+                " payload indexes rebuilt, %" PRIu64
+                "/%zu points find themselves first, peak RSS %.0f MB\n",
+                round, r.seconds, r.points, r.graphs_rebuilt, r.indexes_rebuilt, r.self_found,
+                kSelfChecks,
                 static_cast<double>(r.hwm_kb) / 1024);
     times.push_back(r.seconds);
   }

@@ -140,6 +140,10 @@ struct CollectionInfo {
   // restore, flush or compaction) because no usable saved graph came with it; empty when every
   // graph was loaded as saved.
   std::vector<std::string> graphs_rebuilt;
+  // Payload index fields built from the payloads when a sealed segment was loaded (at open or
+  // restore) because its saved index file did not hold them (or was unusable); empty when every
+  // segment's index file was loaded as saved.
+  std::vector<std::string> payload_indexes_rebuilt;
   Json ToJson() const;
 };
 

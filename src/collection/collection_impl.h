@@ -13,9 +13,9 @@
 // The methods are defined by concern: collection_impl.cc (open, config, files), collection_load.cc
 // (the manifest, loading segments, graphs and delta, the growing part, reading the WAL),
 // collection_write.cc (validation, commit, apply, payload indexes), collection_rewrite.cc (flush,
-// compaction, snapshots), collection_read.cc (get, count, info), collection_scroll.cc (scroll,
-// by id or by a payload field), collection_facet.cc, collection_search.cc (vector and text
-// search).
+// compaction), collection_snapshot.cc (snapshot archives), collection_read.cc (get, count, info),
+// collection_scroll.cc (scroll, by id or by a payload field), collection_facet.cc,
+// collection_search.cc (vector and text search).
 //
 // Thread-safety: writes queue in writers_ (group commit, after LevelDB's DBImpl::Write) and the
 // one at the front commits under write_mu_, which serializes it with flushes, compactions, payload
@@ -25,8 +25,9 @@
 // the state (delete, replace, payload changes) forms a group of its own, built once every write
 // queued before it is applied (WriteTurn). state_mu_ is held shared by readers and exclusive only
 // while a writer applies a change or swaps in a new state; graph inserts run outside it. A
-// snapshot holds write_mu_ only to take its view (and a reference to the state, so a flush
-// meanwhile frees nothing it reads); the periodic sync takes neither lock (see SyncWal).
+// snapshot holds write_mu_ only to take its view (mappings of the files CURRENT names and of the
+// log, which a flush or merge meanwhile cannot take away); the periodic sync takes neither lock
+// (see SyncWal).
 #pragma once
 
 #include <atomic>
@@ -38,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -64,6 +66,10 @@
 #include "storage/segment.h"
 #include "storage/segment_delta.h"
 
+namespace mosaic::storage {
+class SnapshotArchiveReader;
+}
+
 namespace mosaic::collection {
 
 // The most points a read returns in one call (scroll, search, facet).
@@ -76,7 +82,7 @@ inline constexpr uint64_t kMinDeletedForMerge = 1000;
 class CollectionImpl final : public Collection {
  public:
   // Writes a new collection's files into `dir`: config, CURRENT and an empty WAL, plus, from
-  // `snapshot` when given, its points as the segment and its graphs as the segment's graph files
+  // `snapshot` when given (a snapshot of version 1 or 2: a segment file), its points as the segment and its graphs as the segment's graph files
   // (which Open loads, or rebuilds if they do not match the schema). A graph section that fails
   // its checksum is left out, said on stderr, and so rebuilt at open: the points are checked on
   // their own. Open it afterwards (after renaming `dir`).
@@ -84,6 +90,11 @@ class CollectionImpl final : public Collection {
                               const CollectionSchema& schema,
                               const std::map<std::string, PayloadIndexType>& indexes,
                               const storage::Segment* snapshot);
+  // Writes a new collection `name`'s files into `dir` (made here) from a snapshot archive: its
+  // members as they are, and collection.json under the new name. Corruption naming the archive
+  // and the member for a member that fails its size or checksum, or a snapshot without CURRENT.
+  static Status InitFromArchive(Env* env, const std::string& dir, const std::string& name,
+                                storage::SnapshotArchiveReader* archive);
   // `shared` (the Db's lock and thread pool) is kept alive as long as the collection. A
   // collection that fails to open is left as it was: nothing in `dir` is written before its
   // files have been read and checked. With `salvage` (for Db::RepairCollection, after the files
@@ -123,11 +134,10 @@ class CollectionImpl final : public Collection {
   Status Compact() override;
   CollectionInfo Info() const override;
 
-  // Writes all live points, as they are when it starts, and the HNSW graphs over them, to a
-  // snapshot file at `path`: a temporary file of its own (removed on failure), synced, renamed
-  // over `path`, and the directory synced. Writers wait only while the view is taken (an
-  // in-memory copy of the ids and payloads, row pointers, and a copy of each graph's arrays), not
-  // while the graphs are renumbered or the file is written.
+  // Writes a snapshot archive (docs/snapshot_format.md) to `path`: the files CURRENT names and
+  // the log as far as it is written, mapped under the writer lock (writers wait for those few
+  // calls only), then archived from the mappings; a temporary file of its own (removed on
+  // failure), synced, renamed over `path`, and the directory synced.
   Status WriteSnapshot(const std::string& path) const;
   // Runs `move_away` (which renames the collection's directory to be deleted) with writers
   // excluded; if it succeeds, every later call fails with NotFound, so no write is acknowledged
@@ -427,6 +437,10 @@ class CollectionImpl final : public Collection {
   Status SaveRemappedGraphs(const State& s, uint64_t gen) const;
   // The sealed segments, the delta and the log that CURRENT names; guarded by write_mu_.
   Current current_;
+  // Payload index fields built from payloads while loading sealed segments (Info()); filled by
+  // the pool's loading tasks.
+  mutable std::mutex indexes_rebuilt_mu_;
+  mutable std::set<std::string> indexes_rebuilt_;
 
   const float* Row(const State& s, size_t v, uint32_t slot) const;
   static std::vector<index::VectorBlock> Blocks(const Column& col);

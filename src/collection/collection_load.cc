@@ -161,6 +161,10 @@ void CollectionImpl::LoadPayloadIndex(State* s, const LoadedSegment& loaded, siz
     if (!got.ok() || std::find(got->begin(), got->end(), field) == got->end())
       missing.push_back(field);
   if (missing.empty()) return;
+  {
+    std::lock_guard<std::mutex> l(indexes_rebuilt_mu_);
+    indexes_rebuilt_.insert(missing.begin(), missing.end());
+  }
   Json scratch;
   for (uint32_t l = 0; l < n; ++l)
     part.set->InsertFields(missing, l, s->payloads.Get(first + l, &scratch));

@@ -151,6 +151,10 @@ CollectionInfo CollectionImpl::Info() const {
     if (col.parts[0]->hnsw) info.index_bytes[schema_.vectors[v].name] = index_bytes;
     if (col.rebuilt) info.graphs_rebuilt.push_back(schema_.vectors[v].name);
   }
+  {
+    std::lock_guard<std::mutex> l(indexes_rebuilt_mu_);
+    info.payload_indexes_rebuilt.assign(indexes_rebuilt_.begin(), indexes_rebuilt_.end());
+  }
   return info;
 }
 

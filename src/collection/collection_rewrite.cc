@@ -1,4 +1,5 @@
-// CollectionImpl flush, compaction and snapshots: all live points rewritten into a new segment.
+// CollectionImpl flush and compaction: the growing part sealed, or all live points rewritten into
+// a new segment.
 #include <unistd.h>
 
 #include <atomic>
@@ -15,18 +16,6 @@
 
 namespace mosaic::collection {
 namespace {
-
-// The rows of a snapshot's points for vector v (point i's at rows[i * vectors + v]).
-class SnapshotRows final : public index::VectorRows {
- public:
-  SnapshotRows(const std::vector<const float*>* rows, size_t vectors, size_t v)
-      : rows_(rows), vectors_(vectors), v_(v) {}
-  const float* Row(uint32_t i) const override { return (*rows_)[i * vectors_ + v_]; }
-
- private:
-  const std::vector<const float*>* rows_;
-  size_t vectors_, v_;
-};
 
 // Rows of the new numbering read from the old storage, for remapping a graph before the new
 // segment is loaded.
@@ -325,98 +314,6 @@ Status CollectionImpl::Compact() {
   Status s = Rewrite();
   if (s.ok()) NoteRewrite(s);
   return s;
-}
-
-Status CollectionImpl::WriteSnapshot(const std::string& path) const {
-  // The view: what a snapshot reads that a later write may change is copied; rows are read in
-  // place (a slot's row never changes, and `pin` keeps the parts holding them, with their
-  // segments and tails, alive through a flush, merge or compaction meanwhile). The graphs are cloned as they are (a copy of their arrays);
-  // renumbering them, which may repair lists around deleted points, is done after the lock.
-  std::vector<std::shared_ptr<const Part>> pin;
-  std::vector<uint32_t> slots;  // the live slots, in order: the snapshot's point i is slots[i]
-  std::vector<PointId> ids;
-  std::vector<Json> payloads;
-  std::vector<const float*> rows;  // point i's row of vector v at i * dims + v; null if absent
-  // Per vector, a clone of each part's graph and the slots it covers.
-  std::vector<std::vector<std::unique_ptr<index::HnswIndex>>> clones(dims_.size());
-  std::vector<std::vector<GraphPart>> graphs(dims_.size());
-  size_t old_slots = 0;
-  storage::SegmentContents c;
-  {
-    std::lock_guard<std::mutex> w(write_mu_);  // no write meanwhile
-    MOSAIC_RETURN_IF_ERROR(CheckUsable());
-    const State& s = *state_;
-    for (const Column& col : s.columns) pin.insert(pin.end(), col.parts.begin(), col.parts.end());
-    old_slots = s.ids.size();
-    slots.reserve(s.id_to_slot.size());
-    ids.reserve(s.id_to_slot.size());
-    payloads.reserve(s.id_to_slot.size());
-    rows.reserve(s.id_to_slot.size() * dims_.size());
-    s.live.ForEach([&](size_t slot) {
-      slots.push_back(static_cast<uint32_t>(slot));
-      ids.push_back(s.ids[slot]);
-      payloads.push_back(s.payloads.Copy(static_cast<uint32_t>(slot)));
-      for (size_t v = 0; v < dims_.size(); ++v)
-        rows.push_back(s.columns[v].present.Test(slot)
-                           ? Row(s, v, static_cast<uint32_t>(slot))
-                           : nullptr);
-    });
-    for (size_t v = 0; v < dims_.size(); ++v)
-      for (const auto& part : s.columns[v].parts) {
-        if (!part->hnsw) continue;
-        clones[v].push_back(part->hnsw->Clone());
-        graphs[v].push_back({clones[v].back().get(), part->first,
-                             static_cast<uint32_t>(part->size())});
-      }
-    c.meta = ConfigJson(name_, schema_, index_defs_);
-    c.last_lsn = last_lsn_;
-    MOSAIC_RETURN_IF_ERROR(s.payloads.CheckReadable());  // the copies just made
-  }
-  sync_point::Reached("CollectionImpl::WriteSnapshot:ViewTaken");
-  c.num_points = ids.size();
-  c.dims = dims_;
-  c.id = [&](size_t i) -> const PointId& { return ids[i]; };
-  c.payload = [&](size_t i) -> const Json& { return payloads[i]; };
-  c.vector = [&](size_t i, size_t v) { return rows[i * dims_.size() + v]; };
-  // The graphs follow the points to the snapshot's numbering, as at a compaction. The clones read
-  // rows of the pinned state, which stay where they are. The renumbering runs on this thread, not
-  // on the shared pool: there its repairs queued writers' graph inserts behind them (measured:
-  // worst 1-point upsert 270-340 ms during a snapshot of 100k points with 5% deleted, against
-  // 17-46 ms this way and 18-20 ms with no snapshot; docs/benchmarks.md).
-  std::vector<int64_t> old_to_new(old_slots, -1);
-  for (size_t i = 0; i < slots.size(); ++i) old_to_new[slots[i]] = static_cast<int64_t>(i);
-  c.graphs.resize(dims_.size());
-  for (size_t v = 0; v < dims_.size(); ++v) {
-    if (graphs[v].empty()) continue;
-    SnapshotRows renumbered(&rows, dims_.size(), v);
-    Status added;
-    c.graphs[v] = MergeGraphs(
-                      graphs[v], old_to_new, slots,
-                      [&](uint32_t j) { return rows[j * dims_.size() + v] != nullptr; },
-                      &renumbered, /*pool=*/nullptr, &added)
-                      ->Serialize();
-    if (!added.ok()) return added.WithContext("snapshot of collection '" + name_ + "'");
-    clones[v].clear();
-  }
-
-  // A temporary name of its own: two snapshots to one path (from two collections, two
-  // databases, two processes) never write into each other's file; the last rename wins, whole.
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
-                          std::to_string(counter.fetch_add(1) + 1);
-  Status s = storage::WriteSegment(env_, tmp, c);  // syncs the file
-  for (size_t i = 0; i < pin.size() && s.ok(); ++i) s = CheckSegmentsReadable(*pin[i]);
-  if (s.ok()) s = env_->RenameFile(tmp, path);
-  if (!s.ok()) {
-    env_->RemoveFile(tmp).ok();
-    return s.WithContext("writing snapshot " + path + " of collection '" + name_ + "'");
-  }
-  // The rename is durable only once the directory is synced.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (Status d = env_->SyncDir(dir.empty() ? "." : dir); !d.ok())
-    return d.WithContext("snapshot " + path + " of collection '" + name_ +
-                         "' is written but a crash may lose it");
-  return Status::OK();
 }
 
 }  // namespace mosaic::collection

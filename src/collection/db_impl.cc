@@ -21,6 +21,7 @@
 #include "collection/collection_impl.h"
 #include "mosaic/db.h"
 #include "storage/segment.h"
+#include "storage/snapshot_archive.h"
 
 namespace mosaic {
 namespace {
@@ -184,7 +185,20 @@ class DbImpl final : public Db {
   Result<std::shared_ptr<Collection>> RestoreSnapshot(const std::string& path,
                                                       const std::string& name) override {
     MOSAIC_RETURN_IF_ERROR(ValidateName(name));
-    // Verifies every checksum before anything is created. Mapped: its points and graphs are
+    MOSAIC_ASSIGN_OR_RETURN(auto head, env_->OpenFileView(path, /*map=*/true));
+    if (storage::IsTarArchive(head->data())) {
+      head.reset();
+      // An archive (version 3): its list is checked here, each member's checksum as it is
+      // extracted into the new collection's directory.
+      MOSAIC_ASSIGN_OR_RETURN(auto archive, storage::SnapshotArchiveReader::Open(env_, path));
+      std::lock_guard<std::mutex> l(mu_);
+      MOSAIC_RETURN_IF_ERROR(CheckNameFree(name));
+      return Install(name, [&](const std::string& tmp) {
+        return collection::CollectionImpl::InitFromArchive(env_, tmp, name, archive.get());
+      });
+    }
+    head.reset();
+    // A segment file (versions 1 and 2). Verifies every checksum before anything is created. Mapped: its points and graphs are
     // copied to the new collection's files and nothing else is kept.
     MOSAIC_ASSIGN_OR_RETURN(auto seg, storage::Segment::Open(env_, path, /*map=*/true));
     const Json& meta = seg->meta();
@@ -339,7 +353,8 @@ Json CollectionInfo::ToJson() const {
           {"wal_bytes", wal_bytes}, {"disk_bytes", disk_bytes}, {"merges_pending", merges_pending},
           {"merges_done", merges_done}, {"process_rss_bytes", process_rss_bytes},
           {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
-          {"graphs_rebuilt", graphs_rebuilt}, {"background_error", background_error}};
+          {"graphs_rebuilt", graphs_rebuilt}, {"payload_indexes_rebuilt", payload_indexes_rebuilt},
+          {"background_error", background_error}};
 }
 
 }  // namespace mosaic

@@ -108,7 +108,9 @@ double Recall(Collection& c, const Model& m, int group) {
     r.vector.resize(kDim);
     for (float& x : r.vector) x = static_cast<float>(rng() % 13);
     r.limit = 10;
-    r.ef = 64;
+    // The queries (grid points) lie between the clusters, where many points are nearly as close:
+    // at ef 64 a graph built by parallel inserts gave 0.947 once in dozens of runs.
+    r.ef = 128;
     if (group >= 0)
       r.filter = *Filter::FromJson(Json{{"must", {{{"key", "group"}, {"match", {{"value", group}}}}}}});
     auto hits = c.Search(r);
@@ -202,7 +204,9 @@ TEST_F(Segments, FlushSealsNewPointsAndLeavesSealedSegmentsAlone) {
   EXPECT_GE(Recall(*c, m, -1), 0.95);
 }
 
-TEST_F(Segments, ASnapshotMergesThePartsGraphsAndRestoresWithoutARebuild) {
+// A snapshot carries the segments as they are (docs/snapshot_format.md): the restore has the same
+// segments, loads their graphs, and replays the growing part from the log.
+TEST_F(Segments, ASnapshotKeepsTheSegmentsAndRestoresWithoutARebuild) {
   Create();
   for (uint32_t round = 0; round < 2; ++round) {
     auto points = MakePoints(round * 400, round * 400 + 400, round + 30);
@@ -218,7 +222,8 @@ TEST_F(Segments, ASnapshotMergesThePartsGraphsAndRestoresWithoutARebuild) {
   auto r = db->RestoreSnapshot(snap, "r");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE((*r)->Info().graphs_rebuilt.empty());
-  EXPECT_EQ((*r)->Info().segments, 1u);
+  EXPECT_EQ((*r)->Info().segments, 2u);
+  EXPECT_EQ((*r)->Info().deleted_pending, c->Info().deleted_pending);
   EXPECT_EQ(testing::ScrollAll(**r), m);
   EXPECT_GE(Recall(**r, m, -1), 0.95);
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -171,9 +172,10 @@ void PayloadIndexSeeds() {
         "payload_index");
 }
 
-// photos.snapshot carries the graph of its HNSW vector "image" (segment version 2);
-// photos-v1.snapshot, beside it, is the same collection as the build before graph sections wrote
-// it, kept as it was (no writer makes version-1 snapshots of HNSW collections any more).
+// photos.snapshot is an archive (version 3) of a collection with payload indexes: a segment with
+// its graph and index file, and a log; photos-v2.snapshot and photos-v1.snapshot, beside it, are the same collection as the
+// builds before archives and before graph sections wrote it, kept as they were (no writer makes
+// them any more).
 void SnapshotSeeds() {
   testing::TempDir dir;
   auto db = Db::Open(dir.path());
@@ -196,6 +198,8 @@ void SnapshotSeeds() {
   Check((*c)->Upsert(points), "upsert");
   Check((*c)->CreatePayloadIndex("color", PayloadIndexType::kKeyword), "index");
   Check((*c)->CreatePayloadIndex("n", PayloadIndexType::kInteger), "index");
+  Check((*c)->Flush(), "flush");  // a segment with its graph and index file
+  Check((*c)->Upsert(std::span<const Point>(points.data(), 2)), "upsert");  // and a log
   Check((*db)->CreateSnapshot("photos", Path("snapshot", "photos.snapshot")), "snapshot");
   auto empty = (*db)->CreateCollection("empty", *schema);
   Check(empty.status(), "create");

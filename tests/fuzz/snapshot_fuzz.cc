@@ -1,7 +1,9 @@
-// Fuzzes restoring a snapshot (Db::RestoreSnapshot; a snapshot is a segment file whose metadata
-// holds the schema and payload indexes, docs/segment_format.md): the input, with its checksums
-// recomputed (util/segment_file.h) so that mutations reach the metadata, is restored into a
-// database as a collection, which is then counted, scrolled to the end and searched, and dropped.
+// Fuzzes restoring a snapshot (Db::RestoreSnapshot): a snapshot archive (docs/snapshot_format.md:
+// tar, its member list, each member's checksum; the members' own formats have fuzzers of their
+// own) or a snapshot of versions 1 and 2 (a segment file whose metadata holds the schema and
+// payload indexes, docs/segment_format.md; its checksums recomputed, util/segment_file.h, so that
+// mutations reach the metadata). What restores is counted, scrolled to the end, searched and
+// dropped.
 #include <cstdlib>
 #include <memory>
 #include <string>

@@ -10,7 +10,8 @@ constexpr char kHelp[] =
     "  mosaic snapshot create COLLECTION FILE   write a consistent copy of COLLECTION to FILE\n"
     "  mosaic snapshot restore FILE NAME        create collection NAME from FILE\n"
     "\n"
-    "A snapshot is one checksummed file (docs/segment_format.md); restore verifies it first.\n";
+    "A snapshot is a tar archive of the collection's files with a checksummed list of them\n"
+    "(docs/snapshot_format.md); restore checks each file as it copies it and rebuilds nothing.\n";
 }  // namespace
 
 int RunSnapshot(Args& args) {
