@@ -43,9 +43,9 @@
 // --snapshot-restore snapshots collection "c" of such a database into DB_DIR.snapshot, then
 // restores it as a new collection --rounds times, each in a child of its own (which drops it
 // after): the restore's time, whether it rebuilt a graph or a payload index, and whether 200 of
-// the restored points find themselves first in a graph search (ef 64). A thread upserts one point
-// per millisecond for 10 s before the snapshot and during it (ids from --points on, 1,000 of them
-// rewritten over and over), for the longest upsert in each: what the snapshot costs writers.
+// the restored points find themselves first in a graph search (ef 64). A thread upserts one new
+// point per millisecond for 10 s before the snapshot and during it, for the longest upsert in
+// each: what the snapshot costs writers.
 //
 // --text-words N gives each point a "note" of N words too, with a text (BM25) index on it: words
 // drawn Zipf-like (s = 1) from 30,000 made-up words by a generator of their own (the vectors stay
@@ -595,19 +595,22 @@ struct SnapshotResult {
   // upsert and count in each.
   double longest_write_ms = 0, longest_write_before_ms = 0;
   uint64_t writes = 0, writes_before = 0;
+  uint64_t merging = 0;  // merges pending when the snapshot returned
 };
 constexpr size_t kSelfChecks = 200;
 
-// Upserts one point at a time (ids from a.points on, 1,000 of them over and over, so the kept
-// database grows by at most that) until `stop`; the longest upsert in ms and the count.
-std::pair<double, uint64_t> WriteUntil(const Args& a, Collection& c, const std::atomic<bool>& stop) {
+// Upserts one new point at a time (ids above any the ingest made, new in every run: re-upserting
+// ids would retire slots, which start merges of their own) until `stop`; the longest upsert in
+// ms and the count. The kept database keeps them (some thousands per run).
+std::pair<double, uint64_t> WriteUntil(const Args& a, Collection& c, uint64_t first,
+                                       const std::atomic<bool>& stop) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
   double longest = 0;
   uint64_t n = 0;
   while (!stop.load()) {
     Point p;
-    p.id = PointId(uint64_t{a.points + n % 1000});
+    p.id = PointId(uint64_t{first + n});
     auto& v = p.vectors["v"];
     for (size_t d = 0; d < a.dim; ++d) v.push_back(u(rng));
     const auto t0 = Clock::now();
@@ -656,15 +659,18 @@ int SnapshotRestore(const Args& a) {
     Check(coll.status(), "get collection");
     std::atomic<bool> stop{false};
     std::pair<double, uint64_t> before, during;
-    std::thread writer([&] { before = WriteUntil(a, **coll, stop); });
+    // Ids of this process's own: above the ingest's, apart from any earlier run's.
+    const uint64_t first = a.points + (static_cast<uint64_t>(::getpid()) << 32);
+    std::thread writer([&] { before = WriteUntil(a, **coll, first, stop); });
     std::this_thread::sleep_for(std::chrono::seconds(10));
     stop = true;
     writer.join();
     stop = false;
-    writer = std::thread([&] { during = WriteUntil(a, **coll, stop); });
+    writer = std::thread([&] { during = WriteUntil(a, **coll, first + before.second, stop); });
     const auto t0 = Clock::now();
     Check((*db)->CreateSnapshot("c", snap), "snapshot");
     r.seconds = Seconds(t0, Clock::now());
+    r.merging = (*coll)->Info().merges_pending;
     stop = true;
     writer.join();
     std::tie(r.longest_write_before_ms, r.writes_before) = before;
@@ -680,8 +686,9 @@ int SnapshotRestore(const Args& a) {
               static_cast<double>(std::filesystem::file_size(snap)) / 1e6,
               static_cast<double>(made.hwm_kb) / 1024);
   std::printf("1-point upserts beside it: longest %.1f ms of %" PRIu64
-              " (10 s before it: longest %.1f ms of %" PRIu64 ")\n",
-              made.longest_write_ms, made.writes, made.longest_write_before_ms, made.writes_before);
+              " (10 s before it: longest %.1f ms of %" PRIu64 "); %s\n",
+              made.longest_write_ms, made.writes, made.longest_write_before_ms, made.writes_before,
+              made.merging ? "a merge was running when it returned" : "no merge running after it");
   std::vector<double> times;
   for (int round = 1; round <= a.rounds; ++round) {
     const SnapshotResult r = InChild<SnapshotResult>([&] {

@@ -131,14 +131,21 @@ class CollectionImpl final : public Collection {
   Status DropPayloadIndex(const std::string& field) override;
   std::map<std::string, PayloadIndexType> PayloadIndexes() const override;
   Status Flush() override;
+  // Flush's work, under write_mu_ (held by the caller) on a writable collection; then starts a
+  // merge if one is due and `start_merge`.
+  Status FlushLocked(bool start_merge);
   Status Compact() override;
   CollectionInfo Info() const override;
 
   // Writes a snapshot archive (docs/snapshot_format.md) to `path`: the files CURRENT names and
   // the log as far as it is written, mapped under the writer lock (writers wait for those few
   // calls only), then archived from the mappings; a temporary file of its own (removed on
-  // failure), synced, renamed over `path`, and the directory synced.
-  Status WriteSnapshot(const std::string& path) const;
+  // failure), synced, renamed over `path`, and the directory synced. A log of at least
+  // DbOptions::flush_on_close_bytes is flushed first, as at close, so that the restore loads
+  // its graph instead of inserting its points (writers wait for that flush as for any other); a
+  // merge that flush makes due waits for the next flush, so as not to take the pool and the disk
+  // from writers while the snapshot is written.
+  Status WriteSnapshot(const std::string& path);
   // Runs `move_away` (which renames the collection's directory to be deleted) with writers
   // excluded; if it succeeds, every later call fails with NotFound, so no write is acknowledged
   // into files about to be deleted.

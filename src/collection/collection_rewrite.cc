@@ -299,10 +299,14 @@ Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
 Status CollectionImpl::Flush() {
   std::lock_guard<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
+  return FlushLocked(/*start_merge=*/true);
+}
+
+Status CollectionImpl::FlushLocked(bool start_merge) {
   // Deletes and payload changes since the last flush are in the log too.
   if (wal_->size() <= storage::kLogFileHeaderSize) return Status::OK();
   Status s = NeedsCompaction() ? Rewrite() : Seal();
-  if (s.ok()) s = MaybeStartMerge();
+  if (s.ok() && start_merge) s = MaybeStartMerge();
   if (s.ok()) NoteRewrite(s);
   return s;
 }

@@ -13,7 +13,7 @@
 
 namespace mosaic::collection {
 
-Status CollectionImpl::WriteSnapshot(const std::string& path) const {
+Status CollectionImpl::WriteSnapshot(const std::string& path) {
   // The view, under the writer lock: the files CURRENT names, mapped (a flush, merge or compaction
   // meanwhile may delete them; a mapping keeps their bytes, which never change: index files are
   // replaced whole), and the log as far as it is written: a write appends and applies its records
@@ -25,6 +25,12 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) const {
   {
     std::lock_guard<std::mutex> w(write_mu_);
     MOSAIC_RETURN_IF_ERROR(CheckUsable());
+    if (options_.flush_on_close_bytes > 0 && CheckWritable().ok() &&
+        wal_->size() >= options_.flush_on_close_bytes) {
+      // If the flush fails, the log goes into the snapshot as it is (and the failure into
+      // Info().background_error, as for a flush a write triggered).
+      if (Status f = FlushLocked(/*start_merge=*/false); !f.ok()) NoteRewrite(f);
+    }
     auto add = [&](const std::string& name, bool required) -> Status {
       const std::string file = dir_ + "/" + name;
       if (!required && !env_->FileExists(file)) return Status::OK();

@@ -255,6 +255,39 @@ TEST(SnapshotArchive, TheViewHoldsWhileAFlushAndACompactionRemoveItsFiles) {
   EXPECT_EQ((*r)->Info().payload_indexes_rebuilt, std::vector<std::string>{});
 }
 
+// A log of at least flush_on_close_bytes is flushed before the view, as at close: the restore then
+// loads every point's graph and replays nothing.
+TEST(SnapshotArchive, ALongLogIsFlushedFirst) {
+  TempDir dir;
+  DbOptions o = Options();
+  o.flush_on_close_bytes = 64 << 10;
+  auto db = *Db::Open(dir.path(), o);
+  auto c = *db->CreateCollection("c", Schema());
+  ASSERT_TRUE(c->Upsert(MakePoints(0, 300, 1)).ok());
+  ASSERT_TRUE(c->Flush().ok());
+  ASSERT_TRUE(c->Upsert(MakePoints(300, 350, 2)).ok());  // a short log: archived as it is
+  ASSERT_LT(c->Info().wal_bytes, o.flush_on_close_bytes);
+  ASSERT_TRUE(db->CreateSnapshot("c", dir / "short.snapshot").ok());
+  EXPECT_EQ(c->Info().segments, 1u);
+  ASSERT_TRUE(c->Upsert(MakePoints(350, 1000, 3)).ok());
+  ASSERT_GE(c->Info().wal_bytes, o.flush_on_close_bytes);
+  ASSERT_TRUE(db->CreateSnapshot("c", dir / "long.snapshot").ok());
+  EXPECT_EQ(c->Info().segments, 2u);
+  EXPECT_LT(c->Info().wal_bytes, 1024u);  // an empty log: its header
+
+  auto s = db->RestoreSnapshot(dir / "short.snapshot", "s");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->Info().segments, 1u);
+  EXPECT_EQ((*s)->Info().points, 350u);
+  auto l = db->RestoreSnapshot(dir / "long.snapshot", "l");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ((*l)->Info().segments, 2u);
+  EXPECT_LT((*l)->Info().wal_bytes, 1024u);
+  EXPECT_EQ((*l)->Info().graphs_rebuilt, std::vector<std::string>{});
+  EXPECT_EQ(testing::ScrollAll(**l), testing::ScrollAll(*c));
+  ExpectPointsFindThemselves(**l);
+}
+
 // A damaged or tampered archive is refused with Corruption naming the snapshot and what is wrong;
 // nothing is created, and the name stays free.
 TEST(SnapshotArchive, DamagedArchivesAreRefusedNamingTheMember) {
