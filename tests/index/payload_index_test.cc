@@ -349,32 +349,6 @@ TEST_F(PayloadIndexTest, CandidatesAgreeWithScanAfterEraseAndReinsert) {
   CheckAll();
 }
 
-// A merge drops retired slots and renumbers the rest in order: the indexes follow without
-// re-reading a payload, and agree with the scan over the renumbered points.
-TEST_F(PayloadIndexTest, CandidatesAgreeWithScanAfterRemap) {
-  for (uint32_t slot = 3; slot < points_.payloads.size(); slot += 7) {
-    intended_.Erase(slot, *points_.payloads[slot]);
-    swapped_.Erase(slot, *points_.payloads[slot]);
-    points_.payloads[slot].reset();
-  }
-  // Slots [100, 2000) are merged (the retired ones among them dropped); the others shift.
-  std::vector<uint32_t> map(points_.payloads.size());
-  Points renumbered;
-  for (uint32_t slot = 0; slot < map.size(); ++slot) {
-    const bool dropped = slot >= 100 && slot < 2000 && !points_.payloads[slot];
-    map[slot] = dropped ? kDroppedSlot : static_cast<uint32_t>(renumbered.payloads.size());
-    if (dropped) continue;
-    renumbered.payloads.push_back(points_.payloads[slot]);
-    renumbered.ids.push_back(points_.ids[slot]);
-    if (points_.payloads[slot]) renumbered.slot_of[points_.ids[slot]] = map[slot];
-  }
-  ASSERT_LT(renumbered.payloads.size(), points_.payloads.size());
-  intended_.Remap(map);
-  swapped_.Remap(map);
-  points_ = std::move(renumbered);
-  CheckAll();
-}
-
 // Two segments' index files: [0, 2500) as it is, [2500, 5000) without its erased slots (as a
 // merge writes them), loaded into empty sets one after the other.
 TEST_F(PayloadIndexTest, CandidatesAgreeWithScanAfterSaveAndLoad) {

@@ -105,25 +105,6 @@ TEST(TextIndexTest, UpdatesMatchAFreshBuild) {
   EXPECT_TRUE(s.touched.empty());
 }
 
-// Renumbering (a merge): documents move to their new slots, a dropped one goes, and the scores
-// are those of the documents at their new numbers.
-TEST(TextIndexTest, RemapRenumbersAndDrops) {
-  TextIndex index;
-  for (const auto& [slot, d] : kDocs) index.Insert(slot, Split(d));
-  std::vector<uint32_t> map(10, kDroppedSlot);
-  map[0] = 0;
-  map[1] = 1;
-  map[5] = 2;  // 2 is dropped: a document the merge does not keep
-  map[9] = 3;
-  index.Remap(map);
-  const std::map<uint32_t, std::string> docs = {
-      {0, kDocs.at(0)}, {1, kDocs.at(1)}, {2, kDocs.at(5)}, {3, kDocs.at(9)}};
-  EXPECT_EQ(index.documents(), docs.size());
-  for (const char* q : {"cat", "dog", "bird", "bark", "fish pet"}) ExpectScores(index, docs, q, 1.2f, 0.75f);
-  EXPECT_EQ(index.DocumentFrequency("bark"), 0u);
-  EXPECT_EQ(index.SlotsWithAll(Split("cat dog")), (std::vector<uint32_t>{1, 3}));
-}
-
 // Persistence (a segment's index file): slots [2, 10) exported without slot 5, imported after an
 // index already holding slots 0 and 1, at base 2; the scores are those of the documents where
 // they landed, and a second export of the imported range gives the same bytes.

@@ -30,23 +30,6 @@ constexpr size_t kMaxIntersectRatio = 32;
 // Above this size ratio, intersect by binary search in the larger list instead of a linear merge.
 constexpr size_t kGallopRatio = 16;
 
-// Renumbers `list` by `map` (see PayloadIndexSet::Remap); an order-keeping map keeps it sorted.
-void RemapList(SlotList* list, std::span<const uint32_t> map) {
-  std::erase_if(*list, [&](uint32_t& slot) {
-    if (slot < map.size()) slot = map[slot];
-    return slot == kDroppedSlot;
-  });
-}
-
-// RemapList over every list of a key -> SlotList map; lists left empty go.
-template <typename Map>
-void RemapPostings(Map* postings, std::span<const uint32_t> map) {
-  for (auto it = postings->begin(); it != postings->end();) {
-    RemapList(&it->second, map);
-    it = it->second.empty() ? postings->erase(it) : std::next(it);
-  }
-}
-
 void AddSlot(SlotList* list, uint32_t slot) {
   // Slots mostly arrive in increasing order (new points get new slots): append is the fast path.
   if (list->empty() || list->back() < slot) {
@@ -243,10 +226,6 @@ class KeywordIndex final : public FieldIndex {
     return keys;
   }
 
-  void Remap(std::span<const uint32_t> map) override {
-    FieldIndex::Remap(map);
-    RemapPostings(&postings_, map);
-  }
 
   // Keys: count, then each key with its list.
   void Export(const ExportMap& map, std::string* out) const override {
@@ -432,11 +411,6 @@ class OrderedIndex : public FieldIndex {
     return UnionOfLists(std::move(lists), exact && unkeyed_.empty());
   }
 
-  void Remap(std::span<const uint32_t> map) override {
-    FieldIndex::Remap(map);
-    RemapList(&unkeyed_, map);
-    RemapPostings(&postings_, map);
-  }
 
   // The unkeyed, then keys: count, then each key (its 8 bytes) with its list.
   void Export(const ExportMap& map, std::string* out) const override {
@@ -739,7 +713,6 @@ class TextFieldIndex final : public FieldIndex {
     return texts;
   }
 
-  void Remap(std::span<const uint32_t> map) override { bm25_.Remap(map); }
   void Export(const ExportMap& map, std::string* out) const override { bm25_.Export(map, out); }
   bool Import(Decoder* in, const ImportMap& map) override { return bm25_.Import(in, map); }
 

@@ -40,8 +40,6 @@ struct Plan {
 using GroupFn = std::function<bool(const SlotList&)>;
 using FacetFn = std::function<void(const Json&, const SlotList&)>;
 
-// Renumbers `list` by `map` (see PayloadIndexSet::Remap); an order-keeping map keeps it sorted.
-void RemapList(SlotList* list, std::span<const uint32_t> map);
 void AddSlot(SlotList* list, uint32_t slot);
 void RemoveSlot(SlotList* list, uint32_t slot);
 void SortUnique(SlotList* list);
@@ -84,7 +82,6 @@ class FieldIndex {
   }
   virtual bool ForEachFacetValue(FacetBucket bucket, const FacetFn& fn) const { return false; }
   virtual size_t MemoryBytes() const = 0;
-  virtual void Remap(std::span<const uint32_t> map) { RemapList(&others_, map); }
   // Persistence (PayloadIndexSet::Save/Load): the others, then a subclass's lists.
   virtual void Export(const ExportMap& map, std::string* out) const {
     PutSlotList(out, ExportSlots(others_, map));

@@ -76,11 +76,6 @@ void PayloadIndexSet::InsertFields(std::span<const std::string> fields, uint32_t
       it->second->Insert(slot, payload);
 }
 
-void PayloadIndexSet::Remap(std::span<const uint32_t> map) {
-  for (auto& [field, index] : impl_->fields)
-    index->Remap(map);
-}
-
 std::optional<std::vector<uint32_t>> PayloadIndexSet::Candidates(
     const FilterNode& filter,
     const std::function<std::optional<uint32_t>(const PointId&)>& id_to_slot,

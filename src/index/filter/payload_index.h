@@ -47,9 +47,6 @@ class PayloadIndexSet {
   using Prepared = std::vector<std::vector<std::string>>;  // per field, in the set's order
   Prepared Prepare(const Json& payload) const;
   void Insert(uint32_t slot, const Json& payload, const Prepared& prepared);
-  // Renumbers the slots: s becomes map[s] (index::kDroppedSlot, from slot_io.h, drops it). The
-  // map must keep the slots' order; slots past its end keep their number. No payload is re-read.
-  void Remap(std::span<const uint32_t> map);
   // Adds the indexes of `from`'s slots that `map` keeps, renumbered, after every slot indexed
   // here (fields this set lacks, or holds with another type, are skipped).
   Status AppendFrom(const PayloadIndexSet& from, const ExportMap& map);

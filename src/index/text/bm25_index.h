@@ -37,7 +37,6 @@ class Bm25Index {
   // the index), then the document with those terms.
   std::vector<std::string> TermsOf(std::span<const std::string_view> texts) const;
   void InsertTerms(uint32_t slot, std::span<const std::string> terms) { index_.Insert(slot, terms); }
-  void Remap(std::span<const uint32_t> map) { index_.Remap(map); }
   // See TextIndex. Persisted terms are what this build's tokenizer gives: bump
   // kTextAnalysisVersion when it would give others, so that older files are not imported.
   void Export(const ExportMap& map, std::string* out) const { index_.Export(map, out); }

@@ -35,30 +35,6 @@ void TextIndex::Insert(uint32_t slot, std::span<const std::string> terms) {
   total_len_ += terms.size();
 }
 
-void TextIndex::Remap(std::span<const uint32_t> map) {
-  auto to = [&](uint32_t slot) { return slot < map.size() ? map[slot] : slot; };
-  for (auto it = postings_.begin(); it != postings_.end();) {
-    std::erase_if(it->second, [&](Posting& p) {
-      p.slot = to(p.slot);
-      return p.slot == kDroppedSlot;
-    });
-    it = it->second.empty() ? postings_.erase(it) : std::next(it);
-  }
-  std::vector<uint32_t> len;
-  for (uint32_t slot = 0; slot < doc_len_.size(); ++slot) {
-    if (doc_len_[slot] == 0) continue;
-    const uint32_t n = to(slot);
-    if (n == kDroppedSlot) {
-      --documents_;
-      total_len_ -= doc_len_[slot];
-      continue;
-    }
-    if (n >= len.size()) len.resize(n + 1, 0);
-    len[n] = doc_len_[slot];
-  }
-  doc_len_ = std::move(len);
-}
-
 // Terms: count, then each term with its postings (slot gaps, then the frequencies); documents:
 // count, then (slot gap, length in terms) pairs.
 void TextIndex::Export(const ExportMap& map, std::string* out) const {

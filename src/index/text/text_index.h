@@ -44,9 +44,6 @@ class TextIndex {
   void Insert(uint32_t slot, std::span<const std::string> terms);
   // Removes the document `slot`, which was inserted with exactly these terms.
   void Erase(uint32_t slot, std::span<const std::string> terms);
-  // Renumbers the documents: slot s becomes map[s]; map must keep the order of the documents and
-  // give each a slot (kDroppedSlot drops it). Slots past the map's end keep their number.
-  void Remap(std::span<const uint32_t> map);
   // Persistence (docs/segment_format.md, "Index files"): Export appends the documents `map`
   // keeps, renumbered; Import adds those of an export, renumbered by `map`, whose slots must all
   // follow those already here. false for damage (the index may then hold part of it).
