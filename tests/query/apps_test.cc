@@ -23,6 +23,7 @@
 #include "util/fault_env.h"
 #include "util/paths.h"
 #include "util/test_scale.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic::query {
 namespace {
@@ -41,8 +42,10 @@ struct Fashion {
   std::vector<int32_t> labels;
 };
 
+mosaic::testing::SharedFixture<Fashion> g_fashion;
+
 Fashion& GetFashion() {
-  static Fashion* f = [] {
+  return g_fashion.Get([] {
     auto* f = new Fashion;
     const std::string data = mosaic::testing::DataDir() + "/fashion-mnist";
     const size_t n = kLabelled + kUnlabelled;
@@ -61,8 +64,7 @@ Fashion& GetFashion() {
     }
     EXPECT_TRUE(f->c->Upsert(points).ok());
     return f;
-  }();
-  return *f;
+  });
 }
 
 // The first `n` labelled ids of class `label`.
@@ -204,8 +206,10 @@ struct Docs {
   std::shared_ptr<Collection> c;
 };
 
+mosaic::testing::SharedFixture<Docs> g_docs;
+
 Docs& GetDocs() {
-  static Docs* d = [] {
+  return g_docs.Get([] {
     auto* d = new Docs;
     const std::string folder = d->dir / "docs";
     fs::create_directories(folder);
@@ -230,8 +234,7 @@ Docs& GetDocs() {
     EXPECT_TRUE(stats.ok()) << stats.status().ToString();
     d->c = d->db->GetCollection("docs").value();
     return d;
-  }();
-  return *d;
+  });
 }
 
 TEST(Passages, BestPassagePerDocumentWithItsSentence) {

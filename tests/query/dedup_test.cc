@@ -20,6 +20,7 @@
 #include "query/input/media_input_encoder.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic::query {
 namespace {
@@ -42,8 +43,10 @@ struct Photos {
   std::shared_ptr<Collection> plain, crop;
 };
 
+mosaic::testing::SharedFixture<Photos> g_photos;
+
 Photos& GetPhotos() {
-  static Photos* p = [] {
+  return g_photos.Get([] {
     auto* p = new Photos;
     const std::string d = mosaic::testing::DataDir();
     const std::string root = p->dir / "photos";
@@ -81,8 +84,7 @@ Photos& GetPhotos() {
     p->plain = p->db->GetCollection("none").value();
     p->crop = p->db->GetCollection("crop").value();
     return p;
-  }();
-  return *p;
+  });
 }
 
 // "a/half.jpg" for a copy's path.

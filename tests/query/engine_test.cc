@@ -14,6 +14,7 @@
 #include "util/fault_env.h"
 #include "util/paths.h"
 #include "util/test_scale.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic::query {
 namespace {
@@ -39,8 +40,10 @@ struct Fashion {
   io::Matrix queries;
 };
 
+mosaic::testing::SharedFixture<Fashion> g_fashion;
+
 Fashion& GetFashion() {
-  static Fashion* f = [] {
+  return g_fashion.Get([] {
     auto* f = new Fashion;
     const std::string data = mosaic::testing::DataDir() + "/fashion-mnist";
     io::Matrix base = io::ReadVectorFile(data + "/train-images-idx3-ubyte.gz", kPoints).value();
@@ -66,8 +69,7 @@ Fashion& GetFashion() {
     }
     EXPECT_TRUE(f->c->Upsert(points).ok());
     return f;
-  }();
-  return *f;
+  });
 }
 
 QueryRequest NearestRequest(size_t q) {

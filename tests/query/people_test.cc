@@ -20,6 +20,7 @@
 #include "query/engine.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
+#include "util/shared_fixture.h"
 
 namespace mosaic::query {
 namespace {
@@ -79,8 +80,10 @@ struct Library {
 
 // astronaut.png, -flip, -crop; camera.png, -flip; messi5.jpg; Megamind.avi: ingested once, then
 // a copy of the database per test.
+mosaic::testing::SharedFixture<Library> g_library;
+
 const std::string& IngestedDb() {
-  static Library* once = [] {
+  static const Library* once = &g_library.Get([] {
     auto* lib = new Library;
     const std::string folder = lib->dir / "media";
     fs::create_directories(folder);
@@ -101,7 +104,7 @@ const std::string& IngestedDb() {
     lib->c.reset();
     lib->db.reset();  // closed, so that copies are whole
     return lib;
-  }();
+  });
   static const std::string path = once->dir / "db";
   return path;
 }
