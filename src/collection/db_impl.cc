@@ -198,8 +198,9 @@ class DbImpl final : public Db {
       });
     }
     head.reset();
-    // A segment file (versions 1 and 2). Verifies every checksum before anything is created. Mapped: its points and graphs are
-    // copied to the new collection's files and nothing else is kept.
+    // A segment file (versions 1 and 2). Verifies every checksum before anything is created.
+    // Mapped: its points and graphs are copied to the new collection's files and nothing else is
+    // kept.
     MOSAIC_ASSIGN_OR_RETURN(auto seg, storage::Segment::Open(env_, path, /*map=*/true));
     const Json& meta = seg->meta();
     if (!meta.contains("schema"))
