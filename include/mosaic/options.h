@@ -27,6 +27,12 @@ struct DbOptions {
   // flush are sealed into a new on-disk segment (the others are left as they are) and the log
   // starts afresh.
   uint64_t wal_flush_bytes = 64ull << 20;
+  // true: such a flush writes the new segment, its graphs and index file on a thread of its own
+  // while writes go on (into a new growing part and the same log), and holds writers only to
+  // switch the manifest and start the next log with the records written meanwhile; false: in the
+  // write that passes the threshold (deterministic; tests). Flush(), Compact(), a snapshot and a
+  // close wait for a flush in the background, then flush what is left at once.
+  bool background_flushes = true;
   // Merges: sealed segments are merged in the background (writes and searches go on; the new
   // segment is switched in at the next flush point, briefly holding writers) when merge_factor
   // neighbours have about the same size (each point is then rewritten about log_merge_factor

@@ -61,11 +61,18 @@ CollectionImpl::CollectionImpl(Env* env, const DbOptions& options,
 CollectionImpl::~CollectionImpl() {
   merge_cancel_ = true;
   if (merge_thread_.joinable()) merge_thread_.join();
+  {
+    std::unique_lock<std::mutex> w(write_mu_);
+    seal_done_.wait(w, [&] { return !sealing_; });
+  }
+  if (seal_thread_.joinable()) seal_thread_.join();
   if (!wal_) return;
   if (options_.flush_on_close_bytes > 0 && !dropped_.load() && write_error_.ok() &&
-      wal_->size() >= options_.flush_on_close_bytes) {
-    std::lock_guard<std::mutex> w(write_mu_);
-    Status s = NeedsCompaction() ? Rewrite() : Seal();
+      (seal_ || wal_->size() >= options_.flush_on_close_bytes)) {
+    std::unique_lock<std::mutex> w(write_mu_);
+    Status s = FinishSeal(&w);  // a background flush that failed, retried
+    if (s.ok() && write_error_.ok() && wal_->size() >= options_.flush_on_close_bytes)
+      s = NeedsCompaction() ? Rewrite() : Seal();
     if (!s.ok())  // nothing is lost: the log replays at the next open
       std::fprintf(stderr, "mosaic: flushing collection '%s' at close failed: %s\n", name_.c_str(),
                    s.ToString().c_str());
@@ -241,12 +248,15 @@ void CollectionImpl::RemoveUnusedFiles() {
     keep.insert(IndexName(seg.gen));
     for (size_t v = 0; v < dims_.size(); ++v) keep.insert(GraphName(seg.gen, v));
   }
-  // A running merge's segment and graphs, and their temporary files.
-  std::string merging;  // "seg-G." of its generation G
-  if (merge_gen_ != 0) merging = SegmentName(merge_gen_).substr(0, SegmentName(merge_gen_).size() - 3);
+  // A running merge's or flush's segment and graphs, and their temporary files.
+  auto prefix = [](uint64_t gen) {  // "seg-G." of generation G
+    return gen == 0 ? std::string() : SegmentName(gen).substr(0, SegmentName(gen).size() - 3);
+  };
+  const std::string merging = prefix(merge_gen_), sealing = prefix(seal_ ? seal_->gen : 0);
   for (const auto& f : *children) {
     if (f.starts_with(".") || keep.count(f)) continue;  // .damaged-* copies kept by a repair
     if (!merging.empty() && f.starts_with(merging)) continue;
+    if (!sealing.empty() && f.starts_with(sealing)) continue;
     env_->RemoveFile(dir_ + "/" + f).ok();  // leftovers of an interrupted flush; harmless if kept
   }
 }
@@ -269,6 +279,7 @@ std::map<std::string, PayloadIndexType> CollectionImpl::PayloadIndexes() const {
 Status CollectionImpl::Drop(const std::function<Status()>& move_away) {
   std::unique_lock<std::mutex> w(write_mu_);
   StopMerge(&w);
+  seal_done_.wait(w, [&] { return !sealing_; });
   MOSAIC_RETURN_IF_ERROR(move_away());
   dropped_ = true;
   if (wal_) wal_->Close().ok();

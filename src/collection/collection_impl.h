@@ -7,8 +7,10 @@
 // numbered across the sealed segments in order and then the growing part; each vector keeps its
 // rows and graph per part. A write is validated, appended to the WAL (synced per policy), then
 // applied; an upsert of an existing id retires the old slot. A flush seals the growing part as a
-// new segment and leaves the others as they are; a compaction writes all live points into one
-// segment and merges the graphs. Either switches CURRENT, then drops files it no longer names.
+// new segment and leaves the others as they are (one that the log's size triggers writes it on a
+// thread of its own while writes go on); a merge folds neighbouring segments into one in the
+// background; a compaction writes all live points into one segment and merges the graphs. Each
+// switches CURRENT, then drops files it no longer names.
 //
 // The methods are defined by concern: collection_impl.cc (open, config, files), collection_load.cc
 // (the manifest, loading segments, graphs and delta, the growing part, reading the WAL),
@@ -24,7 +26,8 @@
 // applies them in order and hands each follower its status. A write whose operation is built from
 // the state (delete, replace, payload changes) forms a group of its own, built once every write
 // queued before it is applied (WriteTurn). state_mu_ is held shared by readers and exclusive only
-// while a writer applies a change or swaps in a new state; graph inserts run outside it. A
+// while a writer applies a change or swaps in a new state; graph inserts run outside it. A flush
+// or merge building in the background takes write_mu_ only to start and to switch in. A
 // snapshot holds write_mu_ only to take its view (mappings of the files CURRENT names and of the
 // log, which a flush or merge meanwhile cannot take away); the periodic sync takes neither lock
 // (see SyncWal).
@@ -131,9 +134,9 @@ class CollectionImpl final : public Collection {
   Status DropPayloadIndex(const std::string& field) override;
   std::map<std::string, PayloadIndexType> PayloadIndexes() const override;
   Status Flush() override;
-  // Flush's work, under write_mu_ (held by the caller) on a writable collection; then starts a
-  // merge if one is due and `start_merge`.
-  Status FlushLocked(bool start_merge);
+  // Flush's work, under write_mu_ (`lock`, which it may release while a background flush
+  // finishes) on a writable collection; then starts a merge if one is due and `start_merge`.
+  Status FlushLocked(std::unique_lock<std::mutex>* lock, bool start_merge);
   Status Compact() override;
   CollectionInfo Info() const override;
 
@@ -261,8 +264,8 @@ class CollectionImpl final : public Collection {
                                            bool train_sq8 = false) const;
   // A graph of the column whose SQ8 codec the others share, or null (none trained yet).
   static const index::HnswIndex* CodecDonor(const Column& col);
-  // Whether a flush should compact instead of sealing: a small collection, no merge running
-  // (callers hold write_mu_).
+  // Whether a flush should compact instead of sealing: a small collection, no merge running, no
+  // flush taken (callers hold write_mu_).
   bool NeedsCompaction() const;
   // Adds a part from slot `first` on to every column of `s` (the growing part of a new state, or
   // after a flush sealed the last one); its graph shares the codes of the collection's graphs.
@@ -361,12 +364,14 @@ class CollectionImpl final : public Collection {
   void RetireSlot(State* s, uint32_t slot) const;
   // Sets (or with nullopt removes) a payload index definition; callers hold write_mu_.
   void SetIndexDef(const std::string& field, std::optional<PayloadIndexType> type);
-  Status MaybeFlushOrCompact();
+  // Flushes (or compacts) once the log is past wal_flush_bytes, and starts a merge if one is due;
+  // `*deferred`: the flush runs (or was already running) on seal_thread_, which reports it.
+  Status MaybeFlushOrCompact(bool* deferred);
 
   // A merge of the sealed segments [seg_begin, seg_end) of current_ (slots [a, b)) into one new
   // segment `gen` holding the slots live when it started: taken under write_mu_ (StartMerge),
-  // built without it while writes and searches go on (BuildMerge), switched in under it
-  // (InstallMerge, which also seals the growing part, as a flush would).
+  // built without it while writes and searches go on (BuildMerge), switched in under it once no
+  // flush is taken (InstallMerge: a new delta and manifest; the log and growing part stay).
   struct Merge {
     size_t seg_begin = 0, seg_end = 0;
     uint32_t a = 0, b = 0;
@@ -404,18 +409,14 @@ class CollectionImpl final : public Collection {
   void StopMerge(std::unique_lock<std::mutex>* lock);
   // The slot map of a merge over `end` slots (index::kDroppedSlot for the slots it drops).
   static std::vector<uint32_t> MergeSlotMap(const Merge& m, uint32_t end);
-  // The state after merge `m` switched in: `st` renumbered by `map`, with the merged parts and a
-  // new growing part if `st`'s was sealed; `st` is left as it is (callers hold write_mu_). The
-  // parts of `st` after the run, which both states share, still need their `first` moved down.
+  // The state after merge `m` switched in: `st` renumbered by `map`, with the merged parts; `st`
+  // is left as it is (callers hold write_mu_). The parts of `st` after the run (the growing part
+  // among them), which both states share, still need their `first` moved down.
   std::shared_ptr<State> RenumberedState(const State& st, const Merge& m,
                                          std::span<const uint32_t> map) const;
   // Brings m.indexes (the merged segment's payloads as written) to the points of `st`: index
   // definitions made or dropped since the merge started, points retired or changed since.
   void UpdateMergedIndexes(const State& st, const Merge& m) const;
-  // Writes the growing part of `st` (slots [sealed, end)) as segment `gen`, with its graphs;
-  // appends the files it may have written to `written`.
-  Status WriteGrowingSegment(const State& st, uint64_t gen,
-                             std::vector<std::string>* written) const;
   // The delta file of manifest `next`: the retired slots and the payloads changed in place of
   // the sealed slots of `st` before `end`, renumbered by `map` (empty: as they are).
   storage::SegmentDelta MakeDelta(const State& st, const Current& next, uint32_t end,
@@ -424,21 +425,56 @@ class CollectionImpl final : public Collection {
   Status WriteLiveSegment(const State& s, const std::string& path) const;
   // Compaction: all live points into one new segment (callers hold write_mu_).
   Status Rewrite();
-  // Flush: seals the growing part as a new segment, and writes a delta file and a new log,
-  // leaving the sealed segments as they are (callers hold write_mu_).
+  // A flush: the growing part [first, end) sealed as segment `gen`, leaving the sealed segments as
+  // they are. Taken under write_mu_ (StartSeal: the part takes no more points, a new growing part
+  // does), its segment, graph and index files written without write_mu_ (BuildSeal), then
+  // switched in under it (CommitSeal) with a delta file and a new log holding the records logged
+  // since it was taken. A flush that the log's size triggers builds on seal_thread_ while writes
+  // go on (DbOptions::background_flushes); the others (Flush, Compact, a snapshot, close) wait
+  // for it and build at once. docs/segment_format.md, "Flushes".
+  struct SealJob {
+    uint64_t gen = 0;  // of the segment's files; 0 when the part holds no slot
+    uint32_t first = 0, end = 0;
+    uint64_t last_lsn = 0;  // the last log record its points reflect
+    Json meta;
+    std::vector<PointId> ids;                  // of slots [first, end)
+    std::vector<Bitset> present;               // per vector, by slot - first
+    std::vector<std::shared_ptr<Part>> parts;  // per vector
+    std::shared_ptr<index::PayloadIndexSet> indexes;  // the part's payload indexes
+    bool built = false;                        // its files are written
+  };
+  // Takes seal_ from the growing part (callers hold write_mu_; none is taken).
+  void StartSeal();
+  // Writes the segment, graph and index files of `job` (reads the state under state_mu_).
+  Status BuildSeal(SealJob* job) const;
+  // Switches CURRENT to the sealed segments and seal_'s (built), with a new delta and a new log
+  // holding seal_tail_; then drops seal_ (callers hold write_mu_).
+  Status CommitSeal();
+  // After a failure: removes seal_'s files (unless CURRENT may name them) so that it is built
+  // again; seal_ and seal_tail_ stay, for the retry (callers hold write_mu_).
+  void AbandonSeal();
+  // Flush: seal_ (taken here if none is) built and committed at once (callers hold write_mu_,
+  // and seal_thread_ is not running).
   Status Seal();
+  // Waits (releasing `lock`, which holds write_mu_) until seal_thread_ is done, then commits
+  // seal_ at once if it failed there.
+  Status FinishSeal(std::unique_lock<std::mutex>* lock);
+  // seal_thread_: builds seal_ and switches it in; then starts a merge if one is due.
+  void SealLoop();
   // The manifest of the next flush: the sealed segments as they are, the next generation's log
   // and delta (callers hold write_mu_).
   Current NextManifest() const;
-  // Seals the growing part as segment next.generation (if it holds slots), writes the delta of
-  // `next` (slots renumbered by `map`, empty: none) and an empty log, and switches CURRENT to
-  // `next`; `written` lists the files already written for it (all removed on failure).
-  Status SealAndSwitch(Current next, std::span<const uint32_t> map,
-                       std::vector<std::string> written, const char* what);
-  // Switches CURRENT to `next` (files written and synced) and retires the old log; on failure
-  // removes `written` unless CURRENT may name them (then writes are refused until a reopen).
+  // Switches CURRENT to `next` (files written and synced) and, given `wal`, retires the old log
+  // for it; on failure removes `written` unless CURRENT may name them (then writes are refused
+  // until a reopen).
   Status SwitchTo(const Current& next, std::unique_ptr<storage::LogWriter> wal,
                 const std::vector<std::string>& written, const char* what);
+  // Writes the delta file of `next` from `st` (slots before `end` renumbered by `map`, empty:
+  // none) and switches to `next`, keeping the log; `written` (with the delta) is removed on
+  // failure. For merges.
+  Status SwitchKeepingLog(const State& st, const Current& next, uint32_t end,
+                          std::span<const uint32_t> map, std::vector<std::string> written,
+                          const char* what);
   // Replaces the WAL (callers hold write_mu_).
   void SetWal(std::unique_ptr<storage::LogWriter> wal);
   Status SaveRemappedGraphs(const State& s, uint64_t gen) const;
@@ -516,6 +552,14 @@ class CollectionImpl final : public Collection {
   uint64_t deleted_at_pick_ = 0;  // deleted_pending when PickMerge last ran; guarded by write_mu_
   std::atomic<bool> merge_cancel_{false};
   std::condition_variable merge_done_;  // notified under write_mu_ when a merge stops
+
+  // Flushes. seal_ is taken and not yet committed; seal_thread_ builds it while sealing_. The
+  // records logged since it was taken (type, record) are kept in seal_tail_ for its new log.
+  std::unique_ptr<SealJob> seal_;  // guarded by write_mu_
+  bool sealing_ = false;           // guarded by write_mu_
+  std::vector<std::pair<uint8_t, std::string>> seal_tail_;  // guarded by write_mu_
+  std::thread seal_thread_;
+  std::condition_variable seal_done_;  // notified under write_mu_ when seal_thread_ stops
 
   mutable std::shared_mutex state_mu_;
   // Guarded by state_mu_; shared so that a snapshot keeps the state it reads alive.

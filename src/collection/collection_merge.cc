@@ -73,6 +73,9 @@ Status CollectionImpl::MaybeStartMerge() {
   deleted_at_pick_ = state_->deleted_pending;
   if (!run) return Status::OK();
   if (!options_.background_merges) {
+    // Not beside a flush building in the background (a switch would renumber its slots): that
+    // flush starts the merge when it commits.
+    if (seal_) return Status::OK();
     // Here, and then the next merge due (one may complete a run of the next size up).
     for (; run; run = PickMerge()) {
       std::unique_ptr<Merge> m = StartMerge(run->first, run->second);
@@ -295,15 +298,19 @@ Status CollectionImpl::InstallMerge(const Merge& m) {
   const State& st = *state_;
   const std::vector<uint32_t> map = MergeSlotMap(m, static_cast<uint32_t>(st.ids.size()));
   // The manifest: the merged segment in place of its run, the segments sealed meanwhile after
-  // it, and the growing part sealed as a flush would (so the delta and log start afresh).
+  // it, a new delta, and the same log: the growing part stays as it is (its points are replayed
+  // from the log, by id, at an open).
   Current next = NextManifest();
+  next.wal = current_.wal;
+  next.last_lsn = current_.last_lsn;
   next.segments.erase(next.segments.begin() + m.seg_begin, next.segments.begin() + m.seg_end);
   next.segments.insert(next.segments.begin() + m.seg_begin,
                        {m.gen, static_cast<uint32_t>(m.slots.size())});
   std::vector<std::string> written = {SegmentName(m.gen)};
   for (size_t v = 0; v < dims_.size(); ++v) written.push_back(GraphName(m.gen, v));
   written.push_back(IndexName(m.gen));
-  MOSAIC_RETURN_IF_ERROR(SealAndSwitch(std::move(next), map, std::move(written), "merging"));
+  MOSAIC_RETURN_IF_ERROR(
+      SwitchKeepingLog(st, next, st.sealed, map, std::move(written), "merging"));
   UpdateMergedIndexes(st, m);
   // The renumbered state is built beside the live one, which searches go on reading (no writer
   // changes it: write_mu_ is held), and swapped in under the exclusive lock: a search waits for
@@ -311,8 +318,7 @@ Status CollectionImpl::InstallMerge(const Merge& m) {
   std::shared_ptr<State> renumbered = RenumberedState(st, m, map);
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
-    // The parts after the run (the growing part sealed by SealAndSwitch among them), shared by
-    // both states, move down.
+    // The parts after the run (the growing part among them), shared by both states, move down.
     const uint32_t shift = (m.b - m.a) - static_cast<uint32_t>(m.slots.size());
     for (const Column& col : st.columns)
       for (size_t k = m.seg_end; k < col.parts.size(); ++k) col.parts[k]->first -= shift;
@@ -409,9 +415,7 @@ std::shared_ptr<CollectionImpl::State> CollectionImpl::RenumberedState(
       for (uint32_t i = 0; i < m.slots.size(); ++i)
         if (!col.searchable.Test(m.a + i)) g->Remove(i);
   }
-  // Every slot is sealed now: the growing part was, or it was empty.
-  s->sealed = static_cast<uint32_t>(s->ids.size());
-  if (end > first) AddGrowingPart(s.get(), s->sealed);
+  s->sealed = first - shift;  // the growing part (shared, moved down at the switch) stays
   return s;
 }
 
@@ -436,7 +440,10 @@ void CollectionImpl::AbandonMerge(const Merge& m) {
 void CollectionImpl::MergeLoop(std::unique_ptr<Merge> m) {
   while (m != nullptr) {
     Status s = merge_cancel_ ? Cancelled() : BuildMerge(m.get());
-    std::lock_guard<std::mutex> w(write_mu_);
+    std::unique_lock<std::mutex> w(write_mu_);
+    if (s.ok() && merge_cancel_) s = Cancelled();
+    // A flush running in the background commits first (slots keep their numbers until then).
+    if (s.ok()) s = FinishSeal(&w);
     if (s.ok() && merge_cancel_) s = Cancelled();
     if (s.ok()) s = InstallMerge(*m);
     if (!s.ok()) AbandonMerge(*m);

@@ -134,6 +134,7 @@ CollectionInfo CollectionImpl::Info() const {
     for (const std::string& f : *children)
       if (auto size = env_->GetFileSize(dir_ + "/" + f); size.ok()) info.disk_bytes += *size;
   info.merges_pending = merging_ || PickMerge() ? 1 : 0;
+  info.flushing = sealing_;
   info.merges_done = merges_done_;
   info.process_rss_bytes = ProcessRssBytes();
   if (!rewrite_error_.ok())

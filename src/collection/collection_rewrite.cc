@@ -33,16 +33,37 @@ class RenumberedRows final : public index::VectorRows {
 }  // namespace
 
 bool CollectionImpl::NeedsCompaction() const {
-  if (merging_) return false;
+  if (merging_ || seal_) return false;
   uint64_t live_bytes = 0;
   for (size_t v = 0; v < dims_.size(); ++v)
     live_bytes += state_->columns[v].searchable.Count() * dims_[v] * sizeof(float);
   return live_bytes <= options_.compact_below_bytes;
 }
 
-Status CollectionImpl::MaybeFlushOrCompact() {
+Status CollectionImpl::MaybeFlushOrCompact(bool* deferred) {
+  *deferred = false;
   if (wal_->size() > options_.wal_flush_bytes) {
-    MOSAIC_RETURN_IF_ERROR(NeedsCompaction() ? Rewrite() : Seal());
+    if (sealing_) {  // its new log takes the records logged meanwhile
+      *deferred = true;
+      return Status::OK();
+    }
+    if (NeedsCompaction()) {
+      MOSAIC_RETURN_IF_ERROR(Rewrite());
+      return MaybeStartMerge();
+    }
+    // In the background, unless flushing keeps failing: then the writes wait for the retry.
+    if (options_.background_flushes && rewrite_failures_ < kMaxRewriteFailures) {
+      if (!seal_) StartSeal();
+      if (seal_->end > seal_->first) {
+        if (seal_thread_.joinable()) seal_thread_.join();  // finished: it cleared sealing_
+        sealing_ = true;
+        seal_thread_ = std::thread([this] { SealLoop(); });
+        *deferred = true;
+        return Status::OK();
+      }
+      // No points to write: the delta and the new log are written at once.
+    }
+    MOSAIC_RETURN_IF_ERROR(Seal());
     return MaybeStartMerge();
   }
   // Deletes may make a segment worth merging; PickMerge reads every slot's bit, so not too often.
@@ -91,6 +112,7 @@ Status CollectionImpl::SwitchTo(const Current& next, std::unique_ptr<storage::Lo
   }
   current_ = next;
   generation_ = next.generation;
+  if (wal == nullptr) return Status::OK();  // the log stays
   if (wal_) wal_->Close().ok();  // superseded (a salvage has none open)
   SetWal(std::move(wal));
   unsynced_ = false;  // everything is in the synced files
@@ -168,38 +190,6 @@ Status CollectionImpl::Rewrite() {
   return Status::OK();
 }
 
-Status CollectionImpl::WriteGrowingSegment(const State& st, uint64_t gen,
-                                           std::vector<std::string>* written) const {
-  // The growing part becomes a segment, as it is: its retired slots too (the delta marks them),
-  // so that no slot moves and its graph is saved as built.
-  const uint32_t first = st.sealed;
-  const std::string seg = SegmentName(gen);
-  written->insert(written->end(), {seg, seg + ".tmp"});
-  storage::SegmentContents c;
-  c.meta = ConfigJson(name_, schema_, index_defs_);
-  c.last_lsn = last_lsn_;
-  c.num_points = st.ids.size() - first;
-  c.dims = dims_;
-  c.id = [&](size_t i) -> const PointId& { return st.ids[first + i]; };
-  Json scratch;  // WriteSegment encodes each payload before it asks for the next
-  c.payload = [&](size_t i) -> const Json& { return st.payloads.Get(first + i, &scratch); };
-  c.vector = [&](size_t i, size_t v) -> const float* {
-    const uint32_t slot = first + static_cast<uint32_t>(i);
-    return st.columns[v].present.Test(slot) ? Row(st, v, slot) : nullptr;
-  };
-  MOSAIC_RETURN_IF_ERROR(storage::WriteSegment(env_, dir_ + "/" + seg + ".tmp", c));
-  MOSAIC_RETURN_IF_ERROR(env_->RenameFile(dir_ + "/" + seg + ".tmp", dir_ + "/" + seg));
-  for (size_t v = 0; v < dims_.size(); ++v) {
-    written->push_back(GraphName(gen, v));
-    if (const auto& g = st.columns[v].growing().hnsw)
-      MOSAIC_RETURN_IF_ERROR(g->Save(env_, GraphPath(gen, v)));
-  }
-  // Its payload indexes, as they stand: only writers change them, and we hold write_mu_.
-  const uint32_t n = static_cast<uint32_t>(c.num_points);
-  written->insert(written->end(), {IndexName(gen), IndexName(gen) + ".tmp"});
-  return st.payload_index.parts().back().set->Save(env_, IndexPath(gen), n, {0, {}, n});
-}
-
 storage::SegmentDelta CollectionImpl::MakeDelta(const State& st, const Current& next,
                                                 uint32_t end, std::span<const uint32_t> map) const {
   auto to = [&](uint32_t slot) { return map.empty() ? slot : map[slot]; };
@@ -229,46 +219,163 @@ CollectionImpl::Current CollectionImpl::NextManifest() const {
   return next;
 }
 
-Status CollectionImpl::SealAndSwitch(Current next, std::span<const uint32_t> map,
-                                     std::vector<std::string> written, const char* what) {
-  const State& st = *state_;
-  const uint64_t gen = next.generation;
-  const uint32_t end = static_cast<uint32_t>(st.ids.size());
-  written.insert(written.end(), {next.wal, next.delta, next.delta + ".tmp"});
-  Status s;
-  if (end > st.sealed) {
-    next.segments.push_back({gen, end - st.sealed});
-    s = WriteGrowingSegment(st, gen, &written);
-  }
-  // The delta: every retired slot of the segments, and the payloads changed in place.
+Status CollectionImpl::SwitchKeepingLog(const State& st, const Current& next, uint32_t end,
+                                        std::span<const uint32_t> map,
+                                        std::vector<std::string> written, const char* what) {
+  written.insert(written.end(), {next.delta, next.delta + ".tmp"});
   const storage::SegmentDelta delta = MakeDelta(st, next, end, map);
-  if (s.ok()) s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
+  Status s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
   if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
-  Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
-  if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);
-  if (s.ok()) s = wal.status();
   if (!s.ok()) {
     for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
     return s.WithContext(std::string(what) + " collection '" + name_ + "'");
   }
-  return SwitchTo(next, std::move(wal).value(), written, what);
+  return SwitchTo(next, nullptr, written, what);
+}
+
+void CollectionImpl::StartSeal() {
+  State& st = *state_;
+  auto job = std::make_unique<SealJob>();
+  job->first = st.sealed;
+  job->end = static_cast<uint32_t>(st.ids.size());
+  job->last_lsn = last_lsn_;
+  if (job->end > job->first) {
+    job->gen = ++generation_;  // the manifest that commits it takes a later one
+    job->meta = ConfigJson(name_, schema_, index_defs_);
+    // Copied: writers append to the state's vectors (which may move them) while the job reads.
+    job->ids.assign(st.ids.begin() + job->first, st.ids.end());
+    for (Column& col : st.columns) {
+      Bitset present(job->end - job->first);
+      for (uint32_t slot = job->first; slot < job->end; ++slot)
+        if (col.present.Test(slot)) present.Set(slot - job->first);
+      job->present.push_back(std::move(present));
+      job->parts.push_back(col.parts.back());
+    }
+    job->indexes = st.payload_index.parts().back().set;
+    // From here on the part is sealed for the state: its graph changes only by tombstones, and a
+    // payload changed in place is marked for the delta (which the commit writes from the state
+    // then, so it covers what changed while the files were written).
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    st.sealed = job->end;
+    st.overridden.Resize(job->end);
+    AddGrowingPart(&st, job->end);
+  }
+  seal_tail_.clear();
+  seal_ = std::move(job);
+}
+
+Status CollectionImpl::BuildSeal(SealJob* job) const {
+  sync_point::Reached("CollectionImpl::BuildSeal:Start");
+  if (job->end == job->first) return Status::OK();
+  // The part keeps its slots as they are, retired ones too (the delta marks them), so that its
+  // graph is saved as built. No merge switches in and no compaction runs while a job is taken,
+  // so its slots keep their numbers; payloads are read under state_mu_ (writers change them).
+  const uint32_t n = job->end - job->first;
+  const std::string seg = dir_ + "/" + SegmentName(job->gen);
+  storage::SegmentContents c;
+  c.meta = job->meta;
+  c.last_lsn = job->last_lsn;
+  c.num_points = n;
+  c.dims = dims_;
+  c.id = [&](size_t i) -> const PointId& { return job->ids[i]; };
+  Json payload;  // WriteSegment encodes each payload before it asks for the next
+  c.payload = [&](size_t i) -> const Json& {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    payload = state_->payloads.Copy(job->first + static_cast<uint32_t>(i));
+    return payload;
+  };
+  c.vector = [&](size_t i, size_t v) -> const float* {
+    return job->present[v].Test(i) ? job->parts[v]->Row(static_cast<uint32_t>(i)) : nullptr;
+  };
+  MOSAIC_RETURN_IF_ERROR(storage::WriteSegment(env_, seg + ".tmp", c));
+  MOSAIC_RETURN_IF_ERROR(env_->RenameFile(seg + ".tmp", seg));
+  for (size_t v = 0; v < dims_.size(); ++v)
+    if (const auto& g = job->parts[v]->hnsw)
+      MOSAIC_RETURN_IF_ERROR(g->Save(env_, GraphPath(job->gen, v)));
+  // Its payload indexes as they stand (writers change them under state_mu_: serialized under it,
+  // written without it). A field made meanwhile and missing from the file is built at load.
+  std::string indexes;
+  {
+    std::shared_lock<std::shared_mutex> l(state_mu_);
+    indexes = job->indexes->Serialize(n, {0, {}, n});
+  }
+  const std::string index_path = IndexPath(job->gen);
+  MOSAIC_RETURN_IF_ERROR(WriteFileAtomically(env_, index_path, indexes)
+                             .WithContext("saving payload indexes " + index_path));
+  job->built = true;
+  sync_point::Reached("CollectionImpl::BuildSeal:Built");
+  return Status::OK();
+}
+
+Status CollectionImpl::CommitSeal() {
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
+  const SealJob& job = *seal_;
+  Current next = NextManifest();
+  next.last_lsn = job.last_lsn;  // the new log holds the records after it
+  std::vector<std::string> written = {next.wal, next.delta, next.delta + ".tmp"};
+  if (job.end > job.first) next.segments.push_back({job.gen, job.end - job.first});
+  // The delta: every retired slot of the segments, and the payloads changed in place, as of now;
+  // replaying the records after job.last_lsn over it gives the same state (docs/segment_format.md).
+  const storage::SegmentDelta delta = MakeDelta(*state_, next, job.end, {});
+  Status s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
+  if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
+  Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
+  if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);
+  if (s.ok()) s = wal.status();
+  for (size_t i = 0; i < seal_tail_.size() && s.ok(); ++i)
+    s = (*wal)->AddRecord(seal_tail_[i].first, seal_tail_[i].second);
+  if (s.ok() && !seal_tail_.empty()) s = (*wal)->Sync();
+  if (!s.ok()) {
+    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    return s.WithContext("flushing collection '" + name_ + "'");
+  }
+  sync_point::Reached("CollectionImpl::CommitSeal:Switching");
+  MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "flushing"));
+  seal_.reset();
+  seal_tail_ = {};
+  RemoveUnusedFiles();
+  return Status::OK();
+}
+
+void CollectionImpl::AbandonSeal() {
+  if (!seal_) return;
+  SealJob& job = *seal_;
+  // After a switch of unknown outcome CURRENT may name its files: they stay until a reopen.
+  if (write_error_.ok() && job.end > job.first) {
+    for (const std::string& f : {SegmentName(job.gen), SegmentName(job.gen) + ".tmp",
+                                 IndexName(job.gen), IndexName(job.gen) + ".tmp"})
+      env_->RemoveFile(dir_ + "/" + f).ok();
+    for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(job.gen, v)).ok();
+  }
+  job.built = false;
 }
 
 Status CollectionImpl::Seal() {
-  State& st = *state_;
-  const uint32_t first = st.sealed;
-  const uint32_t end = static_cast<uint32_t>(st.ids.size());
-  MOSAIC_RETURN_IF_ERROR(SealAndSwitch(NextManifest(), {}, {}, "flushing"));
-  // `overridden` keeps its bits: those payloads still differ from their segment's copy, and
-  // every delta file lists them.
-  if (end > first) {
-    std::unique_lock<std::shared_mutex> l(state_mu_);
-    st.sealed = end;
-    st.overridden.Resize(end);
-    AddGrowingPart(&st, end);
-  }
-  RemoveUnusedFiles();
-  return Status::OK();
+  if (!seal_) StartSeal();
+  Status s = seal_->built ? Status::OK() : BuildSeal(seal_.get());
+  if (!s.ok()) s = s.WithContext("flushing collection '" + name_ + "'");
+  if (s.ok()) s = CommitSeal();
+  if (!s.ok()) AbandonSeal();
+  return s;
+}
+
+Status CollectionImpl::FinishSeal(std::unique_lock<std::mutex>* lock) {
+  seal_done_.wait(*lock, [&] { return !sealing_; });
+  if (!seal_) return Status::OK();
+  return Seal();
+}
+
+void CollectionImpl::SealLoop() {
+  Status s = BuildSeal(seal_.get());  // seal_ stays while sealing_
+  std::lock_guard<std::mutex> w(write_mu_);
+  if (!s.ok()) s = s.WithContext("flushing collection '" + name_ + "'");
+  if (s.ok() && dropped_) s = Status::Aborted("collection dropped");
+  if (s.ok()) s = CommitSeal();
+  if (!s.ok()) AbandonSeal();
+  sealing_ = false;
+  if (s.ok()) s = MaybeStartMerge();
+  if (!s.IsAborted()) NoteRewrite(s);
+  seal_done_.notify_all();
 }
 
 Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
@@ -297,13 +404,16 @@ Status CollectionImpl::SaveRemappedGraphs(const State& s, uint64_t gen) const {
 }
 
 Status CollectionImpl::Flush() {
-  std::lock_guard<std::mutex> w(write_mu_);
+  std::unique_lock<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
-  return FlushLocked(/*start_merge=*/true);
+  return FlushLocked(&w, /*start_merge=*/true);
 }
 
-Status CollectionImpl::FlushLocked(bool start_merge) {
-  // Deletes and payload changes since the last flush are in the log too.
+Status CollectionImpl::FlushLocked(std::unique_lock<std::mutex>* lock, bool start_merge) {
+  // A flush in the background first; then what was logged since (deletes and payload changes
+  // are in the log too).
+  MOSAIC_RETURN_IF_ERROR(FinishSeal(lock));
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   if (wal_->size() <= storage::kLogFileHeaderSize) return Status::OK();
   Status s = NeedsCompaction() ? Rewrite() : Seal();
   if (s.ok() && start_merge) s = MaybeStartMerge();
@@ -315,6 +425,8 @@ Status CollectionImpl::Compact() {
   std::unique_lock<std::mutex> w(write_mu_);
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   StopMerge(&w);  // the rewrite covers what it would have done
+  MOSAIC_RETURN_IF_ERROR(FinishSeal(&w));
+  MOSAIC_RETURN_IF_ERROR(CheckWritable());
   Status s = Rewrite();
   if (s.ok()) NoteRewrite(s);
   return s;

@@ -23,13 +23,13 @@ Status CollectionImpl::WriteSnapshot(const std::string& path) {
   std::string manifest;
   Json meta;
   {
-    std::lock_guard<std::mutex> w(write_mu_);
+    std::unique_lock<std::mutex> w(write_mu_);
     MOSAIC_RETURN_IF_ERROR(CheckUsable());
     if (options_.flush_on_close_bytes > 0 && CheckWritable().ok() &&
         wal_->size() >= options_.flush_on_close_bytes) {
       // If the flush fails, the log goes into the snapshot as it is (and the failure into
       // Info().background_error, as for a flush a write triggered).
-      if (Status f = FlushLocked(/*start_merge=*/false); !f.ok()) NoteRewrite(f);
+      if (Status f = FlushLocked(&w, /*start_merge=*/false); !f.ok()) NoteRewrite(f);
     }
     auto add = [&](const std::string& name, bool required) -> Status {
       const std::string file = dir_ + "/" + name;

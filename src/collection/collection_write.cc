@@ -117,8 +117,9 @@ void CollectionImpl::CommitGroup(std::span<PendingWrite* const> group) {
   if (rewrite_failures_ >= kMaxRewriteFailures) {
     // The log is past its flush threshold and flushing keeps failing: retry before logging more,
     // and refuse the writes while it still fails (the log would grow without bound).
-    Status r = MaybeFlushOrCompact();
-    NoteRewrite(r);
+    bool deferred = false;
+    Status r = MaybeFlushOrCompact(&deferred);
+    if (!deferred) NoteRewrite(r);
     if (!r.ok())
       return fail(group, Status::IOError("collection '" + name_ +
                                          "' refuses writes: flushing its log failed " +
@@ -128,12 +129,16 @@ void CollectionImpl::CommitGroup(std::span<PendingWrite* const> group) {
   // Each write is its own record with its own LSN; one whose append fails (and is rolled back)
   // fails alone, and the next takes its LSN.
   const uint64_t group_start = wal_->size();
+  const size_t tail_start = seal_tail_.size();
   std::vector<PendingWrite*> logged;
   for (PendingWrite* w : group) {
     w->op.lsn = last_lsn_ + logged.size() + 1;
     SetEncodedLsn(&w->record, w->op.lsn);
     w->status = wal_->AddRecord(static_cast<uint8_t>(w->op.type), w->record);
-    if (w->status.ok()) logged.push_back(w);
+    if (!w->status.ok()) continue;
+    logged.push_back(w);
+    // A flush taken and not yet committed starts the next log with the records after its points.
+    if (seal_) seal_tail_.emplace_back(static_cast<uint8_t>(w->op.type), w->record);
   }
   if (logged.empty()) return;
   bool sync = options_.sync == SyncPolicy::kAlways;
@@ -153,6 +158,7 @@ void CollectionImpl::CommitGroup(std::span<PendingWrite* const> group) {
                    cut.message() + ")";
       else if (!cut_synced)
         message += " (a power loss may still bring it back)";
+      seal_tail_.resize(tail_start);
       return fail(logged, Status::IOError(message));
     }
     last_sync_ = now;
@@ -211,7 +217,9 @@ void CollectionImpl::CommitGroup(std::span<PendingWrite* const> group) {
   }
   // The writes themselves are durable; a failed rewrite is retried on the next write, reported by
   // Info() and, once it keeps failing, refuses writes (above).
-  NoteRewrite(MaybeFlushOrCompact());
+  bool deferred = false;
+  Status r = MaybeFlushOrCompact(&deferred);
+  if (!deferred) NoteRewrite(r);
 }
 
 void CollectionImpl::NoteRewrite(const Status& s) {

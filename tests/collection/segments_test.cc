@@ -532,6 +532,101 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   EXPECT_EQ(IndexAnswers(*c), answers);
 }
 
+// A flush the log's size triggers runs in the background: writes (to the points being sealed
+// too) and searches go on while it writes the segment; a crash before it commits loses nothing
+// (the old manifest and log hold it all); once committed, the new log holds the records written
+// meanwhile.
+TEST_F(Segments, AFlushInTheBackgroundLetsWritesGoOn) {
+  opt.wal_flush_bytes = 64 << 10;
+  Create();
+  ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
+  AddAndFlush(*c, MakePoints(0, 300, 80), &m);
+  std::promise<void> built, release;
+  std::shared_future<void> go = release.get_future().share();
+  std::atomic<bool> held{false};
+  sync_point::SetCallback([&](std::string_view point) {
+    if (point == "CollectionImpl::BuildSeal:Built" && !held.exchange(true)) {
+      built.set_value();
+      go.wait();
+    }
+  });
+  uint64_t next = 300;
+  for (; !held && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 81), &m);
+  ASSERT_TRUE(held) << "no flush started by " << next;
+  ASSERT_EQ(built.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_TRUE(c->Info().flushing);
+  EXPECT_EQ(c->Info().segments, 1u);  // not committed yet
+  // Meanwhile: deletes in the part being sealed and in the sealed segment, a payload change and
+  // a re-upsert in the part being sealed, new points.
+  std::vector<PointId> gone = {PointId(uint64_t{5}), PointId(uint64_t{310})};
+  ASSERT_EQ(*c->Delete(gone), 2u);
+  for (const auto& id : gone) m.erase(id);
+  const Json change = {{"note", "amber lantern"}, {"group", 2}};
+  ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{320})}, change).ok());
+  m[PointId(uint64_t{320})].first.update(change);
+  Add(*c, MakePoints(330, 332, 82), &m);
+  Add(*c, MakePoints(next, next + 100, 83), &m);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  {
+    // A crash now: the segment's files are written, CURRENT does not name them yet.
+    TempDir crashed;
+    std::filesystem::copy(dir.path(), crashed.path(),
+                          std::filesystem::copy_options::recursive |
+                              std::filesystem::copy_options::overwrite_existing);
+    DbOptions o;
+    auto db2 = Db::Open(crashed.path(), o);
+    ASSERT_TRUE(db2.ok()) << db2.status().ToString();
+    auto c2 = *(*db2)->GetCollection("c");
+    EXPECT_EQ(testing::ScrollAll(*c2), m);
+    EXPECT_EQ(c2->Info().segments, 1u);
+  }
+  release.set_value();
+  ASSERT_TRUE(c->Flush().ok());  // waits for the background flush, then seals what followed
+  sync_point::SetCallback(nullptr);
+  const CollectionInfo info = c->Info();
+  EXPECT_FALSE(info.flushing);
+  EXPECT_TRUE(info.background_error.empty()) << info.background_error;
+  EXPECT_EQ(info.segments, 3u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  ExpectIndexFilesMatchPayloads(dir, c->PayloadIndexes());
+  const std::vector<std::string> answers = IndexAnswers(*c);
+  ExpectKeptAcrossReopen();
+  EXPECT_EQ(IndexAnswers(*c), answers);
+}
+
+// A background flush that fails (here: its delta file cannot be renamed into place) is reported,
+// loses nothing, and is retried by a later write.
+TEST_F(Segments, AFailedBackgroundFlushIsRetried) {
+  opt.wal_flush_bytes = 64 << 10;
+  Create();
+  AddAndFlush(*c, MakePoints(0, 300, 90), &m);
+  env.SetPathFilter(".del");
+  env.FailRenames(true);
+  auto wait_idle = [&] {
+    for (int i = 0; i < 600 && c->Info().flushing; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  };
+  uint64_t next = 300;
+  for (; c->Info().background_error.empty() && next < 5000; next += 50) {
+    Add(*c, MakePoints(next, next + 50, 91), &m);
+    wait_idle();
+  }
+  const std::string error = c->Info().background_error;
+  EXPECT_NE(error.find("flushing collection 'c'"), std::string::npos) << error;
+  EXPECT_EQ(c->Info().segments, 1u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  env.FailRenames(false);
+  env.SetPathFilter("");
+  Add(*c, MakePoints(next, next + 50, 92), &m);  // past the threshold: the flush starts again
+  wait_idle();
+  const CollectionInfo info = c->Info();
+  EXPECT_TRUE(info.background_error.empty()) << info.background_error;
+  EXPECT_EQ(info.segments, 2u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  ExpectKeptAcrossReopen();
+}
+
 // Deletes alone start a merge of the segment they hollowed out (no flush needed), and the
 // retired slots go.
 TEST_F(Segments, ASegmentWithManyDeletesIsMergedAlone) {

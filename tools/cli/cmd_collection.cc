@@ -188,9 +188,10 @@ int RunCollection(Args& args) {
               HumanBytes(info.disk_bytes).c_str(), double(info.disk_bytes) / points,
               HumanBytes(memory).c_str(), double(memory) / points,
               HumanBytes(info.process_rss_bytes).c_str());
-  std::printf("merges: %llu pending, %llu done since open\n",
+  std::printf("merges: %llu pending, %llu done since open%s\n",
               static_cast<unsigned long long>(info.merges_pending),
-              static_cast<unsigned long long>(info.merges_done));
+              static_cast<unsigned long long>(info.merges_done),
+              info.flushing ? "; a flush is writing its segment" : "");
   return kExitOk;
 }
 

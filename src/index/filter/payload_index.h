@@ -63,6 +63,8 @@ class PayloadIndexSet {
   // Inserts its values. On an error, *partial says whether this set was changed (a file that
   // passed its checksum failed a check part way): it must then be rebuilt from the payloads.
   Status Save(Env* env, const std::string& path, uint32_t slots, const ExportMap& map) const;
+  // The bytes Save writes (to write them later, outside the lock that guards this set).
+  std::string Serialize(uint32_t slots, const ExportMap& map) const;
   Result<std::vector<std::string>> Load(Env* env, const std::string& path, uint32_t slots,
                                         const ImportMap& map, bool* partial);
 

@@ -27,6 +27,11 @@ uint32_t FieldFormat(PayloadIndexType type) {
 // masked CRC32C of everything before it.
 Status PayloadIndexSet::Save(Env* env, const std::string& path, uint32_t slots,
                              const ExportMap& map) const {
+  return WriteFileAtomically(env, path, Serialize(slots, map))
+      .WithContext("saving payload indexes " + path);
+}
+
+std::string PayloadIndexSet::Serialize(uint32_t slots, const ExportMap& map) const {
   std::string out(kIndexMagic, 8);
   PutFixed32(&out, kIndexFileVersion);
   PutFixed32(&out, slots);
@@ -41,7 +46,7 @@ Status PayloadIndexSet::Save(Env* env, const std::string& path, uint32_t slots,
     PutLengthPrefixed(&out, lists);
   }
   PutFixed32(&out, crc32c::Mask(crc32c::Value(out)));
-  return WriteFileAtomically(env, path, out).WithContext("saving payload indexes " + path);
+  return out;
 }
 
 Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::string& path,
