@@ -58,7 +58,7 @@ class Db {
   // not damaged.
   virtual Result<RepairReport> RepairCollection(const std::string& name) = 0;
 
-  // Writes a consistent copy of the collection into one file (format: docs/segment_format.md).
+  // Writes a consistent copy of the collection into one file (format: docs/snapshot_format.md).
   virtual Status CreateSnapshot(const std::string& collection, const std::string& path) = 0;
   // Creates collection `name` from a snapshot file; AlreadyExists if `name` exists.
   virtual Result<std::shared_ptr<Collection>> RestoreSnapshot(const std::string& path,

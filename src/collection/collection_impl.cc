@@ -279,7 +279,6 @@ std::map<std::string, PayloadIndexType> CollectionImpl::PayloadIndexes() const {
 Status CollectionImpl::Drop(const std::function<Status()>& move_away) {
   std::unique_lock<std::mutex> w(write_mu_);
   StopMerge(&w);
-  seal_done_.wait(w, [&] { return !sealing_; });
   MOSAIC_RETURN_IF_ERROR(move_away());
   dropped_ = true;
   if (wal_) wal_->Close().ok();

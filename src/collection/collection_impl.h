@@ -405,7 +405,8 @@ class CollectionImpl final : public Collection {
   void AbandonMerge(const Merge& m);
   // merge_thread_: builds `m` and switches it in, then the next merge due, until none is.
   void MergeLoop(std::unique_ptr<Merge> m);
-  // Cancels a running merge and waits until it has stopped (`lock` holds write_mu_).
+  // Cancels a running merge and waits until it has stopped, then for a flush in the background
+  // (`lock` holds write_mu_; on return neither runs, though a failed flush may be taken).
   void StopMerge(std::unique_lock<std::mutex>* lock);
   // The slot map of a merge over `end` slots (index::kDroppedSlot for the slots it drops).
   static std::vector<uint32_t> MergeSlotMap(const Merge& m, uint32_t end);

@@ -457,8 +457,11 @@ void CollectionImpl::MergeLoop(std::unique_ptr<Merge> m) {
 }
 
 void CollectionImpl::StopMerge(std::unique_lock<std::mutex>* lock) {
+  // While cancelled no merge starts (MaybeStartMerge), not even from a flush that commits
+  // meanwhile; a flush that a writer starts while the merge stops is waited for next.
   merge_cancel_ = true;
   merge_done_.wait(*lock, [&] { return !merging_; });
+  seal_done_.wait(*lock, [&] { return !sealing_; });
   merge_cancel_ = false;
 }
 

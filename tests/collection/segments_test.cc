@@ -595,6 +595,42 @@ TEST_F(Segments, AFlushInTheBackgroundLetsWritesGoOn) {
   EXPECT_EQ(IndexAnswers(*c), answers);
 }
 
+// Compact() and a snapshot wait for a flush in the background, and then hold every write.
+TEST_F(Segments, CompactAndSnapshotWaitForABackgroundFlush) {
+  opt.wal_flush_bytes = 64 << 10;
+  Create();
+  AddAndFlush(*c, MakePoints(0, 300, 85), &m);
+  std::promise<void> started, release;
+  std::shared_future<void> go = release.get_future().share();
+  std::atomic<bool> held{false};
+  sync_point::SetCallback([&](std::string_view point) {
+    if (point == "CollectionImpl::BuildSeal:Start" && !held.exchange(true)) {
+      started.set_value();
+      go.wait();
+    }
+  });
+  uint64_t next = 300;
+  for (; !held && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 86), &m);
+  ASSERT_EQ(started.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  Add(*c, MakePoints(next, next + 20, 87), &m);
+  auto compacted = std::async(std::launch::async, [&] { return c->Compact(); });
+  EXPECT_EQ(compacted.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  release.set_value();
+  ASSERT_TRUE(compacted.get().ok());
+  sync_point::SetCallback(nullptr);
+  EXPECT_EQ(c->Info().segments, 1u);
+  EXPECT_FALSE(c->Info().flushing);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  // A snapshot taken while another background flush builds holds every write too.
+  for (next += 20; !c->Info().flushing && next < 10000; next += 50)
+    Add(*c, MakePoints(next, next + 50, 88), &m);
+  const std::string snap = dir.path() + "/c.snapshot";
+  ASSERT_TRUE(db->CreateSnapshot("c", snap).ok());
+  ASSERT_TRUE(db->RestoreSnapshot(snap, "copy").ok());
+  EXPECT_EQ(testing::ScrollAll(**db->GetCollection("copy")), m);
+  ExpectKeptAcrossReopen();
+}
+
 // A background flush that fails (here: its delta file cannot be renamed into place) is reported,
 // loses nothing, and is retried by a later write.
 TEST_F(Segments, AFailedBackgroundFlushIsRetried) {
