@@ -123,6 +123,37 @@ double Recall(Collection& c, const Model& m, int group) {
   return static_cast<double>(found) / static_cast<double>(total);
 }
 
+// Holds the first thread that reaches sync point `point` there until Release() (or the end of
+// the scope), so that the test acts while that thread is at that exact step.
+class HoldAt {
+ public:
+  explicit HoldAt(std::string point) : point_(std::move(point)), go_(release_.get_future().share()) {
+    sync_point::SetCallback([this](std::string_view p) {
+      if (p == point_ && !held_.exchange(true)) {
+        reached_.set_value();
+        go_.wait();
+      }
+    });
+  }
+  ~HoldAt() {
+    Release();
+    sync_point::SetCallback(nullptr);
+  }
+  bool held() const { return held_; }
+  // Whether a thread reached the point within a minute.
+  bool Wait() { return reached_.get_future().wait_for(std::chrono::seconds(60)) ==
+                       std::future_status::ready; }
+  void Release() {
+    if (!released_.exchange(true)) release_.set_value();
+  }
+
+ private:
+  const std::string point_;
+  std::promise<void> reached_, release_;
+  std::shared_future<void> go_;
+  std::atomic<bool> held_{false}, released_{false};
+};
+
 // A database at `dir` (on `env`) with collection "c", mirrored in `m`.
 class Segments : public ::testing::Test {
  protected:
@@ -481,22 +512,14 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   Reopen();
   ASSERT_TRUE(c->CreatePayloadIndex("group", PayloadIndexType::kInteger).ok());
   ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
-  std::promise<void> started, release;
-  std::shared_future<void> go = release.get_future().share();
-  std::atomic<bool> held{false};
-  sync_point::SetCallback([&](std::string_view point) {
-    if (point == "CollectionImpl::BuildMerge:Start" && !held.exchange(true)) {
-      started.set_value();
-      go.wait();
-    }
-  });
+  HoldAt hold("CollectionImpl::BuildMerge:Start");
   AddAndFlush(*c, MakePoints(0, 400, 70), &m);
   // Deleted before the merge starts: it drops their slots, and every later slot moves down.
   std::vector<PointId> dropped = {PointId(uint64_t{5}), PointId(uint64_t{6})};
   ASSERT_EQ(*c->Delete(dropped), 2u);
   for (const auto& id : dropped) m.erase(id);
   AddAndFlush(*c, MakePoints(400, 800, 71), &m);  // two of one size: a merge starts, and waits
-  ASSERT_EQ(started.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  ASSERT_TRUE(hold.Wait());
   EXPECT_EQ(c->Info().merges_pending, 1u);
   // Meanwhile: deletes, re-upserts and payload changes in the run being merged, new points,
   // a flush that seals them, searches.
@@ -511,7 +534,7 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   Add(*c, MakePoints(900, 950, 74), &m);  // growing when the merge switches in
   EXPECT_EQ(testing::ScrollAll(*c), m);
   EXPECT_GE(Recall(*c, m, -1), 0.95);
-  release.set_value();
+  hold.Release();
   for (int i = 0; i < 600 && c->Info().merges_pending > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   sync_point::SetCallback(nullptr);
@@ -541,19 +564,11 @@ TEST_F(Segments, AFlushInTheBackgroundLetsWritesGoOn) {
   Create();
   ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
   AddAndFlush(*c, MakePoints(0, 300, 80), &m);
-  std::promise<void> built, release;
-  std::shared_future<void> go = release.get_future().share();
-  std::atomic<bool> held{false};
-  sync_point::SetCallback([&](std::string_view point) {
-    if (point == "CollectionImpl::BuildSeal:Built" && !held.exchange(true)) {
-      built.set_value();
-      go.wait();
-    }
-  });
+  HoldAt hold("CollectionImpl::BuildSeal:Built");
   uint64_t next = 300;
-  for (; !held && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 81), &m);
-  ASSERT_TRUE(held) << "no flush started by " << next;
-  ASSERT_EQ(built.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  for (; !hold.held() && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 81), &m);
+  ASSERT_TRUE(hold.held()) << "no flush started by " << next;
+  ASSERT_TRUE(hold.Wait());
   EXPECT_TRUE(c->Info().flushing);
   EXPECT_EQ(c->Info().segments, 1u);  // not committed yet
   // Meanwhile: deletes in the part being sealed and in the sealed segment, a payload change and
@@ -581,7 +596,7 @@ TEST_F(Segments, AFlushInTheBackgroundLetsWritesGoOn) {
     EXPECT_EQ(testing::ScrollAll(*c2), m);
     EXPECT_EQ(c2->Info().segments, 1u);
   }
-  release.set_value();
+  hold.Release();
   ASSERT_TRUE(c->Flush().ok());  // waits for the background flush, then seals what followed
   sync_point::SetCallback(nullptr);
   const CollectionInfo info = c->Info();
@@ -600,22 +615,14 @@ TEST_F(Segments, CompactAndSnapshotWaitForABackgroundFlush) {
   opt.wal_flush_bytes = 64 << 10;
   Create();
   AddAndFlush(*c, MakePoints(0, 300, 85), &m);
-  std::promise<void> started, release;
-  std::shared_future<void> go = release.get_future().share();
-  std::atomic<bool> held{false};
-  sync_point::SetCallback([&](std::string_view point) {
-    if (point == "CollectionImpl::BuildSeal:Start" && !held.exchange(true)) {
-      started.set_value();
-      go.wait();
-    }
-  });
+  HoldAt hold("CollectionImpl::BuildSeal:Start");
   uint64_t next = 300;
-  for (; !held && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 86), &m);
-  ASSERT_EQ(started.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  for (; !hold.held() && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 86), &m);
+  ASSERT_TRUE(hold.Wait());
   Add(*c, MakePoints(next, next + 20, 87), &m);
   auto compacted = std::async(std::launch::async, [&] { return c->Compact(); });
   EXPECT_EQ(compacted.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
-  release.set_value();
+  hold.Release();
   ASSERT_TRUE(compacted.get().ok());
   sync_point::SetCallback(nullptr);
   EXPECT_EQ(c->Info().segments, 1u);
