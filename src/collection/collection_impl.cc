@@ -59,13 +59,15 @@ CollectionImpl::CollectionImpl(Env* env, const DbOptions& options,
       dir_(std::move(dir)) {}
 
 CollectionImpl::~CollectionImpl() {
-  merge_cancel_ = true;
-  if (merge_thread_.joinable()) merge_thread_.join();
   {
+    // Cancelled under the lock: a flush committing now starts no merge (MaybeStartMerge), so
+    // merge_thread_ is not assigned while it is joined below.
     std::unique_lock<std::mutex> w(write_mu_);
+    merge_cancel_ = true;
     seal_done_.wait(w, [&] { return !sealing_; });
   }
   if (seal_thread_.joinable()) seal_thread_.join();
+  if (merge_thread_.joinable()) merge_thread_.join();
   if (!wal_) return;
   if (options_.flush_on_close_bytes > 0 && !dropped_.load() && write_error_.ok() &&
       (seal_ || wal_->size() >= options_.flush_on_close_bytes)) {

@@ -1,5 +1,6 @@
 // Crash and fault sweeps over the operations that rewrite files (docs/reliability.md, "Fault
-// sweep"): flush, compaction, create, drop, snapshot, restore and payload-index creation.
+// sweep"): flush (at once, and in the background with writes beside it), compaction, create,
+// drop, snapshot, restore and payload-index creation.
 // - Power loss: the machine stops at the k-th file-system call of the operation, for every k in
 //   turn (PowerLossEnv), and comes back with unsynced data dropped, turned to garbage or zeroed,
 //   and unsynced creates, renames and removes undone.
@@ -10,9 +11,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 
+#include "common/sync_point.h"
 #include "mosaic/db.h"
 #include "mosaic/filter.h"
 #include "util/fault_env.h"
@@ -126,12 +131,98 @@ struct Scenario {
   std::function<void(Db&, const Start&, bool acked, const std::string& dir, const std::string& where)>
       check;
   size_t max_segments = DbOptions{}.max_segments;
+  uint64_t wal_flush_bytes = DbOptions{}.wal_flush_bytes;
 };
 
 std::shared_ptr<Collection> Get(Db& db, const std::string& name) {
   auto c = db.GetCollection(name);
   return c.ok() ? *c : nullptr;
 }
+
+// The "background flush" scenario: a flush that an upsert (batch A) starts in the background is
+// held at its start (before any file-system call) while batch B is upserted into the log it
+// seals; then Flush() waits for it (B's record copied into its new log) and seals B. The main
+// thread makes no call while the flush thread runs, so the calls come in one order.
+struct BackgroundFlush {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool reached = false, open = false;
+  bool a_acked = false, b_acked = false;
+};
+BackgroundFlush g_flush;
+
+std::vector<Point> Batch(uint64_t first, uint64_t count, int round) {
+  std::vector<Point> pts;
+  for (uint64_t id = first; id < first + count; ++id) pts.push_back(MakePoint(id, round));
+  return pts;
+}
+const std::vector<Point>& BatchA() {
+  static const std::vector<Point> a = Batch(100, 48, 6);
+  return a;
+}
+const std::vector<Point>& BatchB() {
+  static const std::vector<Point> b = Batch(16, 8, 7);  // re-upserts of points in the log
+  return b;
+}
+
+Status FlushInTheBackground(Db& db) {
+  BackgroundFlush& g = g_flush;
+  {
+    std::lock_guard<std::mutex> l(g.mu);
+    g.reached = g.open = g.a_acked = g.b_acked = false;
+  }
+  sync_point::SetCallback([&g](std::string_view point) {
+    if (point != "CollectionImpl::BuildSeal:Start") return;
+    std::unique_lock<std::mutex> l(g.mu);
+    g.reached = true;
+    g.cv.notify_all();
+    g.cv.wait(l, [&] { return g.open; });
+  });
+  auto open_gate = [&g] {
+    std::lock_guard<std::mutex> l(g.mu);
+    g.open = true;
+    g.cv.notify_all();
+  };
+  auto c = Get(db, "c");
+  Status s = c->Upsert(BatchA());
+  g.a_acked = s.ok();
+  if (s.ok()) {
+    std::unique_lock<std::mutex> l(g.mu);
+    if (!g.cv.wait_for(l, std::chrono::seconds(60), [&] { return g.reached; })) {
+      ADD_FAILURE() << "batch A started no background flush (wal_flush_bytes too high?)";
+      s = Status::Internal("no background flush");
+    }
+  }
+  if (s.ok()) {
+    s = c->Upsert(BatchB());
+    g.b_acked = s.ok();
+  }
+  open_gate();
+  if (s.ok()) s = c->Flush();
+  sync_point::SetCallback(nullptr);
+  return s;
+}
+
+// After a reopen: the start, and each batch if it was acknowledged (or, if not, wholly or not at
+// all: an unacknowledged write may still be in the log).
+void ExpectBackgroundFlush(Db& db, const Start& s, const std::string& where) {
+  auto c = Get(db, "c");
+  ASSERT_NE(c, nullptr) << where;
+  auto present = [&](const std::vector<Point>& batch) {
+    auto got = c->Get(std::vector<PointId>{batch.back().id}, true, false);
+    return got.ok() && !got->empty() && got->front().payload.value("round", 0) ==
+                                            batch.back().payload.value("round", -1);
+  };
+  Model want = s.c;
+  for (const auto* batch : {&BatchA(), &BatchB()}) {
+    const bool acked = batch == &BatchA() ? g_flush.a_acked : g_flush.b_acked;
+    if (acked || present(*batch))
+      for (const Point& p : *batch) want[p.id] = {p.payload, p.vectors.at("v")};
+    EXPECT_TRUE(!acked || present(*batch)) << where << ": an acknowledged batch is missing";
+  }
+  ExpectHolds(*c, want, where);
+}
+
 
 // "c" holds what it held, and takes writes.
 void ExpectC(Db& db, const Start& s, const std::string& where) {
@@ -162,6 +253,12 @@ std::vector<Scenario> Scenarios() {
                  ExpectC(db, s, where);
                }});
   v.back().max_segments = 1;
+  v.push_back({"background flush", false,
+               [](Db& db, const std::string&) { return FlushInTheBackground(db); },
+               [](Db& db, const Start& s, bool, const std::string&, const std::string& where) {
+                 ExpectBackgroundFlush(db, s, where);
+               }});
+  v.back().wal_flush_bytes = 3 << 10;  // past it with batch A (~2.7 KB), not before (~1 KB)
   v.push_back({"compaction", false,
                [](Db& db, const std::string&) {
                  auto c = Get(db, "c");
@@ -303,6 +400,7 @@ bool RunPoint(const Scenario& sc, Mode mode, uint64_t k, PowerLossEnv::Tail tail
   opt.compact_below_bytes = 0;  // small: a flush seals (the compact scenario rewrites)
   opt.background_merges = false;  // a merge runs inside the flush: the calls are in one order
   opt.max_segments = sc.max_segments;
+  opt.wal_flush_bytes = sc.wal_flush_bytes;
   // Every other point maps the segments: both ways of holding them meet every fault.
   if (k % 2 == 1) opt.segment_memory_budget_bytes = 0;
   Start start;
