@@ -470,6 +470,10 @@ class CollectionImpl final : public Collection {
   // until a reopen).
   Status SwitchTo(const Current& next, std::unique_ptr<storage::LogWriter> wal,
                 const std::vector<std::string>& written, const char* what);
+  // Writes `delta` as the collection's file `name` (a temporary file, synced, renamed).
+  Status WriteDeltaFile(const std::string& name, const storage::SegmentDelta& delta) const;
+  // Removes the collection's files `names` (those missing are no error).
+  void RemoveFiles(const std::vector<std::string>& names) const;
   // Writes the delta file of `next` from `st` (slots before `end` renumbered by `map`, empty:
   // none) and switches to `next`, keeping the log; `written` (with the delta) is removed on
   // failure. For merges.

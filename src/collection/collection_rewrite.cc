@@ -32,6 +32,16 @@ class RenumberedRows final : public index::VectorRows {
 
 }  // namespace
 
+Status CollectionImpl::WriteDeltaFile(const std::string& name,
+                                      const storage::SegmentDelta& delta) const {
+  MOSAIC_RETURN_IF_ERROR(storage::WriteDelta(env_, dir_ + "/" + name + ".tmp", delta));
+  return env_->RenameFile(dir_ + "/" + name + ".tmp", dir_ + "/" + name);
+}
+
+void CollectionImpl::RemoveFiles(const std::vector<std::string>& names) const {
+  for (const std::string& f : names) env_->RemoveFile(dir_ + "/" + f).ok();
+}
+
 bool CollectionImpl::NeedsCompaction() const {
   if (merging_ || seal_) return false;
   uint64_t live_bytes = 0;
@@ -107,7 +117,7 @@ Status CollectionImpl::SwitchTo(const Current& next, std::unique_ptr<storage::Lo
     return s;
   }
   if (!s.ok()) {
-    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    RemoveFiles(written);
     return s;
   }
   current_ = next;
@@ -159,8 +169,7 @@ Status CollectionImpl::Rewrite() {
   storage::SegmentDelta delta;
   delta.manifest = ManifestJson(next);
   delta.dead.Resize(next.segments[0].slots);
-  if (s.ok()) s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
-  if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
+  if (s.ok()) s = WriteDeltaFile(next.delta, delta);
   Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
   if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);
   if (s.ok()) s = wal.status();
@@ -176,7 +185,7 @@ Status CollectionImpl::Rewrite() {
     }
   }
   if (!s.ok()) {
-    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    RemoveFiles(written);
     return s.WithContext("compacting collection '" + name_ + "'");
   }
   MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "compacting"));
@@ -224,10 +233,9 @@ Status CollectionImpl::SwitchKeepingLog(const State& st, const Current& next, ui
                                         std::vector<std::string> written, const char* what) {
   written.insert(written.end(), {next.delta, next.delta + ".tmp"});
   const storage::SegmentDelta delta = MakeDelta(st, next, end, map);
-  Status s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
-  if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
+  Status s = WriteDeltaFile(next.delta, delta);
   if (!s.ok()) {
-    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    RemoveFiles(written);
     return s.WithContext(std::string(what) + " collection '" + name_ + "'");
   }
   return SwitchTo(next, nullptr, written, what);
@@ -317,8 +325,7 @@ Status CollectionImpl::CommitSeal() {
   // The delta: every retired slot of the segments, and the payloads changed in place, as of now;
   // replaying the records after job.last_lsn over it gives the same state (docs/segment_format.md).
   const storage::SegmentDelta delta = MakeDelta(*state_, next, job.end, {});
-  Status s = storage::WriteDelta(env_, dir_ + "/" + next.delta + ".tmp", delta);
-  if (s.ok()) s = env_->RenameFile(dir_ + "/" + next.delta + ".tmp", dir_ + "/" + next.delta);
+  Status s = WriteDeltaFile(next.delta, delta);
   Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
   if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);
   if (s.ok()) s = wal.status();
@@ -326,7 +333,7 @@ Status CollectionImpl::CommitSeal() {
     s = (*wal)->AddRecord(seal_tail_[i].first, seal_tail_[i].second);
   if (s.ok() && !seal_tail_.empty()) s = (*wal)->Sync();
   if (!s.ok()) {
-    for (const std::string& f : written) env_->RemoveFile(dir_ + "/" + f).ok();
+    RemoveFiles(written);
     return s.WithContext("flushing collection '" + name_ + "'");
   }
   sync_point::Reached("CollectionImpl::CommitSeal:Switching");

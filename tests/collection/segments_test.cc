@@ -537,7 +537,6 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   hold.Release();
   for (int i = 0; i < 600 && c->Info().merges_pending > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  sync_point::SetCallback(nullptr);
   const CollectionInfo info = c->Info();
   EXPECT_EQ(info.merges_pending, 0u);
   EXPECT_GE(info.merges_done, 1u);
@@ -598,7 +597,6 @@ TEST_F(Segments, AFlushInTheBackgroundLetsWritesGoOn) {
   }
   hold.Release();
   ASSERT_TRUE(c->Flush().ok());  // waits for the background flush, then seals what followed
-  sync_point::SetCallback(nullptr);
   const CollectionInfo info = c->Info();
   EXPECT_FALSE(info.flushing);
   EXPECT_TRUE(info.background_error.empty()) << info.background_error;
@@ -624,7 +622,6 @@ TEST_F(Segments, CompactAndSnapshotWaitForABackgroundFlush) {
   EXPECT_EQ(compacted.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
   hold.Release();
   ASSERT_TRUE(compacted.get().ok());
-  sync_point::SetCallback(nullptr);
   EXPECT_EQ(c->Info().segments, 1u);
   EXPECT_FALSE(c->Info().flushing);
   EXPECT_EQ(testing::ScrollAll(*c), m);
