@@ -474,6 +474,8 @@ class CollectionImpl final : public Collection {
   Status WriteDeltaFile(const std::string& name, const storage::SegmentDelta& delta) const;
   // Removes the collection's files `names` (those missing are no error).
   void RemoveFiles(const std::vector<std::string>& names) const;
+  // Removes segment `gen`'s files (segment, index, graphs, and their temporary files).
+  void RemoveSegmentFiles(uint64_t gen) const;
   // Writes the delta file of `next` from `st` (slots before `end` renumbered by `map`, empty:
   // none) and switches to `next`, keeping the log; `written` (with the delta) is removed on
   // failure. For merges.

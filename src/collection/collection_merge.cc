@@ -421,12 +421,7 @@ std::shared_ptr<CollectionImpl::State> CollectionImpl::RenumberedState(
 
 void CollectionImpl::AbandonMerge(const Merge& m) {
   // After a switch of unknown outcome CURRENT may name its files: they stay until a reopen.
-  if (write_error_.ok()) {
-    for (const std::string& f : {SegmentName(m.gen), SegmentName(m.gen) + ".tmp", IndexName(m.gen),
-                                 IndexName(m.gen) + ".tmp"})
-      env_->RemoveFile(dir_ + "/" + f).ok();
-    for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(m.gen, v)).ok();
-  }
+  if (write_error_.ok()) RemoveSegmentFiles(m.gen);
   const bool tidy = write_error_.ok();
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);

@@ -42,6 +42,11 @@ void CollectionImpl::RemoveFiles(const std::vector<std::string>& names) const {
   for (const std::string& f : names) env_->RemoveFile(dir_ + "/" + f).ok();
 }
 
+void CollectionImpl::RemoveSegmentFiles(uint64_t gen) const {
+  RemoveFiles({SegmentName(gen), SegmentName(gen) + ".tmp", IndexName(gen), IndexName(gen) + ".tmp"});
+  for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(gen, v)).ok();
+}
+
 bool CollectionImpl::NeedsCompaction() const {
   if (merging_ || seal_) return false;
   uint64_t live_bytes = 0;
@@ -336,7 +341,6 @@ Status CollectionImpl::CommitSeal() {
     RemoveFiles(written);
     return s.WithContext("flushing collection '" + name_ + "'");
   }
-  sync_point::Reached("CollectionImpl::CommitSeal:Switching");
   MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "flushing"));
   seal_.reset();
   seal_tail_ = {};
@@ -348,12 +352,7 @@ void CollectionImpl::AbandonSeal() {
   if (!seal_) return;
   SealJob& job = *seal_;
   // After a switch of unknown outcome CURRENT may name its files: they stay until a reopen.
-  if (write_error_.ok() && job.end > job.first) {
-    for (const std::string& f : {SegmentName(job.gen), SegmentName(job.gen) + ".tmp",
-                                 IndexName(job.gen), IndexName(job.gen) + ".tmp"})
-      env_->RemoveFile(dir_ + "/" + f).ok();
-    for (size_t v = 0; v < dims_.size(); ++v) env_->RemoveFile(GraphPath(job.gen, v)).ok();
-  }
+  if (write_error_.ok() && job.end > job.first) RemoveSegmentFiles(job.gen);
   job.built = false;
 }
 
