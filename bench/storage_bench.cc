@@ -30,11 +30,16 @@
 //
 //   storage_bench [--points 1000000] [--dim 128] [--batch 1000] [--rounds 1] [--wal-flush-mb 64]
 //                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep] [--text-words 0]
-//                 [--only-segments] [--search-during-ingest]
+//                 [--only-segments] [--search-during-ingest] [--peers usearch,lancedb]
+//                 [--lance-chunk 100000]
 //   storage_bench --open-only DB_DIR [--rounds 5]
 //   storage_bench --snapshot-restore DB_DIR [--rounds 3]
 //
-// --only-segments skips the rewrite-all configuration. --search-during-ingest runs one thread of
+// --peers runs the same points through USearch (UsearchPeer) and LanceDB (LancePeer) in the same
+// run, each after the Mosaic configurations in round 1 (the jobs rotate by one each round), and
+// ends with a table of the three: vectors/s from the first point to a durable, searchable index,
+// peak RSS, bytes on disk, queries/s at recall@10 0.95 (1 thread). --only-segments skips the
+// rewrite-all configuration. --search-during-ingest runs one thread of
 // searches (ef 64) beside the writer from half the points on until the merges have drained, and
 // reports their latency with and without a merge pending (it takes a core from the ingest, so
 // the write figures of such a run are not those of a run without it). --open-only times only the opens of a
@@ -79,6 +84,12 @@
 #include <type_traits>
 #include <vector>
 
+#include <fcntl.h>
+
+#include "ann/lance_runner.h"
+#if MOSAIC_BENCH_USEARCH
+#include "ann/usearch_engine.h"
+#endif
 #include "bench_util.h"
 #include "mosaic/db.h"
 #include "simd/distance.h"
@@ -107,6 +118,8 @@ struct Args {
   size_t text_words = 0;  // > 0: each point also has a "note" of this many words, text-indexed
   bool only_segments = false;
   bool search_during_ingest = false;
+  std::vector<std::string> peers;  // --peers usearch,lancedb
+  size_t lance_chunk = 100'000;    // rows per LanceDB add call
   std::string open_only;  // a database kept by --keep: only time its opens
   std::string snapshot_restore;  // a database kept by --keep: snapshot and restore it
 };
@@ -138,12 +151,27 @@ Args Parse(int argc, char** argv) {
     else if (k == "--dir") a.dir = v;
     else if (k == "--ef") a.efs = ParseList<size_t>(v);
     else if (k == "--text-words") a.text_words = std::stoul(v);
+    else if (k == "--peers") {
+      for (size_t pos = 0; pos <= v.size();) {
+        const size_t end = std::min(v.find(',', pos), v.size());
+        a.peers.push_back(v.substr(pos, end - pos));
+        pos = end + 1;
+      }
+    }
+    else if (k == "--lance-chunk") a.lance_chunk = std::stoul(v);
     else if (k == "--open-only") a.open_only = v;
     else if (k == "--snapshot-restore") a.snapshot_restore = v;
     else Die(kName, "unknown option " + k);
   }
   if (a.points == 0 || a.dim == 0 || a.batch == 0 || a.rounds < 1 || a.queries == 0)
     Die(kName, "--points, --dim, --batch, --rounds and --queries must be positive");
+  for (const std::string& p : a.peers) {
+    if (p != "usearch" && p != "lancedb") Die(kName, "--peers: unknown peer " + p);
+#if !MOSAIC_BENCH_USEARCH
+    if (p == "usearch") Die(kName, "--peers usearch: built without USearch (scripts/bench-peers)");
+#endif
+  }
+  if (a.lance_chunk == 0) Die(kName, "--lance-chunk must be positive");
   if (a.efs.empty() || a.efs.size() > kMaxEfs)
     Die(kName, "--ef takes 1 to " + std::to_string(kMaxEfs) + " values");
   return a;
@@ -724,6 +752,143 @@ int SnapshotRestore(const Args& a) {
   return 0;
 }
 
+// A peer's ingest of the same points (--peers), and its recall and queries/s over --ef.
+struct PeerResult {
+  double ingest_s = 0;        // USearch: its add calls; LanceDB: its createTable / add calls
+  double index_s = 0;         // LanceDB: the vector index, built after the adds
+  double scalar_index_s = 0;  // LanceDB: bitmap on tag, btree on n
+  double save_s = 0;          // USearch: save to a file and fsync it
+  uint64_t disk_bytes = 0;
+  uint64_t memory_bytes = 0;  // USearch: graph + vectors as it counts them
+  uint64_t hwm_kb = 0;        // peak RSS of the process that ingested
+  double recall[kMaxEfs] = {};
+  double qps[kMaxEfs] = {};
+  // Seconds from the first point to a durable, searchable index: USearch adds + save; LanceDB
+  // adds + indexes (its adds are durable, its index is needed to search at these rates).
+  double total_s() const { return ingest_s + index_s + scalar_index_s + save_s; }
+};
+
+double Recall(const std::vector<std::vector<uint64_t>>& truth, size_t i, const int64_t* ids) {
+  size_t found = 0;
+  for (size_t j = 0; j < kK; ++j)
+    if (ids[j] >= 0 && std::find(truth[i].begin(), truth[i].end(), static_cast<uint64_t>(ids[j])) !=
+                           truth[i].end())
+      ++found;
+  return static_cast<double>(found) / kK;
+}
+
+#if MOSAIC_BENCH_USEARCH
+// USearch 2.26.2 (f32, its HNSW with the graph parameters Mosaic uses): the points added from
+// every core in chunks of 100,000 as the stream makes them (so that the process holds only
+// USearch's copy), then saved to DIR/usearch.index and fsynced; searched in the same process,
+// single-threaded. Runs in a child of its own.
+PeerResult UsearchPeer(const Args& a, const std::string& dir, const std::vector<float>& queries,
+                       const std::vector<std::vector<uint64_t>>& truth) {
+  PeerResult r;
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  UsearchEngine engine(UsearchScalar::kF32);
+  engine.Init(a.dim, Metric::kL2, GraphParams{}, a.points, threads, 0);
+  Stream stream(a.dim, kPointSeed);
+  constexpr size_t kChunk = 100'000;
+  io::Matrix chunk;
+  chunk.dim = a.dim;
+  uint32_t tag, n;
+  for (size_t first = 0; first < a.points; first += kChunk) {
+    chunk.rows = std::min(kChunk, a.points - first);
+    chunk.data.resize(chunk.rows * a.dim);
+    for (size_t j = 0; j < chunk.rows; ++j) stream.Next(chunk.data.data() + j * a.dim, &tag, &n);
+    const auto t0 = Clock::now();
+    engine.Add(chunk, first, threads);
+    r.ingest_s += Seconds(t0, Clock::now());
+    std::fprintf(stderr, "[usearch] %zu/%zu points, %.1f s adding, %.0f points/s\n",
+                 first + chunk.rows, a.points, r.ingest_s,
+                 static_cast<double>(first + chunk.rows) / r.ingest_s);
+  }
+  chunk = io::Matrix{};
+  r.memory_bytes = engine.MemoryBytes();
+  std::filesystem::create_directories(dir);
+  const std::string file = dir + "/usearch.index";
+  const auto s0 = Clock::now();
+  if (auto saved = engine.index().save(file.c_str()); !saved)
+    Die(kName, "usearch save " + file + ": " + saved.error.what());
+  const int fd = ::open(file.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) Die(kName, "fsync " + file + ": " + std::strerror(errno));
+  ::close(fd);
+  r.save_s = Seconds(s0, Clock::now());
+  r.disk_bytes = std::filesystem::file_size(file);
+  r.hwm_kb = ProcField("/proc/self/status", "VmHWM");
+  engine.PrepareSearch(1);
+  std::vector<int64_t> ids(kK);
+  engine.SetEf(a.efs[0]);
+  for (size_t i = 0; i < a.queries; ++i) engine.Search(queries.data() + i * a.dim, kK, 0, ids.data());
+  for (size_t e = 0; e < a.efs.size(); ++e) {
+    engine.SetEf(a.efs[e]);
+    double recall = 0;
+    const auto w0 = Clock::now();
+    for (size_t i = 0; i < a.queries; ++i) {
+      engine.Search(queries.data() + i * a.dim, kK, 0, ids.data());
+      recall += Recall(truth, i, ids.data());
+    }
+    r.qps[e] = static_cast<double>(a.queries) / Seconds(w0, Clock::now());
+    r.recall[e] = recall / static_cast<double>(a.queries);
+  }
+  return r;
+}
+#endif
+
+// LanceDB 0.31.0 for Node (bench/lancedb/ann.mjs ingest): the points written to a .fvecs file and
+// their tag and n to a second file (not timed), then added --lance-chunk rows per call with the
+// payload as columns, indexed (IVF_HNSW_SQ by LanceDB's partition rule, m 16, ef_construction
+// 200; bitmap on tag, btree on n) with every core, and searched single-threaded over --ef (one
+// Node process per ef, table open and 20 warm-up queries untimed).
+PeerResult LancePeer(const Args& a, const std::string& dir, const std::vector<float>& queries,
+                     const std::vector<std::vector<uint64_t>>& truth) {
+  PeerResult r;
+  std::filesystem::create_directories(dir);
+  const std::string base_file = dir + "/base.fvecs", payload_file = dir + "/payload.bin";
+  {
+    std::FILE* base = std::fopen(base_file.c_str(), "wb");
+    std::FILE* payload = std::fopen(payload_file.c_str(), "wb");
+    if (base == nullptr || payload == nullptr) Die(kName, "cannot write in " + dir);
+    Stream stream(a.dim, kPointSeed);
+    std::vector<float> v(a.dim);
+    const int32_t dim = static_cast<int32_t>(a.dim);
+    bool ok = true;
+    for (size_t i = 0; i < a.points && ok; ++i) {
+      uint32_t fields[2];
+      stream.Next(v.data(), &fields[0], &fields[1]);
+      ok = std::fwrite(&dim, sizeof dim, 1, base) == 1 &&
+           std::fwrite(v.data(), sizeof(float), a.dim, base) == a.dim &&
+           std::fwrite(fields, sizeof fields, 1, payload) == 1;
+    }
+    ok = std::fclose(base) == 0 && ok;
+    ok = std::fclose(payload) == 0 && ok;
+    if (!ok) Die(kName, "cannot write the points for LanceDB in " + dir);
+  }
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  LanceRunner runner(std::string(MOSAIC_SOURCE_DIR) + "/bench/lancedb/ann.mjs", dir + "/lance");
+  auto built = runner.Ingest(base_file, payload_file, a.points, Metric::kL2, LanceIndex::kIvfHnswSq,
+                             a.lance_chunk, threads);
+  Check(built.status(), "LanceDB ingest");
+  std::filesystem::remove(base_file);
+  std::filesystem::remove(payload_file);
+  r.ingest_s = built->ingest_seconds;
+  r.index_s = built->index_seconds;
+  r.scalar_index_s = built->scalar_index_seconds;
+  r.disk_bytes = built->disk_bytes;
+  r.hwm_kb = built->max_rss_kb;
+  const io::Matrix q{queries, a.queries, a.dim};
+  for (size_t e = 0; e < a.efs.size(); ++e) {
+    auto found = runner.Search(q, kK, "{\"ef\": " + std::to_string(a.efs[e]) + ", \"warmup\": 20}", 1);
+    Check(found.status(), "LanceDB search");
+    double recall = 0;
+    for (size_t i = 0; i < a.queries; ++i) recall += Recall(truth, i, found->ids.data() + i * kK);
+    r.recall[e] = recall / static_cast<double>(a.queries);
+    r.qps[e] = static_cast<double>(a.queries) / found->seconds;
+  }
+  return r;
+}
+
 struct Run {
   IngestResult ingest;
   QueryResult query;
@@ -780,13 +945,45 @@ int main(int argc, char** argv) {
               a.queries, a.points, Seconds(gt0, Clock::now()),
               simd::LevelName(simd::ActiveLevel()));
 
+  // Per round each job in turn, starting one later each round: segments, rewrite-all (unless
+  // --only-segments), then the --peers.
+  std::vector<std::string> jobs = {"segments"};
+  if (!a.only_segments) jobs.push_back("rewrite-all");
+  jobs.insert(jobs.end(), a.peers.begin(), a.peers.end());
   std::vector<Run> runs[2];
+  std::vector<PeerResult> peer_runs[2];  // usearch, lancedb
+  auto print_peer = [&](int round, const char* name, const PeerResult& r) {
+    const std::vector<double> recall(r.recall, r.recall + a.efs.size());
+    const int e = LowestEf(recall);
+    std::printf("round %d %-11s: %.1f s adding, %.1f s indexing, %.1f s saving (%.0f vectors/s "
+                "to a durable index), peak RSS %.0f MB, %.0f MB on disk; recall@%zu %.3f at ef "
+                "%zu, %.0f queries/s\n",
+                round, name, r.ingest_s, r.index_s + r.scalar_index_s, r.save_s,
+                static_cast<double>(a.points) / r.total_s(), static_cast<double>(r.hwm_kb) / 1024,
+                static_cast<double>(r.disk_bytes) / 1e6, kK, recall[e >= 0 ? e : recall.size() - 1],
+                a.efs[e >= 0 ? e : a.efs.size() - 1], r.qps[e >= 0 ? e : a.efs.size() - 1]);
+  };
   for (int round = 1; round <= a.rounds; ++round) {
-    for (int k = 0; k < 2; ++k) {
-      const int ci = (round + k) % 2 == 1 ? 0 : 1;  // segments first in odd rounds
-      if (a.only_segments && ci != 0) continue;
+    for (size_t k = 0; k < jobs.size(); ++k) {
+      const std::string& job = jobs[(k + static_cast<size_t>(round) - 1) % jobs.size()];
+      const std::string dir = base + "/" + job + "-r" + std::to_string(round);
+      if (job == "usearch") {
+#if MOSAIC_BENCH_USEARCH
+        peer_runs[0].push_back(
+            InChild<PeerResult>([&] { return UsearchPeer(a, dir, queries, truth); }));
+        print_peer(round, "usearch", peer_runs[0].back());
+#endif
+      } else if (job == "lancedb") {
+        peer_runs[1].push_back(LancePeer(a, dir, queries, truth));
+        print_peer(round, "lancedb", peer_runs[1].back());
+      }
+      if (job == "usearch" || job == "lancedb") {
+        if (!a.keep) std::filesystem::remove_all(dir);
+        continue;
+      }
+      const int ci = job == "segments" ? 0 : 1;
       const Config& c = configs[ci];
-      const std::string path = base + "/" + c.name + "-r" + std::to_string(round);
+      const std::string& path = dir;
       Run run;
       run.ingest = InChild<IngestResult>([&] { return Ingest(a, c, path, round, queries); });
       run.query = InChild<QueryResult>([&] { return OpenAndQuery(a, c, path, queries, truth); });
@@ -895,12 +1092,15 @@ int main(int argc, char** argv) {
       cpu_qps[ci].push_back(med(ci, [e](const Run& r) { return r.query.cpu_qps[e]; }));
     }
   const int lowest[2] = {LowestEf(recall[0]), LowestEf(recall[1])};
-  if (lowest[0] >= 0 && lowest[1] >= 0) {
-    Row("lowest ef with recall@10 >= 0.95", static_cast<double>(a.efs[lowest[0]]),
-        static_cast<double>(a.efs[lowest[1]]), "%.0f");
-    Row("  queries/s there, 1 thread (wall)", qps[0][lowest[0]], qps[1][lowest[1]], "%.0f");
-    Row("  queries/s there, 1 thread (CPU time)", cpu_qps[0][lowest[0]], cpu_qps[1][lowest[1]],
-        "%.0f");
+  if (lowest[0] >= 0 && (lowest[1] >= 0 || runs[1].empty())) {
+    // At the lowest ef reaching 0.95 (NaN for a configuration that did not run).
+    auto at = [&](int ci, const std::vector<double>& v) {
+      return runs[ci].empty() ? std::nan("") : v[lowest[ci]];
+    };
+    const std::vector<double> efs(a.efs.begin(), a.efs.end());
+    Row("lowest ef with recall@10 >= 0.95", at(0, efs), at(1, efs), "%.0f");
+    Row("  queries/s there, 1 thread (wall)", at(0, qps[0]), at(1, qps[1]), "%.0f");
+    Row("  queries/s there, 1 thread (CPU time)", at(0, cpu_qps[0]), at(1, cpu_qps[1]), "%.0f");
   } else {
     std::printf("recall@10 0.95 not reached by some configuration at ef <= %zu (sweep below)\n",
                 a.efs.back());
@@ -916,6 +1116,61 @@ int main(int argc, char** argv) {
   };
   std::printf("graphs rebuilt at reopen (any round): segments %s, rewrite-all %s\n", rebuilt(0),
               rebuilt(1));
+  if (!peer_runs[0].empty() || !peer_runs[1].empty()) {
+    // Mosaic's segments configuration beside each peer that ran, medians over rounds.
+    auto pmed = [&](int pi, const std::function<double(const PeerResult&)>& f) {
+      std::vector<double> v;
+      for (const PeerResult& r : peer_runs[pi]) v.push_back(f(r));
+      return v.empty() ? std::nan("") : Median(v);
+    };
+    auto prow = [&](const char* what, const std::function<double(const Run&)>& mosaic,
+                    const std::function<double(const PeerResult&)>& peer, const char* fmt) {
+      char cell[3][32];
+      std::snprintf(cell[0], sizeof cell[0], fmt, med(0, mosaic));
+      for (int pi = 0; pi < 2; ++pi) std::snprintf(cell[pi + 1], sizeof cell[0], fmt, pmed(pi, peer));
+      std::printf("%-44s %14s %14s %14s\n", what, cell[0], cell[1], cell[2]);
+    };
+    std::printf("\nthe same points, same run (%s)%s\n", a.rounds > 1 ? "medians over rounds" : "1 round",
+                "; usearch: f32 HNSW in memory, saved to a file at the end; lancedb: IVF_HNSW_SQ");
+    std::printf("%-44s %14s %14s %14s\n", "", "mosaic", "usearch", "lancedb");
+    prow("adding: Upsert / add calls (s)", [](const Run& r) { return r.ingest.upsert_s; },
+         [](const PeerResult& r) { return r.ingest_s; }, "%.1f");
+    prow("after the adds: merges / save / indexes (s)", [](const Run& r) { return r.ingest.drain_s; },
+         [](const PeerResult& r) { return r.total_s() - r.ingest_s; }, "%.1f");
+    prow("vectors/s to a durable, searchable index",
+         [&](const Run& r) { return n / (r.ingest.upsert_s + r.ingest.drain_s); },
+         [&](const PeerResult& r) { return n / r.total_s(); }, "%.0f");
+    prow("peak RSS while ingesting (MB)",
+         [](const Run& r) { return static_cast<double>(r.ingest.hwm_kb) / 1024; },
+         [](const PeerResult& r) { return static_cast<double>(r.hwm_kb) / 1024; }, "%.0f");
+    prow("on disk (MB)", [&](const Run& r) { return static_cast<double>(r.ingest.dir_bytes) / kMB; },
+         [&](const PeerResult& r) { return static_cast<double>(r.disk_bytes) / kMB; }, "%.0f");
+    prow("  bytes per vector",
+         [&](const Run& r) { return static_cast<double>(r.ingest.dir_bytes) / n; },
+         [&](const PeerResult& r) { return static_cast<double>(r.disk_bytes) / n; }, "%.0f");
+    std::vector<double> peer_recall[2], peer_qps[2];
+    for (int pi = 0; pi < 2; ++pi)
+      for (size_t e = 0; e < a.efs.size(); ++e) {
+        peer_recall[pi].push_back(pmed(pi, [e](const PeerResult& r) { return r.recall[e]; }));
+        peer_qps[pi].push_back(pmed(pi, [e](const PeerResult& r) { return r.qps[e]; }));
+      }
+    char cell[3][32];
+    auto at_target = [&](int i, const std::vector<double>& rec, const std::vector<double>& q) {
+      const int e = LowestEf(rec);
+      if (e < 0) std::snprintf(cell[i], sizeof cell[i], "-");
+      else std::snprintf(cell[i], sizeof cell[i], "%.0f (ef %zu)", q[e], a.efs[e]);
+    };
+    at_target(0, recall[0], qps[0]);
+    at_target(1, peer_recall[0], peer_qps[0]);
+    at_target(2, peer_recall[1], peer_qps[1]);
+    std::printf("%-44s %14s %14s %14s\n", "queries/s at recall@10 >= 0.95, 1 thread", cell[0],
+                cell[1], cell[2]);
+    std::printf("\nef sweep, 1 thread: recall@10, queries/s (wall)\n%6s %20s %20s %20s\n", "ef",
+                "mosaic", "usearch", "lancedb");
+    for (size_t e = 0; e < a.efs.size(); ++e)
+      std::printf("%6zu %10.4f %9.0f %10.4f %9.0f %10.4f %9.0f\n", a.efs[e], recall[0][e],
+                  qps[0][e], peer_recall[0][e], peer_qps[0][e], peer_recall[1][e], peer_qps[1][e]);
+  }
   std::printf("load average at end (uptime): %s\n", LoadAverage().c_str());
   return 0;
 }

@@ -50,6 +50,9 @@ struct LanceBuildStats {
   double index_seconds = 0;   // createIndex
   uint64_t disk_bytes = 0;    // everything under the table's directory
   uint64_t index_bytes = 0;   // the _indices part of it
+  // Ingest() only:
+  double scalar_index_seconds = 0;  // bitmap index on tag, btree on n
+  uint64_t max_rss_kb = 0;          // the Node process's peak RSS
 };
 
 struct LanceSearchResult {
@@ -67,9 +70,6 @@ class LanceRunner {
   // Replaces any previous table with `base` indexed as `index`.
   Result<LanceBuildStats> Build(const io::Matrix& base, Metric metric, LanceIndex index,
                                 int threads, const std::string& pin_cpus = "") {
-    const char* metric_name = metric == Metric::kL2       ? "l2"
-                              : metric == Metric::kCosine ? "cosine"
-                                                          : "dot";
     std::error_code ec;
     std::filesystem::create_directories(work_dir_, ec);
     if (ec) return Status::IOError("cannot create " + work_dir_ + ": " + ec.message());
@@ -77,22 +77,25 @@ class LanceRunner {
     MOSAIC_RETURN_IF_ERROR(WriteFvecs(base, base_file));
     MOSAIC_ASSIGN_OR_RETURN(
         nlohmann::json j,
-        Run({"build", db_dir(), base_file, metric_name, LanceIndexName(index)}, threads, pin_cpus));
+        Run({"build", db_dir(), base_file, MetricName(metric), LanceIndexName(index)}, threads, pin_cpus));
     std::filesystem::remove(base_file, ec);
-    LanceBuildStats s;
-    try {
-      s.rows = j.at("rows").get<size_t>();
-      s.ingest_seconds = j.at("ingest_seconds").get<double>();
-      s.index_seconds = j.at("index_seconds").get<double>();
-      s.disk_bytes = j.at("disk_bytes").get<uint64_t>();
-      s.index_bytes = j.at("index_bytes").get<uint64_t>();
-    } catch (const nlohmann::json::exception& e) {
-      return Status::Internal("ann.mjs build printed " + j.dump() + ": " + e.what());
-    }
-    if (s.rows != base.rows)
-      return Status::Internal("ann.mjs build stored " + std::to_string(s.rows) + " rows of " +
-                              std::to_string(base.rows));
-    return s;
+    return ParseStats(j, "build", base.rows);
+  }
+
+  // bench/storage_bench's peer: the rows of `base_file` (.fvecs) with `payload_file`'s tag and n
+  // (two uint32 per row), added `chunk` rows per call, then indexed as `index` (vector) and
+  // tag/n (scalar). The files are left in place.
+  Result<LanceBuildStats> Ingest(const std::string& base_file, const std::string& payload_file,
+                                 size_t rows, Metric metric, LanceIndex index, size_t chunk,
+                                 int threads) {
+    std::error_code ec;
+    std::filesystem::create_directories(work_dir_, ec);
+    if (ec) return Status::IOError("cannot create " + work_dir_ + ": " + ec.message());
+    MOSAIC_ASSIGN_OR_RETURN(nlohmann::json j,
+                            Run({"ingest", db_dir(), base_file, payload_file, MetricName(metric),
+                                 LanceIndexName(index), std::to_string(chunk)},
+                                threads, ""));
+    return ParseStats(j, "ingest", rows);
   }
 
   // `params_json`: {"nprobes": N, "ef": N, "refine": N, "warmup": N}, any subset (see ann.mjs);
@@ -120,6 +123,31 @@ class LanceRunner {
 
  private:
   std::string db_dir() const { return work_dir_ + "/db"; }
+
+  // The stats ann.mjs `mode` printed (ingest's extra fields when present), checked to cover `rows`.
+  static Result<LanceBuildStats> ParseStats(const nlohmann::json& j, const std::string& mode,
+                                            size_t rows) {
+    LanceBuildStats s;
+    try {
+      s.rows = j.at("rows").get<size_t>();
+      s.ingest_seconds = j.at("ingest_seconds").get<double>();
+      s.index_seconds = j.at("index_seconds").get<double>();
+      s.disk_bytes = j.at("disk_bytes").get<uint64_t>();
+      s.index_bytes = j.at("index_bytes").get<uint64_t>();
+      s.scalar_index_seconds = j.value("scalar_index_seconds", 0.0);
+      s.max_rss_kb = j.value("max_rss_kb", uint64_t{0});
+    } catch (const nlohmann::json::exception& e) {
+      return Status::Internal("ann.mjs " + mode + " printed " + j.dump() + ": " + e.what());
+    }
+    if (s.rows != rows)
+      return Status::Internal("ann.mjs " + mode + " stored " + std::to_string(s.rows) +
+                              " rows of " + std::to_string(rows));
+    return s;
+  }
+
+  static const char* MetricName(Metric metric) {
+    return metric == Metric::kL2 ? "l2" : metric == Metric::kCosine ? "cosine" : "dot";
+  }
 
   static std::string Quote(const std::string& s) {
     std::string q = "'";

@@ -135,11 +135,23 @@ class UsearchEngine final : public AnnEngine {
 
   void Build(const io::Matrix& base, Metric metric, const GraphParams& params,
              int threads) override {
+    Init(base.dim, metric, params, base.rows, threads,
+         scalar_ == UsearchScalar::kI8 && metric != Metric::kCosine
+             ? ScaleFor(base.data.data(), base.data.size())
+             : 0);
+    Add(base, 0, threads);
+  }
+
+  // A new empty index for up to `capacity` rows of `dim` floats, added from up to `threads`
+  // threads. `i8_scale`: i8 under L2 or inner product, 127 / the largest |value| the rows will
+  // hold (ScaleFor over them); ignored otherwise.
+  void Init(size_t dim, Metric metric, const GraphParams& params, size_t capacity, int threads,
+            float i8_scale) {
     namespace us = unum::usearch;
-    dim_ = base.dim;
+    dim_ = dim;
     quantize_ = scalar_ == UsearchScalar::kI8;
     per_row_scale_ = quantize_ && metric == Metric::kCosine;
-    if (quantize_ && !per_row_scale_) shared_scale_ = ScaleFor(base.data.data(), base.data.size());
+    if (quantize_ && !per_row_scale_) shared_scale_ = i8_scale;
     us::metric_punned_t metric_fn = MakeMetric(dim_, KindFor(metric));
     us::index_dense_config_t config(params.M, params.ef_construction, ef_);
     config.connectivity_base = 2 * params.M;
@@ -149,20 +161,25 @@ class UsearchEngine final : public AnnEngine {
                                         us::index_limits_t(us::unreserved_t{}));
     if (!made) Fail("make", made.error.what());
     index_ = std::move(made.index);
-    threads = std::max(threads, 1);
-    Reserve(base.rows, threads);
+    Reserve(capacity, std::max(threads, 1));
+  }
 
+  // Adds the rows of `rows` as keys first_key, first_key + 1, ... from `threads` threads (at most
+  // Init's); USearch copies them.
+  void Add(const io::Matrix& rows, uint64_t first_key, int threads) {
+    namespace us = unum::usearch;
+    threads = std::max(threads, 1);
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
     auto work = [&](size_t thread) {
       std::vector<int8_t> codes(quantize_ ? dim_ : 0);
-      for (size_t i; !failed && (i = next.fetch_add(1)) < base.rows;) {
+      for (size_t i; !failed && (i = next.fetch_add(1)) < rows.rows;) {
         us::index_dense_t::add_result_t r;
         if (quantize_) {
-          Quantize(base.row(i), codes.data());
-          r = index_.add(i, codes.data(), thread);
+          Quantize(rows.row(i), codes.data());
+          r = index_.add(first_key + i, codes.data(), thread);
         } else {
-          r = index_.add(i, base.row(i), thread);
+          r = index_.add(first_key + i, rows.row(i), thread);
         }
         if (!r) {
           std::fprintf(stderr, "%s: add row %zu: %s\n", name().c_str(), i, r.error.what());
@@ -177,6 +194,14 @@ class UsearchEngine final : public AnnEngine {
     for (auto& t : extra)
       t.join();
     if (failed) std::exit(1);
+  }
+
+  // 127 / the largest |value| among n: the shared i8 scale Init takes.
+  static float ScaleFor(const float* values, size_t n) {
+    float max_abs = 0;
+    for (size_t i = 0; i < n; ++i)
+      max_abs = std::max(max_abs, std::fabs(values[i]));
+    return max_abs > 0 ? 127.0f / max_abs : 1.0f;
   }
 
   // What index_dense_t holds in use: nodes (key, level, neighbour lists), node table, thread
@@ -250,13 +275,6 @@ class UsearchEngine final : public AnnEngine {
     query_codes_.assign(quantize_ ? threads * dim_ : 0, 0);
   }
 
-  // 127 / the largest |value| among n.
-  static float ScaleFor(const float* values, size_t n) {
-    float max_abs = 0;
-    for (size_t i = 0; i < n; ++i)
-      max_abs = std::max(max_abs, std::fabs(values[i]));
-    return max_abs > 0 ? 127.0f / max_abs : 1.0f;
-  }
   void Quantize(const float* row, int8_t* codes) const {
     const float scale = per_row_scale_ ? ScaleFor(row, dim_) : shared_scale_;
     for (size_t d = 0; d < dim_; ++d) {

@@ -9,6 +9,14 @@
 //       LanceDB's default (nprobes 20; ef 1.5 * K * refine; no refine step); "warmup": N runs
 //       the first N queries once, untimed, before the loop (default 1)
 //       -> {"seconds": S}; OUT.ivecs holds K ids per query, -1 padded
+//   node ann.mjs ingest DBDIR BASE.fvecs PAYLOAD.bin METRIC INDEX CHUNK
+//       bench/storage_bench's peer: the rows of BASE with a payload per row (PAYLOAD.bin: two
+//       little-endian uint32 per row, tag and n) into columns "tag" (utf8 "t<tag>") and "n"
+//       (int32), added CHUNK rows per createTable/add call while the file is read CHUNK rows at a
+//       time (a 10M-row file does not fit one Node buffer); then the vector index (INDEX, with
+//       LanceDB's partition rule, below) and scalar indexes on tag (bitmap) and n (btree)
+//       -> {"rows", "ingest_seconds" (the add calls alone), "index_seconds" (vector index),
+//           "scalar_index_seconds", "disk_bytes", "index_bytes", "max_rss_kb" (this process)}
 //
 // The table has two columns, "id" (int32, the row number in BASE) and "vector"
 // (fixed_size_list<float32>[dim]). ingest_seconds covers createTable from the Arrow batch (the
@@ -20,8 +28,8 @@
 //
 // Index parameters (LanceDB's recommendations for a table of this size, and the graph
 // parameters every engine in ann_bench shares):
-//   ivf_hnsw_sq  num_partitions 1 (LanceDB's rule for HNSW, rows * dim / 1.28e9 partitions, gives
-//                1 here, and its docs say 1 works well for most tables: each partition is a
+//   ivf_hnsw_sq  num_partitions by LanceDB's rule for HNSW, rows * dim / 1.28e9, at least 1 (1
+//                for ann_bench's sets and up to 10M x 128; its docs say 1 works well for most tables: each partition is a
 //                separate graph, more of them only cut build memory), m 16 (2 * m links on
 //                layer 0, as in hnswlib), ef_construction 200, SQ 8 bits.
 //   ivf_pq       num_partitions round(sqrt(rows)), num_sub_vectors dim / 16, else dim / 8
@@ -96,7 +104,9 @@ function findDir(dir, name) {
 
 function indexConfig(kind, metric, rows, dim) {
   if (kind === "ivf_hnsw_sq") {
-    return lancedb.Index.hnswSq({ distanceType: metric, numPartitions: 1, m: 16,
+    // LanceDB's rule: rows * dim / 1.28e9 partitions (1 up to 10M x 128).
+    const numPartitions = Math.max(1, Math.round(rows * dim / 1.28e9));
+    return lancedb.Index.hnswSq({ distanceType: metric, numPartitions, m: 16,
                                   efConstruction: 200 });
   }
   if (kind === "ivf_pq") {
@@ -152,6 +162,88 @@ async function build(dbdir, baseFile, metric, kind) {
   }));
 }
 
+// Rows [first, first + count) of an open .fvecs file of `dim`-d rows as one Float32Array.
+function readFvecsChunk(fd, dim, first, count) {
+  const stride = 4 + 4 * dim;
+  const buf = new ArrayBuffer(count * stride);
+  const got = fs.readSync(fd, new Uint8Array(buf), 0, buf.byteLength, first * stride);
+  if (got !== buf.byteLength) die(`short read at row ${first}: ${got} of ${buf.byteLength} bytes`);
+  const heads = new DataView(buf);
+  const data = new Float32Array(count * dim);
+  for (let i = 0; i < count; ++i) {
+    if (heads.getInt32(i * stride, true) !== dim) die(`row ${first + i} is not ${dim}-dim`);
+    data.set(new Float32Array(buf, i * stride + 4, dim), i * dim);
+  }
+  return data;
+}
+
+async function ingest(dbdir, baseFile, payloadFile, metric, kind, chunkArg) {
+  const chunk = Number(chunkArg);
+  if (!(chunk >= 1)) die(`bad CHUNK ${chunkArg}`);
+  const fd = fs.openSync(baseFile, "r");
+  const head = Buffer.alloc(4);
+  fs.readSync(fd, head, 0, 4, 0);
+  const dim = head.readInt32LE(0);
+  const size = fs.fstatSync(fd).size;
+  if (dim <= 0 || size % (4 + 4 * dim) !== 0) die(`${baseFile}: not ${dim}-dim rows`);
+  const rows = size / (4 + 4 * dim);
+  const payload = fs.openSync(payloadFile, "r");
+  if (fs.fstatSync(payload).size !== rows * 8) die(`${payloadFile}: not 8 bytes per row`);
+
+  const vecType = new arrow.FixedSizeList(dim, new arrow.Field("item", new arrow.Float32(), true));
+  const schema = new arrow.Schema([new arrow.Field("id", new arrow.Int32(), false),
+                                   new arrow.Field("vector", vecType, false),
+                                   new arrow.Field("tag", new arrow.Utf8(), false),
+                                   new arrow.Field("n", new arrow.Int32(), false)]);
+  fs.rmSync(dbdir, { recursive: true, force: true });
+  const db = await lancedb.connect(dbdir);
+  let table = null;
+  let ingestSeconds = 0;
+  for (let first = 0; first < rows; first += chunk) {
+    const count = Math.min(chunk, rows - first);
+    const data = readFvecsChunk(fd, dim, first, count);
+    const fields = new Uint32Array(count * 2);
+    fs.readSync(payload, new Uint8Array(fields.buffer), 0, count * 8, first * 8);
+    const ids = Int32Array.from({ length: count }, (_, i) => first + i);
+    const tags = arrow.vectorFromArray(Array.from({ length: count }, (_, i) => `t${fields[2 * i]}`),
+                                       new arrow.Utf8());
+    const ns = Int32Array.from({ length: count }, (_, i) => fields[2 * i + 1]);
+    const batch = new arrow.RecordBatch(schema, arrow.makeData({
+      type: new arrow.Struct(schema.fields), length: count, nullCount: 0,
+      children: [
+        arrow.makeData({ type: new arrow.Int32(), length: count, data: ids }),
+        arrow.makeData({ type: vecType, length: count, nullCount: 0,
+                         child: arrow.makeData({ type: new arrow.Float32(), length: count * dim, data }) }),
+        tags.data[0],
+        arrow.makeData({ type: new arrow.Int32(), length: count, data: ns }),
+      ],
+    }));
+    const input = new arrow.Table(schema, [batch]);
+    const t0 = now();
+    if (table === null) table = await db.createTable(kTable, input, { mode: "overwrite" });
+    else await table.add(input);
+    ingestSeconds += now() - t0;
+    console.error(`ann.mjs ingest: ${first + count}/${rows} rows, ${ingestSeconds.toFixed(1)} s in add`);
+  }
+  const t1 = now();
+  await table.createIndex("vector", { config: indexConfig(kind, metric, rows, dim) });
+  const t2 = now();
+  await table.createIndex("tag", { config: lancedb.Index.bitmap() });
+  await table.createIndex("n", { config: lancedb.Index.btree() });
+  const t3 = now();
+  const stats = await table.indexStats((await table.listIndices()).find((i) => i.columns[0] === "vector").name);
+  if (!stats || stats.numIndexedRows !== rows)
+    die(`the vector index covers ${stats?.numIndexedRows} of ${rows} rows`);
+  fs.writeFileSync(path.join(dbdir, kMetaFile), JSON.stringify({ metric, index: kind, rows, dim }));
+  const indices = findDir(dbdir, "_indices");
+  console.log(JSON.stringify({
+    rows, ingest_seconds: ingestSeconds, index_seconds: t2 - t1, scalar_index_seconds: t3 - t2,
+    disk_bytes: dirBytes(dbdir) - fs.statSync(path.join(dbdir, kMetaFile)).size,
+    index_bytes: indices ? dirBytes(indices) : 0,
+    max_rss_kb: process.resourceUsage().maxRSS,
+  }));
+}
+
 async function search(dbdir, queryFile, kArg, paramsArg, concArg, outFile) {
   const k = Number(kArg), concurrency = Number(concArg);
   if (!(k >= 1) || !(concurrency >= 1)) die(`bad K ${kArg} or CONCURRENCY ${concArg}`);
@@ -204,9 +296,11 @@ async function search(dbdir, queryFile, kArg, paramsArg, concArg, outFile) {
 const [mode, ...args] = process.argv.slice(2);
 if (mode === "build" && args.length === 4) await build(...args);
 else if (mode === "search" && args.length === 6) await search(...args);
+else if (mode === "ingest" && args.length === 6) await ingest(...args);
 else {
   console.error("usage: node ann.mjs build DBDIR BASE.fvecs l2|cosine|dot INDEX\n" +
                 "         INDEX: ivf_hnsw_sq|ivf_pq|none\n" +
-                "       node ann.mjs search DBDIR QUERIES.fvecs K PARAMS CONCURRENCY OUT.ivecs");
+                "       node ann.mjs search DBDIR QUERIES.fvecs K PARAMS CONCURRENCY OUT.ivecs\n" +
+                "       node ann.mjs ingest DBDIR BASE.fvecs PAYLOAD.bin l2|cosine|dot INDEX CHUNK");
   process.exit(2);
 }
