@@ -240,9 +240,12 @@ Status CollectionImpl::SaveConfig() const {
                              ConfigJson(name_, schema_, index_defs_).dump(2) + "\n");
 }
 
-void CollectionImpl::RemoveUnusedFiles() {
+void CollectionImpl::RemoveUnusedFiles() { RemoveFiles(UnusedFiles()); }
+
+std::vector<std::string> CollectionImpl::UnusedFiles() const {
+  std::vector<std::string> unused;
   auto children = env_->GetChildren(dir_);
-  if (!children.ok()) return;
+  if (!children.ok()) return unused;
   std::set<std::string> keep = {kConfigFile, kCurrentFile, current_.wal};
   if (!current_.delta.empty()) keep.insert(current_.delta);
   for (const SealedSegment& seg : current_.segments) {
@@ -259,8 +262,9 @@ void CollectionImpl::RemoveUnusedFiles() {
     if (f.starts_with(".") || keep.count(f)) continue;  // .damaged-* copies kept by a repair
     if (!merging.empty() && f.starts_with(merging)) continue;
     if (!sealing.empty() && f.starts_with(sealing)) continue;
-    env_->RemoveFile(dir_ + "/" + f).ok();  // leftovers of an interrupted flush; harmless if kept
+    unused.push_back(f);  // leftovers of an interrupted flush too; harmless if kept
   }
+  return unused;
 }
 
 Status CollectionImpl::CheckUsable() const {

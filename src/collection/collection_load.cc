@@ -262,9 +262,9 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
                                     std::to_string(v) + " has " + std::to_string(seg->dim(v)) +
                                     " dims, the schema says " + std::to_string(dims_[v]));
       MOSAIC_ASSIGN_OR_RETURN(std::vector<PointId> ids, seg->DecodeIds());
-      s->ids.insert(s->ids.end(), ids.begin(), ids.end());
+      s->ids.AppendRun(std::move(ids));
     } else {  // lost in a salvage: its slots stay, retired
-      s->ids.resize(s->ids.size() + n);
+      s->ids.AppendRun(std::vector<PointId>(n));
     }
     s->payloads.AppendSegment(seg, n);  // read from the segment when asked for
     s->payload_index.parts().push_back({first, NewIndexSet()});
@@ -344,17 +344,16 @@ Result<std::unique_ptr<CollectionImpl::State>> CollectionImpl::LoadState(
       s->payloads.Set(slot, Json());
       continue;
     }
-    auto [it, inserted] = s->id_to_slot.emplace(s->ids[slot], slot);
-    if (!inserted && salvage == nullptr)
+    const std::optional<uint32_t> older = s->id_to_slot.Set(s->ids[slot], slot);
+    if (older && salvage == nullptr)
       return Status::Corruption("collection '" + name_ + "' holds point id " +
                                 s->ids[slot].ToString() + " twice");
-    if (!inserted) {
+    if (older) {
       salvage->notes.push_back("point " + s->ids[slot].ToString() +
                                " was found twice: the newer copy is kept");
-      s->payload_index.Erase(it->second, s->payloads.Get(it->second, &scratch));
-      s->live.Reset(it->second);
-      s->payloads.Set(it->second, Json());
-      it->second = slot;
+      s->payload_index.Erase(*older, s->payloads.Get(*older, &scratch));
+      s->live.Reset(*older);
+      s->payloads.Set(*older, Json());
     }
   }
   s->deleted_pending = first - s->id_to_slot.size();

@@ -57,11 +57,7 @@ Point CollectionImpl::MakePoint(const State& s, uint32_t slot, bool with_payload
 
 std::vector<uint32_t> CollectionImpl::FilterSlots(const State& s, const Filter& f) const {
   std::vector<uint32_t> out;
-  auto id_to_slot = [&](const PointId& id) -> std::optional<uint32_t> {
-    auto it = s.id_to_slot.find(id);
-    if (it == s.id_to_slot.end()) return std::nullopt;
-    return it->second;
-  };
+  auto id_to_slot = [&](const PointId& id) { return s.id_to_slot.Find(id); };
   bool exact = false;
   auto candidates = s.payload_index.Candidates(f.root(), id_to_slot, &exact);
   Json scratch;
@@ -98,9 +94,8 @@ Result<std::vector<Point>> CollectionImpl::Get(std::span<const PointId> ids, boo
   std::shared_lock<std::shared_mutex> l(state_mu_);
   std::vector<Point> out;
   for (const auto& id : ids) {
-    auto it = state_->id_to_slot.find(id);
-    if (it != state_->id_to_slot.end())
-      out.push_back(MakePoint(*state_, it->second, with_payload, with_vectors));
+    if (auto slot = state_->id_to_slot.Find(id))
+      out.push_back(MakePoint(*state_, *slot, with_payload, with_vectors));
   }
   if (with_vectors || with_payload) MOSAIC_RETURN_IF_ERROR(CheckSegmentsReadable(*state_));
   return out;

@@ -255,8 +255,6 @@ void CollectionImpl::StartSeal() {
   if (job->end > job->first) {
     job->gen = ++generation_;  // the manifest that commits it takes a later one
     job->meta = ConfigJson(name_, schema_, index_defs_);
-    // Copied: writers append to the state's vectors (which may move them) while the job reads.
-    job->ids.assign(st.ids.begin() + job->first, st.ids.end());
     for (Column& col : st.columns) {
       Bitset present(job->end - job->first);
       for (uint32_t slot = job->first; slot < job->end; ++slot)
@@ -269,6 +267,8 @@ void CollectionImpl::StartSeal() {
     // payload changed in place is marked for the delta (which the commit writes from the state
     // then, so it covers what changed while the files were written).
     std::unique_lock<std::shared_mutex> l(state_mu_);
+    job->ids = st.ids.SealGrowing();  // immutable from here on: read without the lock
+    st.payloads.SealGrowing();
     st.sealed = job->end;
     st.overridden.Resize(job->end);
     AddGrowingPart(&st, job->end);
@@ -290,7 +290,7 @@ Status CollectionImpl::BuildSeal(SealJob* job) const {
   c.last_lsn = job->last_lsn;
   c.num_points = n;
   c.dims = dims_;
-  c.id = [&](size_t i) -> const PointId& { return job->ids[i]; };
+  c.id = [&](size_t i) -> const PointId& { return (*job->ids)[i]; };
   Json payload;  // WriteSegment encodes each payload before it asks for the next
   c.payload = [&](size_t i) -> const Json& {
     std::shared_lock<std::shared_mutex> l(state_mu_);

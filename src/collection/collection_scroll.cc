@@ -60,14 +60,14 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& r) const {
 ScrollPage CollectionImpl::ScrollById(const State& s, const ScrollRequest& r) const {
   ScrollPage page;
   Json scratch;
-  auto it = r.offset ? s.id_to_slot.lower_bound(*r.offset) : s.id_to_slot.begin();
+  auto it = r.offset ? s.id_to_slot.LowerBound(*r.offset) : s.id_to_slot.begin();
   for (; it != s.id_to_slot.end(); ++it) {
-    if (r.filter && !r.filter->Matches(it->first, s.payloads.Get(it->second, &scratch))) continue;
+    if (r.filter && !r.filter->Matches(it.id(), s.payloads.Get(it.slot(), &scratch))) continue;
     if (page.points.size() == r.limit) {
-      page.next_offset = it->first;
+      page.next_offset = it.id();
       break;
     }
-    page.points.push_back(MakePoint(s, it->second, r.with_payload, r.with_vectors));
+    page.points.push_back(MakePoint(s, it.slot(), r.with_payload, r.with_vectors));
   }
   return page;
 }
@@ -184,11 +184,11 @@ ScrollPage CollectionImpl::ScrollOrdered(const State& s, const ScrollRequest& r,
                  std::back_inserter(ordered), before);
       if (ordered.size() > need) ordered.resize(need);
       // Then the points without a value, in id order: neither the keys nor the others hold them.
-      auto it = r.offset && !cursor_has_value && r.order_value ? s.id_to_slot.lower_bound(*r.offset)
+      auto it = r.offset && !cursor_has_value && r.order_value ? s.id_to_slot.LowerBound(*r.offset)
                                                                : s.id_to_slot.begin();
       for (; ordered.size() < need && it != s.id_to_slot.end(); ++it) {
-        if (!allowed.Test(it->second)) continue;
-        Entry e = entry(it->second);
+        if (!allowed.Test(it.slot())) continue;
+        Entry e = entry(it.slot());
         if (!HasValue(e)) ordered.push_back(e);
       }
     }

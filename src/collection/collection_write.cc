@@ -250,10 +250,8 @@ void CollectionImpl::RetireSlot(State* s, uint32_t slot) const {
 
 void CollectionImpl::Apply(const Operation& op, State* s) const {
   auto for_each_existing = [&](auto&& fn) {
-    for (const auto& id : op.ids) {
-      auto it = s->id_to_slot.find(id);
-      if (it != s->id_to_slot.end()) fn(it);
-    }
+    for (const auto& id : op.ids)
+      if (auto slot = s->id_to_slot.Find(id)) fn(*slot);
   };
   switch (op.type) {
     case OpType::kReplace:
@@ -266,19 +264,15 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
       break;
     }
     case OpType::kDelete:
-      for (const auto& id : op.ids) {
-        auto it = s->id_to_slot.find(id);
-        if (it == s->id_to_slot.end()) continue;
-        RetireSlot(s, it->second);
-        s->id_to_slot.erase(it);
-      }
+      for (const auto& id : op.ids)
+        if (auto slot = s->id_to_slot.Erase(id)) RetireSlot(s, *slot);
       break;
     case OpType::kSetPayload:
     case OpType::kOverwritePayload:
     case OpType::kDeletePayloadKeys:
-      for_each_existing([&](auto it) {
-        Json payload = s->payloads.Copy(it->second);
-        s->payload_index.Erase(it->second, payload);
+      for_each_existing([&](uint32_t slot) {
+        Json payload = s->payloads.Copy(slot);
+        s->payload_index.Erase(slot, payload);
         if (op.type == OpType::kSetPayload) {
           payload.update(op.payload);
         } else if (op.type == OpType::kOverwritePayload) {
@@ -286,10 +280,10 @@ void CollectionImpl::Apply(const Operation& op, State* s) const {
         } else {
           for (const auto& k : op.keys) payload.erase(k);
         }
-        s->payload_index.Insert(it->second, payload);
-        s->payloads.Set(it->second, std::move(payload));
-        if (it->second < s->sealed) s->overridden.Set(it->second);  // for the next delta
-        if (it->second < s->merge_changed.size()) s->merge_changed.Set(it->second);
+        s->payload_index.Insert(slot, payload);
+        s->payloads.Set(slot, std::move(payload));
+        if (slot < s->sealed) s->overridden.Set(slot);  // for the next delta
+        if (slot < s->merge_changed.size()) s->merge_changed.Set(slot);
       });
       break;
   }
@@ -341,17 +335,12 @@ Status CollectionImpl::IndexStaged(std::span<const Operation* const> ops, State*
 void CollectionImpl::PublishSlots(
     const Operation& op, State* s, uint32_t first,
     std::span<const index::PayloadIndexSet::Prepared> prepared) const {
-  for (const auto& id : op.ids) {  // kReplace's deletes (empty for kUpsert)
-    auto it = s->id_to_slot.find(id);
-    if (it == s->id_to_slot.end()) continue;
-    RetireSlot(s, it->second);
-    s->id_to_slot.erase(it);
-  }
+  for (const auto& id : op.ids)  // kReplace's deletes (empty for kUpsert)
+    if (auto slot = s->id_to_slot.Erase(id)) RetireSlot(s, *slot);
   for (size_t i = 0; i < op.points.size(); ++i) {
     const LoggedPoint& p = op.points[i];
     const uint32_t slot = first + static_cast<uint32_t>(i);
-    auto it = s->id_to_slot.find(p.id);
-    if (it != s->id_to_slot.end()) RetireSlot(s, it->second);
+    if (auto older = s->id_to_slot.Set(p.id, slot)) RetireSlot(s, *older);
     s->live.Set(slot);
     for (size_t v = 0; v < s->columns.size(); ++v) {
       if (VectorFor(p, v) == nullptr) continue;
@@ -362,7 +351,6 @@ void CollectionImpl::PublishSlots(
       s->payload_index.Insert(slot, p.payload, prepared[i]);
     else
       s->payload_index.Insert(slot, p.payload);
-    s->id_to_slot[p.id] = slot;
   }
   s->staged -= op.points.size();
 }
@@ -400,7 +388,7 @@ Status CollectionImpl::Replace(std::span<const PointId> remove, std::span<const 
   std::unordered_set<PointId, PointIdHash> upserted;
   for (const auto& p : points) upserted.insert(p.id);
   for (const auto& id : remove)  // state_ changes only under write_mu_, held by the turn
-    if (state_->id_to_slot.count(id) && !upserted.count(id)) op.ids.push_back(id);
+    if (state_->id_to_slot.Contains(id) && !upserted.count(id)) op.ids.push_back(id);
   std::sort(op.ids.begin(), op.ids.end());
   op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
   if (op.ids.empty() && op.points.empty()) return Status::OK();
@@ -414,7 +402,7 @@ Result<uint64_t> CollectionImpl::Delete(std::span<const PointId> ids) {
   Operation op;
   op.type = OpType::kDelete;
   for (const auto& id : ids)  // state_ changes only under write_mu_, held by the turn
-    if (state_->id_to_slot.count(id)) op.ids.push_back(id);
+    if (state_->id_to_slot.Contains(id)) op.ids.push_back(id);
   std::sort(op.ids.begin(), op.ids.end());
   op.ids.erase(std::unique(op.ids.begin(), op.ids.end()), op.ids.end());
   uint64_t n = op.ids.size();
@@ -436,10 +424,10 @@ Result<uint64_t> CollectionImpl::DeleteByFilter(const Filter& filter) {
 }
 
 namespace {
-Status CheckIdsExist(const std::map<PointId, uint32_t>& id_to_slot, std::span<const PointId> ids,
+Status CheckIdsExist(const IdIndex& id_to_slot, std::span<const PointId> ids,
                      const std::string& collection) {
   for (const auto& id : ids)
-    if (!id_to_slot.count(id))
+    if (!id_to_slot.Contains(id))
       return Status::NotFound("point " + id.ToString() + " not found in collection '" +
                               collection + "'");
   return Status::OK();

@@ -6,8 +6,19 @@
 
 namespace mosaic::collection {
 
+const PayloadStore::Held& PayloadStore::HeldRun(uint32_t slot) const {
+  auto it = std::upper_bound(held_.begin(), held_.end(), slot,
+                             [](uint32_t s, const Held& h) { return s < h.first; });
+  return *(it - 1);
+}
+
 const Json& PayloadStore::Get(uint32_t slot, Json* scratch) const {
-  if (!in_segment_.Test(slot)) return held_[slot];
+  if (!in_segment_.Test(slot)) {
+    static const Json kNull;
+    const Held& h = HeldRun(slot);
+    const uint32_t i = slot - h.first;
+    return i < h.payloads->size() ? (*h.payloads)[i] : kNull;
+  }
   auto it = std::upper_bound(ranges_.begin(), ranges_.end(), slot,
                              [](uint32_t s, const Range& r) { return s < r.first; });
   const Range& range = *(it - 1);
@@ -23,42 +34,72 @@ Json PayloadStore::Copy(uint32_t slot) const {
 }
 
 void PayloadStore::Set(uint32_t slot, Json payload) {
-  held_[slot] = std::move(payload);
   in_segment_.Reset(slot);
+  const Held& h = HeldRun(slot);
+  const uint32_t i = slot - h.first;
+  if (i >= h.payloads->size()) {
+    if (payload.is_null()) return;
+    h.payloads->resize(h.count);
+  }
+  (*h.payloads)[i] = std::move(payload);
 }
 
 void PayloadStore::Append(Json payload) {
-  held_.push_back(std::move(payload));
-  in_segment_.Resize(held_.size());
+  if (!growing_) {
+    held_.push_back({static_cast<uint32_t>(size()), 0, std::make_shared<std::vector<Json>>()});
+    growing_ = true;
+  }
+  Held& h = held_.back();
+  h.payloads->push_back(std::move(payload));
+  ++h.count;
+  in_segment_.Resize(size());
 }
 
 void PayloadStore::AppendSegment(std::shared_ptr<const storage::Segment> segment, uint32_t n) {
-  const uint32_t first = static_cast<uint32_t>(held_.size());
-  held_.resize(held_.size() + n);
-  in_segment_.Resize(held_.size(), segment != nullptr);
-  if (segment != nullptr && n > 0) ranges_.push_back({first, n, std::move(segment)});
+  const uint32_t first = static_cast<uint32_t>(size());
+  growing_ = false;
+  if (n == 0) return;
+  held_.push_back({first, n, std::make_shared<std::vector<Json>>()});
+  in_segment_.Resize(size(), segment != nullptr);
+  if (segment != nullptr) ranges_.push_back({first, n, std::move(segment)});
 }
 
 PayloadStore PayloadStore::Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
                                   std::shared_ptr<const storage::Segment> merged, uint32_t n,
-                                  const Bitset& held, size_t capacity) const {
-  const uint32_t end = static_cast<uint32_t>(held_.size());
+                                  const Bitset& held) const {
+  const uint32_t end = static_cast<uint32_t>(size());
   const uint32_t shift = (b - a) - n;
   PayloadStore out;
-  out.held_.reserve(std::max<size_t>(capacity, end - shift));
+  out.growing_ = growing_;
   out.in_segment_.Resize(end - shift);
-  for (uint32_t slot = 0; slot < end; ++slot) {
-    const uint32_t to = slot < a ? slot : map[slot];
+  in_segment_.ForEach([&](size_t slot) {
+    if (slot >= a && slot < b) return;  // the merged run's, below
+    const uint32_t to = slot < a ? static_cast<uint32_t>(slot) : map[slot];
+    if (to != index::kDroppedSlot) out.in_segment_.Set(to);
+  });
+  // The merged run: read from `merged`, but for the payloads changed since it was read.
+  auto merged_held = std::make_shared<std::vector<Json>>();
+  for (uint32_t slot = a; slot < b; ++slot) {
+    const uint32_t to = map[slot];
     if (to == index::kDroppedSlot) continue;
-    const bool from_merged = to >= a && to < a + n && !(to < held.size() && held.Test(to));
-    if (from_merged) {
-      out.held_.emplace_back();
-      out.in_segment_.Set(to);
+    if (to < held.size() && held.Test(to)) {
+      if (merged_held->empty()) merged_held->resize(n);
+      (*merged_held)[to - a] = Copy(slot);
     } else {
-      out.held_.push_back(held_[slot]);
-      if (in_segment_.Test(slot)) out.in_segment_.Set(to);
+      out.in_segment_.Set(to);
     }
   }
+  bool placed = n == 0;
+  for (const Held& h : held_) {
+    if (h.first + h.count <= a) {
+      out.held_.push_back(h);  // shared
+      continue;
+    }
+    if (!placed) out.held_.push_back({a, n, merged_held});
+    placed = true;
+    if (h.first >= b) out.held_.push_back({h.first - shift, h.count, h.payloads});
+  }
+  if (!placed) out.held_.push_back({a, n, merged_held});
   for (const Range& r : ranges_) {
     if (r.first >= a && r.first < b) continue;
     out.ranges_.push_back(r);

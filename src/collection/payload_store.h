@@ -2,8 +2,10 @@
 // (written since its segment was loaded, in the growing part, or sealed in place by a flush) or
 // read on demand from the segment it was loaded from, whose payload section (MessagePack, in
 // memory or mapped) already holds it: an open decodes no payload, and an unchanged payload of a
-// sealed segment costs no memory of its own. Not synchronized: the collection's state lock
-// guards it like the rest of the state.
+// sealed segment costs no memory of its own. The held payloads are kept in runs, one per segment
+// (allocated when one of its payloads is first held) and one growing, so that a merge replaces
+// the runs of the segments it merged and shares the others instead of copying every payload.
+// Not synchronized: the collection's state lock guards it like the rest of the state.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,13 @@ namespace mosaic::collection {
 
 class PayloadStore {
  public:
-  size_t size() const { return held_.size(); }
+  PayloadStore() = default;
+  PayloadStore(PayloadStore&&) = default;
+  PayloadStore& operator=(PayloadStore&&) = default;
+  PayloadStore(const PayloadStore&) = delete;  // would share the held runs: Merged() says so
+  PayloadStore& operator=(const PayloadStore&) = delete;
+
+  size_t size() const { return held_.empty() ? 0 : held_.back().first + held_.back().count; }
 
   // The payload of `slot`: the held one, or decoded from its segment into `*scratch` (a payload
   // that does not decode reads as null; the segment's checksum was verified when it was opened,
@@ -31,17 +39,20 @@ class PayloadStore {
   // Holds `payload` for `slot` from now on.
   void Set(uint32_t slot, Json payload);
   void Append(Json payload);
-  // Appends `n` slots whose payloads are points [0, n) of `segment`.
+  // Appends `n` slots whose payloads are points [0, n) of `segment` (null: lost, all null).
   void AppendSegment(std::shared_ptr<const storage::Segment> segment, uint32_t n);
+  // Ends the run that Append() extends (a flush sealed it): the next Append() starts one.
+  void SealGrowing() { growing_ = false; }
 
   // After a merge: a copy of this store where `map` renumbers every slot from a on
   // (index::kDroppedSlot: dropped), and slots [a, b) become the `n` points of `merged` (new slot
   // a + i is its point i), except those set in `held` (by new slot), whose held payloads stay:
-  // they changed since the merge read them. Built while this store is still read; room is
-  // reserved for `capacity` slots.
+  // they changed since the merge read them. a and b start runs (segments), or b == size().
+  // Built while this store is still read; it shares the held runs outside [a, b) with this one,
+  // so only one of the two may change afterwards.
   PayloadStore Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
                       std::shared_ptr<const storage::Segment> merged, uint32_t n,
-                      const Bitset& held, size_t capacity = 0) const;
+                      const Bitset& held) const;
 
   // OK, or the first segment's IOError: a mapped segment lost pages since it was opened.
   Status CheckReadable() const;
@@ -55,8 +66,18 @@ class PayloadStore {
     std::shared_ptr<const storage::Segment> segment;
   };
 
-  std::vector<Json> held_;  // null where the payload is read from a segment
-  Bitset in_segment_;       // slots read from a segment
+  // Held payloads of slots [first, first + count): payloads[i] for slot first + i, null past
+  // the end of payloads (a segment's run is empty until one of its payloads is held).
+  struct Held {
+    uint32_t first = 0;
+    uint32_t count = 0;
+    std::shared_ptr<std::vector<Json>> payloads;
+  };
+  const Held& HeldRun(uint32_t slot) const;
+
+  std::vector<Held> held_;     // by first slot, contiguous from 0
+  bool growing_ = false;       // Append() extends the last run
+  Bitset in_segment_;          // slots read from a segment
   std::vector<Range> ranges_;  // by first slot, disjoint
 };
 

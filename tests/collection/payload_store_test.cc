@@ -36,6 +36,33 @@ std::shared_ptr<const storage::Segment> MakeSegment(const std::string& path,
   return std::move(seg).value();
 }
 
+// Payloads appended, sealed by a flush, then merged away while the next growing run goes on.
+TEST(PayloadStore, AMergeReplacesASealedGrowingRunAndKeepsTheNextOne) {
+  TempDir dir;
+  PayloadStore store;
+  for (size_t i = 0; i < 4; ++i) store.Append(PayloadOf("g", i));  // slots 0..3
+  store.SealGrowing();
+  store.Append(PayloadOf("next", 0));  // slots 4, 5: a run of their own
+  store.Append(PayloadOf("next", 1));
+  store.Set(4, PayloadOf("changed", 4));
+  // Slots 1 and 3 kept, as the merged segment's points 0 and 1.
+  const std::vector<uint32_t> map = {index::kDroppedSlot, 0, index::kDroppedSlot, 1, 2, 3};
+  PayloadStore after = store.Merged(0, 4, map, MakeSegment(dir / "m.seg", "m", 2, true), 2,
+                                    Bitset(4));
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after.Copy(0), PayloadOf("m", 0));
+  EXPECT_EQ(after.Copy(1), PayloadOf("m", 1));
+  EXPECT_EQ(after.Copy(2), PayloadOf("changed", 4));
+  EXPECT_EQ(after.Copy(3), PayloadOf("next", 1));
+  EXPECT_EQ(store.Copy(1), PayloadOf("g", 1));  // the store merged from, as it was
+  after.Append(PayloadOf("next", 2));           // the growing run goes on
+  EXPECT_EQ(after.size(), 5u);
+  EXPECT_EQ(after.Copy(4), PayloadOf("next", 2));
+  after.Set(0, PayloadOf("changed", 0));  // held in the merged run from now on
+  EXPECT_EQ(after.Copy(0), PayloadOf("changed", 0));
+  EXPECT_EQ(after.Copy(1), PayloadOf("m", 1));
+}
+
 TEST(PayloadStore, ReadsFromSegmentsHoldsWhatChangedAndFollowsAMerge) {
   TempDir dir;
   PayloadStore store;
@@ -77,7 +104,7 @@ TEST(PayloadStore, ReadsFromSegmentsHoldsWhatChangedAndFollowsAMerge) {
       std::move(storage::Segment::Open(Env::Default(), dir / "m.seg", true)).value();
   Bitset held(9);
   held.Set(6);
-  const PayloadStore before = store;
+  const PayloadStore before = std::move(store);
   store = before.Merged(5, 10, map, m, 3, held);
   ASSERT_EQ(store.size(), 9u);
   // The store merged from is left as it was (searches read it until the switch).
