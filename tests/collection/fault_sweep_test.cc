@@ -171,14 +171,16 @@ Status FlushInTheBackground(Db& db) {
     std::lock_guard<std::mutex> l(g.mu);
     g.reached = g.open = g.a_acked = g.b_acked = false;
   }
-  sync_point::SetCallback([&g](std::string_view point) {
+  sync_point::SetCallback([](std::string_view point) {
     if (point != "CollectionImpl::BuildSeal:Start") return;
+    BackgroundFlush& g = g_flush;
     std::unique_lock<std::mutex> l(g.mu);
     g.reached = true;
     g.cv.notify_all();
     g.cv.wait(l, [&] { return g.open; });
   });
-  auto open_gate = [&g] {
+  auto open_gate = [] {
+    BackgroundFlush& g = g_flush;
     std::lock_guard<std::mutex> l(g.mu);
     g.open = true;
     g.cv.notify_all();
