@@ -357,6 +357,9 @@ struct IngestResult {
   uint64_t write_bytes = 0;  // /proc/self/io
   uint64_t wchar = 0;        // bytes passed to write() and the like, files or not
   uint64_t hwm_kb = 0;
+  // The most RssAnon seen after an Upsert or while the last merges ran: the heap, without the
+  // page cache of mapped files (which VmHWM counts and the kernel can drop).
+  uint64_t peak_anon_kb = 0;
   uint64_t segments = 0, segment_bytes = 0, wal_bytes = 0, vector_bytes = 0, index_bytes = 0;
   uint64_t points = 0;
   uint64_t dir_bytes = 0;  // every file of the database after it is closed
@@ -450,6 +453,7 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     Check(col.Upsert(batch), "upsert at point " + std::to_string(first));
     const auto t1 = Clock::now();
     latencies.push_back(Seconds(t0, t1));
+    r.peak_anon_kb = std::max(r.peak_anon_kb, ProcField("/proc/self/status", "RssAnon"));
     const CollectionInfo info = col.Info();
     if (!info.background_error.empty()) Die(kName, "flush failed: " + info.background_error);
     merging = info.merges_pending > 0;
@@ -478,7 +482,10 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   }
   r.loop_s = Seconds(start, Clock::now());
   const auto drain = Clock::now();
-  while (col.Info().merges_pending > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (col.Info().merges_pending > 0) {
+    r.peak_anon_kb = std::max(r.peak_anon_kb, ProcField("/proc/self/status", "RssAnon"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   r.drain_s = Seconds(drain, Clock::now());
   stop = true;
   if (reader.joinable()) reader.join();
@@ -996,13 +1003,14 @@ int main(int argc, char** argv) {
       const int e = LowestEf(recall);
       std::printf("round %d %-11s: %.1f s in Upsert (%.0f vectors/s), %llu flushes (%llu "
                   "compactions), longest Upsert %.2f s, written %.2f GB (%.2fx ingested), peak "
-                  "RSS %.0f MB; reopen %.2f s; recall@%zu %.3f at ef %zu (%s)\n",
+                  "RSS %.0f MB (anonymous %.0f MB); reopen %.2f s; recall@%zu %.3f at ef %zu (%s)\n",
                   round, c.name, in.upsert_s, static_cast<double>(a.points) / in.upsert_s,
                   static_cast<unsigned long long>(in.flushes),
                   static_cast<unsigned long long>(in.compactions), in.max_upsert_s,
                   static_cast<double>(in.write_bytes) / 1e9,
                   static_cast<double>(in.write_bytes) / static_cast<double>(in.ingested_bytes),
-                  static_cast<double>(in.hwm_kb) / 1024, run.query.open_s, kK,
+                  static_cast<double>(in.hwm_kb) / 1024,
+                  static_cast<double>(in.peak_anon_kb) / 1024, run.query.open_s, kK,
                   e >= 0 ? recall[e] : recall.back(), a.efs[e >= 0 ? e : a.efs.size() - 1],
                   e >= 0 ? "lowest reaching 0.95" : "highest ef, 0.95 not reached");
       runs[ci].push_back(run);
@@ -1060,6 +1068,8 @@ int main(int argc, char** argv) {
       "%.0f");
   row("peak RSS, ingest (MB)",
       [](const Run& r) { return static_cast<double>(r.ingest.hwm_kb) / 1024; }, "%.0f");
+  row("  anonymous (heap), most seen (MB)",
+      [](const Run& r) { return static_cast<double>(r.ingest.peak_anon_kb) / 1024; }, "%.0f");
   row("Info: segments", [](const Run& r) { return static_cast<double>(r.ingest.segments); },
       "%.0f");
   row("Info: segment_bytes (MB)",

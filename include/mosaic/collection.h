@@ -135,7 +135,8 @@ struct CollectionInfo {
   // are durable; after a few failures in a row writes are refused until one succeeds).
   std::string background_error;
   std::map<std::string, PayloadIndexType> payload_indexes;
-  std::map<std::string, uint64_t> vector_bytes;  // per named vector, bytes held for its vectors
+  // Per named vector, bytes of its vectors held in memory (mapped segments' rows not counted).
+  std::map<std::string, uint64_t> vector_bytes;
   std::map<std::string, uint64_t> index_bytes;   // per named vector, bytes of its graph index
   // Named vectors whose graph was built from the vectors when the segment was loaded (at open,
   // restore, flush or compaction) because no usable saved graph came with it; empty when every

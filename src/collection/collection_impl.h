@@ -456,6 +456,9 @@ class CollectionImpl final : public Collection {
     std::vector<std::shared_ptr<Part>> parts;  // per vector
     std::shared_ptr<index::PayloadIndexSet> indexes;  // the part's payload indexes
     bool built = false;                        // its files are written
+    // The written segment, opened (in memory or mapped, as the budget says): when the commit
+    // switches it in, the part's rows and payloads are read from it instead of the heap.
+    std::shared_ptr<const storage::Segment> segment;
   };
   // Takes seal_ from the growing part (callers hold write_mu_; none is taken).
   void StartSeal();
@@ -464,6 +467,9 @@ class CollectionImpl final : public Collection {
   // Switches CURRENT to the sealed segments and seal_'s (built), with a new delta and a new log
   // holding seal_tail_; then drops seal_ (callers hold write_mu_).
   Status CommitSeal();
+  // After the commit: the sealed part reads its rows and unchanged payloads from job.segment
+  // (takes state_mu_; the rows and payloads it held are freed after letting it go).
+  void UseSealedSegment(const SealJob& job);
   // After a failure: removes seal_'s files (unless CURRENT may name them) so that it is built
   // again; seal_ and seal_tail_ stay, for the retry (callers hold write_mu_).
   void AbandonSeal();

@@ -140,7 +140,9 @@ CollectionInfo CollectionImpl::Info() const {
     const Column& col = state_->columns[v];
     uint64_t vector_bytes = 0, index_bytes = 0;
     for (const auto& part : col.parts) {
-      vector_bytes += part->base_rows * dims_[v] * sizeof(float) + part->tail.MemoryBytes();
+      if (part->segment == nullptr || !part->segment->mapped())
+        vector_bytes += part->base_rows * dims_[v] * sizeof(float);
+      vector_bytes += part->tail.MemoryBytes();
       if (part->hnsw) index_bytes += part->hnsw->MemoryBytes();
     }
     info.vector_bytes[schema_.vectors[v].name] = vector_bytes;

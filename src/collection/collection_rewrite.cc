@@ -6,6 +6,7 @@
 #include <functional>
 #include <span>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "collection/collection_files.h"
@@ -315,6 +316,7 @@ Status CollectionImpl::BuildSeal(SealJob* job) const {
   const std::string index_path = IndexPath(job->gen);
   MOSAIC_RETURN_IF_ERROR(WriteFileAtomically(env_, index_path, indexes)
                              .WithContext("saving payload indexes " + index_path));
+  MOSAIC_ASSIGN_OR_RETURN(job->segment, OpenSegment(seg));
   job->built = true;
   sync_point::Reached("CollectionImpl::BuildSeal:Built");
   return Status::OK();
@@ -342,6 +344,7 @@ Status CollectionImpl::CommitSeal() {
     return s.WithContext("flushing collection '" + name_ + "'");
   }
   MOSAIC_RETURN_IF_ERROR(SwitchTo(next, std::move(wal).value(), written, "flushing"));
+  UseSealedSegment(job);
   seal_.reset();
   seal_tail_ = {};
   RemoveUnusedFiles();
@@ -354,6 +357,29 @@ void CollectionImpl::AbandonSeal() {
   // After a switch of unknown outcome CURRENT may name its files: they stay until a reopen.
   if (write_error_.ok() && job.end > job.first) RemoveSegmentFiles(job.gen);
   job.built = false;
+  job.segment.reset();
+}
+
+void CollectionImpl::UseSealedSegment(const SealJob& job) {
+  if (job.segment == nullptr) return;
+  const uint32_t n = job.end - job.first;
+  // No merge reads the part meanwhile: it became a segment of the manifest just now, under
+  // write_mu_, which a merge takes to start. Readers hold state_mu_.
+  std::vector<storage::AppendRows> rows;
+  std::shared_ptr<std::vector<Json>> payloads;
+  {
+    std::unique_lock<std::shared_mutex> l(state_mu_);
+    State& st = *state_;
+    for (size_t v = 0; v < job.parts.size(); ++v) {
+      Part& part = *job.parts[v];
+      part.segment = job.segment;
+      part.base = job.segment->vectors(v);
+      part.base_rows = n;
+      rows.push_back(std::exchange(part.tail, storage::AppendRows(dims_[v])));
+    }
+    // Payloads changed since the build read them stay held (they are in the delta).
+    payloads = st.payloads.UseSegment(job.first, n, job.segment, st.overridden);
+  }
 }
 
 Status CollectionImpl::Seal() {

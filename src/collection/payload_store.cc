@@ -1,6 +1,7 @@
 #include "collection/payload_store.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "index/slot_io.h"
 
@@ -62,6 +63,30 @@ void PayloadStore::AppendSegment(std::shared_ptr<const storage::Segment> segment
   held_.push_back({first, n, std::make_shared<std::vector<Json>>()});
   in_segment_.Resize(size(), segment != nullptr);
   if (segment != nullptr) ranges_.push_back({first, n, std::move(segment)});
+}
+
+std::shared_ptr<std::vector<Json>> PayloadStore::UseSegment(
+    uint32_t first, uint32_t n, std::shared_ptr<const storage::Segment> segment,
+    const Bitset& keep) {
+  auto it = std::lower_bound(held_.begin(), held_.end(), first,
+                             [](const Held& h, uint32_t s) { return h.first < s; });
+  if (it == held_.end() || it->first != first || it->count != n || n == 0) return nullptr;
+  if (growing_ && it + 1 == held_.end()) growing_ = false;
+  auto kept = std::make_shared<std::vector<Json>>();
+  const std::vector<Json>& old = *it->payloads;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t slot = first + i;
+    if (slot < keep.size() && keep.Test(slot)) {
+      if (kept->empty()) kept->resize(n);
+      if (i < old.size()) (*kept)[i] = old[i];
+    } else {
+      in_segment_.Set(slot);
+    }
+  }
+  auto at = std::upper_bound(ranges_.begin(), ranges_.end(), first,
+                             [](uint32_t s, const Range& r) { return s < r.first; });
+  ranges_.insert(at, {first, n, std::move(segment)});
+  return std::exchange(it->payloads, std::move(kept));
 }
 
 PayloadStore PayloadStore::Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,

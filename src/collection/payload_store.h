@@ -43,6 +43,12 @@ class PayloadStore {
   void AppendSegment(std::shared_ptr<const storage::Segment> segment, uint32_t n);
   // Ends the run that Append() extends (a flush sealed it): the next Append() starts one.
   void SealGrowing() { growing_ = false; }
+  // After a flush wrote the sealed run starting at `first` (`n` slots) to `segment`: its slots
+  // read their payloads from it (point i for slot first + i), except those set in `keep` (by
+  // slot), whose held payloads stay. Returns the payloads the run held, for the caller to free.
+  std::shared_ptr<std::vector<Json>> UseSegment(uint32_t first, uint32_t n,
+                                                std::shared_ptr<const storage::Segment> segment,
+                                                const Bitset& keep);
 
   // After a merge: a copy of this store where `map` renumbers every slot from a on
   // (index::kDroppedSlot: dropped), and slots [a, b) become the `n` points of `merged` (new slot

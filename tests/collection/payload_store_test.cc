@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "index/slot_io.h"
 #include "util/fault_env.h"
 
@@ -61,6 +63,37 @@ TEST(PayloadStore, AMergeReplacesASealedGrowingRunAndKeepsTheNextOne) {
   after.Set(0, PayloadOf("changed", 0));  // held in the merged run from now on
   EXPECT_EQ(after.Copy(0), PayloadOf("changed", 0));
   EXPECT_EQ(after.Copy(1), PayloadOf("m", 1));
+}
+
+// A flush sealed slots 2..4 and wrote them to a segment (as "s"); slot 3 changed after it was
+// written and stays held; the others are read from the segment and their held copies freed.
+TEST(PayloadStore, ASealedRunReadsTheSegmentItWasWrittenTo) {
+  TempDir dir;
+  PayloadStore store;
+  store.AppendSegment(MakeSegment(dir / "a.seg", "a", 2, false), 2);  // slots 0, 1
+  for (size_t i = 0; i < 3; ++i) store.Append(PayloadOf("held", i));  // slots 2..4
+  store.SealGrowing();
+  store.Append(PayloadOf("next", 0));  // slot 5
+  Bitset keep(5);
+  keep.Set(3);
+  EXPECT_EQ(store.SegmentBytes(false), std::filesystem::file_size(dir / "a.seg"));
+  auto freed = store.UseSegment(2, 3, MakeSegment(dir / "s.seg", "s", 3, true), keep);
+  ASSERT_NE(freed, nullptr);
+  EXPECT_EQ(freed->size(), 3u);
+  EXPECT_EQ(store.SegmentBytes(true), std::filesystem::file_size(dir / "s.seg"));
+  EXPECT_EQ(store.Copy(1), PayloadOf("a", 1));
+  EXPECT_EQ(store.Copy(2), PayloadOf("s", 0));
+  EXPECT_EQ(store.Copy(3), PayloadOf("held", 1));
+  EXPECT_EQ(store.Copy(4), PayloadOf("s", 2));
+  EXPECT_EQ(store.Copy(5), PayloadOf("next", 0));
+  store.Append(PayloadOf("next", 1));  // the growing run goes on
+  EXPECT_EQ(store.Copy(6), PayloadOf("next", 1));
+  store.Set(4, PayloadOf("changed", 4));
+  EXPECT_EQ(store.Copy(4), PayloadOf("changed", 4));
+  EXPECT_EQ(store.Copy(2), PayloadOf("s", 0));
+  // Not a sealed run's start or size: nothing changes.
+  EXPECT_EQ(store.UseSegment(3, 2, MakeSegment(dir / "t.seg", "t", 2, true), Bitset(7)), nullptr);
+  EXPECT_EQ(store.Copy(3), PayloadOf("held", 1));
 }
 
 TEST(PayloadStore, ReadsFromSegmentsHoldsWhatChangedAndFollowsAMerge) {

@@ -608,6 +608,37 @@ TEST_F(Segments, AFlushInTheBackgroundLetsWritesGoOn) {
   EXPECT_EQ(IndexAnswers(*c), answers);
 }
 
+// Once a flush commits, its part reads rows and payloads from the segment it wrote (mapped
+// here: a budget of 0), not from the heap; a payload changed while the files were written stays
+// as changed.
+TEST_F(Segments, ASealedPartReadsItsSegmentInsteadOfTheHeap) {
+  opt.wal_flush_bytes = 64 << 10;
+  opt.segment_memory_budget_bytes = 0;
+  Create();
+  AddAndFlush(*c, MakePoints(0, 300, 90), &m);
+  CollectionInfo info = c->Info();
+  EXPECT_EQ(info.segment_mapped_bytes, info.segment_bytes);
+  EXPECT_EQ(info.vector_bytes.at("v"), 0u);
+  HoldAt hold("CollectionImpl::BuildSeal:Built");
+  uint64_t next = 300;
+  for (; !hold.held() && next < 5000; next += 50) Add(*c, MakePoints(next, next + 50, 91), &m);
+  ASSERT_TRUE(hold.held()) << "no flush started by " << next;
+  ASSERT_TRUE(hold.Wait());
+  const Json change = {{"group", 9}};
+  ASSERT_TRUE(c->SetPayload(std::vector<PointId>{PointId(uint64_t{310})}, change).ok());
+  m[PointId(uint64_t{310})].first.update(change);
+  EXPECT_GT(c->Info().vector_bytes.at("v"), 0u);  // the part being sealed is still in the heap
+  hold.Release();
+  ASSERT_TRUE(c->Flush().ok());
+  info = c->Info();
+  EXPECT_EQ(info.segments, 3u);
+  EXPECT_EQ(info.segment_mapped_bytes, info.segment_bytes);
+  EXPECT_EQ(info.vector_bytes.at("v"), 0u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  ExpectKeptAcrossReopen();
+}
+
 // Compact() and a snapshot wait for a flush in the background, and then hold every write.
 TEST_F(Segments, CompactAndSnapshotWaitForABackgroundFlush) {
   opt.wal_flush_bytes = 64 << 10;
