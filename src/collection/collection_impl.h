@@ -162,9 +162,9 @@ class CollectionImpl final : public Collection {
  private:
   // The rows and graph of one vector over one part of the slots. The parts of a column follow
   // the segments of the manifest, in slot order, and end with the growing part (the slots not yet
-  // sealed). A part's rows are in a segment read at open (`base`) or in `tail` (appended while it
-  // grew; a part sealed by a flush keeps them there). Its graph numbers nodes from 0 (slot -
-  // first); a sealed part's graph changes only by tombstones.
+  // sealed). A part's rows are in its segment (`base`: read at open, written by a merge, or by
+  // the flush that sealed it, from its commit on) or in `tail` (appended while it grew). Its graph
+  // numbers nodes from 0 (slot - first); a sealed part's graph changes only by tombstones.
   struct Part {
     uint32_t first = 0;
     std::shared_ptr<const storage::Segment> segment;  // holds `base`; null for a growing part

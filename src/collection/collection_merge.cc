@@ -214,7 +214,7 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
   if (merge_cancel_) return Cancelled();
   MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<storage::Segment> seg, OpenSegment(seg_path));
   m->segment = seg;
-  // A part sealed in place by a flush has no Segment of its own in memory: its file is read.
+  // Every sealed part holds its Segment; one that does not is read from its file.
   std::vector<std::shared_ptr<const storage::Segment>> part_files(parts0.size());
   for (const auto& [i, written] : changed) {
     const uint32_t slot = m->slots[i];

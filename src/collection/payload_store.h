@@ -1,5 +1,5 @@
 // PayloadStore: the payloads of a collection's slots. A slot's payload is either held decoded
-// (written since its segment was loaded, in the growing part, or sealed in place by a flush) or
+// (changed since its segment was written, or in the growing part or one being flushed) or
 // read on demand from the segment it was loaded from, whose payload section (MessagePack, in
 // memory or mapped) already holds it: an open decodes no payload, and an unchanged payload of a
 // sealed segment costs no memory of its own. The held payloads are kept in runs, one per segment
