@@ -353,6 +353,9 @@ struct IngestResult {
   uint64_t compactions = 0;  // of those, the ones that left one segment
   double drain_s = 0;        // after the last Upsert, until no merge was pending
   uint64_t merges = 0;
+  uint64_t most_segments = 0;  // the most Info reported after an Upsert
+  uint64_t writes_slowed = 0;  // Info: Upserts slowed while merges lagged, and how long in all
+  double slowdown_s = 0;
   uint64_t ingested_bytes = 0;
   uint64_t write_bytes = 0;  // /proc/self/io
   uint64_t wchar = 0;        // bytes passed to write() and the like, files or not
@@ -457,6 +460,7 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     const CollectionInfo info = col.Info();
     if (!info.background_error.empty()) Die(kName, "flush failed: " + info.background_error);
     merging = info.merges_pending > 0;
+    r.most_segments = std::max<uint64_t>(r.most_segments, info.segments);
     // From half-way: searches over a few thousand points would swamp the figures.
     if (a.search_during_ingest && !reader.joinable() && first + batch.size() >= a.points / 2)
       start_reader();
@@ -471,11 +475,13 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     const size_t done = first + batch.size();
     if (Seconds(last_report, t1) >= 5 || done == a.points) {
       std::fprintf(stderr, "[%s r%d] %zu/%zu points, %.0f points/s (last %.0f s), %llu segments, "
-                   "log %.1f MB\n",
+                   "log %.1f MB, %llu writes slowed (%.1f s)\n",
                    c.name, round, done, a.points,
                    static_cast<double>(done - last_done) / Seconds(last_report, t1),
                    Seconds(last_report, t1), static_cast<unsigned long long>(info.segments),
-                   static_cast<double>(info.wal_bytes) / 1e6);
+                   static_cast<double>(info.wal_bytes) / 1e6,
+                   static_cast<unsigned long long>(info.writes_slowed),
+                   static_cast<double>(info.write_slowdown_ms) / 1e3);
       last_report = t1;
       last_done = done;
     }
@@ -506,6 +512,8 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   const CollectionInfo info = col.Info();
   r.points = info.points;
   r.merges = info.merges_done;
+  r.writes_slowed = info.writes_slowed;
+  r.slowdown_s = static_cast<double>(info.write_slowdown_ms) / 1e3;
   r.segments = info.segments;
   r.segment_bytes = info.segment_bytes;
   r.wal_bytes = info.wal_bytes;
@@ -936,12 +944,15 @@ int main(int argc, char** argv) {
   std::printf("storage_bench: %zu points x %u dims (%u clusters), payload tag (keyword, %u values) "
               "+ n (integer)%s, all indexed; HNSW m 16 ef_construction 200 SQ8, L2; %zu points per "
               "Upsert, one writer; default DbOptions (sync kAlways) with wal_flush_bytes %.0f MiB; "
-              "segments = merge_factor %zu, max_segments %zu, merges in the background; "
+              "segments = merge_factor %zu, max_segments %zu, max_segment_bytes %.0f MiB, "
+              "slowdown_segments %zu, merges in the background; "
               "rewrite-all = every flush compacts; %d round(s); dir %s; %zu queries, recall@%zu\n",
               a.points, a.dim, kCentres, kTags,
               a.text_words > 0 ? (" + note (text, " + std::to_string(a.text_words) + " words)").c_str() : "",
               a.batch, a.wal_flush_mb,
-              DbOptions{}.merge_factor, DbOptions{}.max_segments, a.rounds, base.c_str(),
+              DbOptions{}.merge_factor, DbOptions{}.max_segments,
+              static_cast<double>(DbOptions{}.max_segment_bytes) / (1 << 20),
+              DbOptions{}.slowdown_segments, a.rounds, base.c_str(),
               a.queries, kK);
   std::printf("load average at start (uptime): %s\n", LoadAverage().c_str());
 
@@ -1066,6 +1077,11 @@ int main(int argc, char** argv) {
       [](const Run& r) { return static_cast<double>(r.ingest.compactions); }, "%.0f");
   row("merges (Info: merges_done)", [](const Run& r) { return static_cast<double>(r.ingest.merges); },
       "%.0f");
+  row("most segments after an Upsert",
+      [](const Run& r) { return static_cast<double>(r.ingest.most_segments); }, "%.0f");
+  row("Upserts slowed while merges lagged",
+      [](const Run& r) { return static_cast<double>(r.ingest.writes_slowed); }, "%.0f");
+  row("  time they waited (s)", [](const Run& r) { return r.ingest.slowdown_s; }, "%.1f");
   row("peak RSS, ingest (MB)",
       [](const Run& r) { return static_cast<double>(r.ingest.hwm_kb) / 1024; }, "%.0f");
   row("  anonymous (heap), most seen (MB)",

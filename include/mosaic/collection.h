@@ -129,6 +129,10 @@ struct CollectionInfo {
   uint64_t disk_bytes = 0;         // every file of the collection (segments, graphs, delta, log)
   uint64_t merges_pending = 0;     // merges running or due (1 while one runs, else 0 or 1)
   uint64_t merges_done = 0;        // merges switched in since the collection was opened
+  // Writes slowed down while merges lagged (DbOptions::slowdown_segments) since the open, and
+  // the milliseconds they waited in all.
+  uint64_t writes_slowed = 0;
+  uint64_t write_slowdown_ms = 0;
   bool flushing = false;           // a flush writes its segment in the background
   uint64_t process_rss_bytes = 0;  // resident memory of the whole process (all collections)
   // Empty, or why the last flush or compaction a write triggered failed (the writes themselves

@@ -40,6 +40,17 @@ struct DbOptions {
   // deleted points pass compact_deleted_ratio of its slots, or to give a graph its SQ8 codes.
   size_t merge_factor = 4;
   size_t max_segments = 8;
+  // A merge makes no segment whose live points' vectors (f32, every named vector) take more than
+  // this, and merges a segment past half of it only to drop its deleted points: merging large
+  // segments again costs more (re-inserting most of their points into a graph) than searching
+  // one more graph saves (Lucene's max merged segment size; Milvus seals at 1 GiB likewise).
+  // max_segments and merge_factor count the segments under half of it. 0: no limit.
+  uint64_t max_segment_bytes = 1ull << 30;
+  // While more than this many sealed segments under half of max_segment_bytes wait for merges,
+  // each Upsert waits 100 us per point for every segment over (at most 0.5 s a write), so that
+  // writers go at the pace merges keep up with instead of leaving ever more graphs for each
+  // search to walk (LevelDB's slowdown trigger). 0: never.
+  size_t slowdown_segments = 16;
   double compact_deleted_ratio = 0.25;
   // false: a merge runs in the flush that starts it, holding writers (deterministic; tests).
   bool background_merges = true;

@@ -401,6 +401,15 @@ class CollectionImpl final : public Collection {
   // merge_factor neighbours of about the same size, or enough neighbours to get back within
   // max_segments.
   std::optional<std::pair<size_t, size_t>> PickMerge() const;
+  // Bytes of one point's f32 vectors (every named vector): a segment's size for
+  // max_segment_bytes.
+  uint64_t PointVectorBytes() const;
+  // Whether a sealed segment of `points` is under half of max_segment_bytes: one that merges
+  // may still grow, and that max_segments, merge_factor and slowdown_segments count.
+  bool SegmentHasRoom(uint64_t points) const;
+  // How long the write of `points` points waits for merges to catch up (slowdown_segments),
+  // from the segments now sealed (callers hold write_mu_).
+  std::chrono::microseconds WriteSlowdown(size_t points) const;
   // Starts the merge PickMerge finds, unless one runs: on merge_thread_, or at once without
   // background_merges (callers hold write_mu_).
   Status MaybeStartMerge();
@@ -575,6 +584,9 @@ class CollectionImpl final : public Collection {
   bool merging_ = false;      // guarded by write_mu_
   uint64_t merge_gen_ = 0;    // guarded by write_mu_
   uint64_t merges_done_ = 0;  // guarded by write_mu_
+  // Writes slowed down by WriteSlowdown and the microseconds they waited.
+  std::atomic<uint64_t> writes_slowed_{0};
+  std::atomic<uint64_t> write_slowdown_us_{0};
   uint64_t deleted_at_pick_ = 0;  // deleted_pending when PickMerge last ran; guarded by write_mu_
   std::atomic<bool> merge_cancel_{false};
   std::condition_variable merge_done_;  // notified under write_mu_ when a merge stops

@@ -3,6 +3,7 @@
 // slots in memory). docs/segment_format.md describes the files.
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "collection/collection_impl.h"
 #include "collection/graph_merge.h"
@@ -14,6 +15,34 @@ namespace {
 Status Cancelled() { return Status::Aborted("merge cancelled"); }
 
 }  // namespace
+
+uint64_t CollectionImpl::PointVectorBytes() const {
+  uint64_t bytes = 0;
+  for (uint32_t d : dims_) bytes += uint64_t{d} * sizeof(float);
+  return bytes;
+}
+
+bool CollectionImpl::SegmentHasRoom(uint64_t points) const {
+  return options_.max_segment_bytes == 0 ||
+         points * PointVectorBytes() < options_.max_segment_bytes / 2;
+}
+
+std::chrono::microseconds CollectionImpl::WriteSlowdown(size_t points) const {
+  if (options_.slowdown_segments == 0) return {};
+  // Segments with room beside one with room (that a merge can take), by slots rather than live
+  // points: this runs at every write.
+  const std::vector<SealedSegment>& segs = current_.segments;
+  size_t open = 0;
+  for (size_t k = 0; k < segs.size(); ++k)
+    open += SegmentHasRoom(segs[k].slots) &&
+            ((k > 0 && SegmentHasRoom(segs[k - 1].slots)) ||
+             (k + 1 < segs.size() && SegmentHasRoom(segs[k + 1].slots)));
+  if (open <= options_.slowdown_segments) return {};
+  constexpr int64_t kPerPointPerSegmentUs = 100, kMostUs = 500'000;
+  const int64_t over = static_cast<int64_t>(open - options_.slowdown_segments);
+  return std::chrono::microseconds(
+      std::min<int64_t>(kMostUs, kPerPointPerSegmentUs * over * static_cast<int64_t>(points)));
+}
 
 std::optional<std::pair<size_t, size_t>> CollectionImpl::PickMerge() const {
   const State& st = *state_;
@@ -39,17 +68,24 @@ std::optional<std::pair<size_t, size_t>> CollectionImpl::PickMerge() const {
     if (dead >= kMinDeletedForMerge && dead > options_.compact_deleted_ratio * segs[k].slots)
       return std::pair{k, k + 1};
   }
-  // The run of `width` neighbours holding the fewest points (among those `ok` accepts).
+  // The run of `width` neighbours with room holding the fewest points (among those `ok`
+  // accepts) whose merged segment stays within max_segment_bytes.
+  const uint64_t point_bytes = PointVectorBytes();
   auto cheapest = [&](size_t width, auto&& ok) -> std::optional<std::pair<size_t, size_t>> {
     std::optional<std::pair<size_t, size_t>> best;
     uint64_t best_points = 0;
     for (size_t k = 0; k + width <= n; ++k) {
       uint64_t points = 0, least = UINT64_MAX, most = 0;
+      bool room = true;
       for (size_t i = k; i < k + width; ++i) {
+        room = room && SegmentHasRoom(live[i]);
         points += live[i];
         least = std::min<uint64_t>(least, std::max<uint64_t>(live[i], 1));
         most = std::max<uint64_t>(most, live[i]);
       }
+      if (!room ||
+          (options_.max_segment_bytes != 0 && points * point_bytes > options_.max_segment_bytes))
+        continue;
       if (ok(least, most) && (!best || points < best_points)) {
         best = std::pair{k, k + width};
         best_points = points;
@@ -61,9 +97,13 @@ std::optional<std::pair<size_t, size_t>> CollectionImpl::PickMerge() const {
   const size_t factor = std::max<size_t>(options_.merge_factor, 2);
   if (auto run = cheapest(factor, [](uint64_t least, uint64_t most) { return most <= 2 * least; }))
     return run;
-  if (n > options_.max_segments)
-    return cheapest(std::max<size_t>(n - options_.max_segments + 1, 2),
-                    [](uint64_t, uint64_t) { return true; });
+  // Too many segments with room: the cheapest run that brings them back within max_segments,
+  // or failing that (the run would be too large) the cheapest narrower one.
+  size_t open = 0;
+  for (size_t k = 0; k < n; ++k) open += SegmentHasRoom(live[k]) ? 1 : 0;
+  if (open <= options_.max_segments) return std::nullopt;
+  for (size_t width = std::max<size_t>(open - options_.max_segments + 1, 2); width >= 2; --width)
+    if (auto run = cheapest(width, [](uint64_t, uint64_t) { return true; })) return run;
   return std::nullopt;
 }
 
@@ -236,6 +276,9 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
   }
   MOSAIC_RETURN_IF_ERROR(indexes.Save(env_, IndexPath(m->gen), static_cast<uint32_t>(n),
                                       {0, {}, static_cast<uint32_t>(n)}));
+  const unsigned cores = std::thread::hardware_concurrency();
+  std::unique_ptr<ThreadPool> pool;
+  if (cores > 1) pool = std::make_unique<ThreadPool>(static_cast<int>(cores) - 1);
   for (size_t v = 0; v < dims_.size(); ++v) {
     auto part = std::make_shared<Part>();
     part->first = m->a;
@@ -246,9 +289,10 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     part->rows = std::make_unique<PartRows>(part.get());
     m->merged[v] = part;
     if (schema_.vectors[v].index.kind != IndexKind::kHnsw) continue;
-    // Built on this thread alone: in the shared pool, the merge's insert loop would hold its
-    // workers until done, and a writer's graph insert queued behind them would wait as long
-    // (storage_bench at 1M: Upserts stalled 25 s at each large merge).
+    // Built by this thread and a pool of the merge's own (one thread per core in all), not the
+    // shared pool: there the merge's insert loop would hold the workers until done, and a
+    // writer's graph insert queued behind them would wait as long (storage_bench at 1M: Upserts
+    // stalled 25 s at each large merge); beside writers, the scheduler shares the cores.
     // The largest part's graph is renumbered and the others' nodes inserted, unless the merged
     // graph is to get SQ8 codes that graph lacks: then it is built afresh (adopting the
     // collection's codes if trained, else training them on these rows).
@@ -272,13 +316,13 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
       if (m->donors[v] != nullptr) part->hnsw->AdoptCodec(*m->donors[v]->hnsw);
       std::vector<uint32_t> nodes;
       m->present[v].ForEach([&](size_t i) { nodes.push_back(static_cast<uint32_t>(i)); });
-      added = part->hnsw->AddBatch(nodes, /*pool=*/nullptr);
+      added = part->hnsw->AddBatch(nodes, pool.get());
     } else {
       std::vector<int64_t> old_to_new(m->b, -1);
       for (size_t i = 0; i < n; ++i) old_to_new[m->slots[i]] = static_cast<int64_t>(i);
       part->hnsw = MergeGraphs(graphs, old_to_new, m->slots,
                                [&](uint32_t i) { return m->present[v].Test(i); },
-                               part->rows.get(), /*pool=*/nullptr, &added);
+                               part->rows.get(), pool.get(), &added);
     }
     MOSAIC_RETURN_IF_ERROR(added);
     if (merge_cancel_) return Cancelled();

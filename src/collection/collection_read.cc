@@ -131,6 +131,8 @@ CollectionInfo CollectionImpl::Info() const {
   info.merges_pending = merging_ || PickMerge() ? 1 : 0;
   info.flushing = sealing_;
   info.merges_done = merges_done_;
+  info.writes_slowed = writes_slowed_.load(std::memory_order_relaxed);
+  info.write_slowdown_ms = write_slowdown_us_.load(std::memory_order_relaxed) / 1000;
   info.process_rss_bytes = ProcessRssBytes();
   if (!rewrite_error_.ok())
     info.background_error = rewrite_error_.ToString() + " (" + std::to_string(rewrite_failures_) +

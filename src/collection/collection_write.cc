@@ -3,7 +3,9 @@
 #include "collection/collection_impl.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <unordered_set>
 
 #include "common/sync_point.h"
@@ -88,9 +90,20 @@ Status CollectionImpl::CommitUpsert(Operation op) {
   if (!AwaitTurn(&w)) return write.status;  // a leader committed it
   size_t n;
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::unique_lock<std::mutex> lock(write_mu_);
     std::vector<PendingWrite*> group = TakeGroup();
     n = group.size();
+    size_t points = 0;
+    for (const PendingWrite* g : group) points += g->op.points.size();
+    // Merges lag behind: the group waits (the writers after it queue meanwhile), without
+    // write_mu_, which a merge needs to switch in.
+    if (const std::chrono::microseconds wait = WriteSlowdown(points); wait.count() > 0) {
+      lock.unlock();
+      std::this_thread::sleep_for(wait);
+      writes_slowed_.fetch_add(1, std::memory_order_relaxed);
+      write_slowdown_us_.fetch_add(static_cast<uint64_t>(wait.count()), std::memory_order_relaxed);
+      lock.lock();
+    }
     if (Status s = CheckWritable(); !s.ok()) {
       for (PendingWrite* g : group) g->status = s;
     } else {

@@ -352,7 +352,8 @@ Json CollectionInfo::ToJson() const {
           {"deleted_pending", deleted_pending}, {"segments", segments}, {"segment_bytes", segment_bytes},
           {"segment_mapped_bytes", segment_mapped_bytes},
           {"wal_bytes", wal_bytes}, {"disk_bytes", disk_bytes}, {"merges_pending", merges_pending},
-          {"merges_done", merges_done}, {"flushing", flushing}, {"process_rss_bytes", process_rss_bytes},
+          {"merges_done", merges_done}, {"writes_slowed", writes_slowed},
+          {"write_slowdown_ms", write_slowdown_ms}, {"flushing", flushing}, {"process_rss_bytes", process_rss_bytes},
           {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
           {"graphs_rebuilt", graphs_rebuilt}, {"payload_indexes_rebuilt", payload_indexes_rebuilt},
           {"background_error", background_error}};

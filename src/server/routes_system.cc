@@ -45,6 +45,11 @@ std::string Gauges(ServerContext& ctx) {
        [](const CollectionInfo& i) { return double(i.merges_pending); }},
       {"mosaic_collection_merges_total", "counter",
        [](const CollectionInfo& i) { return double(i.merges_done); }},
+      // Writes slowed down while merges lagged, and the seconds they waited.
+      {"mosaic_collection_writes_slowed_total", "counter",
+       [](const CollectionInfo& i) { return double(i.writes_slowed); }},
+      {"mosaic_collection_write_slowdown_seconds_total", "counter",
+       [](const CollectionInfo& i) { return double(i.write_slowdown_ms) / 1000; }},
       // 1: the flushes writes trigger are failing.
       {"mosaic_collection_background_error", "gauge",
        [](const CollectionInfo& i) { return i.background_error.empty() ? 0.0 : 1.0; }},

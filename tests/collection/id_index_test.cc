@@ -101,5 +101,82 @@ TEST(IdIndex, AgreesWithAMapThroughWritesAndMerges) {
   EXPECT_EQ(Entries(index), want);
 }
 
+// Enough numeric ids for many leaves: random sets and erases (in waves that empty whole ranges),
+// string ids beside them, against a std::map; order, lookups and LowerBound agree throughout.
+TEST(IdIndex, ManyLeavesAgreeWithAMapThroughInsertsAndErases) {
+  std::mt19937_64 rng(11);
+  IdIndex index;
+  std::map<PointId, uint32_t> model;
+  uint32_t slot = 0;
+  auto check = [&](int wave) {
+    ASSERT_EQ(index.size(), model.size()) << "wave " << wave;
+    std::vector<std::pair<PointId, uint32_t>> want(model.begin(), model.end());
+    ASSERT_EQ(Entries(index), want) << "wave " << wave;
+    for (int q = 0; q < 2000; ++q) {
+      const PointId probe = q % 10 == 0 ? PointId{"s" + std::to_string(rng() % 300)}
+                                        : PointId{uint64_t{rng() % 220'000}};
+      auto want_it = model.lower_bound(probe);
+      auto got = index.LowerBound(probe);
+      if (want_it == model.end()) {
+        ASSERT_TRUE(got == index.end()) << probe.ToString();
+      } else {
+        ASSERT_FALSE(got == index.end()) << probe.ToString();
+        ASSERT_EQ(got.id(), want_it->first) << probe.ToString();
+        ASSERT_EQ(got.slot(), want_it->second);
+      }
+      auto found = model.find(probe);
+      ASSERT_EQ(index.Find(probe),
+                found == model.end() ? std::nullopt : std::optional<uint32_t>{found->second});
+    }
+  };
+  for (int wave = 0; wave < 6; ++wave) {
+    // Inserts (and moves) at random, mostly numbers.
+    for (int i = 0; i < 60'000; ++i) {
+      const PointId id = i % 50 == 0 ? PointId{"s" + std::to_string(rng() % 300)}
+                                     : PointId{uint64_t{rng() % 200'000}};
+      auto it = model.find(id);
+      ASSERT_EQ(index.Set(id, slot),
+                it == model.end() ? std::nullopt : std::optional<uint32_t>{it->second});
+      model[id] = slot++;
+    }
+    check(wave);
+    // Erases: a whole range (leaves emptied and dropped), then scattered ones.
+    const uint64_t from = rng() % 150'000;
+    for (uint64_t id = from; id < from + 40'000; ++id) {
+      auto it = model.find(PointId{id});
+      ASSERT_EQ(index.Erase(PointId{id}),
+                it == model.end() ? std::nullopt : std::optional<uint32_t>{it->second});
+      if (it != model.end()) model.erase(it);
+    }
+    for (int i = 0; i < 20'000; ++i) {
+      const PointId id{uint64_t{rng() % 200'000}};
+      auto it = model.find(id);
+      ASSERT_EQ(index.Erase(id),
+                it == model.end() ? std::nullopt : std::optional<uint32_t>{it->second});
+      if (it != model.end()) model.erase(it);
+    }
+    check(wave);
+  }
+  // Ids past the end at every step (below them nothing moves) and beneath the first.
+  for (uint64_t id = 300'000; id < 310'000; ++id) {
+    index.Set(PointId{id}, slot);
+    model[PointId{id}] = slot++;
+  }
+  index.Set(PointId{uint64_t{0}}, slot);
+  model[PointId{uint64_t{0}}] = slot++;
+  check(6);
+}
+
+// Ascending ids, the usual load, fill their leaves: far less than a map's node per point.
+TEST(IdIndex, AscendingIdsTakeAboutTwelveBytesEach) {
+  IdIndex index;
+  constexpr uint32_t kPoints = 1'000'000;
+  for (uint32_t i = 0; i < kPoints; ++i) index.Set(PointId{uint64_t{i} * 3}, i);
+  // 12 bytes per pair in full leaves, plus the key -> slot array's 4.
+  EXPECT_LT(static_cast<double>(index.MemoryBytes()) / kPoints, 17.0);
+  EXPECT_EQ(index.Find(PointId{uint64_t{2'999'997}}), std::optional<uint32_t>{999'999});
+  EXPECT_EQ(index.Find(PointId{uint64_t{2'999'998}}), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mosaic::collection

@@ -286,6 +286,72 @@ TEST_F(Segments, MaxSegmentsBoundsTheCountByMerging) {
   ExpectKeptAcrossReopen();
 }
 
+// Segments past half of max_segment_bytes are left as they are (but for deletes), and no merge
+// makes one larger than it, though max_segments asks for fewer.
+TEST_F(Segments, AMergeMakesNoSegmentPastMaxSegmentBytes) {
+  opt.merge_factor = 2;
+  opt.max_segments = 2;
+  opt.max_segment_bytes = 4000 * kDim * sizeof(float);  // 4000 points; 2000 and more: full
+  Create();
+  for (uint32_t round = 0; round < 8; ++round)
+    AddAndFlush(*c, MakePoints(round * 1200, round * 1200 + 1200, 100 + round), &m);
+  // Pairs of 1200 merged into 2400 each; without the limit they would have gone on to 9600.
+  const CollectionInfo info = c->Info();
+  EXPECT_EQ(info.merges_done, 4u);
+  EXPECT_EQ(info.segments, 4u);
+  EXPECT_EQ(info.merges_pending, 0u);
+  for (const std::string& f : SegmentFiles(dir)) {
+    auto seg = storage::Segment::Open(Env::Default(), CollectionDir(dir) + "/" + f, /*map=*/true);
+    ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+    EXPECT_EQ((*seg)->num_points(), 2400u) << f;
+  }
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  EXPECT_GE(Recall(*c, m, -1), 0.95);
+  // Deletes still hollow out a full segment enough to merge it alone.
+  std::vector<PointId> gone;
+  for (uint64_t id = 0; id < 2400; id += 2) gone.emplace_back(id);
+  ASSERT_EQ(*c->Delete(gone), gone.size());
+  for (const auto& id : gone) m.erase(id);
+  EXPECT_EQ(c->Info().merges_done, 5u);
+  EXPECT_EQ(c->Info().deleted_pending, 0u);
+  ExpectKeptAcrossReopen();
+}
+
+// While merges lag (one held at its start here), sealed segments pile up past
+// slowdown_segments and each upsert waits for them; once the merges catch up, writes go at
+// full speed again. Nothing written is lost either way.
+TEST_F(Segments, WritesSlowDownWhileMergesLagAndNotOnceTheyCatchUp) {
+  opt.merge_factor = 2;
+  opt.slowdown_segments = 2;
+  Create();
+  opt.background_merges = true;
+  Reopen();
+  HoldAt hold("CollectionImpl::BuildMerge:Start");
+  AddAndFlush(*c, MakePoints(0, 300, 110), &m);
+  AddAndFlush(*c, MakePoints(300, 600, 111), &m);  // two of one size: a merge starts, and waits
+  ASSERT_TRUE(hold.Wait());
+  AddAndFlush(*c, MakePoints(600, 900, 112), &m);  // written beside two segments: not over
+  EXPECT_EQ(c->Info().writes_slowed, 0u);
+  AddAndFlush(*c, MakePoints(900, 1200, 113), &m);  // three: 300 points wait 1 x 300 x 100 us
+  EXPECT_EQ(c->Info().writes_slowed, 1u);
+  Add(*c, MakePoints(1200, 1300, 114), &m);  // four: 100 points wait 2 x 100 x 100 us
+  CollectionInfo info = c->Info();
+  EXPECT_EQ(info.segments, 4u);
+  EXPECT_EQ(info.writes_slowed, 2u);
+  EXPECT_GE(info.write_slowdown_ms, 50u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  hold.Release();
+  for (int i = 0; i < 600 && c->Info().merges_pending > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  info = c->Info();
+  ASSERT_EQ(info.merges_pending, 0u);
+  EXPECT_LE(info.segments, 2u);  // 1200 points sealed: 1200, or 600 + 600
+  Add(*c, MakePoints(1300, 1400, 115), &m);
+  EXPECT_EQ(c->Info().writes_slowed, 2u);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  ExpectKeptAcrossReopen();
+}
+
 TEST_F(Segments, APayloadChangedInPlaceSurvivesLaterFlushes) {
   Create();
   AddAndFlush(*c, MakePoints(0, 300, 50), &m);
