@@ -14,6 +14,8 @@
 //                     also with k1 = 0.9, b = 0.4 (Anserini's defaults);
 //   mosaic title^W:   the same two fields with the title's scores weighed by W (0.5, 0.3);
 //   mosaic one field: title and text joined in one text-indexed field, Xapian-flat's model;
+//   mosaic reopened:  the first row's collection in a database closed and opened again, so its
+//                     posting lists are read in place from the index file (same scores expected);
 //   xapian-flat:      title and text as one document text;
 //   xapian-fields:    the title under prefix "S", the text unprefixed, queries search both (Xapian
 //                     1.4's BM25 normalizes by the whole document's length, so it cannot score
@@ -266,8 +268,8 @@ int main(int argc, char** argv) {
   Check(db.status(), "open db");
   mosaic::CollectionSchema schema;
   schema.vectors = {{"v", 1, mosaic::Metric::kL2, mosaic::StorageType::kFloat32}};
-  auto index_mosaic = [&](const std::string& name, bool flat) {
-    auto c = (*db)->CreateCollection(name, schema);
+  auto index_mosaic = [&](mosaic::Db& into, const std::string& name, bool flat) {
+    auto c = into.CreateCollection(name, schema);
     Check(c.status(), "create collection " + name);
     const std::vector<std::string> fields =
         flat ? std::vector<std::string>{"all"} : std::vector<std::string>{"title", "text"};
@@ -292,8 +294,21 @@ int main(int argc, char** argv) {
     Check((*c)->Flush(), "flush");
     return std::make_pair(*c, docs.size() / Seconds(t0, Clock::now()));
   };
-  auto [fields_coll, fields_dps] = index_mosaic("fields", false);
-  auto [flat_coll, flat_dps] = index_mosaic("flat", true);
+  auto [fields_coll, fields_dps] = index_mosaic(**db, "fields", false);
+  auto [flat_coll, flat_dps] = index_mosaic(**db, "flat", true);
+  // The "fields" collection again in a second database, closed and opened again: its text lists
+  // are then read in place from the segment's index file (docs/segment_format.md, "Text lists
+  // read in place") where the first database's stay in the heap lists they were built in.
+  const std::string reopened_dir = (tmp / "mosaic-reopened").string();
+  {
+    auto first = mosaic::Db::Open(reopened_dir, opt);
+    Check(first.status(), "open db");
+    index_mosaic(**first, "fields", false);
+  }
+  auto reopened_db = mosaic::Db::Open(reopened_dir, opt);
+  Check(reopened_db.status(), "reopen db");
+  auto reopened_coll = (*reopened_db)->GetCollection("fields");
+  Check(reopened_coll.status(), "reopen collection");
 
   XapianSystem xflat((tmp / "xapian-flat").string(), false);
   XapianSystem xfields((tmp / "xapian-fields").string(), true);
@@ -338,14 +353,16 @@ int main(int argc, char** argv) {
   std::vector<Run> runs = {
       {"mosaic k1=1.2 b=0.75", fields_dps}, {"mosaic k1=0.9 b=0.4", fields_dps},
       {"mosaic title^0.5", fields_dps},     {"mosaic title^0.3", fields_dps},
-      {"mosaic one field", flat_dps},       {"xapian-flat", xflat_dps},
+      {"mosaic one field", flat_dps},       {"mosaic reopened", fields_dps},
+      {"xapian-flat", xflat_dps},
       {"xapian-fields", xfields_dps}};
   const std::vector<SearchFn> search = {
       mosaic_search(fields_coll, {"title", "text"}, 1.2f, 0.75f),
       mosaic_search(fields_coll, {"title", "text"}, 0.9f, 0.4f),
       mosaic_search(fields_coll, {"title^0.5", "text"}, 1.2f, 0.75f),
       mosaic_search(fields_coll, {"title^0.3", "text"}, 1.2f, 0.75f),
-      mosaic_search(flat_coll, {"all"}, 1.2f, 0.75f), xapian_search(&xflat),
+      mosaic_search(flat_coll, {"all"}, 1.2f, 0.75f),
+      mosaic_search(*reopened_coll, {"title", "text"}, 1.2f, 0.75f), xapian_search(&xflat),
       xapian_search(&xfields)};
 
   // Rounds rotate the order of the systems so none always runs after the same one.

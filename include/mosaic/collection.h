@@ -142,6 +142,9 @@ struct CollectionInfo {
   // Per named vector, bytes of its vectors held in memory (mapped segments' rows not counted).
   std::map<std::string, uint64_t> vector_bytes;
   std::map<std::string, uint64_t> index_bytes;   // per named vector, bytes of its graph index
+  // Heap held by the payload and text indexes (text posting lists read in place from sealed
+  // segments' index files are page cache, not counted).
+  uint64_t payload_index_bytes = 0;
   // Named vectors whose graph was built from the vectors when the segment was loaded (at open,
   // restore, flush or compaction) because no usable saved graph came with it; empty when every
   // graph was loaded as saved.

@@ -110,19 +110,29 @@ void CollectionImpl::SetWal(std::unique_ptr<storage::LogWriter> wal) {
 Result<std::shared_ptr<storage::Segment>> CollectionImpl::OpenSegment(
     const std::string& path) const {
   MOSAIC_ASSIGN_OR_RETURN(const uint64_t size, env_->GetFileSize(path));
+  return OpenSegment(path, size, ReserveSegmentHeap(size));
+}
+
+bool CollectionImpl::ReserveSegmentHeap(uint64_t size) const {
   const uint64_t budget = options_.segment_memory_budget_bytes;
   std::atomic<uint64_t>& used = shared_->segment_heap_bytes;
   uint64_t now = used.load();
   bool in_memory = false;
   while (size <= budget && now <= budget - size && !in_memory)
     in_memory = used.compare_exchange_weak(now, now + size);
+  return in_memory;
+}
+
+Result<std::shared_ptr<storage::Segment>> CollectionImpl::OpenSegment(const std::string& path,
+                                                                      uint64_t size,
+                                                                      bool in_memory) const {
   auto seg = storage::Segment::Open(env_, path, /*map=*/!in_memory);
   if (!in_memory) {
     if (!seg.ok()) return seg.status();
     return std::shared_ptr<storage::Segment>(std::move(seg).value());
   }
   if (!seg.ok()) {
-    used -= size;
+    shared_->segment_heap_bytes -= size;
     return seg.status();
   }
   std::shared_ptr<DbShared> shared = shared_;
@@ -146,10 +156,39 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Env* env, const DbO
   // graph), so a collection found damaged stays exactly as it was.
   const std::string wal_path = dir + "/" + cur.wal;
   MOSAIC_ASSIGN_OR_RETURN(WalContents wal, c->ReadWal(wal_path, salvage));
+  // The segments are read (and their checksums verified) on the pool, each whole; which of them
+  // go into memory is decided first, in order, as one at a time would.
+  std::vector<Result<std::shared_ptr<storage::Segment>>> opened;
+  {
+    struct Placement {
+      bool sized = false;
+      uint64_t size = 0;
+      bool in_memory = false;
+    };
+    std::vector<Placement> placement;
+    for (const SealedSegment& ref : cur.segments) {
+      auto size = env->GetFileSize(dir + "/" + SegmentName(ref.gen));
+      if (!size.ok()) {
+        placement.push_back({});
+        opened.emplace_back(size.status());
+        continue;
+      }
+      placement.push_back({true, *size, c->ReserveSegmentHeap(*size)});
+      opened.emplace_back(Status::Internal("not opened"));
+    }
+    std::atomic<size_t> next{0};
+    c->pool_->ParallelFor(static_cast<size_t>(c->pool_->size()), [&](size_t, size_t) {
+      for (size_t i = next++; i < opened.size(); i = next++)
+        if (placement[i].sized)
+          opened[i] = c->OpenSegment(dir + "/" + SegmentName(cur.segments[i].gen),
+                                     placement[i].size, placement[i].in_memory);
+    });
+  }
   std::vector<LoadedSegment> segments;
-  for (SealedSegment& ref : cur.segments) {
+  for (size_t i = 0; i < cur.segments.size(); ++i) {
+    SealedSegment& ref = cur.segments[i];
     const std::string name = SegmentName(ref.gen);
-    auto seg = c->OpenSegment(dir + "/" + name);
+    Result<std::shared_ptr<storage::Segment>> seg = std::move(opened[i]);
     if (seg.ok() && cur.version == 1) ref.slots = static_cast<uint32_t>((*seg)->num_points());
     if (seg.ok() && (*seg)->num_points() != ref.slots)
       seg = Status::Corruption(dir + "/" + name + " holds " +

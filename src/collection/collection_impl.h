@@ -545,6 +545,11 @@ class CollectionImpl final : public Collection {
   // within DbOptions::segment_memory_budget_bytes (the reservation is returned when the segment
   // is freed), memory-mapped otherwise.
   Result<std::shared_ptr<storage::Segment>> OpenSegment(const std::string& path) const;
+  // The two steps of OpenSegment: whether a file of `size` bytes fits the budget (and if so it
+  // is counted in it), then the open, which gives the reservation back if it fails.
+  bool ReserveSegmentHeap(uint64_t size) const;
+  Result<std::shared_ptr<storage::Segment>> OpenSegment(const std::string& path, uint64_t size,
+                                                        bool in_memory) const;
 
   Env* const env_;
   const DbOptions options_;

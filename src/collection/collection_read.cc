@@ -138,6 +138,7 @@ CollectionInfo CollectionImpl::Info() const {
     info.background_error = rewrite_error_.ToString() + " (" + std::to_string(rewrite_failures_) +
                             " in a row)";
   info.payload_indexes = index_defs_;
+  info.payload_index_bytes = state_->payload_index.MemoryBytes();
   for (size_t v = 0; v < dims_.size(); ++v) {
     const Column& col = state_->columns[v];
     uint64_t vector_bytes = 0, index_bytes = 0;

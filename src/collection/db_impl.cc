@@ -355,6 +355,7 @@ Json CollectionInfo::ToJson() const {
           {"merges_done", merges_done}, {"writes_slowed", writes_slowed},
           {"write_slowdown_ms", write_slowdown_ms}, {"flushing", flushing}, {"process_rss_bytes", process_rss_bytes},
           {"payload_indexes", idx}, {"vector_bytes", vb}, {"index_bytes", ib},
+          {"payload_index_bytes", payload_index_bytes},
           {"graphs_rebuilt", graphs_rebuilt}, {"payload_indexes_rebuilt", payload_indexes_rebuilt},
           {"background_error", background_error}};
 }

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/coding.h"
+#include "mosaic/env.h"
 
 namespace mosaic::index {
 
@@ -34,12 +36,23 @@ struct ExportMap {
   }
 };
 
+// The layout of the lists an export writes (the index file's version, docs/segment_format.md):
+// version 1 stored a text index's frequencies after its slots, version 2 stores them beside the
+// slots, with each term's list length, so that a list can be read where it lies.
+inline constexpr uint32_t kListsVersion = 2;
+inline constexpr uint32_t kOldestListsVersion = 1;
+
 // Import: a stored slot l becomes base + map[l] (base + l when map is empty); kDroppedSlot in
 // the map leaves it out. A stored slot past a non-empty map is damage.
 struct ImportMap {
   uint32_t base = 0;
   std::span<const uint32_t> map;
   uint32_t limit = kDroppedSlot;  // stored slots must be below it (the file's slot count)
+  uint32_t version = kListsVersion;  // the layout of the lists read
+  // The file the lists lie in, when they are imported at their own slots (base 0, no map) into
+  // an empty index: a text index then reads its posting lists there instead of copying them,
+  // and keeps the file.
+  std::shared_ptr<const FileView> file;
   // false for damage (past the limit or the map, or past 2^32 slots).
   bool operator()(uint32_t l, uint32_t* out) const {
     if (l >= limit) return false;

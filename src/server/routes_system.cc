@@ -50,6 +50,9 @@ std::string Gauges(ServerContext& ctx) {
        [](const CollectionInfo& i) { return double(i.writes_slowed); }},
       {"mosaic_collection_write_slowdown_seconds_total", "counter",
        [](const CollectionInfo& i) { return double(i.write_slowdown_ms) / 1000; }},
+      // Heap of the payload and text indexes (lists read in place from files not counted).
+      {"mosaic_collection_payload_index_bytes", "gauge",
+       [](const CollectionInfo& i) { return double(i.payload_index_bytes); }},
       // 1: the flushes writes trigger are failing.
       {"mosaic_collection_background_error", "gauge",
        [](const CollectionInfo& i) { return i.background_error.empty() ? 0.0 : 1.0; }},

@@ -134,11 +134,10 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<FileView>> OpenFileView(const std::string& path, bool map) override {
-    if (!map) return Env::OpenFileView(path, false);
     uint64_t size;
     MOSAIC_ASSIGN_OR_RETURN(int fd, OpenWithSize(path, O_RDONLY, &size));
-    auto view = storage::MapFileView(fd, path, size);
-    ::close(fd);  // the mapping keeps the file
+    auto view = map ? storage::MapFileView(fd, path, size) : storage::ReadFileView(fd, path, size);
+    ::close(fd);  // a mapping keeps the file open itself
     if (view.ok() && *view == nullptr) return Env::OpenFileView(path, false);
     return view;
   }

@@ -549,6 +549,62 @@ TEST_F(Segments, IndexFilesAnswerAsARebuildWould) {
   EXPECT_EQ(testing::ScrollAll(*c), m);
 }
 
+// After an open, the text index of a sealed segment reads its lists from the segment's index
+// file. Deleting its points, changing their notes and adding points beside them answers as the
+// indexes rebuilt from the payloads do (scores included: the document frequencies leave out the
+// deleted), before and after a compaction rewrites the segments.
+TEST_F(Segments, TextListsReadFromTheFileFollowChangesToSealedPoints) {
+  opt.merge_factor = 100;  // no merge until asked
+  Create();
+  ASSERT_TRUE(c->CreatePayloadIndex("note", PayloadIndexType::kText).ok());
+  ASSERT_TRUE(c->CreatePayloadIndex("group", PayloadIndexType::kInteger).ok());
+  const char* words[] = {"lighthouse", "harbor", "storm", "quiet", "round", "keeper"};
+  for (uint64_t from : {0, 400}) {
+    auto points = MakePoints(from, from + 400, 40);
+    for (auto& p : points) {
+      const uint64_t id = p.id.num();
+      p.payload["note"] = std::string(words[id % 6]) + " " + words[(id / 7) % 6];
+      p.payload["tag"] = "t" + std::to_string(id % 3);
+    }
+    Add(*c, points, &m);
+    ASSERT_TRUE(c->Flush().ok());
+  }
+  const uint64_t heap_lists = c->Info().payload_index_bytes;
+  Reopen();
+  // The lists are the file's now: the indexes' heap is mostly the integer index's.
+  EXPECT_LT(c->Info().payload_index_bytes, heap_lists / 2);
+  const std::vector<std::string> before = IndexAnswers(*c);
+  for (uint64_t id = 3; id < 800; id += 11) {
+    const PointId pid(id);
+    if (id % 2) {
+      ASSERT_TRUE(c->Delete(std::vector<PointId>{pid}).ok());
+      m.erase(pid);
+    } else {
+      const Json change = {{"note", "quiet quiet lighthouse"}, {"group", 3}};
+      ASSERT_TRUE(c->SetPayload(std::vector<PointId>{pid}, change).ok());
+      for (const auto& [k, v] : change.items()) m[pid].first[k] = v;
+    }
+  }
+  auto more = MakePoints(800, 850, 41);
+  for (auto& p : more) p.payload["note"] = "storm keeper round";
+  Add(*c, more, &m);
+  const std::vector<std::string> changed = IndexAnswers(*c);
+  EXPECT_NE(changed, before);
+  // The same answers from indexes rebuilt from the payloads.
+  Close();
+  for (const auto& e : std::filesystem::directory_iterator(CollectionDir(dir)))
+    if (e.path().extension() == ".idx") std::filesystem::remove(e.path());
+  Reopen();
+  EXPECT_EQ(IndexAnswers(*c), changed);
+  EXPECT_EQ(testing::ScrollAll(*c), m);
+  // And after a compaction rewrites them into one.
+  Reopen();
+  ASSERT_TRUE(c->Compact().ok());
+  EXPECT_EQ(IndexAnswers(*c), changed);
+  Reopen();
+  EXPECT_EQ(IndexAnswers(*c), changed);
+}
+
 // Closing a collection whose log passed flush_on_close_bytes seals it first: the reopen replays
 // nothing. A shorter log is left to replay.
 TEST_F(Segments, ClosingSealsALongLog) {

@@ -150,7 +150,8 @@ void DeltaSeeds() {
 }
 
 // Payload index files of sealed segments (PayloadIndexSet::Save), one index of every type, over
-// the 64 slots payload_index_fuzz loads them as.
+// the 64 slots payload_index_fuzz loads them as. every-type-v1.idx beside them is the same set as
+// the build before version 2 of the lists wrote it.
 void PayloadIndexSeeds() {
   index::PayloadIndexSet set;
   Check(set.Create("k", PayloadIndexType::kKeyword), "payload_index");

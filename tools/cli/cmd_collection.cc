@@ -173,6 +173,10 @@ int RunCollection(Args& args) {
   }
   for (const auto& [f, t] : info.payload_indexes)
     std::printf("payload index: %s (%s)\n", f.c_str(), PayloadIndexTypeName(t));
+  if (!info.payload_indexes.empty())
+    std::printf("payload indexes in memory: %s (%.0f bytes/point)\n",
+                HumanBytes(info.payload_index_bytes).c_str(),
+                info.points ? double(info.payload_index_bytes) / info.points : 0.0);
   std::printf("segments: %llu (%s, of which mapped %s), wal: %s, deleted awaiting compaction: "
               "%llu\n",
               static_cast<unsigned long long>(info.segments),

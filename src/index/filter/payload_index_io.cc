@@ -14,7 +14,8 @@ namespace mosaic::index {
 namespace {
 
 constexpr char kIndexMagic[8] = {'M', 'O', 'S', 'P', 'I', 'D', 'X', 0};
-constexpr uint32_t kIndexFileVersion = 1;
+// The file's version is that of its lists (slot_io.h, kListsVersion).
+constexpr uint32_t kIndexFileVersion = kListsVersion;
 
 // What a field's lists mean beyond its type: the tokenizer's version for text.
 uint32_t FieldFormat(PayloadIndexType type) {
@@ -57,7 +58,8 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
     return Status::Corruption("payload index file " + path + ": " + what);
   };
   // Mapped: the lists are decoded out of it, so the file is not read into a buffer first.
-  MOSAIC_ASSIGN_OR_RETURN(const std::unique_ptr<FileView> file, env->OpenFileView(path, true));
+  // Kept by a text index that reads its lists in place (ImportMap::file).
+  MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<const FileView> file, env->OpenFileView(path, true));
   const std::string_view data = file->data();
   if (data.size() < 24 || std::memcmp(data.data(), kIndexMagic, 8) != 0)
     return corrupt("not an index file (bad magic or " + std::to_string(data.size()) + " bytes)");
@@ -69,14 +71,17 @@ Result<std::vector<std::string>> PayloadIndexSet::Load(Env* env, const std::stri
   in.GetFixed32(&version);
   in.GetFixed32(&stored_slots);
   in.GetFixed32(&fields);
-  if (version != kIndexFileVersion)
+  if (version < kOldestListsVersion || version > kIndexFileVersion)
     return corrupt("version " + std::to_string(version) + ", this build reads " +
+                   std::to_string(kOldestListsVersion) + " to " +
                    std::to_string(kIndexFileVersion));
   if (stored_slots != slots || (!map.map.empty() && map.map.size() != slots))
     return corrupt("covers " + std::to_string(stored_slots) + " slots, the segment holds " +
                    std::to_string(slots));
   ImportMap bounded = map;
   bounded.limit = slots;
+  bounded.version = version;
+  if (map.base == 0 && map.map.empty()) bounded.file = file;
   std::vector<std::string> loaded;
   for (uint32_t f = 0; f < fields; ++f) {
     std::string_view name, lists;

@@ -149,19 +149,22 @@ void HnswIndex::LockNode(uint32_t slot) const {
 
 void HnswIndex::UnlockNode(uint32_t slot) const { locks_[slot].store(0, std::memory_order_release); }
 
-void HnswIndex::GrowLocked(size_t capacity) {
-  auto links0 = std::make_unique<uint32_t[]>(capacity * stride0_);  // zero: empty lists
+void HnswIndex::GrowLocked(size_t capacity, bool overwritten) {
+  auto links0 = NewHugeArray<uint32_t>(capacity * stride0_, /*zero=*/false);
   auto levels = std::make_unique<int8_t[]>(capacity);
   auto upper = std::make_unique<uint32_t*[]>(capacity);
   auto locks = std::make_unique<std::atomic<uint8_t>[]>(capacity);
   size_t words = (capacity + 63) / 64;
   auto removed = std::make_unique<uint64_t[]>(words);
   auto in_links = std::make_unique<uint32_t[]>(capacity);
-  std::unique_ptr<uint8_t[]> codes;
+  HugeArray<uint8_t> codes;
   std::unique_ptr<float[]> norms;
-  if (params_.sq8) codes = std::make_unique_for_overwrite<uint8_t[]>(capacity * dim_);
+  if (params_.sq8) codes = NewHugeArray<uint8_t>(capacity * dim_, /*zero=*/false);
   if (params_.sq8 && metric_ == Metric::kL2) norms = std::make_unique_for_overwrite<float[]>(capacity);
   std::fill_n(levels.get(), capacity, int8_t{-1});
+  // New lists are empty (count 0, unused words 0) unless the caller fills them.
+  if (!overwritten)
+    std::fill(links0.get() + capacity_ * stride0_, links0.get() + capacity * stride0_, 0u);
   if (capacity_ > 0) {
     std::copy_n(links0_.get(), capacity_ * stride0_, links0.get());
     std::copy_n(levels_.get(), capacity_, levels.get());

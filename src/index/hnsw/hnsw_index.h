@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "common/bitset.h"
+#include "common/huge_array.h"
 #include "common/thread_pool.h"
 #include "index/flat/flat_search.h"
 #include "index/hnsw/visited_table.h"
@@ -197,7 +198,8 @@ class HnswIndex final : public VectorIndex {
   int Level(uint32_t slot) const;
   bool IsRemoved(uint32_t slot) const;
   uint32_t max_links(int layer) const { return layer == 0 ? 2 * params_.M : params_.M; }
-  void GrowLocked(size_t capacity);
+  // `overwritten`: the caller writes every new list itself (a load), so they are not zeroed.
+  void GrowLocked(size_t capacity, bool overwritten = false);
   Status EnsureCapacity(size_t capacity);
   // SQ8: trains the codec from `slots`' rows unless already trained.
   void EnsureTrained(std::span<const uint32_t> slots);
@@ -265,7 +267,7 @@ class HnswIndex final : public VectorIndex {
   std::atomic<uint64_t> entry_{0};
 
   size_t capacity_ = 0;
-  std::unique_ptr<uint32_t[]> links0_;           // capacity_ * stride0_
+  HugeArray<uint32_t> links0_;                   // capacity_ * stride0_
   std::unique_ptr<int8_t[]> levels_;             // -1: slot not in the graph
   std::unique_ptr<uint32_t*[]> upper_;           // level * stride_up_ words, or null
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;  // per-node writer spinlocks
@@ -279,7 +281,7 @@ class HnswIndex final : public VectorIndex {
   std::mutex train_mu_;
   std::atomic<bool> sq8_trained_{false};
   Sq8Codec codec_;
-  std::unique_ptr<uint8_t[]> codes_;
+  HugeArray<uint8_t> codes_;
   // l2 only: |decode(code)|^2 per slot, written with the code (Sq8Codec::FastDistance). Not
   // stored in the file: Load recomputes it from the codes.
   std::unique_ptr<float[]> code_norms_;

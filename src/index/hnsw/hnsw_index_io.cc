@@ -248,7 +248,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   if (capacity == 0) return index;
 
-  index->GrowLocked(capacity);
+  index->GrowLocked(capacity, /*overwritten=*/true);  // every layer-0 list is read below
   std::memcpy(index->levels_.get(), levels, capacity);
   if (codes != nullptr) {
     std::memcpy(index->codes_.get(), codes, static_cast<size_t>(capacity) * dim);

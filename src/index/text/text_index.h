@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -46,7 +48,11 @@ class TextIndex {
   void Erase(uint32_t slot, std::span<const std::string> terms);
   // Persistence (docs/segment_format.md, "Index files"): Export appends the documents `map`
   // keeps, renumbered; Import adds those of an export, renumbered by `map`, whose slots must all
-  // follow those already here. false for damage (the index may then hold part of it).
+  // follow those already here. false for damage (the index may then hold part of it). An import
+  // of a whole file at its own slots into an empty index (ImportMap::file) reads the posting
+  // lists in the file, keeping it, rather than copying them: only the term dictionary is built.
+  // Documents inserted later go beside those lists, and an erased one of them is marked as such
+  // (with its terms' document frequencies corrected), so every figure below stays exact.
   void Export(const ExportMap& map, std::string* out) const;
   bool Import(Decoder* in, const ImportMap& map);
 
@@ -72,9 +78,14 @@ class TextIndex {
   // How many documents hold `term`.
   size_t DocumentFrequency(const std::string& term) const;
 
-  size_t documents() const { return documents_; }
-  size_t terms() const { return postings_.size(); }
-  double average_length() const { return documents_ == 0 ? 0 : double(total_len_) / documents_; }
+  size_t documents() const { return documents_ + (file_ ? file_->documents : 0); }
+  double average_length() const {
+    const size_t n = documents();
+    return n == 0 ? 0 : double(total_len_ + (file_ ? file_->total_len : 0)) / n;
+  }
+  // Whether posting lists are read in place from an index file.
+  bool in_file() const { return file_ != nullptr; }
+  // The heap this index holds (the lists read in place from a file are page cache, not heap).
   size_t MemoryBytes() const;
 
  private:
@@ -82,10 +93,43 @@ class TextIndex {
     uint32_t slot;
     uint32_t tf;
   };
+  // The documents of an index file, read in place (Import with ImportMap::file).
+  struct InFile {
+    struct Term {
+      std::string_view term;
+      uint32_t df;            // as written: erased documents still counted
+      std::string_view list;  // df (slot gap, tf) varint pairs
+    };
+    std::shared_ptr<const FileView> file;  // keeps the bytes below
+    std::vector<Term> terms;               // in byte order
+    std::string_view doc_len;              // u32 per slot; 0: not a document
+    uint32_t slots = 0;                    // the file's (its postings' slots are below it)
+    size_t documents = 0;                  // those not erased
+    uint64_t total_len = 0;
+    Bitset erased;  // by slot, sized on the first erase
+    std::unordered_map<std::string, uint32_t> erased_df;  // documents erased, by term
+
+    const Term* Find(std::string_view term) const;
+    uint32_t Length(uint32_t slot) const;  // 0 when not a document or erased
+    uint32_t StoredLength(uint32_t slot) const {  // as written, erased or not
+      return slot < doc_len.size() / 4 ? DecodeFixed32(doc_len.data() + 4 * size_t{slot}) : 0;
+    }
+    size_t Frequency(std::string_view term) const;
+    // Calls fn(slot, tf) for the term's documents not erased, in slot order; stops at damage.
+    template <typename Fn>
+    void ForEach(const Term& t, Fn&& fn) const;
+  };
+
+  bool ImportV1(Decoder* in, const ImportMap& map);
+  bool ImportInFile(Decoder* in, const ImportMap& map);
+  // The documents holding `term`, in slot order, with their frequencies.
+  std::vector<Posting> PostingsOf(std::string_view term) const;
+
   std::unordered_map<std::string, std::vector<Posting>> postings_;  // sorted by slot
   std::vector<uint32_t> doc_len_;  // by slot; 0: not a document
   size_t documents_ = 0;
   uint64_t total_len_ = 0;
+  std::unique_ptr<InFile> file_;
 };
 
 }  // namespace mosaic::index
