@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "common/huge_array.h"
 #include "mosaic/env.h"
 #include "storage/file_view.h"
 
@@ -117,19 +118,16 @@ class MappedFileView final : public FileView {
   Region* const region_;
 };
 
-// A file read into anonymous memory (ReadFileView).
+// A file read into a HugeArray (ReadFileView).
 class HeapFileView final : public FileView {
  public:
-  HeapFileView(void* addr, size_t reserved, size_t size)
-      : addr_(addr), reserved_(reserved), size_(size) {}
-  ~HeapFileView() override { ::munmap(addr_, reserved_); }
-  std::string_view data() const override { return {static_cast<const char*>(addr_), size_}; }
+  HeapFileView(HugeArray<char> data, size_t size) : data_(std::move(data)), size_(size) {}
+  std::string_view data() const override { return {data_.get(), size_}; }
   bool mapped() const override { return false; }
   Status CheckReadable() const override { return Status::OK(); }
 
  private:
-  void* const addr_;
-  const size_t reserved_;
+  const HugeArray<char> data_;
   const size_t size_;
 };
 
@@ -174,35 +172,18 @@ Result<std::unique_ptr<FileView>> MapFileView(int fd, const std::string& path, u
 }
 
 Result<std::unique_ptr<FileView>> ReadFileView(int fd, const std::string& path, uint64_t size) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  if (size < 2 * kHuge) return std::unique_ptr<FileView>();
-  // Reserved with room to start at a 2 MiB boundary; the slack on either side is given back.
-  const size_t rounded = (static_cast<size_t>(size) + kHuge - 1) / kHuge * kHuge;
-  void* raw = ::mmap(nullptr, rounded + kHuge, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return std::unique_ptr<FileView>();
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = (begin + kHuge - 1) / kHuge * kHuge;
-  if (aligned > begin) ::munmap(raw, aligned - begin);
-  if (const uintptr_t tail = begin + rounded + kHuge - (aligned + rounded); tail > 0)
-    ::munmap(reinterpret_cast<void*>(aligned + rounded), tail);
-  char* const addr = reinterpret_cast<char*>(aligned);
-  ::madvise(addr, rounded, MADV_HUGEPAGE);  // advice only: without it the read still works
+  if (size < (size_t{4} << 20)) return std::unique_ptr<FileView>();
+  HugeArray<char> data = NewHugeArray<char>(static_cast<size_t>(size), /*zero=*/false);
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::pread(fd, addr + done, static_cast<size_t>(size) - done,
+    const ssize_t n = ::pread(fd, data.get() + done, static_cast<size_t>(size) - done,
                               static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : 0;
-      ::munmap(addr, rounded);
-      if (err == 0) break;
-      return Status::IOError("read " + path + ": " + std::strerror(err));
-    }
+    if (n < 0) return Status::IOError("read " + path + ": " + std::strerror(errno));
+    if (n == 0) return std::unique_ptr<FileView>();  // shrank: the caller reads what is there
     done += static_cast<size_t>(n);
   }
-  if (done < size) return std::unique_ptr<FileView>();  // shrank: the caller reads what is there
-  return std::unique_ptr<FileView>(new HeapFileView(addr, rounded, static_cast<size_t>(size)));
+  return std::unique_ptr<FileView>(new HeapFileView(std::move(data), static_cast<size_t>(size)));
 }
 
 }  // namespace storage
