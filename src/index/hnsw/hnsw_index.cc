@@ -94,13 +94,14 @@ HnswIndex::HnswIndex(uint32_t dim, Metric metric, const HnswParams& params,
       level_mult_(1.0 / std::log(static_cast<double>(params_.M))) {}
 
 HnswIndex::~HnswIndex() {
-  for (size_t i = 0; i < capacity_; ++i) delete[] upper_[i];
+  if (file_ == nullptr)  // otherwise the upper lists are the file's
+    for (size_t i = 0; i < capacity_; ++i) delete[] upper_[i];
 }
 
 // ---- storage -----------------------------------------------------------------------------------
 
 uint32_t* HnswIndex::Links(uint32_t slot, int layer) const {
-  if (layer == 0) return links0_.get() + static_cast<size_t>(slot) * stride0_;
+  if (layer == 0) return links0_ + static_cast<size_t>(slot) * stride0_;
   return upper_[slot] + static_cast<size_t>(layer - 1) * stride_up_;
 }
 
@@ -149,7 +150,7 @@ void HnswIndex::LockNode(uint32_t slot) const {
 
 void HnswIndex::UnlockNode(uint32_t slot) const { locks_[slot].store(0, std::memory_order_release); }
 
-void HnswIndex::GrowLocked(size_t capacity, bool overwritten) {
+void HnswIndex::GrowLocked(size_t capacity) {
   auto links0 = NewHugeArray<uint32_t>(capacity * stride0_, /*zero=*/false);
   auto levels = std::make_unique<int8_t[]>(capacity);
   auto upper = std::make_unique<uint32_t*[]>(capacity);
@@ -162,21 +163,32 @@ void HnswIndex::GrowLocked(size_t capacity, bool overwritten) {
   if (params_.sq8) codes = NewHugeArray<uint8_t>(capacity * dim_, /*zero=*/false);
   if (params_.sq8 && metric_ == Metric::kL2) norms = std::make_unique_for_overwrite<float[]>(capacity);
   std::fill_n(levels.get(), capacity, int8_t{-1});
-  // New lists are empty (count 0, unused words 0) unless the caller fills them.
-  if (!overwritten)
-    std::fill(links0.get() + capacity_ * stride0_, links0.get() + capacity * stride0_, 0u);
+  // New lists are empty (count 0, unused words 0).
+  std::fill(links0.get() + capacity_ * stride0_, links0.get() + capacity * stride0_, 0u);
   if (capacity_ > 0) {
-    std::copy_n(links0_.get(), capacity_ * stride0_, links0.get());
+    std::copy_n(links0_, capacity_ * stride0_, links0.get());
     std::copy_n(levels_.get(), capacity_, levels.get());
     std::copy_n(upper_.get(), capacity_, upper.get());
     std::copy_n(removed_.get(), (capacity_ + 63) / 64, removed.get());
     std::copy_n(in_links_.get(), capacity_, in_links.get());
-    if (codes != nullptr) std::copy_n(codes_.get(), capacity_ * dim_, codes.get());
-    if (norms != nullptr) std::copy_n(code_norms_.get(), capacity_, norms.get());
+    if (codes != nullptr && codes_ != nullptr) std::copy_n(codes_, capacity_ * dim_, codes.get());
+    if (file_ != nullptr)  // the upper lists were the file's: each gets its own copy
+      for (size_t slot = 0; slot < capacity_; ++slot)
+        if (upper[slot] != nullptr) {
+          const size_t words = static_cast<size_t>(levels_[slot]) * stride_up_;
+          uint32_t* own = new uint32_t[words];
+          std::copy_n(upper[slot], words, own);
+          upper[slot] = own;
+        }
+    if (norms != nullptr && code_norms_ != nullptr)
+      std::copy_n(code_norms_.get(), capacity_, norms.get());
   }
-  codes_ = std::move(codes);
+  codes_owned_ = std::move(codes);
+  codes_ = codes_owned_.get();
   code_norms_ = std::move(norms);
-  links0_ = std::move(links0);
+  links0_owned_ = std::move(links0);
+  links0_ = links0_owned_.get();
+  file_.reset();
   levels_ = std::move(levels);
   upper_ = std::move(upper);
   locks_ = std::move(locks);
@@ -188,11 +200,13 @@ void HnswIndex::GrowLocked(size_t capacity, bool overwritten) {
 Status HnswIndex::EnsureCapacity(size_t capacity) {
   {
     std::shared_lock<std::shared_mutex> l(structure_mu_);
-    if (capacity <= capacity_) return Status::OK();
+    if (capacity <= capacity_ && file_ == nullptr) return Status::OK();
   }
   std::unique_lock<std::shared_mutex> l(structure_mu_);
   // Doubling keeps the copies amortized O(1) per insert while a collection grows slot by slot.
   if (capacity > capacity_) GrowLocked(std::max({capacity, capacity_ * 2, size_t{1024}}));
+  // An insert writes its neighbours' lists: those read in place from a file move to the heap.
+  if (file_ != nullptr) GrowLocked(capacity_);
   return Status::OK();
 }
 
@@ -215,7 +229,7 @@ void HnswIndex::AdoptCodec(const HnswIndex& from) {
 }
 
 void HnswIndex::EncodeSlot(uint32_t slot) {
-  uint8_t* code = codes_.get() + size_t{slot} * dim_;
+  uint8_t* code = codes_ + size_t{slot} * dim_;
   codec_.Encode(rows_->Row(slot), code);
   if (code_norms_ != nullptr) code_norms_[slot] = codec_.CodeNorm(code);
 }
@@ -720,14 +734,18 @@ size_t HnswIndex::CodeBytes() const {
 }
 
 size_t HnswIndex::MemoryBytes() const {
-  size_t bytes = sizeof(*this) + CodeBytes();
+  size_t bytes = sizeof(*this);
   if (sq8_trained_.load(std::memory_order_acquire)) bytes += codec_.Serialize().size();
   {
     std::shared_lock<std::shared_mutex> lock(structure_mu_);
-    bytes += capacity_ * (stride0_ * sizeof(uint32_t) + sizeof(int8_t) + sizeof(uint32_t*) +
-                          sizeof(std::atomic<uint8_t>)) +
+    // Lists and codes read in place from the graph file are page cache, not heap.
+    const bool own = file_ == nullptr;
+    bytes += capacity_ * ((own ? stride0_ * sizeof(uint32_t) : 0) + sizeof(int8_t) +
+                          sizeof(uint32_t*) + sizeof(std::atomic<uint8_t>)) +
              (capacity_ + 63) / 64 * sizeof(uint64_t) + capacity_ * sizeof(uint32_t) +
-             upper_words_.load(std::memory_order_relaxed) * sizeof(uint32_t);
+             (own ? upper_words_.load(std::memory_order_relaxed) * sizeof(uint32_t) : 0);
+    if (codes_ != nullptr)
+      bytes += (own ? capacity_ * dim_ : 0) + (code_norms_ != nullptr ? capacity_ * sizeof(float) : 0);
   }
   std::lock_guard<std::mutex> l(scratch_mu_);
   for (const auto& s : scratch_pool_) bytes += sizeof(Scratch) + s->MemoryBytes();

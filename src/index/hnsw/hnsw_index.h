@@ -198,12 +198,12 @@ class HnswIndex final : public VectorIndex {
   int Level(uint32_t slot) const;
   bool IsRemoved(uint32_t slot) const;
   uint32_t max_links(int layer) const { return layer == 0 ? 2 * params_.M : params_.M; }
-  // `overwritten`: the caller writes every new list itself (a load), so they are not zeroed.
-  void GrowLocked(size_t capacity, bool overwritten = false);
+  // Also moves lists and codes read in place from a file into the heap.
+  void GrowLocked(size_t capacity);
   Status EnsureCapacity(size_t capacity);
   // SQ8: trains the codec from `slots`' rows unless already trained.
   void EnsureTrained(std::span<const uint32_t> slots);
-  const uint8_t* Code(uint32_t slot) const { return codes_.get() + size_t{slot} * dim_; }
+  const uint8_t* Code(uint32_t slot) const { return codes_ + size_t{slot} * dim_; }
   // Encodes slot's row into its code (and norm).
   void EncodeSlot(uint32_t slot);
   int RandomLevel(uint32_t slot) const;
@@ -267,7 +267,9 @@ class HnswIndex final : public VectorIndex {
   std::atomic<uint64_t> entry_{0};
 
   size_t capacity_ = 0;
-  HugeArray<uint32_t> links0_;                   // capacity_ * stride0_
+  // capacity_ * stride0_ words: links0_owned_'s, or the loaded graph file's (file_).
+  uint32_t* links0_ = nullptr;
+  HugeArray<uint32_t> links0_owned_;
   std::unique_ptr<int8_t[]> levels_;             // -1: slot not in the graph
   std::unique_ptr<uint32_t*[]> upper_;           // level * stride_up_ words, or null
   std::unique_ptr<std::atomic<uint8_t>[]> locks_;  // per-node writer spinlocks
@@ -281,7 +283,13 @@ class HnswIndex final : public VectorIndex {
   std::mutex train_mu_;
   std::atomic<bool> sq8_trained_{false};
   Sq8Codec codec_;
-  HugeArray<uint8_t> codes_;
+  uint8_t* codes_ = nullptr;  // codes_owned_'s, or the loaded graph file's (file_)
+  HugeArray<uint8_t> codes_owned_;
+  // Set while the layer-0 lists, the upper lists and the codes are read in place from the graph
+  // file Load read (which stays mapped): a loaded sealed graph changes only its tombstones, kept
+  // in the heap. Whatever would write a list or a code first copies them all into the heap
+  // (GrowLocked, from EnsureCapacity and Vacuum) and lets the file go.
+  std::shared_ptr<const FileView> file_;
   // l2 only: |decode(code)|^2 per slot, written with the code (Sq8Codec::FastDistance). Not
   // stored in the file: Load recomputes it from the codes.
   std::unique_ptr<float[]> code_norms_;

@@ -122,7 +122,7 @@ std::string HnswIndex::Serialize() const {
       p += 4;
       std::memcpy(p, codec.data(), codec.size());
       p += Pad4(codec.size());
-      if (!codec.empty()) std::memcpy(p, codes_.get(), static_cast<size_t>(capacity) * dim_);
+      if (!codec.empty()) std::memcpy(p, codes_, static_cast<size_t>(capacity) * dim_);
     }
   }
   const size_t crc_end = data.size() - kFooterBytes;
@@ -132,8 +132,8 @@ std::string HnswIndex::Serialize() const {
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,
                                                    const VectorRows* rows) {
-  // Mapped: the arrays are copied out of it, so the file is not read into a buffer first.
-  MOSAIC_ASSIGN_OR_RETURN(const std::unique_ptr<FileView> file, env->OpenFileView(path, true));
+  // Mapped, and kept: the lists and codes are read where they lie (HnswIndex::file_).
+  MOSAIC_ASSIGN_OR_RETURN(std::shared_ptr<const FileView> file, env->OpenFileView(path, true));
   const char* data = file->data().data();
   const uint64_t size = file->data().size();
   auto corrupt = [&](const std::string& what) {
@@ -248,16 +248,15 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   if (capacity == 0) return index;
 
-  index->GrowLocked(capacity, /*overwritten=*/true);  // every layer-0 list is read below
+  // The small per-slot arrays are the heap's; the lists and the codes stay in the file.
+  index->capacity_ = capacity;
+  index->levels_ = std::make_unique_for_overwrite<int8_t[]>(capacity);
   std::memcpy(index->levels_.get(), levels, capacity);
-  if (codes != nullptr) {
-    std::memcpy(index->codes_.get(), codes, static_cast<size_t>(capacity) * dim);
-    if (index->code_norms_ != nullptr) {
-      for (uint32_t slot = 0; slot < capacity; ++slot) {
-        index->code_norms_[slot] = index->codec_.CodeNorm(index->Code(slot));
-      }
-    }
-  }
+  index->upper_ = std::make_unique<uint32_t*[]>(capacity);
+  index->locks_ = std::make_unique<std::atomic<uint8_t>[]>(capacity);
+  index->removed_ = std::make_unique<uint64_t[]>(removed_words);
+  index->in_links_ = std::make_unique<uint32_t[]>(capacity);
+  index->file_ = file;
   p += Pad4(capacity);
   size_t removed = 0;
   for (size_t w = 0; w < removed_words; ++w, p += 8) {
@@ -271,36 +270,48 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
     }
     index->removed_[w] = bits;
   }
-  // Reads one list into `to`, checking its count and that each link names a node on that layer.
-  auto get_list = [&](uint32_t* to, uint32_t stride, int layer, uint32_t slot) -> Status {
-    std::memcpy(to, p, static_cast<size_t>(stride) * 4);
+  // Lists are read as u32 arrays in place: 4-byte aligned by the layout (the file itself starts
+  // on a page, or a heap buffer).
+  if (reinterpret_cast<uintptr_t>(p) % alignof(uint32_t) != 0) return corrupt("lists misaligned");
+  index->links0_ = const_cast<uint32_t*>(reinterpret_cast<const uint32_t*>(p));
+  // Checks one list in place: its count, and that each link names a node on that layer.
+  auto check_list = [&](uint32_t stride, int layer, uint32_t slot) -> Status {
+    const uint32_t* list = reinterpret_cast<const uint32_t*>(p);
     p += static_cast<size_t>(stride) * 4;
-    if (to[0] > stride - 1) {
-      return corrupt("slot " + std::to_string(slot) + " has " + std::to_string(to[0]) +
+    if (list[0] > stride - 1) {
+      return corrupt("slot " + std::to_string(slot) + " has " + std::to_string(list[0]) +
                      " links on layer " + std::to_string(layer));
     }
-    for (uint32_t i = 1; i <= to[0]; ++i) {
-      if (to[i] >= capacity || levels[to[i]] < layer) {
-        return corrupt("slot " + std::to_string(slot) + " links to " + std::to_string(to[i]) +
+    for (uint32_t i = 1; i <= list[0]; ++i) {
+      if (list[i] >= capacity || levels[list[i]] < layer) {
+        return corrupt("slot " + std::to_string(slot) + " links to " + std::to_string(list[i]) +
                        ", not a node on layer " + std::to_string(layer));
       }
     }
     return Status::OK();
   };
   for (uint32_t slot = 0; slot < capacity; ++slot) {
-    uint32_t* list = index->links0_.get() + static_cast<size_t>(slot) * stride0;
-    MOSAIC_RETURN_IF_ERROR(get_list(list, stride0, 0, slot));
-    if (levels[slot] < 0 && list[0] != 0) {
+    const uint32_t count = reinterpret_cast<const uint32_t*>(p)[0];
+    MOSAIC_RETURN_IF_ERROR(check_list(stride0, 0, slot));
+    if (levels[slot] < 0 && count != 0) {
       return corrupt("absent slot " + std::to_string(slot) + " has links");
     }
   }
   for (uint32_t slot = 0; slot < capacity; ++slot) {
     if (levels[slot] <= 0) continue;
-    size_t words = static_cast<size_t>(levels[slot]) * stride_up;
-    index->upper_[slot] = new uint32_t[words]();
+    const size_t words = static_cast<size_t>(levels[slot]) * stride_up;
+    index->upper_[slot] = const_cast<uint32_t*>(reinterpret_cast<const uint32_t*>(p));
     index->upper_words_ += words;
     for (int layer = 1; layer <= levels[slot]; ++layer) {
-      MOSAIC_RETURN_IF_ERROR(get_list(index->Links(slot, layer), stride_up, layer, slot));
+      MOSAIC_RETURN_IF_ERROR(check_list(stride_up, layer, slot));
+    }
+  }
+  if (codes != nullptr) {
+    index->codes_ = const_cast<uint8_t*>(codes);
+    if (index->metric_ == Metric::kL2) {
+      index->code_norms_ = std::make_unique_for_overwrite<float[]>(capacity);
+      for (uint32_t slot = 0; slot < capacity; ++slot)
+        index->code_norms_[slot] = index->codec_.CodeNorm(index->Code(slot));
     }
   }
   if (present > 0) {

@@ -124,6 +124,7 @@ Status HnswIndex::Vacuum(ThreadPool* pool) {
   }
 
   std::unique_lock<std::shared_mutex> lock(structure_mu_);
+  if (file_ != nullptr) GrowLocked(capacity_);  // the repairs write lists
   for (const Repair& r : repairs) {
     uint32_t* list = Links(r.slot, r.layer);
     for (size_t i = 0; i < r.links.size(); ++i) StoreLink(list + 1 + i, r.links[i]);
@@ -175,13 +176,13 @@ std::unique_ptr<HnswIndex> HnswIndex::Clone() const {
   while (used > 0 && Level(static_cast<uint32_t>(used - 1)) < 0) --used;
   if (used == 0) return out;
   out->GrowLocked(used);
-  std::copy_n(links0_.get(), used * stride0_, out->links0_.get());
+  std::copy_n(links0_, used * stride0_, out->links0_);
   std::copy_n(levels_.get(), used, out->levels_.get());
   std::copy_n(in_links_.get(), used, out->in_links_.get());
   for (size_t w = 0; w < (used + 63) / 64; ++w)
     out->removed_[w] = std::atomic_ref<uint64_t>(removed_[w]).load(std::memory_order_relaxed);
   if (used % 64 != 0) out->removed_[used / 64] &= (uint64_t{1} << (used % 64)) - 1;
-  if (codes_ != nullptr) std::copy_n(codes_.get(), used * dim_, out->codes_.get());
+  if (codes_ != nullptr) std::copy_n(codes_, used * dim_, out->codes_);
   if (code_norms_ != nullptr) std::copy_n(code_norms_.get(), used, out->code_norms_.get());
   for (uint32_t slot = 0; slot < used; ++slot) {
     const int level = Level(slot);
@@ -231,7 +232,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
     const uint32_t now = static_cast<uint32_t>(target(old));
     assert(out->levels_[now] < 0 && "old_to_new maps two slots to one");
     out->levels_[now] = static_cast<int8_t>(level);
-    if (codes_ != nullptr) std::copy_n(Code(old), dim_, out->codes_.get() + size_t{now} * dim_);
+    if (codes_ != nullptr) std::copy_n(Code(old), dim_, out->codes_ + size_t{now} * dim_);
     if (code_norms_ != nullptr) out->code_norms_[now] = code_norms_[old];
     if (level > 0) {
       size_t words = static_cast<size_t>(level) * stride_up_;
