@@ -1,6 +1,6 @@
 // Merging the HNSW graphs of a column's parts into one graph over a new numbering of the slots
 // (compaction, merges and snapshots): the largest part's graph is renumbered, the others' nodes
-// are inserted into it.
+// are inserted into it, most of them by short searches from their old neighbours.
 #pragma once
 
 #include <cstdint>
@@ -22,15 +22,31 @@ struct GraphPart {
   uint32_t size = 0;
 };
 
+struct GraphMergeOptions {
+  // Insert most nodes of the smaller parts by a search of layer 0 from their old neighbours
+  // (false: every node by a full insert, as before; kept for bench/merge_bench).
+  bool from_old_neighbours = true;
+  size_t beam = 0;  // of those searches; 0: 4M (bench/merge_bench), at most ef_construction
+};
+
+// How MergeGraphs placed the nodes.
+struct GraphMergeStats {
+  size_t renumbered = 0;  // nodes of the largest part's graph
+  size_t full = 0;        // inserted by a full search (the join sets)
+  size_t near = 0;        // inserted by a search from their old neighbours
+};
+
 // One graph over all of `parts`, renumbered by `old_to_new` (slot -> new node, -1: dropped;
 // `new_to_old` its inverse): the largest part's graph is renumbered (no rebuild, its codec kept),
-// and the new nodes of the others that `has_vector` are inserted into it. `new_rows` reads rows
-// by new node.
+// and the new nodes of the others that `has_vector` are inserted into it (see the definition).
+// `new_rows` reads rows by new node.
 std::unique_ptr<index::HnswIndex> MergeGraphs(std::span<const GraphPart> parts,
                                               const std::vector<int64_t>& old_to_new,
                                               const std::vector<uint32_t>& new_to_old,
                                               const std::function<bool(uint32_t)>& has_vector,
                                               const index::VectorRows* new_rows,
-                                              ThreadPool* pool, Status* status);
+                                              ThreadPool* pool, Status* status,
+                                              const GraphMergeOptions& options = {},
+                                              GraphMergeStats* stats = nullptr);
 
 }  // namespace mosaic::collection

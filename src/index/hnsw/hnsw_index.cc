@@ -24,14 +24,18 @@ struct HnswIndex::Scratch {
   std::vector<std::vector<Neighbor>> selected;  // an insert's chosen links, by layer
   std::vector<Neighbor> work;        // a neighbour's candidates while shrinking its list
   std::vector<Neighbor> work_out;
+  std::vector<uint32_t> seeds;       // AddBatchNear: the inserted node's seeds in the graph
+  std::vector<Neighbor> entries;     // and their distances to it
 
   size_t MemoryBytes() const {
     size_t neighbors = candidates.capacity() + results.capacity() + work.capacity() +
                        work_out.capacity();
     for (const auto& layer : selected) neighbors += layer.capacity();
+    neighbors += entries.capacity();
     return visited.MemoryBytes() + neighbors * sizeof(Neighbor) +
            selected.capacity() * sizeof(std::vector<Neighbor>) +
-           ids.capacity() * sizeof(uint32_t) + ptrs.capacity() * sizeof(const void*);
+           (ids.capacity() + seeds.capacity()) * sizeof(uint32_t) +
+           ptrs.capacity() * sizeof(const void*);
   }
 };
 
@@ -508,7 +512,7 @@ void HnswIndex::Connect(const Pairs& pairs, uint32_t node, uint32_t added, float
   UnlockNode(node);
 }
 
-Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
+Status HnswIndex::Insert(uint32_t slot, Scratch* s, const SeedFn* seeds, size_t near_ef) {
   const int level = RandomLevel(slot);
   LockNode(slot);
   if (Level(slot) >= 0) {
@@ -549,13 +553,23 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
   const int top = static_cast<int>(e >> 32) - 1;
 
   const int top_layer = std::min(level, top);
+  // Seeds serve nodes on layer 0 alone (all but ~1/M of them); the graph's upper layers get
+  // nodes the usual way, so that they stay a sample of the whole.
+  s->seeds.clear();
+  if (seeds != nullptr && level == 0) {
+    (*seeds)(slot, &s->seeds);
+    std::erase_if(s->seeds, [&](uint32_t id) {
+      return id == slot || id >= capacity_ || Level(id) < 0 || IsRemoved(id);
+    });
+  }
   const bool on_codes = codes_ != nullptr && params_.build_on_codes;
   if (on_codes) {
     // The new row is prepared as a query, as in Search: asymmetric distances to the codes.
     const Sq8Codec::Query q = codec_.Prepare(rows_->Row(slot));
-    ChooseLinks(CodeSpace{this, &q}, slot, entry, top, level, s);
+    ChooseLinks(CodeSpace{this, &q}, slot, entry, top, level, s->seeds, near_ef, s);
   } else {
-    ChooseLinks(FloatSpace{this, rows_->Row(slot)}, slot, entry, top, level, s);
+    ChooseLinks(FloatSpace{this, rows_->Row(slot)}, slot, entry, top, level, s->seeds, near_ef,
+                s);
   }
   LockNode(slot);
   for (int layer = top_layer; layer >= 0; --layer) {
@@ -589,13 +603,27 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s) {
 
 template <typename Space>
 void HnswIndex::ChooseLinks(const Space& space, uint32_t slot, uint32_t entry, int top,
-                            int level, Scratch* s) {
+                            int level, std::span<const uint32_t> near, size_t near_ef,
+                            Scratch* s) {
   constexpr bool kOnCodes = std::is_same_v<Space, CodeSpace>;
   const bool rescore = kOnCodes && params_.build_rescore;
   const float* q = rows_->Row(slot);
   auto row = [this](uint32_t id) { return rows_->Row(id); };
-  Neighbor cur{entry, space(entry, space.Vector(entry), kInf)};
-  cur = GreedyDescent(space, cur, top, level + 1);
+  Neighbor cur;
+  std::span<const Neighbor> start;
+  size_t ef = params_.ef_construction;
+  if (near.empty()) {
+    cur = {entry, space(entry, space.Vector(entry), kInf)};
+    cur = GreedyDescent(space, cur, top, level + 1);
+    start = {&cur, 1};
+  } else {
+    // The seeds are where the descent would have led: the search of layer 0 starts from them.
+    s->entries.clear();
+    for (uint32_t id : near) s->entries.push_back({id, space(id, space.Vector(id), kInf)});
+    start = s->entries;
+    ef = std::max<size_t>(near_ef, max_links(0));
+    top = 0;
+  }
   const bool has_removed = num_removed_.load(std::memory_order_relaxed) > 0;
   // Every layer's links are chosen and written before any node links back. Linking back layer by
   // layer (as the paper's pseudocode reads) made the node reachable on layer L while its lists
@@ -610,13 +638,14 @@ void HnswIndex::ChooseLinks(const Space& space, uint32_t slot, uint32_t entry, i
   for (int layer = top_layer; layer >= 0; --layer) {
     std::vector<Neighbor>& selected = s->selected[layer];
     selected.clear();
-    SearchLayer<false>(space, {&cur, 1}, params_.ef_construction, layer, nullptr, s);
+    SearchLayer<false>(space, start, ef, layer, nullptr, s);
     std::vector<Neighbor>& found = s->results;
     std::sort_heap(found.begin(), found.end(), Closer);
     std::erase_if(found, [slot](const Neighbor& n) { return n.slot == slot; });
     if (found.empty()) continue;
     // The next layer's entry, with its distance in the space that layer is searched in.
     cur = found.front();
+    start = {&cur, 1};
     // Tombstoned nodes are traversed but not linked to: Vacuum would only have to undo it.
     if (has_removed && std::any_of(found.begin(), found.end(),
                                    [this](const Neighbor& n) { return !IsRemoved(n.slot); })) {
@@ -647,7 +676,13 @@ Status HnswIndex::Add(uint32_t slot) {
 }
 
 Status HnswIndex::AddBatch(std::span<const uint32_t> slots, ThreadPool* pool) {
+  return AddBatchNear(slots, nullptr, 0, pool);
+}
+
+Status HnswIndex::AddBatchNear(std::span<const uint32_t> slots, const SeedFn& seeds, size_t ef,
+                               ThreadPool* pool) {
   if (slots.empty()) return Status::OK();
+  const SeedFn* near = seeds ? &seeds : nullptr;
   uint32_t max_slot = *std::max_element(slots.begin(), slots.end());
   if (max_slot == kNoEntry) return Status::InvalidArgument("slot 4294967295 is reserved");
   std::shared_lock<std::shared_mutex> update(update_mu_);
@@ -665,7 +700,7 @@ Status HnswIndex::AddBatch(std::span<const uint32_t> slots, ThreadPool* pool) {
       if (i >= slots.size() || failed.load(std::memory_order_relaxed)) break;
       // Per insert, so that a concurrent Add of a larger slot can grow the arrays in between.
       std::shared_lock<std::shared_mutex> lock(structure_mu_);
-      Status st = Insert(slots[i], s.get());
+      Status st = Insert(slots[i], s.get(), near, ef);
       if (!st.ok()) {
         std::lock_guard<std::mutex> l(error_mu);
         if (error.ok()) error = st;
@@ -703,6 +738,15 @@ size_t HnswIndex::size() const {
 bool HnswIndex::Contains(uint32_t slot) const {
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
   return slot < capacity_ && Level(slot) >= 0 && !IsRemoved(slot);
+}
+
+void HnswIndex::LayerZeroLinks(uint32_t slot, std::vector<uint32_t>* out) const {
+  out->clear();
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  if (slot >= capacity_ || Level(slot) < 0) return;
+  const uint32_t* list = Links(slot, 0);
+  const uint32_t count = std::min(LoadLink(list), max_links(0));
+  for (uint32_t i = 0; i < count; ++i) out->push_back(LoadLink(list + 1 + i));
 }
 
 bool HnswIndex::NodesWithin(const Bitset& rows) const {

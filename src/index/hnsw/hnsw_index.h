@@ -43,6 +43,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -111,6 +112,17 @@ class HnswIndex final : public VectorIndex {
   // Inserts `slots` using every thread of `pool` (null: the calling thread only). Stops at the
   // first error; slots inserted before it stay.
   Status AddBatch(std::span<const uint32_t> slots, ThreadPool* pool);
+  // Appends to `out` nodes near `slot` that may be in the graph already (its neighbours in a
+  // graph being merged into this one).
+  using SeedFn = std::function<void(uint32_t slot, std::vector<uint32_t>* out)>;
+  // AddBatch for nodes whose neighbourhoods are known (Lucene's graph merge): a node drawn on
+  // layer 0 alone with a seed already in the graph is linked after a search of layer 0 from its
+  // seeds with a beam of `ef` (instead of descending from the entry point with ef_construction);
+  // the others are inserted as by AddBatch.
+  Status AddBatchNear(std::span<const uint32_t> slots, const SeedFn& seeds, size_t ef,
+                      ThreadPool* pool);
+  // `slot`'s links on layer 0, into `out` (empty for a slot not in the graph).
+  void LayerZeroLinks(uint32_t slot, std::vector<uint32_t>* out) const;
   // Tombstones `slot`: never returned from now on, still traversed. No-op for absent slots.
   void Remove(uint32_t slot) override;
   // Repairs the lists that point at removed nodes (each such list is rebuilt with the heuristic
@@ -222,7 +234,8 @@ class HnswIndex final : public VectorIndex {
   float Distance(const float* a, const float* b, float bound) const;
 
   // ---- graph algorithms ----
-  Status Insert(uint32_t slot, Scratch* s);
+  // `seeds` (may be null): see AddBatchNear, whose beam is `near_ef`.
+  Status Insert(uint32_t slot, Scratch* s, const SeedFn* seeds = nullptr, size_t near_ef = 0);
   // `Space` is FloatSpace (f32 rows) or CodeSpace (SQ8 codes): where a node's vector is, how
   // to prefetch it, and its distance to the query.
   template <bool kFiltered, typename Space>
@@ -232,10 +245,12 @@ class HnswIndex final : public VectorIndex {
   Neighbor GreedyDescent(const Space& space, Neighbor cur, int from_layer, int to_layer) const;
 
   // The new node's links on layers min(level, top)..0, into s->selected, found from `entry`
-  // (the graph's top layer is `top`); `space` measures the new node against the others.
+  // (the graph's top layer is `top`); `space` measures the new node against the others. With
+  // `near` (nodes in the graph; level 0 only) layer 0 alone is searched, from them, with a beam
+  // of `near_ef`.
   template <typename Space>
   void ChooseLinks(const Space& space, uint32_t slot, uint32_t entry, int top, int level,
-                   Scratch* s);
+                   std::span<const uint32_t> near, size_t near_ef, Scratch* s);
   template <typename Pairs>
   void SelectNeighbors(std::vector<Neighbor>* candidates, size_t max, const Pairs& pairs,
                        std::vector<Neighbor>* out) const;
