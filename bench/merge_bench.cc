@@ -11,7 +11,7 @@
 //               [--beam B]  (of the searches from old neighbours; default 4M)
 //
 // clustered (default): --points 128-d points around 1000 Gaussian centres (storage_bench's
-// generator), queries fresh points from the same centres; fashion: Fashion-MNIST-784 (60k
+// centres and noise, other draws), queries fresh points from the same centres; fashion: Fashion-MNIST-784 (60k
 // training images, test images as queries; .cache/data/fashion-mnist). The points are split
 // into --parts equal parts (default 4: a merge of four equal tiers, merge_factor 4), each
 // with its own graph (M 16, ef_construction 200, SQ8 with one shared codec, as a collection's
