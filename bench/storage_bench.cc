@@ -31,6 +31,7 @@
 //   storage_bench [--points 1000000] [--dim 128] [--batch 1000] [--rounds 1] [--wal-flush-mb 64]
 //                 [--queries 200] [--ef 16,24,...,512] [--dir D] [--keep] [--text-words 0]
 //                 [--only-segments] [--search-during-ingest] [--peers usearch,lancedb]
+//                 [--only-peers] [--memory-limit-gb G]
 //                 [--lance-chunk 100000]
 //   storage_bench --open-only DB_DIR [--rounds 5]
 //   storage_bench --snapshot-restore DB_DIR [--rounds 3]
@@ -39,7 +40,8 @@
 // run, each after the Mosaic configurations in round 1 (the jobs rotate by one each round), and
 // ends with a table of the three: vectors/s from the first point to a durable, searchable index,
 // peak RSS, bytes on disk, queries/s at recall@10 0.95 (1 thread). --only-segments skips the
-// rewrite-all configuration. --search-during-ingest runs one thread of
+// rewrite-all configuration, --only-peers both Mosaic configurations (for a peers' run of its
+// own on the same points; its table's Mosaic column is then empty). --search-during-ingest runs one thread of
 // searches (ef 64) beside the writer from half the points on until the merges have drained, and
 // reports their latency with and without a merge pending (it takes a core from the ingest, so
 // the write figures of such a run are not those of a run without it). --open-only times only the opens of a
@@ -51,6 +53,11 @@
 // the restored points find themselves first in a graph search (ef 64). A thread upserts one new
 // point per millisecond for 10 s before the snapshot and during it, for the longest upsert in
 // each: what the snapshot costs writers.
+//
+// --memory-limit-gb G runs each ingest in a memory cgroup of its own limited to G GiB (cgroup v1,
+// root): the limit charges page cache as well as heap, so the run shows whether the ingest fits a
+// machine of that size, where VmHWM also counts mapped file pages the kernel would give back.
+// The summary adds the most the cgroup was charged and how often the limit was met.
 //
 // --text-words N gives each point a "note" of N words too, with a text (BM25) index on it: words
 // drawn Zipf-like (s = 1) from 30,000 made-up words by a generator of their own (the vectors stay
@@ -116,7 +123,9 @@ struct Args {
   std::string dir = std::filesystem::temp_directory_path().string();
   bool keep = false;
   size_t text_words = 0;  // > 0: each point also has a "note" of this many words, text-indexed
+  double memory_limit_gb = 0;  // > 0: the ingest runs in a memory cgroup with this limit
   bool only_segments = false;
+  bool only_peers = false;  // --only-peers: the --peers alone, no Mosaic configuration
   bool search_during_ingest = false;
   std::vector<std::string> peers;  // --peers usearch,lancedb
   size_t lance_chunk = 100'000;    // rows per LanceDB add call
@@ -136,6 +145,10 @@ Args Parse(int argc, char** argv) {
       a.only_segments = true;
       continue;
     }
+    if (k == "--only-peers") {
+      a.only_peers = true;
+      continue;
+    }
     if (k == "--search-during-ingest") {
       a.search_during_ingest = true;
       continue;
@@ -151,6 +164,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--dir") a.dir = v;
     else if (k == "--ef") a.efs = ParseList<size_t>(v);
     else if (k == "--text-words") a.text_words = std::stoul(v);
+    else if (k == "--memory-limit-gb") a.memory_limit_gb = std::stod(v);
     else if (k == "--peers") {
       for (size_t pos = 0; pos <= v.size();) {
         const size_t end = std::min(v.find(',', pos), v.size());
@@ -171,6 +185,7 @@ Args Parse(int argc, char** argv) {
     if (p == "usearch") Die(kName, "--peers usearch: built without USearch (scripts/bench-peers)");
 #endif
   }
+  if (a.only_peers && a.peers.empty()) Die(kName, "--only-peers needs --peers");
   if (a.lance_chunk == 0) Die(kName, "--lance-chunk must be positive");
   if (a.efs.empty() || a.efs.size() > kMaxEfs)
     Die(kName, "--ef takes 1 to " + std::to_string(kMaxEfs) + " values");
@@ -370,7 +385,46 @@ struct IngestResult {
   // and end: searches made, and their latency.
   uint64_t searches[2] = {};
   double search_p50_ms[2] = {}, search_p99_ms[2] = {}, search_max_ms[2] = {};
+  // --memory-limit-gb: the cgroup's most memory charged (heap and page cache) and how often
+  // an allocation met the limit (the kernel then reclaimed page cache).
+  uint64_t cgroup_max_bytes = 0, cgroup_failcnt = 0;
 };
+
+// --memory-limit-gb: the memory cgroup (v1: /sys/fs/cgroup/memory; needs root) the ingest of
+// job `job` runs in. Its limit charges page cache as well as heap, as a machine or container of
+// that size would: pages of mapped files count toward VmHWM but are given back under the limit.
+const pid_t kBenchPid = ::getpid();  // the parent's, in the forked children too
+
+std::string MemoryCgroup(const std::string& job) {
+  return "/sys/fs/cgroup/memory/mosaic-storage-bench-" + std::to_string(kBenchPid) + "-" + job;
+}
+
+void WriteSysFile(const std::string& file, const std::string& value) {
+  std::ofstream out(file);
+  out << value;
+  out.flush();
+  if (!out) Die(kName, "--memory-limit-gb: cannot write " + value + " to " + file);
+}
+
+uint64_t ReadSysNumber(const std::string& file) {
+  std::ifstream in(file);
+  uint64_t v = 0;
+  if (!(in >> v)) Die(kName, "--memory-limit-gb: cannot read " + file);
+  return v;
+}
+
+// Moves the calling process into a new memory cgroup `dir` limited to `gb` GiB.
+void JoinMemoryCgroup(const std::string& dir, double gb) {
+  std::error_code ec;
+  std::filesystem::create_directory(dir, ec);
+  if (ec)
+    Die(kName, "--memory-limit-gb: cannot make the memory cgroup " + dir + ": " + ec.message() +
+                   " (needs cgroup v1's memory controller mounted at /sys/fs/cgroup/memory, and "
+                   "root)");
+  WriteSysFile(dir + "/memory.limit_in_bytes",
+               std::to_string(static_cast<uint64_t>(gb * static_cast<double>(1ull << 30))));
+  WriteSysFile(dir + "/cgroup.procs", std::to_string(::getpid()));
+}
 
 struct QueryResult {
   double open_s = 0;
@@ -393,6 +447,8 @@ DbOptions Options(const Args& a, const Config& c) {
 IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int round,
                     const std::vector<float>& queries) {
   IngestResult r;
+  const std::string cgroup = MemoryCgroup(std::string(c.name) + "-r" + std::to_string(round));
+  if (a.memory_limit_gb > 0) JoinMemoryCgroup(cgroup, a.memory_limit_gb);
   auto db = Db::Open(path, Options(a, c));
   Check(db.status(), "open " + path);
   CollectionSchema schema;
@@ -435,7 +491,7 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   };
   const uint64_t write_before = ProcField("/proc/self/io", "write_bytes");
   const uint64_t wchar_before = ProcField("/proc/self/io", "wchar");
-  uint64_t wal_before = 0;
+  uint64_t wal_before = 0, merges_before = 0;
   const auto start = Clock::now();
   auto last_report = start;
   size_t last_done = 0;
@@ -464,7 +520,8 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
     // From half-way: searches over a few thousand points would swamp the figures.
     if (a.search_during_ingest && !reader.joinable() && first + batch.size() >= a.points / 2)
       start_reader();
-    if (info.wal_bytes < wal_before) {
+    const bool flushed = info.wal_bytes < wal_before;
+    if (flushed) {
       ++r.flushes;
       if (info.segments == 1) ++r.compactions;
       std::fprintf(stderr, "  [%s r%d] %s at %zu points: %.2f s, %llu segments\n", c.name,
@@ -472,6 +529,14 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
                    latencies.back(), static_cast<unsigned long long>(info.segments));
     }
     wal_before = info.wal_bytes;
+    // What a slow Upsert met: a merge switched in (under the writer lock) or a flush started.
+    if (latencies.back() >= 0.5)
+      std::fprintf(stderr, "  [%s r%d] slow Upsert at %zu points: %.3f s%s%s, %llu segments\n",
+                   c.name, round, first + batch.size(), latencies.back(),
+                   info.merges_done > merges_before ? ", a merge switched in" : "",
+                   flushed ? ", a flush started" : "",
+                   static_cast<unsigned long long>(info.segments));
+    merges_before = info.merges_done;
     const size_t done = first + batch.size();
     if (Seconds(last_report, t1) >= 5 || done == a.points) {
       std::fprintf(stderr, "[%s r%d] %zu/%zu points, %.0f points/s (last %.0f s), %llu segments, "
@@ -522,6 +587,10 @@ IngestResult Ingest(const Args& a, const Config& c, const std::string& path, int
   coll->reset();
   db->reset();
   r.dir_bytes = DirBytes(path);
+  if (a.memory_limit_gb > 0) {
+    r.cgroup_max_bytes = ReadSysNumber(cgroup + "/memory.max_usage_in_bytes");
+    r.cgroup_failcnt = ReadSysNumber(cgroup + "/memory.failcnt");
+  }
   return r;
 }
 
@@ -965,8 +1034,9 @@ int main(int argc, char** argv) {
 
   // Per round each job in turn, starting one later each round: segments, rewrite-all (unless
   // --only-segments), then the --peers.
-  std::vector<std::string> jobs = {"segments"};
-  if (!a.only_segments) jobs.push_back("rewrite-all");
+  std::vector<std::string> jobs;
+  if (!a.only_peers) jobs.push_back("segments");
+  if (!a.only_segments && !a.only_peers) jobs.push_back("rewrite-all");
   jobs.insert(jobs.end(), a.peers.begin(), a.peers.end());
   std::vector<Run> runs[2];
   std::vector<PeerResult> peer_runs[2];  // usearch, lancedb
@@ -1004,6 +1074,8 @@ int main(int argc, char** argv) {
       const std::string& path = dir;
       Run run;
       run.ingest = InChild<IngestResult>([&] { return Ingest(a, c, path, round, queries); });
+      if (a.memory_limit_gb > 0)
+        ::rmdir(MemoryCgroup(std::string(c.name) + "-r" + std::to_string(round)).c_str());
       run.query = InChild<QueryResult>([&] { return OpenAndQuery(a, c, path, queries, truth); });
       DbOptions mapped = Options(a, c);
       mapped.segment_memory_budget_bytes = 0;
@@ -1086,6 +1158,12 @@ int main(int argc, char** argv) {
       [](const Run& r) { return static_cast<double>(r.ingest.hwm_kb) / 1024; }, "%.0f");
   row("  anonymous (heap), most seen (MB)",
       [](const Run& r) { return static_cast<double>(r.ingest.peak_anon_kb) / 1024; }, "%.0f");
+  if (a.memory_limit_gb > 0) {
+    row("memory cgroup: most charged, page cache too (MB)",
+        [](const Run& r) { return static_cast<double>(r.ingest.cgroup_max_bytes) / 1e6; }, "%.0f");
+    row("  times an allocation met the limit (failcnt)",
+        [](const Run& r) { return static_cast<double>(r.ingest.cgroup_failcnt); }, "%.0f");
+  }
   row("Info: segments", [](const Run& r) { return static_cast<double>(r.ingest.segments); },
       "%.0f");
   row("Info: segment_bytes (MB)",

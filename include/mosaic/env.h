@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,6 +84,16 @@ class Env {
 // crash may still bring the old one back (the directory fsync failed), so the write is "maybe
 // done" and neither content may be relied on being gone.
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data,
+                           bool* renamed = nullptr);
+
+// Takes the bytes of a file in pieces; an error stops the writer that calls it.
+using ByteSink = std::function<Status(std::string_view)>;
+
+// As above, with the content handed piece by piece by `write` to the sink it is given, so that a
+// large file is never held whole in memory. An error from `write` fails the write like one of
+// the file's.
+Status WriteFileAtomically(Env* env, const std::string& path,
+                           const std::function<Status(const ByteSink&)>& write,
                            bool* renamed = nullptr);
 
 }  // namespace mosaic

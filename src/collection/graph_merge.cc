@@ -25,10 +25,13 @@ std::unique_ptr<index::HnswIndex> MergeGraphs(std::span<const GraphPart> parts,
   for (size_t i = 1; i < parts.size(); ++i)
     if (parts[i].graph->size() > parts[big].graph->size()) big = i;
   const GraphPart& b = parts[big];
+  // Its tombstones are read once, into the map, so that deletes may go on tombstoning the graph
+  // while it is renumbered.
   std::vector<int64_t> local(b.size, -1);
   for (uint32_t l = 0; l < b.size && b.first + l < old_to_new.size(); ++l)
-    local[l] = old_to_new[b.first + l];
-  std::unique_ptr<index::HnswIndex> merged = b.graph->Remap(local, new_rows, pool);
+    if (b.graph->Contains(l)) local[l] = old_to_new[b.first + l];
+  std::unique_ptr<index::HnswIndex> merged =
+      b.graph->Remap(local, new_rows, pool, /*drop_removed=*/false);
 
   // The new node of part p's local slot l, or -1 if it is not inserted here.
   auto inserted = [&](const GraphPart& p, uint32_t l) -> int64_t {

@@ -39,7 +39,9 @@ struct GraphMergeStats {
 // One graph over all of `parts`, renumbered by `old_to_new` (slot -> new node, -1: dropped;
 // `new_to_old` its inverse): the largest part's graph is renumbered (no rebuild, its codec kept),
 // and the new nodes of the others that `has_vector` are inserted into it (see the definition).
-// `new_rows` reads rows by new node.
+// `new_rows` reads rows by new node. The parts' graphs are read as they are, without a copy: they
+// must get no Add meanwhile (a sealed segment's), but Remove may tombstone them (nodes tombstoned
+// after MergeGraphs read them stay in the merged graph, for the caller to tombstone there).
 std::unique_ptr<index::HnswIndex> MergeGraphs(std::span<const GraphPart> parts,
                                               const std::vector<int64_t>& old_to_new,
                                               const std::vector<uint32_t>& new_to_old,

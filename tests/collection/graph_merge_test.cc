@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "index/flat/flat_search.h"
@@ -160,6 +163,48 @@ TEST_P(GraphMergeTest, FromOldNeighboursAnswersAsFullInserts) {
     EXPECT_GE(r_near, 0.9) << "ef " << ef;
   }
   EXPECT_EQ(Unfound(*near.graph), 0u);
+}
+
+// A merge reads the parts' graphs in place while deletes go on tombstoning them: the merged
+// graph holds every node of the map but those tombstoned before it was read (nodes tombstoned
+// later stay, for the caller to tombstone in it), and no list links to a node it left out.
+TEST_P(GraphMergeTest, DeletesMayTombstoneThePartsWhileTheyMerge) {
+  std::atomic<bool> stop{false};
+  std::thread deleter([&] {
+    std::mt19937 rng(11);
+    while (!stop.load()) {
+      const uint32_t slot = static_cast<uint32_t>(rng() % 10000);
+      graphs_[0]->Remove(slot);
+      graphs_[1]->Remove(slot % 4000);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  const Merged merged = Merge({});
+  stop = true;
+  deleter.join();
+  EXPECT_GT(graphs_[0]->num_removed(), 100u);  // the deletes overlapped the merge
+  // A node left out must be tombstoned in its part by now (tombstones are never lifted).
+  size_t left_out = 0, left_out_live = 0;
+  for (uint32_t j = 0; j < new_to_old_.size(); ++j) {
+    if (merged.graph->Contains(j)) continue;
+    ++left_out;
+    const uint32_t old = new_to_old_[j];
+    for (const GraphPart& p : parts_)
+      if (old >= p.first && old - p.first < p.size) left_out_live += p.graph->Contains(old - p.first);
+  }
+  EXPECT_EQ(left_out_live, 0u) << left_out << " left out";
+  EXPECT_EQ(merged.graph->size() + left_out, new_to_old_.size());
+  std::vector<uint32_t> links;
+  size_t dangling = 0, lonely = 0;
+  for (uint32_t j = 0; j < new_to_old_.size(); ++j) {
+    if (!merged.graph->Contains(j)) continue;
+    merged.graph->LayerZeroLinks(j, &links);
+    lonely += links.empty();
+    for (uint32_t u : links) dangling += !merged.graph->Contains(u);
+  }
+  EXPECT_EQ(dangling, 0u);
+  EXPECT_EQ(lonely, 0u);
+  EXPECT_GE(Recall(*merged.graph, 64), 0.9);
 }
 
 INSTANTIATE_TEST_SUITE_P(F32AndSq8, GraphMergeTest, ::testing::Bool(),

@@ -719,6 +719,11 @@ TEST(HnswTest, Sq8SaveLoadRoundTripAndVersion1Files) {
   testing::TempDir dir;
   const std::string path = dir / "vec.hnsw";
   ASSERT_TRUE(index->Save(Env::Default(), path).ok());
+  // Save streams the file in pieces of 1 MiB: the same bytes as Serialize's one string.
+  auto saved = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(saved.ok());
+  EXPECT_GT(saved->size(), size_t{3} << 20);
+  EXPECT_TRUE(*saved == index->Serialize());
   auto loaded = HnswIndex::Load(Env::Default(), path, &rows);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_TRUE((*loaded)->params().sq8);

@@ -43,6 +43,36 @@ TEST(FileView, MappedOrReadHoldTheFile) {
   EXPECT_TRUE(missing.status().IsNotFound()) << missing.status().ToString();
 }
 
+// A file written whole in pieces (WriteFileAtomically's streaming form) holds them in order,
+// past several of the writer's 8 MiB write-behind steps; an error from the writer fails the
+// write and leaves the old content.
+TEST(FileView, AFileWrittenInPiecesHoldsThemAll) {
+  TempDir dir;
+  const std::string path = dir / "big";
+  std::string want;
+  Status s = WriteFileAtomically(Env::Default(), path, [&](const ByteSink& sink) {
+    for (int i = 0; i < 30; ++i) {
+      const std::string piece((1 << 20) + 7 * i, static_cast<char>('a' + i % 26));
+      want += piece;
+      MOSAIC_RETURN_IF_ERROR(sink(piece));
+    }
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto got = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size(), want.size());
+  EXPECT_TRUE(*got == want);
+  s = WriteFileAtomically(Env::Default(), path, [&](const ByteSink& sink) {
+    MOSAIC_RETURN_IF_ERROR(sink("partial"));
+    return Status::IOError("the writer gave up");
+  });
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  got = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == want);
+}
+
 TEST(FileView, AMappingTruncatedUnderneathReadsZerosAndSaysSo) {
   TempDir dir;
   const std::string data = WriteFile(dir / "f", 8 * 4096, 'y');

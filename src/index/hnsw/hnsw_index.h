@@ -144,9 +144,12 @@ class HnswIndex final : public VectorIndex {
   // The same graph over renumbered slots: node o becomes old_to_new[o]; nodes mapped to -1 (or
   // past the end of the map) and removed nodes are dropped, and lists that lose links are repaired
   // as in Vacuum. Vectors are read from `new_rows` (by new slot). Used after the collection
-  // compacts its storage; no rebuild.
+  // compacts its storage; no rebuild. Without `drop_removed` only the map decides which nodes go:
+  // a caller that read the tombstones into the map once may remap a graph that Remove goes on
+  // tombstoning meanwhile (a merge reads a sealed segment's graph so, without a copy of it).
   std::unique_ptr<HnswIndex> Remap(const std::vector<int64_t>& old_to_new,
-                                   const VectorRows* new_rows, ThreadPool* pool = nullptr) const;
+                                   const VectorRows* new_rows, ThreadPool* pool = nullptr,
+                                   bool drop_removed = true) const;
 
   // An exact copy of the graph (links, levels, tombstones, SQ8 codes) over the same rows. Waits
   // for Adds in flight, like Save; it is a copy of the arrays, so it holds them up only briefly
@@ -155,7 +158,9 @@ class HnswIndex final : public VectorIndex {
 
   // The graph in the format of docs/hnsw_format.md.
   std::string Serialize() const;
-  // Writes Serialize() atomically (temp file + rename).
+  // The same bytes handed to `sink` in pieces of about 1 MiB (a large graph is not held twice).
+  Status SerializeTo(const ByteSink& sink) const;
+  // Writes SerializeTo() atomically (temp file + rename).
   Status Save(Env* env, const std::string& path) const;
   // Reads a saved graph. Corruption for a damaged or truncated file, InvalidArgument for one of
   // an unknown version; the message names the file and what was wrong. The second form also

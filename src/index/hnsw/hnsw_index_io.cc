@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "common/coding.h"
 #include "common/crc32c.h"
@@ -43,91 +45,155 @@ constexpr uint8_t kFlagSq8 = 2;
 
 size_t Pad4(size_t n) { return (n + 3) & ~size_t{3}; }
 
+// Hands the bytes put to it to a sink in pieces of about kPiece, with their running CRC-32C.
+class PieceWriter {
+ public:
+  explicit PieceWriter(const ByteSink& sink) : sink_(sink) { buf_.reserve(kPiece); }
+
+  void Put(const void* p, size_t n) {
+    const char* c = static_cast<const char*>(p);
+    while (n > 0 && status_.ok()) {
+      const size_t take = std::min(n, kPiece - buf_.size());
+      buf_.append(c, take);
+      c += take;
+      n -= take;
+      if (buf_.size() == kPiece) Flush();
+    }
+  }
+  void Put32(uint32_t v) {
+    char b[4];
+    EncodeFixed32(b, v);
+    Put(b, 4);
+  }
+  void Put64(uint64_t v) {
+    char b[8];
+    EncodeFixed64(b, v);
+    Put(b, 8);
+  }
+  void Zeros(size_t n) {
+    static constexpr char kZeros[8] = {};
+    for (; n > 0; n -= std::min<size_t>(n, 8)) Put(kZeros, std::min<size_t>(n, 8));
+  }
+  // The footer (the masked CRC of everything before it), then the last piece.
+  Status Finish() {
+    Flush();
+    Put32(crc32c::Mask(crc_));  // not part of the CRC: Flush is not called again
+    if (status_.ok()) status_ = sink_(buf_);
+    buf_.clear();
+    return status_;
+  }
+
+ private:
+  static constexpr size_t kPiece = 1 << 20;
+  void Flush() {
+    if (!status_.ok() || buf_.empty()) return;
+    crc_ = crc32c::Extend(crc_, buf_.data(), buf_.size());
+    status_ = sink_(buf_);
+    buf_.clear();
+  }
+  const ByteSink& sink_;
+  std::string buf_;
+  uint32_t crc_ = 0;
+  Status status_;
+};
+
 }  // namespace
 
 Status HnswIndex::Save(Env* env, const std::string& path) const {
-  return WriteFileAtomically(env, path, Serialize()).WithContext("saving HNSW index " + path);
+  return WriteFileAtomically(env, path, [&](const ByteSink& sink) { return SerializeTo(sink); })
+      .WithContext("saving HNSW index " + path);
 }
 
 std::string HnswIndex::Serialize() const {
   std::string data;
-  {
-    // Exclusive on update_mu_ waits for Adds in flight, so no list is half-written.
-    std::unique_lock<std::shared_mutex> update(update_mu_);
-    std::shared_lock<std::shared_mutex> lock(structure_mu_);
-    // Trailing never-used slots are not written: capacity in the file is the highest slot + 1.
-    uint32_t capacity = 0;
-    for (size_t slot = capacity_; slot > 0; --slot) {
-      if (Level(static_cast<uint32_t>(slot - 1)) >= 0) {
-        capacity = static_cast<uint32_t>(slot);
-        break;
-      }
-    }
-    const size_t removed_words = (capacity + 63) / 64;
-    size_t upper_words = 0;
-    uint32_t present = 0;
-    for (uint32_t slot = 0; slot < capacity; ++slot) {
-      int level = Level(slot);
-      if (level >= 0) ++present;
-      if (level > 0) upper_words += static_cast<size_t>(level) * stride_up_;
-    }
-    const std::string codec =
-        sq8_trained_.load(std::memory_order_acquire) ? codec_.Serialize() : std::string();
-    const size_t code_bytes = codec.empty() ? 0 : Pad4(static_cast<size_t>(capacity) * dim_);
-    const size_t graph = Pad4(capacity) + removed_words * 8 +
-                         (static_cast<size_t>(capacity) * stride0_ + upper_words) * 4;
-    const size_t body = graph + (params_.sq8 ? 4 + Pad4(codec.size()) + code_bytes : 0);
-    data.assign(kHeaderBytes + body + kFooterBytes, '\0');
-    char* h = data.data();
-    std::memcpy(h, kMagic, sizeof(kMagic));
-    EncodeFixed32(h + off::kVersion, kFormatVersion);
-    EncodeFixed32(h + off::kDim, dim_);
-    h[off::kMetric] = static_cast<char>(metric_);
-    h[off::kFlags] = static_cast<char>((params_.keep_pruned_connections ? kFlagKeepPruned : 0) |
-                                       (params_.sq8 ? kFlagSq8 : 0));
-    const uint32_t rerank = std::min<uint32_t>(params_.rerank_factor, 65535);
-    h[off::kRerankFactor] = static_cast<char>(rerank & 0xff);
-    h[off::kRerankFactor + 1] = static_cast<char>(rerank >> 8);
-    EncodeFixed32(h + off::kM, params_.M);
-    EncodeFixed32(h + off::kEfConstruction, params_.ef_construction);
-    EncodeFixed32(h + off::kEfSearch, params_.ef_search);
-    EncodeFixed64(h + off::kSeed, params_.seed);
-    EncodeFixed32(h + off::kCapacity, capacity);
-    uint64_t e = entry_.load(std::memory_order_acquire);
-    EncodeFixed32(h + off::kEntry, e == 0 ? kNoEntry : static_cast<uint32_t>(e));
-    EncodeFixed32(h + off::kMaxLevelField, static_cast<uint32_t>(static_cast<int>(e >> 32) - 1));
-    EncodeFixed32(h + off::kNumPresent, present);
-    EncodeFixed64(h + off::kBodyBytes, body);
+  SerializeTo([&](std::string_view piece) {
+    data.append(piece);
+    return Status::OK();
+  }).ok();  // this sink never fails
+  return data;
+}
 
-    char* p = h + kHeaderBytes;
-    for (uint32_t slot = 0; slot < capacity; ++slot) p[slot] = static_cast<char>(Level(slot));
-    p += Pad4(capacity);
-    for (size_t w = 0; w < removed_words; ++w, p += 8) {
-      uint64_t bits = std::atomic_ref<uint64_t>(removed_[w]).load(std::memory_order_relaxed);
-      if (w + 1 == removed_words && capacity % 64 != 0) bits &= (uint64_t{1} << (capacity % 64)) - 1;
-      EncodeFixed64(p, bits);
-    }
-    auto put_list = [&](const uint32_t* list, uint32_t stride) {
-      for (uint32_t i = 0; i < stride; ++i, p += 4) {
-        EncodeFixed32(p, std::atomic_ref<uint32_t>(const_cast<uint32_t&>(list[i])).load(
-                             std::memory_order_acquire));
-      }
-    };
-    for (uint32_t slot = 0; slot < capacity; ++slot) put_list(Links(slot, 0), stride0_);
-    for (uint32_t slot = 0; slot < capacity; ++slot) {
-      for (int layer = 1; layer <= Level(slot); ++layer) put_list(Links(slot, layer), stride_up_);
-    }
-    if (params_.sq8) {
-      EncodeFixed32(p, static_cast<uint32_t>(codec.size()));
-      p += 4;
-      std::memcpy(p, codec.data(), codec.size());
-      p += Pad4(codec.size());
-      if (!codec.empty()) std::memcpy(p, codes_, static_cast<size_t>(capacity) * dim_);
+Status HnswIndex::SerializeTo(const ByteSink& sink) const {
+  PieceWriter out(sink);
+  // Exclusive on update_mu_ waits for Adds in flight, so no list is half-written.
+  std::unique_lock<std::shared_mutex> update(update_mu_);
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  // Trailing never-used slots are not written: capacity in the file is the highest slot + 1.
+  uint32_t capacity = 0;
+  for (size_t slot = capacity_; slot > 0; --slot) {
+    if (Level(static_cast<uint32_t>(slot - 1)) >= 0) {
+      capacity = static_cast<uint32_t>(slot);
+      break;
     }
   }
-  const size_t crc_end = data.size() - kFooterBytes;
-  EncodeFixed32(data.data() + crc_end, crc32c::Mask(crc32c::Value(data.data(), crc_end)));
-  return data;
+  const size_t removed_words = (capacity + 63) / 64;
+  size_t upper_words = 0;
+  uint32_t present = 0;
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    int level = Level(slot);
+    if (level >= 0) ++present;
+    if (level > 0) upper_words += static_cast<size_t>(level) * stride_up_;
+  }
+  const std::string codec =
+      sq8_trained_.load(std::memory_order_acquire) ? codec_.Serialize() : std::string();
+  const size_t code_bytes = codec.empty() ? 0 : Pad4(static_cast<size_t>(capacity) * dim_);
+  const size_t graph = Pad4(capacity) + removed_words * 8 +
+                       (static_cast<size_t>(capacity) * stride0_ + upper_words) * 4;
+  const size_t body = graph + (params_.sq8 ? 4 + Pad4(codec.size()) + code_bytes : 0);
+  char h[kHeaderBytes] = {};
+  std::memcpy(h, kMagic, sizeof(kMagic));
+  EncodeFixed32(h + off::kVersion, kFormatVersion);
+  EncodeFixed32(h + off::kDim, dim_);
+  h[off::kMetric] = static_cast<char>(metric_);
+  h[off::kFlags] = static_cast<char>((params_.keep_pruned_connections ? kFlagKeepPruned : 0) |
+                                     (params_.sq8 ? kFlagSq8 : 0));
+  const uint32_t rerank = std::min<uint32_t>(params_.rerank_factor, 65535);
+  h[off::kRerankFactor] = static_cast<char>(rerank & 0xff);
+  h[off::kRerankFactor + 1] = static_cast<char>(rerank >> 8);
+  EncodeFixed32(h + off::kM, params_.M);
+  EncodeFixed32(h + off::kEfConstruction, params_.ef_construction);
+  EncodeFixed32(h + off::kEfSearch, params_.ef_search);
+  EncodeFixed64(h + off::kSeed, params_.seed);
+  EncodeFixed32(h + off::kCapacity, capacity);
+  uint64_t e = entry_.load(std::memory_order_acquire);
+  EncodeFixed32(h + off::kEntry, e == 0 ? kNoEntry : static_cast<uint32_t>(e));
+  EncodeFixed32(h + off::kMaxLevelField, static_cast<uint32_t>(static_cast<int>(e >> 32) - 1));
+  EncodeFixed32(h + off::kNumPresent, present);
+  EncodeFixed64(h + off::kBodyBytes, body);
+  out.Put(h, kHeaderBytes);
+
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    const char level = static_cast<char>(Level(slot));
+    out.Put(&level, 1);
+  }
+  out.Zeros(Pad4(capacity) - capacity);
+  for (size_t w = 0; w < removed_words; ++w) {
+    uint64_t bits = std::atomic_ref<uint64_t>(removed_[w]).load(std::memory_order_relaxed);
+    if (w + 1 == removed_words && capacity % 64 != 0) bits &= (uint64_t{1} << (capacity % 64)) - 1;
+    out.Put64(bits);
+  }
+  std::vector<char> words(size_t{std::max(stride0_, stride_up_)} * 4);
+  auto put_list = [&](const uint32_t* list, uint32_t stride) {
+    for (uint32_t i = 0; i < stride; ++i)
+      EncodeFixed32(words.data() + size_t{i} * 4,
+                    std::atomic_ref<uint32_t>(const_cast<uint32_t&>(list[i]))
+                        .load(std::memory_order_acquire));
+    out.Put(words.data(), size_t{stride} * 4);
+  };
+  for (uint32_t slot = 0; slot < capacity; ++slot) put_list(Links(slot, 0), stride0_);
+  for (uint32_t slot = 0; slot < capacity; ++slot) {
+    for (int layer = 1; layer <= Level(slot); ++layer) put_list(Links(slot, layer), stride_up_);
+  }
+  if (params_.sq8) {
+    out.Put32(static_cast<uint32_t>(codec.size()));
+    out.Put(codec.data(), codec.size());
+    out.Zeros(Pad4(codec.size()) - codec.size());
+    if (!codec.empty()) {
+      out.Put(codes_, static_cast<size_t>(capacity) * dim_);
+      out.Zeros(code_bytes - static_cast<size_t>(capacity) * dim_);
+    }
+  }
+  return out.Finish();
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& path,

@@ -201,13 +201,14 @@ std::unique_ptr<HnswIndex> HnswIndex::Clone() const {
 }
 
 std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_new,
-                                            const VectorRows* new_rows, ThreadPool* pool) const {
+                                            const VectorRows* new_rows, ThreadPool* pool,
+                                            bool drop_removed) const {
   std::unique_lock<std::shared_mutex> update(update_mu_);
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
   auto target = [&](uint32_t old) -> int64_t {
     return old < old_to_new.size() ? old_to_new[old] : -1;
   };
-  auto gone = [&](uint32_t old) { return target(old) < 0 || IsRemoved(old); };
+  auto gone = [&](uint32_t old) { return target(old) < 0 || (drop_removed && IsRemoved(old)); };
   // Distances are taken on the new rows (by new slot): the old storage may already be retired.
   auto row = [&](uint32_t old) { return new_rows->Row(static_cast<uint32_t>(target(old))); };
   std::vector<Repair> repairs = PlanRepairs(gone, row, pool);
