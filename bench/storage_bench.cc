@@ -1159,7 +1159,7 @@ int main(int argc, char** argv) {
   row("  anonymous (heap), most seen (MB)",
       [](const Run& r) { return static_cast<double>(r.ingest.peak_anon_kb) / 1024; }, "%.0f");
   if (a.memory_limit_gb > 0) {
-    row("memory cgroup: most charged, page cache too (MB)",
+    row("cgroup: most charged, page cache too (MB)",
         [](const Run& r) { return static_cast<double>(r.ingest.cgroup_max_bytes) / 1e6; }, "%.0f");
     row("  times an allocation met the limit (failcnt)",
         [](const Run& r) { return static_cast<double>(r.ingest.cgroup_failcnt); }, "%.0f");
