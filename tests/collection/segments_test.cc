@@ -676,25 +676,6 @@ TEST_F(Segments, ABackgroundMergeLetsWritesAndFlushesGoOn) {
   EXPECT_EQ(IndexAnswers(*c), answers);
 }
 
-// A merge reads its graph in place from the file it saved, as an open does, instead of keeping
-// the graph it built in the heap (at 10M points those held ~3 GB until the next open).
-TEST_F(Segments, AMergedGraphIsReadFromItsFileLikeAfterAnOpen) {
-  opt.merge_factor = 2;
-  Create();
-  AddAndFlush(*c, MakePoints(0, 2000, 95), &m);
-  const uint64_t one_built = c->Info().index_bytes.at("v");  // the flush's graph, in the heap
-  AddAndFlush(*c, MakePoints(2000, 4000, 96), &m);            // two of one size: merged
-  CollectionInfo info = c->Info();
-  ASSERT_EQ(info.merges_done, 1u);
-  ASSERT_EQ(info.segments, 1u);
-  EXPECT_GE(Recall(*c, m, -1), 0.95);
-  // After searches on both sides (their scratch space counts too).
-  const uint64_t merged = c->Info().index_bytes.at("v");
-  EXPECT_LT(merged, one_built);  // twice the nodes, a fraction of the heap
-  ExpectKeptAcrossReopen();
-  EXPECT_EQ(c->Info().index_bytes.at("v"), merged);
-}
-
 // A flush the log's size triggers runs in the background: writes (to the points being sealed
 // too) and searches go on while it writes the segment; a crash before it commits loses nothing
 // (the old manifest and log hold it all); once committed, the new log holds the records written
