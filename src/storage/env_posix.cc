@@ -42,7 +42,7 @@ Result<int> OpenWithSize(const std::string& path, int flags, uint64_t* size) {
 // awaited (sync_file_range), so that at most two pieces per file are dirty or in flight. A large
 // file written at once otherwise leaves up to gigabytes dirty for the kernel to write out at a
 // time of its choosing, and an fsync of the log (each acknowledged write's) may then queue behind
-// them: the longest Upsert at 10M points was such a wait. Advisory: errors show at Sync.
+// them. Advisory: errors show at Sync.
 class PosixWritableFile final : public WritableFile {
  public:
   static constexpr uint64_t kWriteBehindBytes = 8 << 20;
