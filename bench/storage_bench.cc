@@ -35,6 +35,8 @@
 //                 [--lance-chunk 100000]
 //   storage_bench --open-only DB_DIR [--rounds 5]
 //   storage_bench --snapshot-restore DB_DIR [--rounds 3]
+//   storage_bench --query-only DB_DIR --points N [--rounds 2]
+//   storage_bench --switch-cost DB_DIR [--wal-flush-mb 2] [--batch 1000] [--rounds 3]
 //
 // --peers runs the same points through USearch (UsearchPeer) and LanceDB (LancePeer) in the same
 // run, each after the Mosaic configurations in round 1 (the jobs rotate by one each round), and
@@ -53,6 +55,15 @@
 // the restored points find themselves first in a graph search (ef 64). A thread upserts one new
 // point per millisecond for 10 s before the snapshot and during it, for the longest upsert in
 // each: what the snapshot costs writers.
+//
+// --query-only DB_DIR opens such a database (of --points points, for the ground truth) and
+// queries it as after a run's reopen, --rounds times, each in a child of its own.
+// --switch-cost DB_DIR upserts --batch fresh points at a time into such a database, with
+// --wal-flush-mb as wal_flush_bytes (small: flushes, then merges of the small segments they
+// make, come often), until --rounds merges have switched in: how long the Upserts took that met
+// a merge switching in (under the writer lock, renumbering the state of every point), against
+// those that started a flush and the others; writes are not paced (slowdown_segments 0). The
+// database keeps the points.
 //
 // --memory-limit-gb G runs each ingest in a memory cgroup of its own limited to G GiB (cgroup v1,
 // root): the limit charges page cache as well as heap, so the run shows whether the ingest fits a
@@ -131,6 +142,8 @@ struct Args {
   size_t lance_chunk = 100'000;    // rows per LanceDB add call
   std::string open_only;  // a database kept by --keep: only time its opens
   std::string snapshot_restore;  // a database kept by --keep: snapshot and restore it
+  std::string query_only;  // a database kept by --keep: only open and query it
+  std::string switch_cost;  // a database kept by --keep: Upserts beside merge switches in it
 };
 
 Args Parse(int argc, char** argv) {
@@ -175,6 +188,8 @@ Args Parse(int argc, char** argv) {
     else if (k == "--lance-chunk") a.lance_chunk = std::stoul(v);
     else if (k == "--open-only") a.open_only = v;
     else if (k == "--snapshot-restore") a.snapshot_restore = v;
+    else if (k == "--query-only") a.query_only = v;
+    else if (k == "--switch-cost") a.switch_cost = v;
     else Die(kName, "unknown option " + k);
   }
   if (a.points == 0 || a.dim == 0 || a.batch == 0 || a.rounds < 1 || a.queries == 0)
@@ -695,6 +710,96 @@ int OpenOnly(const Args& a) {
   return 0;
 }
 
+// --query-only: see the top of the file.
+int QueryOnly(const Args& a) {
+  const std::vector<float> queries = Queries(a);
+  const auto truth = GroundTruth(a, queries);
+  const Config seg{"segments", DbOptions{}.compact_below_bytes};
+  std::vector<QueryResult> runs;
+  for (int round = 1; round <= a.rounds; ++round)
+    runs.push_back(InChild<QueryResult>(
+        [&] { return OpenAndQuery(a, seg, a.query_only, queries, truth); }));
+  std::vector<double> open, anon, hwm;
+  for (const QueryResult& r : runs) {
+    open.push_back(r.open_s);
+    anon.push_back(static_cast<double>(r.anon_kb) / 1024);
+    hwm.push_back(static_cast<double>(r.hwm_kb) / 1024);
+  }
+  std::printf("queries on %s, %d round(s), load average %s\n", a.query_only.c_str(), a.rounds,
+              LoadAverage().c_str());
+  std::printf("open %.2f s, RssAnon after it %.0f MiB, VmHWM %.0f MiB (medians)\n", Median(open),
+              Median(anon), Median(hwm));
+  for (size_t e = 0; e < a.efs.size(); ++e) {
+    std::vector<double> q, c;
+    for (const QueryResult& r : runs) q.push_back(r.qps[e]), c.push_back(r.cpu_qps[e]);
+    std::printf("ef %4zu recall@10 %.4f  %7.0f q/s (wall) %7.0f q/s (CPU time), 1 thread\n",
+                a.efs[e], runs[0].recall[e], Median(q), Median(c));
+  }
+  return 0;
+}
+
+// --switch-cost: see the top of the file.
+int SwitchCost(const Args& a) {
+  DbOptions o;
+  o.wal_flush_bytes = static_cast<uint64_t>(a.wal_flush_mb * 1024 * 1024);
+  // Small flushes come faster than merges drain them: unpaced, so that the Upserts' times are
+  // theirs and the switches', not the pacing's.
+  o.slowdown_segments = 0;
+  auto db = Db::Open(a.switch_cost, o);
+  Check(db.status(), "open " + a.switch_cost);
+  auto coll = (*db)->GetCollection("c");
+  Check(coll.status(), "get collection");
+  Collection& c = **coll;
+  CollectionInfo info = c.Info();
+  std::printf("Upserts of %zu points into %s (%" PRIu64 " points, %" PRIu64
+              " segments), wal_flush_bytes %.0f MiB, until %d merge(s) switched in; load average "
+              "%s\n",
+              a.batch, a.switch_cost.c_str(), info.points, info.segments, a.wal_flush_mb,
+              a.rounds, LoadAverage().c_str());
+  std::vector<std::string> tags(kTags, "t");
+  for (uint32_t t = 0; t < kTags; ++t) tags[t] += std::to_string(t);
+  Stream stream(a.dim, kPointSeed + static_cast<uint64_t>(::getpid()));
+  // Ids of this process's own: above the ingest's, apart from any earlier run's.
+  uint64_t next_id = a.points + (static_cast<uint64_t>(::getpid()) << 32);
+  std::vector<Point> batch(a.batch);
+  std::vector<double> plain, flushing, switching;
+  uint64_t merges = info.merges_done, wal = info.wal_bytes;
+  while (switching.size() < static_cast<size_t>(a.rounds)) {
+    for (Point& p : batch) {
+      p.id = PointId(next_id++);
+      std::vector<float>& v = p.vectors["v"];
+      v.resize(a.dim);
+      uint32_t tag, n;
+      stream.Next(v.data(), &tag, &n);
+      p.payload = Json{{"tag", tags[tag]}, {"n", n}};
+    }
+    const auto t0 = Clock::now();
+    Check(c.Upsert(batch), "upsert");
+    const double ms = Seconds(t0, Clock::now()) * 1e3;
+    info = c.Info();
+    if (!info.background_error.empty()) Die(kName, "flush failed: " + info.background_error);
+    const bool switched = info.merges_done > merges, flushed = info.wal_bytes < wal;
+    (switched ? switching : flushed ? flushing : plain).push_back(ms);
+    if (switched || flushed)
+      std::fprintf(stderr, "Upsert %zu: %.1f ms%s%s, %" PRIu64 " segments\n",
+                   plain.size() + flushing.size() + switching.size(), ms,
+                   switched ? ", a merge switched in" : "", flushed ? ", a flush started" : "",
+                   info.segments);
+    merges = info.merges_done;
+    wal = info.wal_bytes;
+  }
+  auto show = [](const char* what, std::vector<double> v) {
+    if (v.empty()) return;
+    std::sort(v.begin(), v.end());
+    std::printf("%-28s %4zu, median %7.1f ms, longest %7.1f ms\n", what, v.size(),
+                v[v.size() / 2], v.back());
+  };
+  show("Upserts, plain", plain);
+  show("  starting a flush", flushing);
+  show("  meeting a merge switch", switching);
+  return 0;
+}
+
 // --snapshot-restore: see the top of the file.
 struct SnapshotResult {
   double seconds = 0;
@@ -1005,6 +1110,8 @@ int main(int argc, char** argv) {
   const Args a = Parse(argc, argv);
   if (!a.open_only.empty()) return OpenOnly(a);
   if (!a.snapshot_restore.empty()) return SnapshotRestore(a);
+  if (!a.query_only.empty()) return QueryOnly(a);
+  if (!a.switch_cost.empty()) return SwitchCost(a);
   const Config configs[2] = {{"segments", DbOptions{}.compact_below_bytes},
                              {"rewrite-all", UINT64_MAX}};
   const std::string base = a.dir + "/storage_bench-" + std::to_string(::getpid());

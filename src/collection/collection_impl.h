@@ -55,6 +55,7 @@
 #include "collection/operation.h"
 #include "collection/payload_store.h"
 #include "collection/slot_ids.h"
+#include "collection/slot_map.h"
 #include "common/bitset.h"
 #include "common/thread_pool.h"
 #include "index/filter/json_path.h"
@@ -430,20 +431,20 @@ class CollectionImpl final : public Collection {
   // Cancels a running merge and waits until it has stopped, then for a flush in the background
   // (`lock` holds write_mu_; on return neither runs, though a failed flush may be taken).
   void StopMerge(std::unique_lock<std::mutex>* lock);
-  // The slot map of a merge over `end` slots (index::kDroppedSlot for the slots it drops).
-  static std::vector<uint32_t> MergeSlotMap(const Merge& m, uint32_t end);
+  // The slot map of a merge over `end` slots.
+  static SlotMap MergeSlotMap(const Merge& m, uint32_t end);
   // The state after merge `m` switched in: `st` renumbered by `map`, with the merged parts; `st`
   // is left as it is (callers hold write_mu_). The parts of `st` after the run (the growing part
   // among them), which both states share, still need their `first` moved down.
   std::shared_ptr<State> RenumberedState(const State& st, const Merge& m,
-                                         std::span<const uint32_t> map) const;
+                                         const SlotMap& map) const;
   // Brings m.indexes (the merged segment's payloads as written) to the points of `st`: index
   // definitions made or dropped since the merge started, points retired or changed since.
   void UpdateMergedIndexes(const State& st, const Merge& m) const;
   // The delta file of manifest `next`: the retired slots and the payloads changed in place of
-  // the sealed slots of `st` before `end`, renumbered by `map` (empty: as they are).
+  // the sealed slots of `st` before `end`, renumbered by `map` (null: as they are).
   storage::SegmentDelta MakeDelta(const State& st, const Current& next, uint32_t end,
-                                  std::span<const uint32_t> map) const;
+                                  const SlotMap* map) const;
   // Writes the live points of `s` to a new segment file at `path` (callers hold write_mu_).
   Status WriteLiveSegment(const State& s, const std::string& path) const;
   // Compaction: all live points into one new segment (callers hold write_mu_).
@@ -504,11 +505,11 @@ class CollectionImpl final : public Collection {
   void RemoveFiles(const std::vector<std::string>& names) const;
   // Removes segment `gen`'s files (segment, index, graphs, and their temporary files).
   void RemoveSegmentFiles(uint64_t gen) const;
-  // Writes the delta file of `next` from `st` (slots before `end` renumbered by `map`, empty:
-  // none) and switches to `next`, keeping the log; `written` (with the delta) is removed on
-  // failure. For merges.
+  // Writes the delta file of `next` from `st` (slots before `end` renumbered by `map`) and
+  // switches to `next`, keeping the log; `written` (with the delta) is removed on failure. For
+  // merges.
   Status SwitchKeepingLog(const State& st, const Current& next, uint32_t end,
-                          std::span<const uint32_t> map, std::vector<std::string> written,
+                          const SlotMap& map, std::vector<std::string> written,
                           const char* what);
   // Replaces the WAL (callers hold write_mu_).
   void SetWal(std::unique_ptr<storage::LogWriter> wal);

@@ -327,27 +327,24 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     MOSAIC_RETURN_IF_ERROR(part->hnsw->Save(env_, GraphPath(m->gen, v)));
     // The built graph stays in the heap (on huge pages) until the next open. Reading it in place
     // from the file just written halved the heap at 10M points, but searches beside the writer
-    // were 8x slower at the median in that run (the mapping's 4 KiB pages are the suspect, not
-    // yet isolated; docs/benchmarks.md).
+    // were 8x slower at the median in that run; neither 4 KiB pages (an opened 10M collection's
+    // graphs searched as fast in place as copied to the heap) nor a 1M run (within 1.3x) explain
+    // it; not yet isolated (docs/benchmarks.md).
   }
   sync_point::Reached("CollectionImpl::BuildMerge:Built");
   return Status::OK();
 }
 
-std::vector<uint32_t> CollectionImpl::MergeSlotMap(const Merge& m, uint32_t end) {
-  const uint32_t shift = (m.b - m.a) - static_cast<uint32_t>(m.slots.size());
-  std::vector<uint32_t> map(end);
-  for (uint32_t slot = 0; slot < m.a; ++slot) map[slot] = slot;
-  std::fill(map.begin() + m.a, map.begin() + m.b, index::kDroppedSlot);
-  for (size_t i = 0; i < m.slots.size(); ++i) map[m.slots[i]] = m.a + static_cast<uint32_t>(i);
-  for (uint32_t slot = m.b; slot < end; ++slot) map[slot] = slot - shift;
-  return map;
+SlotMap CollectionImpl::MergeSlotMap(const Merge& m, uint32_t end) {
+  std::vector<uint32_t> run(m.b - m.a, index::kDroppedSlot);
+  for (size_t i = 0; i < m.slots.size(); ++i) run[m.slots[i] - m.a] = m.a + static_cast<uint32_t>(i);
+  return SlotMap(m.a, m.b, end, std::move(run));
 }
 
 Status CollectionImpl::InstallMerge(const Merge& m, Retired* retired) {
   MOSAIC_RETURN_IF_ERROR(CheckWritable());
   const State& st = *state_;
-  const std::vector<uint32_t> map = MergeSlotMap(m, static_cast<uint32_t>(st.ids.size()));
+  const SlotMap map = MergeSlotMap(m, static_cast<uint32_t>(st.ids.size()));
   // The manifest: the merged segment in place of its run, the segments sealed meanwhile after
   // it, a new delta, and the same log: the growing part stays as it is (its points are replayed
   // from the log, by id, at an open).
@@ -365,9 +362,10 @@ Status CollectionImpl::InstallMerge(const Merge& m, Retired* retired) {
   UpdateMergedIndexes(st, m);
   // The renumbered state is built beside the live one, which searches go on reading (no writer
   // changes it: write_mu_ is held), and swapped in under the exclusive lock: a search waits for
-  // the swap, not for the renumbering. It shares the sealed runs of ids and payloads and the id
-  // map with the live one, and copies bitsets and 4 bytes per point: 5-19 ms at 1M points
-  // (storage_bench), where copying everything took 0.2-0.5 s.
+  // the swap, not for the renumbering. It shares the sealed runs of ids and payloads, the id map
+  // and the chunks of key slots the merge does not move with the live one, and copies bitsets a
+  // word at a time (SlotMap): 8-20 ms at 10M points, where a table of every slot and a copy of
+  // every key's slot took 0.4 s (storage_bench --switch-cost).
   std::shared_ptr<State> renumbered = RenumberedState(st, m, map);
   {
     std::unique_lock<std::shared_mutex> l(state_mu_);
@@ -413,26 +411,20 @@ void CollectionImpl::UpdateMergedIndexes(const State& st, const Merge& m) const 
 }
 
 std::shared_ptr<CollectionImpl::State> CollectionImpl::RenumberedState(
-    const State& st, const Merge& m, std::span<const uint32_t> map) const {
+    const State& st, const Merge& m, const SlotMap& map) const {
   const uint32_t first = st.sealed;
   const uint32_t end = static_cast<uint32_t>(map.size());
   const uint32_t shift = (m.b - m.a) - static_cast<uint32_t>(m.slots.size());
   auto s = std::make_shared<State>();
   s->ids = st.ids.Merged(m.a, m.b, m.ids);
-  auto renumbered = [&](const Bitset& bits) {
-    Bitset out(end - shift);
-    bits.ForEach([&](size_t slot) {
-      if (map[slot] != index::kDroppedSlot) out.Set(map[slot]);
-    });
-    return out;
-  };
+  auto renumbered = [&](const Bitset& bits) { return map.Apply(bits); };
   s->live = renumbered(st.live);
   // Payloads that differ from their segment's copy: changed in place outside the merged run, or
   // inside it since the merge read them.
   Bitset overridden(end);
-  for (uint32_t slot = 0; slot < first; ++slot)
-    if (slot >= m.a && slot < m.b ? st.merge_changed.Test(slot) : st.overridden.Test(slot))
-      overridden.Set(slot);
+  overridden.CopyRange(st.overridden, 0, std::min<size_t>(first, st.overridden.size()), 0);
+  for (uint32_t slot = m.a; slot < m.b; ++slot)
+    overridden.Assign(slot, slot < st.merge_changed.size() && st.merge_changed.Test(slot));
   s->overridden = renumbered(overridden);
   // The merged run's payloads are read from its segment now, but for those changed meanwhile.
   s->payloads = st.payloads.Merged(m.a, m.b, map, m.segment,

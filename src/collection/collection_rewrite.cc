@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bit>
 #include <functional>
 #include <span>
 #include <filesystem>
@@ -206,20 +207,38 @@ Status CollectionImpl::Rewrite() {
 }
 
 storage::SegmentDelta CollectionImpl::MakeDelta(const State& st, const Current& next,
-                                                uint32_t end, std::span<const uint32_t> map) const {
-  auto to = [&](uint32_t slot) { return map.empty() ? slot : map[slot]; };
+                                                uint32_t end, const SlotMap* map) const {
+  auto to = [&](uint32_t slot) { return map == nullptr ? slot : (*map)[slot]; };
   storage::SegmentDelta delta;
   delta.manifest = ManifestJson(next);
   uint32_t slots = 0;
   for (const SealedSegment& seg : next.segments) slots += seg.slots;
+  // The retired slots before `end`, a word at a time (ten million slots at a merge's switch).
+  Bitset dead(end);
+  const uint64_t* live = st.live.words();
+  for (size_t w = 0; w < dead.num_words(); ++w) {
+    const uint64_t bits = ~(w < st.live.num_words() ? live[w] : 0);
+    for (uint64_t b = bits; b != 0; b &= b - 1) {
+      const size_t slot = w * 64 + std::countr_zero(b);
+      if (slot >= end) break;
+      dead.Set(slot);
+    }
+  }
+  delta.dead = map == nullptr ? std::move(dead) : map->Apply(dead);
   delta.dead.Resize(slots);
-  for (uint32_t slot = 0; slot < end; ++slot)
-    if (!st.live.Test(slot) && to(slot) != index::kDroppedSlot) delta.dead.Set(to(slot));
   // Slot order is kept by the map, so the payloads come out ascending, as the format wants.
-  for (uint32_t slot = 0; slot < st.sealed; ++slot) {
-    const bool changed = st.overridden.Test(slot) ||
-                         (slot < st.merge_changed.size() && st.merge_changed.Test(slot));
-    if (changed && st.live.Test(slot)) delta.payloads.emplace_back(to(slot), st.payloads.Copy(slot));
+  auto changed = [&](uint32_t slot) {
+    if (st.live.Test(slot)) delta.payloads.emplace_back(to(slot), st.payloads.Copy(slot));
+  };
+  const size_t words = (st.sealed + 63) / 64;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t bits = (w < st.overridden.num_words() ? st.overridden.words()[w] : 0) |
+                    (w < st.merge_changed.num_words() ? st.merge_changed.words()[w] : 0);
+    for (; bits != 0; bits &= bits - 1) {
+      const size_t slot = w * 64 + std::countr_zero(bits);
+      if (slot >= st.sealed) break;
+      changed(static_cast<uint32_t>(slot));
+    }
   }
   return delta;
 }
@@ -235,10 +254,10 @@ CollectionImpl::Current CollectionImpl::NextManifest() const {
 }
 
 Status CollectionImpl::SwitchKeepingLog(const State& st, const Current& next, uint32_t end,
-                                        std::span<const uint32_t> map,
+                                        const SlotMap& map,
                                         std::vector<std::string> written, const char* what) {
   written.insert(written.end(), {next.delta, next.delta + ".tmp"});
-  const storage::SegmentDelta delta = MakeDelta(st, next, end, map);
+  const storage::SegmentDelta delta = MakeDelta(st, next, end, &map);
   Status s = WriteDeltaFile(next.delta, delta);
   if (!s.ok()) {
     RemoveFiles(written);
@@ -331,7 +350,7 @@ Status CollectionImpl::CommitSeal() {
   if (job.end > job.first) next.segments.push_back({job.gen, job.end - job.first});
   // The delta: every retired slot of the segments, and the payloads changed in place, as of now;
   // replaying the records after job.last_lsn over it gives the same state (docs/segment_format.md).
-  const storage::SegmentDelta delta = MakeDelta(*state_, next, job.end, {});
+  const storage::SegmentDelta delta = MakeDelta(*state_, next, job.end, nullptr);
   Status s = WriteDeltaFile(next.delta, delta);
   Result<std::unique_ptr<storage::LogWriter>> wal = Status::Internal("not created");
   if (s.ok()) wal = storage::LogWriter::Create(env_, dir_ + "/" + next.wal);

@@ -107,7 +107,7 @@ uint32_t IdIndex::NewKey(uint32_t slot) {
   }
   const uint32_t key = free_.back();
   free_.pop_back();
-  slots_[key] = slot;
+  slots_.Set(key, slot);
   return key;
 }
 
@@ -123,7 +123,7 @@ std::optional<uint32_t> IdIndex::Set(const PointId& id, uint32_t slot) {
   }
   if (!inserted) {
     const uint32_t was = slots_[*key];
-    slots_[*key] = slot;
+    slots_.Set(*key, slot);
     return was;
   }
   *key = NewKey(slot);
@@ -140,18 +140,16 @@ std::optional<uint32_t> IdIndex::Erase(const PointId& id) {
   }
   if (!key) return std::nullopt;
   const uint32_t slot = slots_[*key];
-  slots_[*key] = kFreeKey;
+  slots_.Set(*key, kFreeKey);
   free_.push_back(*key);
   return slot;
 }
 
-IdIndex IdIndex::Renumbered(std::span<const uint32_t> map) const {
+IdIndex IdIndex::Renumbered(const SlotMap& map) const {
   IdIndex out;
   out.ids_ = ids_;
   out.free_ = free_;
-  out.slots_.resize(slots_.size());
-  for (size_t k = 0; k < slots_.size(); ++k)
-    out.slots_[k] = slots_[k] == kFreeKey ? kFreeKey : map[slots_[k]];
+  out.slots_ = slots_.Renumbered(map.a, kFreeKey, [&](uint32_t slot) { return map[slot]; });
   return out;
 }
 
@@ -164,7 +162,7 @@ size_t IdIndex::MemoryBytes() const {
   // A std::map node: three pointers and a colour, the string, the key, and the allocator's word.
   constexpr size_t kStrNode = 4 * sizeof(void*) + sizeof(std::string) + 2 * sizeof(uint32_t);
   return ids_->num.MemoryBytes() + ids_->str.size() * kStrNode +
-         (slots_.capacity() + free_.capacity()) * sizeof(uint32_t);
+         slots_.MemoryBytes() + free_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace mosaic::collection

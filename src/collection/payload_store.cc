@@ -89,19 +89,15 @@ std::shared_ptr<std::vector<Json>> PayloadStore::UseSegment(
   return std::exchange(it->payloads, std::move(kept));
 }
 
-PayloadStore PayloadStore::Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
+PayloadStore PayloadStore::Merged(uint32_t a, uint32_t b, const SlotMap& map,
                                   std::shared_ptr<const storage::Segment> merged, uint32_t n,
                                   const Bitset& held) const {
   const uint32_t end = static_cast<uint32_t>(size());
   const uint32_t shift = (b - a) - n;
   PayloadStore out;
   out.growing_ = growing_;
+  out.in_segment_ = map.Apply(in_segment_, /*with_run=*/false);  // the run's: below
   out.in_segment_.Resize(end - shift);
-  in_segment_.ForEach([&](size_t slot) {
-    if (slot >= a && slot < b) return;  // the merged run's, below
-    const uint32_t to = slot < a ? static_cast<uint32_t>(slot) : map[slot];
-    if (to != index::kDroppedSlot) out.in_segment_.Set(to);
-  });
   // The merged run: read from `merged`, but for the payloads changed since it was read.
   auto merged_held = std::make_shared<std::vector<Json>>();
   for (uint32_t slot = a; slot < b; ++slot) {

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "collection/slot_map.h"
 #include "common/bitset.h"
 #include "mosaic/json.h"
 #include "mosaic/status.h"
@@ -50,13 +51,13 @@ class PayloadStore {
                                                 std::shared_ptr<const storage::Segment> segment,
                                                 const Bitset& keep);
 
-  // After a merge: a copy of this store where `map` renumbers every slot from a on
-  // (index::kDroppedSlot: dropped), and slots [a, b) become the `n` points of `merged` (new slot
+  // After a merge: a copy of this store where `map` renumbers every slot (its run is [a, b)),
+  // and slots [a, b) become the `n` points of `merged` (new slot
   // a + i is its point i), except those set in `held` (by new slot), whose held payloads stay:
   // they changed since the merge read them. a and b start runs (segments), or b == size().
   // Built while this store is still read; it shares the held runs outside [a, b) with this one,
   // so only one of the two may change afterwards.
-  PayloadStore Merged(uint32_t a, uint32_t b, std::span<const uint32_t> map,
+  PayloadStore Merged(uint32_t a, uint32_t b, const SlotMap& map,
                       std::shared_ptr<const storage::Segment> merged, uint32_t n,
                       const Bitset& held) const;
 

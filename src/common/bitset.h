@@ -47,6 +47,16 @@ class Bitset {
     for (; i < end; ++i) c += Test(i);
     return c;
   }
+  // Bits [from, from + count) of `src` copied to [to, to + count) of this, a word at a time
+  // (both ranges must lie within their bitsets; this and `src` must differ).
+  void CopyRange(const Bitset& src, size_t from, size_t count, size_t to) {
+    while (count > 0 && to % 64 != 0) {  // up to the next word of this
+      Assign(to++, src.Test(from++));
+      --count;
+    }
+    for (; count >= 64; count -= 64, from += 64, to += 64) words_[to >> 6] = src.Word64(from);
+    for (; count > 0; --count) Assign(to++, src.Test(from++));
+  }
   const uint64_t* words() const { return words_.data(); }
   size_t num_words() const { return words_.size(); }
   size_t MemoryBytes() const { return words_.capacity() * sizeof(uint64_t); }
@@ -64,6 +74,11 @@ class Bitset {
   }
 
  private:
+  // The 64 bits from bit `i` on (i + 64 <= size()).
+  uint64_t Word64(size_t i) const {
+    const size_t w = i >> 6, b = i & 63;
+    return b == 0 ? words_[w] : words_[w] >> b | words_[w + 1] << (64 - b);
+  }
   void ClearTail() {
     if (size_ % 64 && !words_.empty()) words_.back() &= (uint64_t{1} << (size_ % 64)) - 1;
   }

@@ -48,7 +48,7 @@ TEST(IdIndex, RenumberedLeavesTheOriginalAsItWas) {
   index.Erase(PointId{102});
   // Slots 1 and 2 dropped (a merge of [1, 4) keeping 3), the rest moved down by two.
   const uint32_t kDropped = UINT32_MAX;
-  const std::vector<uint32_t> map = {0, kDropped, kDropped, 1, 2, 3};
+  const SlotMap map(1, 3, 6, {kDropped, kDropped});  // 3, 4, 5 -> 1, 2, 3
   index.Erase(PointId{101});
   IdIndex renumbered = index.Renumbered(map);
   const std::vector<std::pair<PointId, uint32_t>> before = {{100, 0}, {103, 3}, {104, 4}, {105, 5}};
@@ -60,6 +60,34 @@ TEST(IdIndex, RenumberedLeavesTheOriginalAsItWas) {
   EXPECT_EQ(renumbered.Set(PointId{200}, 5), std::nullopt);
   EXPECT_EQ(renumbered.Find(PointId{200}), std::optional<uint32_t>{5});
   EXPECT_EQ(renumbered.size(), 5u);
+}
+
+// Past one chunk of keys: a merge near the end shares the chunks it does not renumber, and
+// moving an id in the copy (which shares the ids, not the slots) leaves the original as it was.
+TEST(IdIndex, ARenumberedCopySharesWhatItDoesNotChange) {
+  constexpr uint32_t kPoints = 3 * KeySlots::kChunk + 100;
+  IdIndex index;
+  for (uint32_t i = 0; i < kPoints; ++i) index.Set(PointId{uint64_t{i}}, i);
+  // A merge of the last 1000 slots dropping every other one.
+  const uint32_t a = kPoints - 1000;
+  std::vector<uint32_t> run(1000, UINT32_MAX);
+  for (uint32_t i = 0; i < 1000; i += 2) run[i] = a + i / 2;
+  IdIndex renumbered = index.Renumbered(SlotMap(a, kPoints, kPoints, run));
+  const size_t shared_bytes = index.MemoryBytes();
+  EXPECT_EQ(renumbered.Find(PointId{uint64_t{a + 2}}), std::optional<uint32_t>{a + 1});
+  EXPECT_EQ(renumbered.Find(PointId{uint64_t{5}}), std::optional<uint32_t>{5});
+  // Writes to the copy in a shared chunk and in its own.
+  EXPECT_EQ(renumbered.Set(PointId{uint64_t{5}}, 7), std::optional<uint32_t>{5});
+  EXPECT_EQ(renumbered.Set(PointId{uint64_t{a + 4}}, 9), std::optional<uint32_t>{a + 2});
+  EXPECT_EQ(index.Find(PointId{uint64_t{5}}), std::optional<uint32_t>{5});
+  EXPECT_EQ(index.Find(PointId{uint64_t{a + 4}}), std::optional<uint32_t>{a + 4});
+  EXPECT_EQ(index.MemoryBytes(), shared_bytes);
+  for (uint32_t i = 0; i < kPoints; i += 997) {
+    ASSERT_EQ(index.Find(PointId{uint64_t{i}}), std::optional<uint32_t>{i}) << i;
+    if (i != 5 && i < a) {
+      ASSERT_EQ(renumbered.Find(PointId{uint64_t{i}}), std::optional<uint32_t>{i}) << i;
+    }
+  }
 }
 
 // Random sets, erases and merges against a std::map of the same pairs.
@@ -91,7 +119,7 @@ TEST(IdIndex, AgreesWithAMapThroughWritesAndMerges) {
       uint32_t to = 0;
       for (uint32_t slot = 0; slot < next_slot; ++slot)
         if (live[slot]) map[slot] = to++;
-      index = index.Renumbered(map);
+      index = index.Renumbered(SlotMap(0, next_slot, next_slot, map));
       for (auto& [i, slot] : model) slot = map[slot];
       next_slot = to;
     }

@@ -48,7 +48,7 @@ TEST(PayloadStore, AMergeReplacesASealedGrowingRunAndKeepsTheNextOne) {
   store.Append(PayloadOf("next", 1));
   store.Set(4, PayloadOf("changed", 4));
   // Slots 1 and 3 kept, as the merged segment's points 0 and 1.
-  const std::vector<uint32_t> map = {index::kDroppedSlot, 0, index::kDroppedSlot, 1, 2, 3};
+  const SlotMap map(0, 4, 6, {index::kDroppedSlot, 0, index::kDroppedSlot, 1});  // 4, 5 -> 2, 3
   PayloadStore after = store.Merged(0, 4, map, MakeSegment(dir / "m.seg", "m", 2, true), 2,
                                     Bitset(4));
   ASSERT_EQ(after.size(), 4u);
@@ -118,11 +118,7 @@ TEST(PayloadStore, ReadsFromSegmentsHoldsWhatChangedAndFollowsAMerge) {
   // Merge slots [5, 10) (b's and the lost ones) into m: slots 7 and 8 dropped, so m holds what
   // were slots 5, 6, 9 as its points 0, 1, 2; slot 10 moves to 8. Slot 6 (now 6) changed again
   // during the merge and stays held; m's copy of it is older.
-  std::vector<uint32_t> map(11);
-  for (uint32_t s = 0; s < 11; ++s) map[s] = s;
-  map[7] = map[8] = index::kDroppedSlot;
-  map[9] = 7;
-  map[10] = 8;
+  const SlotMap map(5, 10, 11, {5, 6, index::kDroppedSlot, index::kDroppedSlot, 7});  // 10 -> 8
   std::vector<PointId> ids = {PointId(uint64_t{5}), PointId(uint64_t{6}), PointId(uint64_t{9})};
   std::vector<Json> merged = {PayloadOf("m", 0), PayloadOf("stale", 1), PayloadOf("m", 2)};
   const std::vector<float> row(4, 1.0f);

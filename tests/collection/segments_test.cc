@@ -501,8 +501,9 @@ TEST_F(Segments, IndexFilesAnswerAsARebuildWould) {
     }
     Add(*c, points, &m);
     next += 300;
-    if (round == 2)  // an index created over points already sealed
+    if (round == 2) {  // an index created over points already sealed
       ASSERT_TRUE(c->CreatePayloadIndex("tag", PayloadIndexType::kKeyword).ok());
+    }
     // Sealed points: deleted, re-upserted, their notes and groups changed.
     for (uint64_t id = round * 17 + 1; id < next; id += 97) {
       const PointId pid(id);

@@ -206,7 +206,9 @@ TEST(FullTextFilterTest, RandomDocumentsAgreeWithReferenceAndIndexCandidates) {
     }
     EXPECT_EQ(checked, scan) << text;
     // All terms anywhere in the field is exactly what the index's documents hold.
-    if (mode == "text") EXPECT_EQ(*cand, scan) << text;
+    if (mode == "text") {
+      EXPECT_EQ(*cand, scan) << text;
+    }
   }
   EXPECT_GT(nontrivial, 50u);
   // Without a text index on the field, nothing bounds the condition.
