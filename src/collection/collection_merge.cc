@@ -326,10 +326,9 @@ Status CollectionImpl::BuildMerge(Merge* m) const {
     if (merge_cancel_) return Cancelled();
     MOSAIC_RETURN_IF_ERROR(part->hnsw->Save(env_, GraphPath(m->gen, v)));
     // The built graph stays in the heap (on huge pages) until the next open. Reading it in place
-    // from the file just written halved the heap at 10M points, but searches beside the writer
-    // were 8x slower at the median in that run; neither 4 KiB pages (an opened 10M collection's
-    // graphs searched as fast in place as copied to the heap) nor a 1M run (within 1.3x) explain
-    // it; not yet isolated (docs/benchmarks.md).
+    // from the file just written halved the heap at 10M points, but under a 12 GiB memory limit
+    // the kernel evicted its pages and searches beside the writer were 8x slower at the median;
+    // with the graph in the heap, under the same limit, they were not (docs/benchmarks.md).
   }
   sync_point::Reached("CollectionImpl::BuildMerge:Built");
   return Status::OK();
