@@ -15,20 +15,16 @@ Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (k == "--keep") {
-      a.keep = true;
-      continue;
-    }
-    if (k == "--only-segments") {
-      a.only_segments = true;
-      continue;
-    }
-    if (k == "--only-peers") {
-      a.only_peers = true;
-      continue;
-    }
-    if (k == "--search-during-ingest") {
-      a.search_during_ingest = true;
+    // The flags that take no value.
+    const std::pair<const char*, bool Args::*> flags[] = {
+        {"--keep", &Args::keep},
+        {"--only-segments", &Args::only_segments},
+        {"--only-peers", &Args::only_peers},
+        {"--search-during-ingest", &Args::search_during_ingest}};
+    const auto flag = std::find_if(std::begin(flags), std::end(flags),
+                                   [&](const auto& f) { return k == f.first; });
+    if (flag != std::end(flags)) {
+      a.*(flag->second) = true;
       continue;
     }
     if (i + 1 >= argc) Die(kName, "option " + k + " needs a value");
