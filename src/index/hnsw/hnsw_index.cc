@@ -512,6 +512,38 @@ void HnswIndex::Connect(const Pairs& pairs, uint32_t node, uint32_t added, float
   UnlockNode(node);
 }
 
+template <typename Pairs>
+void HnswIndex::KeepWayIn(const Pairs& pairs, uint32_t node, uint32_t added) {
+  const uint32_t max = max_links(0);
+  LockNode(node);
+  uint32_t* list = Links(node, 0);
+  const uint32_t count = std::min(LoadLink(list), max);
+  bool present = false;
+  for (uint32_t i = 0; i < count && !present; ++i) present = LoadLink(list + 1 + i) == added;
+  if (!present && count < max) {
+    StoreLink(list + 1 + count, added);
+    StoreLink(list, count + 1);
+    AddInLink(added);
+  } else if (!present) {
+    const void* base = pairs.Vector(node);
+    float worst = -kInf;
+    uint32_t at = max;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t id = LoadLink(list + 1 + i);
+      const float d = pairs(base, pairs.Vector(id), kInf);
+      if (d > worst && InLinks(id) > 1) {
+        worst = d;
+        at = i;
+      }
+    }
+    if (at < max && TryDropInLink(LoadLink(list + 1 + at))) {
+      StoreLink(list + 1 + at, added);
+      AddInLink(added);
+    }
+  }
+  UnlockNode(node);
+}
+
 Status HnswIndex::Insert(uint32_t slot, Scratch* s, const SeedFn* seeds, size_t near_ef) {
   const int level = RandomLevel(slot);
   LockNode(slot);
@@ -587,6 +619,11 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s, const SeedFn* seeds, size_t 
       }
       sync_point::Reached("HnswIndex::Insert:Connected");
     }
+    // Each chosen neighbour's heuristic may have dropped the node (one placed from a few seeds
+    // may have chosen a single neighbour): with no in-link on layer 0 no search would find it,
+    // so it takes a place in its nearest neighbour's list.
+    if (!s->selected[0].empty() && InLinks(slot) == 0)
+      KeepWayIn(pairs, s->selected[0].front().slot, slot);
   };
   auto row = [this](uint32_t id) { return rows_->Row(id); };
   if (on_codes && !params_.build_rescore) {

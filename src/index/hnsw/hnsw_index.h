@@ -262,6 +262,10 @@ class HnswIndex final : public VectorIndex {
   template <typename Pairs>
   void Connect(const Pairs& pairs, uint32_t node, uint32_t added, float distance, int layer,
                Scratch* s);
+  // Puts `added` into `node`'s layer-0 list if it is not there: appended, or in place of the
+  // farthest link whose target has another way in (not if every link is a last one).
+  template <typename Pairs>
+  void KeepWayIn(const Pairs& pairs, uint32_t node, uint32_t added);
   template <typename GoneFn, typename RowFn>
   std::vector<Repair> PlanRepairs(const GoneFn& gone, const RowFn& row, ThreadPool* pool) const;
 
