@@ -12,7 +12,7 @@
 // bytes that are not the format: "not a PDF"), PermissionDenied (a password-protected PDF opened
 // without its password, or with a wrong one), Corruption (a PDF poppler cannot
 // parse; poppler's own error lines are appended), ResourceExhausted (over
-// DocumentOptions::max_bytes or max_pages), IOError (read failures). See docs/documents.md.
+// DocumentOptions::max_bytes, max_pages or max_html_depth), IOError (read failures). See docs/documents.md.
 //
 // Thread safety: the functions are thread-safe and may run in parallel.
 #pragma once
@@ -55,6 +55,7 @@ struct Document {
 struct DocumentOptions {
   uint64_t max_bytes = 256ull << 20;  // input size limit, all formats
   int max_pages = 5000;               // PDF
+  size_t max_html_depth = 4096;       // HTML: deeper nesting of elements is refused (html.cc)
   std::string pdf_password;           // tried as the user password of an encrypted PDF
 };
 

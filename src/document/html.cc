@@ -1,6 +1,9 @@
-// HTML to blocks with a tolerant tokenizer: tags, comments, doctype and raw-text elements are
-// recognised; nothing is ever an error, unclosed and stray tags are simply absorbed. Block-level
-// elements end the current block; inline ones are transparent.
+// HTML to blocks: gumbo parses the page as a browser would (the HTML5 tree construction, so
+// unclosed and misnested tags end where a browser ends them, entities decoded), and the tree is
+// walked in document order. Block-level elements end the current block; inline ones are
+// transparent; invisible subtrees (scripts, styles, navigation, hidden elements) are skipped.
+#include <gumbo.h>
+
 #include <cctype>
 #include <string>
 #include <vector>
@@ -20,19 +23,8 @@ std::string Lower(std::string_view s) {
 // Elements whose content is never visible text (<title> is read separately).
 bool IsHidden(const std::string& n) {
   return n == "script" || n == "style" || n == "noscript" || n == "template" || n == "svg" ||
-         n == "math" || n == "head" || n == "nav" || n == "iframe" || n == "object" ||
+         n == "math" || n == "nav" || n == "iframe" || n == "object" ||
          n == "canvas" || n == "select" || n == "button";
-}
-
-// Raw text: the content is not markup and ends only at the matching end tag.
-bool IsRawText(const std::string& n) {
-  return n == "script" || n == "style" || n == "title" || n == "textarea" || n == "xmp";
-}
-
-bool IsVoid(const std::string& n) {
-  return n == "br" || n == "hr" || n == "img" || n == "meta" || n == "link" || n == "input" ||
-         n == "area" || n == "base" || n == "col" || n == "embed" || n == "source" ||
-         n == "track" || n == "wbr" || n == "param";
 }
 
 bool IsHeading(const std::string& n) {
@@ -51,110 +43,164 @@ bool IsBlock(const std::string& n) {
   return IsHeading(n);
 }
 
-struct Tag {
-  std::string name;  // lower case
-  bool end = false;
-  bool self_closing = false;
-  std::vector<std::pair<std::string, std::string>> attrs;  // names lower case, values decoded
-
-  const std::string* Attr(std::string_view key) const {
-    for (const auto& [k, v] : attrs)
-      if (k == key) return &v;
-    return nullptr;
-  }
+// An upper bound on how deep gumbo will nest the page's elements, from a scan of its tags, and
+// the nesting summed over the start tags. gumbo has no depth limit of its own (browsers cap it),
+// its tree construction checks scopes down the stack of open elements (time about the sum of the
+// depths) and it frees the tree recursively, so pages nested absurdly deep are refused before
+// parsing. Elements whose end tag is implied by a sibling (p, li, td...) and void ones are not
+// counted; misnested or unclosed inline tags are, so the bound only errs high.
+struct Nesting {
+  size_t max_depth = 0;
+  size_t at = 0;          // byte offset of the start tag that reached max_depth
+  double depth_sum = 0;   // over the counted start tags
+  size_t tags = 0;
 };
 
-// Parses the tag starting at s[i] == '<' (name already known to start with a letter or '/').
-// Returns the index after '>'.
-size_t ParseTag(std::string_view s, size_t i, Tag* tag) {
+bool IsVoidOrImplied(std::string_view n) {
+  static const char* const kNames[] = {
+      "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+      "track", "wbr", "param", "keygen", "frame", "basefont", "bgsound",  // void
+      "p", "li", "dt", "dd", "option", "optgroup", "rb", "rp", "rt", "rtc", "tr", "td", "th",
+      "tbody", "thead", "tfoot", "colgroup", "caption", "html", "head", "body"};  // implied end
+  for (const char* k : kNames)
+    if (n == k) return true;
+  return false;
+}
+
+Nesting ScanNesting(std::string_view s) {
+  Nesting r;
+  size_t depth = 0, foreign = 0, i = 0;
   const size_t n = s.size();
-  ++i;
-  if (i < n && s[i] == '/') {
-    tag->end = true;
-    ++i;
-  }
-  size_t start = i;
-  while (i < n && !IsSpace(s[i]) && s[i] != '>' && s[i] != '/') ++i;
-  tag->name = Lower(s.substr(start, i - start));
-  for (;;) {
-    while (i < n && (IsSpace(s[i]) || s[i] == '/')) {
-      if (s[i] == '/' && i + 1 < n && s[i + 1] == '>') tag->self_closing = true;
-      ++i;
+  auto is_alpha = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  while ((i = s.find('<', i)) != std::string_view::npos) {
+    const size_t lt = i;
+    if (s.compare(i, 4, "<!--") == 0) {
+      size_t end = s.find("-->", i + 4);
+      i = end == std::string_view::npos ? n : end + 3;
+      continue;
     }
-    if (i >= n) return n;
-    if (s[i] == '>') return i + 1;
-    start = i;
-    while (i < n && !IsSpace(s[i]) && s[i] != '>' && s[i] != '=' && s[i] != '/') ++i;
-    std::string key = Lower(s.substr(start, i - start));
-    while (i < n && IsSpace(s[i])) ++i;
-    std::string value;
-    if (i < n && s[i] == '=') {
-      ++i;
-      while (i < n && IsSpace(s[i])) ++i;
-      if (i < n && (s[i] == '"' || s[i] == '\'')) {
-        char q = s[i++];
-        size_t close = s.find(q, i);
-        if (close == std::string_view::npos) close = n;
-        value = DecodeEntities(s.substr(i, close - i));
-        i = close < n ? close + 1 : n;
-      } else {
-        start = i;
-        while (i < n && !IsSpace(s[i]) && s[i] != '>') ++i;
-        value = DecodeEntities(s.substr(start, i - start));
-      }
+    const bool end_tag = i + 1 < n && s[i + 1] == '/';
+    size_t name_at = i + (end_tag ? 2 : 1);
+    if (name_at >= n || !is_alpha(s[name_at])) {
+      i = name_at;
+      continue;
     }
-    if (!key.empty()) tag->attrs.emplace_back(std::move(key), std::move(value));
+    size_t name_end = name_at;
+    while (name_end < n && !IsSpace(s[name_end]) && s[name_end] != '>' && s[name_end] != '/')
+      ++name_end;
+    const std::string name = Lower(s.substr(name_at, name_end - name_at));
+    size_t gt = s.find('>', name_end);
+    if (gt == std::string_view::npos) break;
+    i = gt + 1;
+    if (end_tag) {
+      if (!IsVoidOrImplied(name) && depth > 0) --depth;
+      if ((name == "svg" || name == "math") && foreign > 0) --foreign;
+      continue;
+    }
+    if (name == "script" || name == "style" || name == "textarea" || name == "title" ||
+        name == "xmp" || name == "iframe" || name == "noembed" || name == "noframes") {
+      // Raw text up to the matching end tag.
+      const std::string close = "</" + name;
+      size_t k = i;
+      while ((k = s.find("</", k)) != std::string_view::npos &&
+             Lower(s.substr(k, close.size())) != close)
+        k += 2;
+      i = k == std::string_view::npos ? n : k;
+      continue;
+    }
+    if (name == "plaintext") break;  // the rest is text
+    if (IsVoidOrImplied(name) || (foreign > 0 && s[gt - 1] == '/')) continue;
+    ++depth;
+    if (name == "svg" || name == "math") ++foreign;
+    ++r.tags;
+    r.depth_sum += static_cast<double>(depth);
+    if (depth > r.max_depth) {
+      r.max_depth = depth;
+      r.at = lt;
+    }
   }
+  return r;
+}
+
+Status CheckNesting(std::string_view s, size_t max_depth) {
+  const Nesting nesting = ScanNesting(s);
+  if (nesting.max_depth > max_depth)
+    return Status::ResourceExhausted("HTML nests elements " + std::to_string(nesting.max_depth) +
+                                     " deep (at byte " + std::to_string(nesting.at) +
+                                     "), over the limit of " + std::to_string(max_depth));
+  // Many shallower towers cost as much: the average depth of a real page's start tags is tens.
+  constexpr double kMaxAverage = 256, kFreeWork = 1e7;
+  if (nesting.depth_sum > kFreeWork && nesting.depth_sum > kMaxAverage * static_cast<double>(nesting.tags))
+    return Status::ResourceExhausted(
+        "HTML start tags nest " + std::to_string(static_cast<size_t>(nesting.depth_sum / static_cast<double>(nesting.tags))) +
+        " elements deep on average over " + std::to_string(nesting.tags) + " tags, over the limit of " +
+        std::to_string(static_cast<size_t>(kMaxAverage)));
+  return Status::OK();
+}
+
+std::string_view Attr(const GumboElement& e, const char* key) {
+  const GumboAttribute* a = gumbo_get_attribute(&e.attributes, key);
+  return a == nullptr ? std::string_view() : std::string_view(a->value);
+}
+bool HasAttr(const GumboElement& e, const char* key) {
+  return gumbo_get_attribute(&e.attributes, key) != nullptr;
+}
+
+// Lower-case tag name; unknown tags by their source text.
+std::string TagName(const GumboElement& e) {
+  if (e.tag != GUMBO_TAG_UNKNOWN) return gumbo_normalized_tagname(e.tag);
+  GumboStringPiece piece = e.original_tag;
+  gumbo_tag_from_original_text(&piece);
+  return Lower(std::string_view(piece.data, piece.length));
+}
+
+const GumboVector& Children(const GumboNode* n) {
+  return n->type == GUMBO_NODE_DOCUMENT ? n->v.document.children : n->v.element.children;
+}
+
+// The concatenated text of an element's text children (a <title>'s).
+std::string ChildText(const GumboElement& e) {
+  std::string out;
+  for (unsigned i = 0; i < e.children.length; ++i) {
+    const auto* c = static_cast<const GumboNode*>(e.children.data[i]);
+    if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_WHITESPACE) out += c->v.text.text;
+  }
+  return out;
 }
 
 class HtmlReader {
  public:
-  Document Run(std::string_view s) {
-    const size_t n = s.size();
-    size_t i = 0;
-    while (i < n) {
-      size_t lt = s.find('<', i);
-      if (lt == std::string_view::npos) lt = n;
-      if (lt > i) Text(s.substr(i, lt - i));
-      i = lt;
-      if (i >= n) break;
-      if (s.substr(i, 4) == "<!--") {
-        size_t end = s.find("-->", i + 4);
-        i = end == std::string_view::npos ? n : end + 3;
-      } else if (s.substr(i, 9) == "<![CDATA[") {
-        size_t end = s.find("]]>", i + 9);
-        size_t stop = end == std::string_view::npos ? n : end;
-        if (skip_.empty()) AppendText(s.substr(i + 9, stop - i - 9), /*decode=*/false);
-        i = end == std::string_view::npos ? n : end + 3;
-      } else if (i + 1 < n && (s[i + 1] == '!' || s[i + 1] == '?')) {
-        size_t end = s.find('>', i);
-        i = end == std::string_view::npos ? n : end + 1;
-      } else if (i + 1 < n && (std::isalpha(static_cast<unsigned char>(s[i + 1])) ||
-                               (s[i + 1] == '/' && i + 2 < n &&
-                                std::isalpha(static_cast<unsigned char>(s[i + 2]))))) {
-        Tag tag;
-        i = ParseTag(s, i, &tag);
-        if (!tag.end && IsRawText(tag.name) && !tag.self_closing) {
-          // Content up to the matching end tag, case-insensitively.
-          size_t end = i;
-          const std::string close = "</" + tag.name;
-          for (;;) {
-            end = s.find("</", end);
-            if (end == std::string_view::npos) break;
-            if (Lower(s.substr(end, close.size())) == close) break;
-            end += 2;
-          }
-          std::string_view content = s.substr(i, (end == std::string_view::npos ? n : end) - i);
-          RawText(tag, content);
-          i = end == std::string_view::npos ? n : s.find('>', end);
-          i = i == std::string_view::npos ? n : i + 1;
-        } else {
-          Element(tag);
-        }
-      } else {
-        Text(s.substr(i, 1));  // a lone '<'
-        ++i;
+  // Walks the tree with an explicit stack: a page may nest elements deeper than the thread's
+  // stack would allow recursion.
+  Document Run(const GumboNode* root) {
+    struct Frame {
+      const GumboNode* node;
+      unsigned next = 0;
+      bool block = false;    // flushes when left
+      bool context = false;  // pushed a Context
+      bool pre = false;
+    };
+    std::vector<Frame> stack;
+    stack.push_back({root});
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      const GumboVector& children = Children(f.node);
+      if (f.next == children.length) {
+        if (f.pre) --pre_depth_;
+        if (f.block) Flush();
+        if (f.context) ctx_.pop_back();
+        stack.pop_back();
+        continue;
       }
+      const auto* c = static_cast<const GumboNode*>(children.data[f.next++]);
+      if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_WHITESPACE) {
+        AppendText(c->v.text.text);
+      } else if (c->type == GUMBO_NODE_ELEMENT) {
+        Frame child{c};
+        if (Enter(c->v.element, &child.block, &child.context, &child.pre)) stack.push_back(child);
+      }
+      // Comments are dropped; <template> contents are never rendered; CDATA occurs only in
+      // SVG and MathML, which are skipped.
     }
     Flush();
     Document doc = b_.Finish();
@@ -172,13 +218,7 @@ class HtmlReader {
     int level;
   };
 
-  void Text(std::string_view t) {
-    if (!skip_.empty()) return;
-    AppendText(t, /*decode=*/true);
-  }
-
-  void AppendText(std::string_view t, bool decode) {
-    std::string text = decode ? DecodeEntities(t) : std::string(t);
+  void AppendText(std::string_view text) {
     if (pre_depth_ > 0) {
       buf_ += text;
       return;
@@ -196,15 +236,6 @@ class HtmlReader {
         buf_.push_back(text[k]);
       }
     }
-  }
-
-  void RawText(const Tag& tag, std::string_view content) {
-    if (tag.name == "title") {
-      if (title_.empty() && (skip_.empty() || skip_ == "head")) title_ = CollapseWhitespace(DecodeEntities(content));
-    } else if (tag.name == "textarea" || tag.name == "xmp") {
-      Text(content);
-    }
-    // script / style: dropped
   }
 
   void Flush() {
@@ -233,24 +264,7 @@ class HtmlReader {
   }
 
   void Push(const std::string& name, BlockKind kind, int level) {
-    Flush();
     ctx_.push_back({name, kind, level});
-  }
-
-  // Pops the innermost open `name`, if any, with everything opened inside it.
-  void Pop(const std::string& name) {
-    for (size_t k = ctx_.size(); k-- > 0;) {
-      if (ctx_[k].name == name) {
-        Flush();
-        ctx_.resize(k);
-        return;
-      }
-    }
-  }
-
-  static bool IsContainer(const std::string& n) {
-    return n == "li" || n == "dt" || n == "dd" || n == "ul" || n == "ol" || n == "dl" ||
-           n == "menu" || n == "tr" || n == "table" || n == "pre" || n == "blockquote";
   }
 
   bool InRow() const {
@@ -259,120 +273,74 @@ class HtmlReader {
     return false;
   }
 
-  void Element(const Tag& tag) {
-    const std::string& name = tag.name;
-    if (!tag.end && name == "html") {
-      if (const std::string* lang = tag.Attr("lang")) lang_ = *lang;
-    }
-    if (!tag.end && name == "meta") {
-      const std::string* key = tag.Attr("name");
-      if (key == nullptr) key = tag.Attr("property");
-      const std::string* content = tag.Attr("content");
-      if (key != nullptr && content != nullptr) {
-        std::string k = Lower(*key);
+  // Handles an element's start; returns whether to walk its children. *block: the element ends
+  // the current block when left; *context: it pushed a Context; *pre: it is a <pre>.
+  bool Enter(const GumboElement& e, bool* block, bool* context, bool* pre) {
+    const std::string name = TagName(e);
+    if (e.tag_namespace == GUMBO_NAMESPACE_HTML) {
+      if (name == "html" && lang_.empty()) lang_ = std::string(Attr(e, "lang"));
+      if (name == "title") {
+        if (title_.empty()) title_ = CollapseWhitespace(ChildText(e));
+        return false;
+      }
+      if (name == "meta") {
+        std::string_view key = HasAttr(e, "name") ? Attr(e, "name") : Attr(e, "property");
+        const std::string k = Lower(key);
         if ((k == "description" || k == "og:description") && description_.empty())
-          description_ = CollapseWhitespace(*content);
-        if (k == "author" && author_.empty()) author_ = CollapseWhitespace(*content);
+          description_ = CollapseWhitespace(Attr(e, "content"));
+        if (k == "author" && author_.empty()) author_ = CollapseWhitespace(Attr(e, "content"));
+        return false;
       }
-      return;
     }
-    // Hidden subtrees: count nesting of the element that started the skip.
-    if (!skip_.empty()) {
-      // A missing </head> ends at the first body content; a hidden <p> or <li>, whose end tag
-      // is optional, at the next one of its kind.
-      const bool ends = !tag.end && ((skip_ == "head" && (name == "body" || IsBlock(name))) ||
-                                     (name == skip_ && (name == "p" || name == "li")));
-      if (!ends) {
-        if (name == skip_ && !IsVoid(name) && !tag.self_closing) skip_depth_ += tag.end ? -1 : 1;
-        if (skip_depth_ == 0) skip_.clear();
-        return;
-      }
-      skip_.clear();
-    }
-    if (!tag.end && !tag.self_closing && (IsHidden(name) || tag.Attr("hidden") != nullptr ||
-                                          (tag.Attr("aria-hidden") != nullptr &&
-                                           *tag.Attr("aria-hidden") == "true"))) {
-      if (!IsVoid(name)) {
-        skip_ = name;
-        skip_depth_ = 1;
-      }
-      return;
-    }
+    if (IsHidden(name) || HasAttr(e, "hidden") || Attr(e, "aria-hidden") == "true") return false;
     if (name == "br") {
       buf_.push_back('\n');
-      return;
+      return false;
+    }
+    if (name == "img") {
+      // Alt text is the image's words; a space keeps it apart from its neighbours.
+      if (std::string_view alt = Attr(e, "alt"); !alt.empty()) AppendText(" " + std::string(alt) + " ");
+      return false;
     }
     if (name == "td" || name == "th") {
-      if (!tag.end && InRow() && row_cells_++ > 0) buf_ += " | ";
-      return;
+      if (InRow() && row_cells_++ > 0) buf_ += " | ";
+      return true;
     }
-    if (!IsBlock(name)) {
-      if (name == "img" && skip_.empty()) {
-        // Alt text is the image's words; a space keeps it apart from its neighbours.
-        if (const std::string* alt = tag.Attr("alt"); alt != nullptr && !alt->empty())
-          AppendText(" " + *alt + " ", /*decode=*/false);
-      }
-      return;
-    }
+    if (!IsBlock(name)) return true;
     // Inside a table row only the row itself and the table structure end the block.
     if (InRow() && name != "tr" && name != "table" && name != "tbody" && name != "thead" &&
         name != "tfoot") {
       if (!buf_.empty() && buf_.back() != ' ') buf_.push_back(' ');
-      return;
+      return true;
     }
-    if (tag.end) {
-      if (name == "pre" && pre_depth_ > 0) --pre_depth_;
-      if (IsHeading(name)) {
-        // </h2> closes any open heading, like browsers do.
-        for (size_t k = ctx_.size(); k-- > 0;)
-          if (IsHeading(ctx_[k].name)) {
-            Pop(ctx_[k].name);
-            break;
-          }
-        return;
-      }
-      if (IsContainer(name)) {
-        Pop(name);
-      } else {
-        Flush();
-      }
-      return;
-    }
+    Flush();
+    *block = true;
+    *context = true;
     if (IsHeading(name)) {
       Push(name, BlockKind::kHeading, name[1] - '0');
     } else if (name == "li" || name == "dt" || name == "dd") {
-      // An open item of the same list closes (</li> is optional).
-      for (size_t k = ctx_.size(); k-- > 0;) {
-        const std::string& open = ctx_[k].name;
-        if (open == "ul" || open == "ol" || open == "dl" || open == "menu") break;
-        if (open == "li" || open == "dt" || open == "dd") {
-          Pop(open);
-          break;
-        }
-      }
       Push(name, BlockKind::kListItem, 0);
     } else if (name == "ul" || name == "ol" || name == "dl" || name == "menu" ||
                name == "blockquote") {
       // Text right inside keeps the enclosing kind (a nested list's tail is still the item).
       Push(name, ctx_.empty() ? BlockKind::kParagraph : ctx_.back().kind, 0);
     } else if (name == "tr") {
-      Pop("tr");
       Push(name, BlockKind::kTableRow, 0);
     } else if (name == "table") {
       Push(name, BlockKind::kParagraph, 0);
     } else if (name == "pre") {
       Push(name, BlockKind::kCode, 0);
       ++pre_depth_;
+      *pre = true;
     } else {
-      Flush();
+      *context = false;  // p, div, section...: the enclosing kind
     }
+    return true;
   }
 
   DocBuilder b_{DocFormat::kHtml};
   std::string buf_;
   std::vector<Context> ctx_;
-  std::string skip_;  // the element whose subtree is being skipped
-  int skip_depth_ = 0;
   int pre_depth_ = 0;
   int row_cells_ = 0;
   std::string title_, h1_, lang_, description_, author_;
@@ -383,7 +351,14 @@ class HtmlReader {
 Result<Document> ParseHtml(std::string_view bytes, const DocumentOptions& options) {
   MOSAIC_RETURN_IF_ERROR(CheckInput(bytes, options));
   MOSAIC_ASSIGN_OR_RETURN(std::string text, DecodeTextBytes(bytes));
-  return HtmlReader().Run(text);
+  MOSAIC_RETURN_IF_ERROR(CheckNesting(text, options.max_html_depth));
+  GumboOptions options_gumbo = kGumboDefaultOptions;
+  options_gumbo.max_errors = 0;  // parse errors are not reported: any page is read as it renders
+  GumboOutput* out = gumbo_parse_with_options(&options_gumbo, text.data(), text.size());
+  if (out == nullptr) return Status::ResourceExhausted("the HTML parser ran out of memory");
+  Document doc = HtmlReader().Run(out->document);
+  gumbo_destroy_output(&options_gumbo, out);
+  return doc;
 }
 
 }  // namespace mosaic::document

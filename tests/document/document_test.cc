@@ -196,6 +196,7 @@ ninja -C build
 ## API <a name="api"></a>
 
 Call `Db::Open()`.
+
 [ref]: https://example.com/ref
 
 ### Deep ###
@@ -238,6 +239,25 @@ TEST(MarkdownTest, TitleFromFirstH1WithoutFrontMatter) {
   EXPECT_EQ(d.title, "Big Title") << Dump(d);
   EXPECT_EQ(Blocks(d), (std::vector<std::string>{"P:Intro text", "H2:Not this", "H1:Big Title",
                                                  "H1:Later"}));
+}
+
+// CommonMark's rules, not an approximation: a definition cannot interrupt a paragraph (so it is
+// text there, and the reference stays literal), emphasis needs flanking delimiter runs, a raw
+// HTML block is read for its visible text.
+TEST(MarkdownTest, CommonMarkRules) {
+  Document d = ParseOk(ParseMarkdown(
+      "Text\n[r]: https://x.org\n\nSee [it][r], a*b*c, 5 * 6 * 7 and foo_bar_baz.\n\n"
+      "<div class=\"note\">\n<p>Raw <b>HTML</b> block</p>\n<script>no()</script>\n</div>\n\n"
+      "* loose item\n\n  second paragraph\n\n* next\n"));
+  EXPECT_EQ(Blocks(d), (std::vector<std::string>{
+                           "P:Text [r]: https://x.org",
+                           "P:See [it][r], abc, 5 * 6 * 7 and foo_bar_baz.",
+                           "P:Raw HTML block",
+                           "LI:loose item",
+                           "LI:second paragraph",
+                           "LI:next",
+                       }))
+      << Dump(d);
 }
 
 TEST(MarkdownTest, UnclosedConstructsDoNotFail) {
@@ -318,6 +338,47 @@ TEST(HtmlTest, MissingEndTagsDoNotHideTheRest) {
   Document d = ParseOk(ParseHtml("<html><head><title>T</title><p>body starts<p hidden>secret<p>shown"));
   EXPECT_EQ(Blocks(d), (std::vector<std::string>{"P:body starts", "P:shown"})) << Dump(d);
   EXPECT_EQ(d.title, "T");
+}
+
+// The HTML5 tree construction: a <div> closes an open <p>, misnested inline tags are repaired,
+// a <table>'s stray text is moved before it.
+TEST(HtmlTest, ParsedAsBrowsersDo) {
+  Document d = ParseOk(ParseHtml(
+      "<p>one<div>two</div><b>bold <i>both</b> italic</i><table> stray<tr><td>cell</table>"));
+  EXPECT_EQ(Blocks(d), (std::vector<std::string>{"P:one", "P:two", "P:bold both italic stray",
+                                                 "TR:cell"}))
+      << Dump(d);
+}
+
+// Nesting up to the limit is read (the tree is walked without recursion); a page nested deeper,
+// or one whose start tags nest deep on average (the parser's time grows with the sum of the
+// depths), is refused with the depth in the message, before the parser runs.
+TEST(HtmlTest, DeepNestingReadUpToTheLimit) {
+  auto tower = [](int depth) {
+    std::string t;
+    for (int i = 0; i < depth; ++i) t += "<div><span>";
+    t += "x";
+    for (int i = 0; i < depth; ++i) t += "</span></div>";
+    return t;
+  };
+  Document deep = ParseOk(ParseHtml(tower(2000) + "<p>after</p>"));
+  EXPECT_EQ(Blocks(deep), (std::vector<std::string>{"P:x", "P:after"})) << Dump(deep);
+
+  Result<Document> deeper = ParseHtml(tower(2100));
+  ASSERT_TRUE(deeper.status().IsResourceExhausted()) << deeper.status().ToString();
+  EXPECT_NE(deeper.status().message().find("4200 deep"), std::string::npos) << deeper.status().ToString();
+  std::string unclosed;
+  for (int i = 0; i < 200000; ++i) unclosed += "<div>";
+  EXPECT_TRUE(ParseHtml(unclosed).status().IsResourceExhausted());
+
+  std::string towers;
+  for (int i = 0; i < 100; ++i) towers += tower(300);
+  Result<Document> many = ParseHtml(towers);
+  ASSERT_TRUE(many.status().IsResourceExhausted()) << many.status().ToString();
+  EXPECT_NE(many.status().message().find("on average"), std::string::npos);
+  DocumentOptions wide;
+  wide.max_html_depth = 10000;
+  EXPECT_TRUE(ParseHtml(tower(2100), wide).ok());
 }
 
 TEST(HtmlTest, Windows1252Page) {
