@@ -60,6 +60,8 @@ size_t ReadFrontMatter(std::string_view text, std::string* title,
 // until a block opens inside it (a tight list item's text before its nested list).
 class MarkdownReader {
  public:
+  explicit MarkdownReader(const DocumentOptions& options) : options_(options) {}
+
   Status Run(std::string_view text) {
     MD_PARSER parser{};
     parser.flags = MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_TASKLISTS;
@@ -106,7 +108,7 @@ class MarkdownReader {
     if (type == MD_BLOCK_TH || type == MD_BLOCK_TD || type == MD_BLOCK_DOC) return 0;
     if (type == MD_BLOCK_HTML) {
       // Raw HTML between the Markdown: its visible text, read by the HTML reader.
-      Result<Document> html = ParseHtml(html_, {});
+      Result<Document> html = ParseHtml(html_, options_);
       if (html.ok())
         for (const Block& blk : html->blocks) Add(blk.kind, html->block_text(blk), blk.level);
       html_.clear();
@@ -176,6 +178,7 @@ class MarkdownReader {
     b_.Add(kind, text, level);
   }
 
+  const DocumentOptions& options_;  // the caller's, for the HTML blocks
   DocBuilder b_{DocFormat::kMarkdown};
   std::vector<Open> open_;
   std::string buf_;
@@ -192,7 +195,7 @@ Result<Document> ParseMarkdown(std::string_view bytes, const DocumentOptions& op
   std::string title;
   std::vector<std::pair<std::string, std::string>> meta;
   const size_t body = ReadFrontMatter(text, &title, &meta);
-  MarkdownReader reader;
+  MarkdownReader reader(options);
   MOSAIC_RETURN_IF_ERROR(reader.Run(std::string_view(text).substr(body)));
   Document doc = reader.builder().Finish();
   doc.title = !title.empty() ? title : reader.h1();
