@@ -16,6 +16,7 @@ float Sq8PairDotAvx512(const uint8_t* a, const uint8_t* b, const float* lo, cons
                        size_t dim);
 int32_t DotU8I8Vnni(const uint8_t* code, const int8_t* w, size_t dim);
 int64_t DotU8I15Vnni(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim);
+int64_t DotU8I16Avx2(const uint8_t* code, const int16_t* w, size_t dim);
 
 int32_t DotU8I8Scalar(const uint8_t* code, const int8_t* w, size_t dim) {
   int32_t acc = 0;
@@ -59,6 +60,12 @@ float Sq8PairDotScalar(const uint8_t* a, const uint8_t* b, const float* lo, cons
 int64_t DotU8I15Scalar(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim) {
   int64_t acc = 0;
   for (size_t d = 0; d < dim; ++d) acc += int64_t{code[d]} * (128 * int64_t{hi[d]} + lo[d]);
+  return acc;
+}
+
+int64_t DotU8I16Scalar(const uint8_t* code, const int16_t* w, size_t dim) {
+  int64_t acc = 0;
+  for (size_t d = 0; d < dim; ++d) acc += int64_t{code[d]} * w[d];
   return acc;
 }
 }  // namespace internal
@@ -112,6 +119,13 @@ int32_t DotU8I8(const uint8_t* code, const int8_t* w, size_t dim) {
 int64_t DotU8I15(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim) {
   return FastDotU8I8() ? internal::DotU8I15Vnni(code, hi, lo, dim)
                        : internal::DotU8I15Scalar(code, hi, lo, dim);
+}
+
+bool FastDotU8I16() { return ActiveLevel() >= Level::kAvx2; }
+
+int64_t DotU8I16(const uint8_t* code, const int16_t* w, size_t dim) {
+  return ActiveLevel() >= Level::kAvx2 ? internal::DotU8I16Avx2(code, w, dim)
+                                       : internal::DotU8I16Scalar(code, w, dim);
 }
 
 }  // namespace mosaic::simd

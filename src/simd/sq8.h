@@ -26,5 +26,10 @@ int64_t DotU8I15(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t
 // True when DotU8I8 and DotU8I15 run on a dedicated instruction (AVX-512 VNNI, at the active level): only
 // then is quantizing the query to int8 worth its rounding (Sq8Codec::Prepare).
 bool FastDotU8I8();
+// sum_d code[d] * w[d] for weights with |w[d]| <= 2^14, exact for any dim: int16 products on
+// AVX2 (vpmaddwd, 16 dimensions per instruction), the integer form where VNNI is missing.
+int64_t DotU8I16(const uint8_t* code, const int16_t* w, size_t dim);
+// True when DotU8I16 runs on SIMD (AVX2 or better).
+bool FastDotU8I16();
 
 }  // namespace mosaic::simd

@@ -8,6 +8,7 @@
 
 #include "index/flat/flat_search.h"
 #include "io/vector_file.h"
+#include "simd/distance.h"
 
 namespace mosaic::index {
 namespace {
@@ -66,7 +67,7 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
       // The integer form: the query's weights are rounded to scale / 2 at most, so the dot
       // product moves by at most scale / 2 * sum(code), the l2 distance by twice that.
       double bound = 1e-3 * (1 + std::abs(exact));
-      if (!prepared.hi.empty()) {
+      if (!prepared.hi.empty() || !prepared.w.empty()) {
         double codes = 0;
         for (size_t d = 0; d < dim; ++d) codes += code[d];
         bound += (m == Metric::kL2 ? 1.0 : 0.5) * prepared.scale * codes;
@@ -91,6 +92,7 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
                   1e-3 * (1 + std::abs(exact)));
     }
     EXPECT_EQ(prepared.hi.empty(), !simd::FastDotU8I8());
+    EXPECT_EQ(prepared.w.empty(), simd::FastDotU8I8() || !simd::FastDotU8I16());
     auto again = Sq8Codec::Deserialize(codec.Serialize());
     ASSERT_TRUE(again.ok());
     codec.Encode(&data[0], code.data());
@@ -100,6 +102,43 @@ TEST(Sq8Codec, DistancesApproximateExactOnesForEveryMetric) {
   std::string bad = Sq8Codec::Train(4, Metric::kL2, 0, nullptr).Serialize();
   bad.pop_back();
   EXPECT_TRUE(Sq8Codec::Deserialize(bad).status().IsCorruption());
+}
+
+// The integer form held as int8 halves (VNNI) and as int16 (AVX2) is the same integer sum, so
+// FastDistance gives the same float at every level that has an integer form.
+TEST(Sq8Codec, IntegerFormsAgreeAcrossLevels) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g(0, 3);
+  const simd::Level best = simd::ActiveLevel();
+  for (size_t dim : {7, 64, 784, 5000}) {
+    const size_t n = 50;
+    std::vector<float> data(n * dim), q(dim);
+    for (float& x : data) x = g(rng);
+    for (float& x : q) x = g(rng);
+    for (Metric m : {Metric::kL2, Metric::kInnerProduct}) {
+      auto codec = Sq8Codec::Train(dim, m, n, [&](size_t i) { return &data[i * dim]; });
+      std::vector<uint8_t> code(dim);
+      std::vector<float> reference;  // the first integer form's distances
+      for (simd::Level level : {simd::Level::kAvx512, simd::Level::kAvx2, simd::Level::kScalar}) {
+        if (level > best) continue;
+        simd::SetLevelForTesting(level);
+        const Sq8Codec::Query prepared = codec.Prepare(q.data());
+        if (prepared.hi.empty() && prepared.w.empty()) continue;  // no integer form here
+        std::vector<float> got;
+        for (size_t i = 0; i < n; ++i) {
+          codec.Encode(&data[i * dim], code.data());
+          got.push_back(codec.FastDistance(prepared, code.data(), codec.CodeNorm(code.data())));
+        }
+        if (reference.empty()) {
+          reference = got;
+        } else {
+          EXPECT_EQ(got, reference) << simd::LevelName(level) << " dim " << dim;
+        }
+      }
+      simd::SetLevelForTesting(best);
+      if (best >= simd::Level::kAvx2) EXPECT_FALSE(reference.empty()) << "dim " << dim;
+    }
+  }
 }
 
 // SQ8 scan of Fashion-MNIST keeping the best 4k by code distance, re-scored in f32: recall@10

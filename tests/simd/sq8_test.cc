@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -78,6 +79,34 @@ TEST(Sq8Kernels, IntegerDotIsExactAtEveryLevel) {
         want15 += int64_t{code[d]} * (128 * int64_t{w[d]} + lo[d]);
       }
       EXPECT_EQ(DotU8I15(code.data(), w.data(), lo.data(), dim), want15)
+          << LevelName(level) << " dim " << dim;
+    }
+  }
+  SetLevelForTesting(best);
+}
+
+TEST(Sq8Kernels, Int16DotIsExactAtEveryLevel) {
+  std::mt19937 rng(6);
+  const Level best = ActiveLevel();
+  for (Level level : {Level::kScalar, Level::kAvx2, Level::kAvx512}) {
+    if (level > best) continue;
+    SetLevelForTesting(level);
+    // Past 4,096 the kernel sums a block in int64 before the next: dims on both sides of it.
+    for (size_t dim : {1, 15, 16, 17, 31, 32, 33, 48, 784, 808, 4095, 4096, 4097, 4112, 9000}) {
+      std::vector<uint8_t> code(dim + 1);  // +1: the kernel must not read past dim
+      std::vector<int16_t> w(dim + 1);
+      int64_t want = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        code[d] = d % 7 == 0 ? 255 : static_cast<uint8_t>(rng());
+        w[d] = d % 5 == 0 ? int16_t{-16384}
+                          : static_cast<int16_t>(static_cast<int>(rng() % 32769) - 16384);
+        want += int64_t{code[d]} * w[d];
+      }
+      EXPECT_EQ(DotU8I16(code.data(), w.data(), dim), want) << LevelName(level) << " dim " << dim;
+      // The largest sum: every product 255 * 2^14, far past 2^31 in total.
+      std::fill(code.begin(), code.end(), uint8_t{255});
+      std::fill(w.begin(), w.end(), int16_t{16384});
+      EXPECT_EQ(DotU8I16(code.data(), w.data(), dim), int64_t{255} * 16384 * int64_t(dim))
           << LevelName(level) << " dim " << dim;
     }
   }

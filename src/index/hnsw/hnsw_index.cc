@@ -414,12 +414,20 @@ std::vector<Neighbor> HnswIndex::Search(const float* query, size_t k, const Inde
   } else {
     const Sq8Codec::Query prepared = codec_.Prepare(query);
     walk(CodeSpace{this, &prepared}, std::max<size_t>(ef, k * params_.rerank_factor));
-    // Re-score the whole beam with the f32 rows, requesting the next row while computing one.
-    if (!res.empty()) Prefetch(rows_->Row(res[0].slot));
+    // Re-score the whole beam with the f32 rows. Each row is 4 * dim bytes from anywhere in the
+    // base, so every line of the rows two ahead is requested while one is computed.
+    const size_t row_bytes = size_t{dim_} * sizeof(float);
+    auto request_row = [&](size_t i) {
+      if (i >= res.size()) return;
+      const char* row = reinterpret_cast<const char*>(rows_->Row(res[i].slot));
+      for (size_t off = 0; off < row_bytes; off += 64) Prefetch(row + off);
+      Prefetch(row + row_bytes - 1);
+    };
+    request_row(0);
+    request_row(1);
     for (size_t i = 0; i < res.size(); ++i) {
-      const float* row = rows_->Row(res[i].slot);
-      if (i + 1 < res.size()) Prefetch(rows_->Row(res[i + 1].slot));
-      res[i].distance = Distance(query, row, kInf);
+      request_row(i + 2);
+      res[i].distance = Distance(query, rows_->Row(res[i].slot), kInf);
     }
     std::sort(res.begin(), res.end(), Closer);
   }

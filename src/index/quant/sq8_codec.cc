@@ -56,7 +56,8 @@ Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
   }
   p.bias = static_cast<float>(bias);
   p.q_norm = static_cast<float>(norm);
-  if (simd::FastDotU8I8() && dim <= kMaxIntegerDim) {
+  const bool halves = simd::FastDotU8I8() && dim <= kMaxIntegerDim;
+  if (halves || simd::FastDotU8I16()) {
     constexpr float kTop = 127 * 128;
     float top = 0;
     // A codec read from a damaged file may have steps that make a weight infinite or NaN: such a
@@ -66,12 +67,20 @@ Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
       if (std::isfinite(x)) top = std::max(top, x);
     }
     p.scale = top > 0 ? top / kTop : 1.0f;
-    p.hi.resize(dim);
-    p.lo.resize(dim);
+    if (halves) {
+      p.hi.resize(dim);
+      p.lo.resize(dim);
+    } else {
+      p.w.resize(dim);
+    }
     for (size_t d = 0; d < dim; ++d) {
       float x = std::nearbyint(q[d] * step_[d] / p.scale);
       if (std::isnan(x)) x = 0;
       const int w = static_cast<int>(std::clamp(x, -kTop, kTop));
+      if (!halves) {
+        p.w[d] = static_cast<int16_t>(w);
+        continue;
+      }
       const int hi = (w + (w >= 0 ? 64 : -64)) / 128;  // nearest, so lo stays in [-64, 64]
       p.hi[d] = static_cast<int8_t>(hi);
       p.lo[d] = static_cast<int8_t>(w - 128 * hi);

@@ -23,11 +23,14 @@ class Sq8Codec {
   struct Query {
     std::vector<float> a;  // l2: q - lo; dot: q * step
     float bias = 0;        // sum_d q[d] * lo[d]
-    // The integer form (when simd::FastDotU8I8): the weights q * step rounded to 15-bit
-    // integers w = 128 * hi + lo (|w| <= 16256), so that q . decode(code) ~= bias + scale *
-    // sum_d w[d] * code[d]; for l2 add |q|^2 and the code's own norm (CodeNorm). 8-bit weights
-    // cost recall on learned embeddings, whose few large dimensions set the scale.
+    // The integer form: the weights q * step rounded to 15-bit integers w (|w| <= 16256), so
+    // that q . decode(code) ~= bias + scale * sum_d w[d] * code[d]; for l2 add |q|^2 and the
+    // code's own norm (CodeNorm). 8-bit weights cost recall on learned embeddings, whose few
+    // large dimensions set the scale. Held as two int8 halves w = 128 * hi + lo for VNNI
+    // (simd::FastDotU8I8), else as int16 in `w` for AVX2 (simd::FastDotU8I16); the sums are
+    // the same integers either way.
     std::vector<int8_t> hi, lo;
+    std::vector<int16_t> w;
     float scale = 0;
     float q_norm = 0;
   };
@@ -50,11 +53,18 @@ class Sq8Codec {
   // |decode(code)|^2: what FastDistance needs for l2, kept per code by the caller.
   float CodeNorm(const uint8_t* code) const;
   // Distance through the integer form when the query has one (two VNNI instructions per 64
-  // dimensions; the query's rounding adds a small error that re-scoring removes), else Distance.
+  // dimensions, or one AVX2 vpmaddwd per 16; the query's rounding adds a small error that
+  // re-scoring removes), else Distance.
   float FastDistance(const Query& q, const uint8_t* code, float code_norm) const {
-    if (q.hi.empty()) return Distance(q, code);
-    const float dot =
-        q.bias + q.scale * static_cast<float>(simd::DotU8I15(code, q.hi.data(), q.lo.data(), q.hi.size()));
+    int64_t sum;
+    if (!q.hi.empty()) {
+      sum = simd::DotU8I15(code, q.hi.data(), q.lo.data(), q.hi.size());
+    } else if (!q.w.empty()) {
+      sum = simd::DotU8I16(code, q.w.data(), q.w.size());
+    } else {
+      return Distance(q, code);
+    }
+    const float dot = q.bias + q.scale * static_cast<float>(sum);
     return metric_ == Metric::kL2 ? q.q_norm + code_norm - 2 * dot : -dot;
   }
 
