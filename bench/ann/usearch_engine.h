@@ -5,7 +5,8 @@
 //
 // Kernels: f16 and i8 use NumKong's (Skylake's f16 -> f32 FMA; Ice Lake's VNNI for i8). f32 uses
 // USearch's own f32 loops (metric_l2sq_gt<float>, metric_ip_gt<float>, what it runs without
-// NumKong), compiled here for AVX-512 at full width, because NumKong 7's f32 kernels widen every
+// NumKong), compiled here for AVX-512 at full width (for AVX2 with FMA on a CPU without
+// AVX-512), because NumKong 7's f32 kernels widen every
 // lane to f64 and so do half the work per instruction: 2x slower per distance than hnswlib's.
 // "usearch-f32-nk" keeps NumKong's f32 kernel, to show that cost in the same run.
 //
@@ -47,8 +48,9 @@ namespace usearch_f32 {
 
 // USearch's f32 loops through its custom-metric signature (two addresses and a length). With
 // USEARCH_USE_OPENMP their reduction is an `omp simd` one (bench_usearch passes -fopenmp-simd),
-// which GCC vectorizes; the target attribute gives them AVX-512 at 512 bits whatever the
-// including file's flags, and flatten inlines the loop so that it is compiled here.
+// which GCC vectorizes; the target attributes give them AVX-512 at 512 bits, or AVX2 with FMA
+// on a CPU without AVX-512, whatever the including file's flags, and flatten inlines the loop
+// so that it is compiled here.
 #if USEARCH_USE_OPENMP && defined(__x86_64__) && defined(__GNUC__)
 #define MOSAIC_USEARCH_F32_AVX512 1
 template <typename Loop>
@@ -57,8 +59,15 @@ template <typename Loop>
 Run(size_t a, size_t b, size_t n) {
   return Loop{}(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b), n);
 }
-inline bool Available() {
-  return __builtin_cpu_supports("avx512f");
+template <typename Loop>
+[[gnu::target("avx2,fma"), gnu::flatten]] inline float RunAvx2(size_t a, size_t b, size_t n) {
+  return Loop{}(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b), n);
+}
+// The vector width the loops run at on this CPU: 512, 256, or 0 (NumKong's f32 kernel then).
+inline int Width() {
+  if (__builtin_cpu_supports("avx512f")) return 512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 256;
+  return 0;
 }
 #else
 #define MOSAIC_USEARCH_F32_AVX512 0
@@ -105,8 +114,12 @@ class UsearchEngine final : public AnnEngine {
     namespace us = unum::usearch;
 #if MOSAIC_USEARCH_F32_AVX512
     if (UsesF32Loop()) {
-      auto fn = kind == us::metric_kind_t::l2sq_k ? &usearch_f32::Run<us::metric_l2sq_gt<float>>
-                                                  : &usearch_f32::Run<us::metric_ip_gt<float>>;
+      const bool l2 = kind == us::metric_kind_t::l2sq_k;
+      auto fn = usearch_f32::Width() == 512
+                    ? (l2 ? &usearch_f32::Run<us::metric_l2sq_gt<float>>
+                          : &usearch_f32::Run<us::metric_ip_gt<float>>)
+                    : (l2 ? &usearch_f32::RunAvx2<us::metric_l2sq_gt<float>>
+                          : &usearch_f32::RunAvx2<us::metric_ip_gt<float>>);
       return us::metric_punned_t::stateless(dim, reinterpret_cast<std::uintptr_t>(fn),
                                             us::metric_punned_signature_t::array_array_size_k, kind,
                                             us::scalar_kind_t::f32_k);
@@ -117,14 +130,17 @@ class UsearchEngine final : public AnnEngine {
 
   bool UsesF32Loop() const {
 #if MOSAIC_USEARCH_F32_AVX512
-    return scalar_ == UsearchScalar::kF32 && usearch_f32::Available();
+    return scalar_ == UsearchScalar::kF32 && usearch_f32::Width() != 0;
 #else
     return false;
 #endif
   }
   // "NumKong icelake", "USearch's f32 loop, AVX-512", ...
   std::string KernelName(unum::usearch::metric_kind_t kind) const {
-    if (UsesF32Loop()) return "USearch's f32 loop, AVX-512";
+#if MOSAIC_USEARCH_F32_AVX512
+    if (UsesF32Loop())
+      return usearch_f32::Width() == 512 ? "USearch's f32 loop, AVX-512" : "USearch's f32 loop, AVX2";
+#endif
     unum::usearch::metric_punned_t m = MakeMetric(dim_ ? dim_ : 64, kind);
 #if USEARCH_USE_NUMKONG
     return std::string("NumKong ") + m.isa_name();
