@@ -1,5 +1,9 @@
 #include "simd/sq8.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "simd/distance.h"
 
 namespace mosaic::simd {
@@ -17,6 +21,7 @@ float Sq8PairDotAvx512(const uint8_t* a, const uint8_t* b, const float* lo, cons
 int32_t DotU8I8Vnni(const uint8_t* code, const int8_t* w, size_t dim);
 int64_t DotU8I15Vnni(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t dim);
 int64_t DotU8I16Avx2(const uint8_t* code, const int16_t* w, size_t dim);
+float QueryWeightsI16Avx2(const float* q, const float* step, size_t dim, int16_t* w);
 
 int32_t DotU8I8Scalar(const uint8_t* code, const int8_t* w, size_t dim) {
   int32_t acc = 0;
@@ -67,6 +72,26 @@ int64_t DotU8I16Scalar(const uint8_t* code, const int16_t* w, size_t dim) {
   int64_t acc = 0;
   for (size_t d = 0; d < dim; ++d) acc += int64_t{code[d]} * w[d];
   return acc;
+}
+
+float QueryWeightsI16Scalar(const float* q, const float* step, size_t dim, int16_t* w) {
+  constexpr float kTop = kMaxWeightI16;
+  float top = 0;
+  for (size_t d = 0; d < dim; ++d) {
+    const float t = std::abs(q[d] * step[d]);
+    if (t < std::numeric_limits<float>::infinity()) top = std::max(top, t);
+  }
+  const float scale = top > 0 ? top / kTop : 1.0f;
+  for (size_t d = 0; d < dim; ++d) {
+    float x = q[d] * step[d] / scale;
+    if (std::isnan(x)) x = 0;
+    // Clamped before rounding (the bounds are integers, so the order does not matter), then
+    // rounded by the 1.5 * 2^23 trick: exact for |x| <= kTop, no library call.
+    x = std::clamp(x, -kTop, kTop);
+    constexpr float kMagic = 12582912.0f;
+    w[d] = static_cast<int16_t>((x + kMagic) - kMagic);
+  }
+  return scale;
 }
 }  // namespace internal
 
@@ -122,6 +147,11 @@ int64_t DotU8I15(const uint8_t* code, const int8_t* hi, const int8_t* lo, size_t
 }
 
 bool FastDotU8I16() { return ActiveLevel() >= Level::kAvx2; }
+
+float QueryWeightsI16(const float* q, const float* step, size_t dim, int16_t* w) {
+  return ActiveLevel() >= Level::kAvx2 ? internal::QueryWeightsI16Avx2(q, step, dim, w)
+                                       : internal::QueryWeightsI16Scalar(q, step, dim, w);
+}
 
 int64_t DotU8I16(const uint8_t* code, const int16_t* w, size_t dim) {
   return ActiveLevel() >= Level::kAvx2 ? internal::DotU8I16Avx2(code, w, dim)

@@ -32,4 +32,11 @@ int64_t DotU8I16(const uint8_t* code, const int16_t* w, size_t dim);
 // True when DotU8I16 runs on SIMD (AVX2 or better).
 bool FastDotU8I16();
 
+// The weights of DotU8I16 for a query: with t[d] = q[d] * step[d] and scale = max |t[d]| over
+// the finite t[d] / kMaxWeightI16 (1 when that is 0), w[d] = t[d] / scale rounded to nearest
+// (ties to even) and clamped to +-kMaxWeightI16, a NaN as 0. Returns scale. Every level gives
+// the same bits.
+inline constexpr int kMaxWeightI16 = 127 * 128;
+float QueryWeightsI16(const float* q, const float* step, size_t dim, int16_t* w);
+
 }  // namespace mosaic::simd

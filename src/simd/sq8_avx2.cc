@@ -4,9 +4,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace mosaic::simd::internal {
 
@@ -122,6 +124,47 @@ int64_t DotU8I16Avx2(const uint8_t* code, const int16_t* w, size_t dim) {
   }
   for (; d < dim; ++d) total += int64_t{code[d]} * w[d];
   return total;
+}
+
+float QueryWeightsI16Avx2(const float* q, const float* step, size_t dim, int16_t* w) {
+  constexpr float kTop = 127 * 128;  // kMaxWeightI16
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  __m256 top8 = _mm256_setzero_ps();
+  size_t d = 0;
+  for (; d + 8 <= dim; d += 8) {
+    const __m256 t = _mm256_andnot_ps(
+        sign, _mm256_mul_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(step + d)));
+    // Infinities and NaN fail the ordered comparison and count as 0.
+    top8 = _mm256_max_ps(top8, _mm256_and_ps(t, _mm256_cmp_ps(t, inf, _CMP_LT_OQ)));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, top8);
+  float top = *std::max_element(lanes, lanes + 8);
+  for (size_t i = d; i < dim; ++i) {
+    const float t = std::abs(q[i] * step[i]);
+    if (t < std::numeric_limits<float>::infinity()) top = std::max(top, t);
+  }
+  const float scale = top > 0 ? top / kTop : 1.0f;
+
+  const __m256 scale8 = _mm256_set1_ps(scale);
+  const __m256 lo = _mm256_set1_ps(-kTop), hi = _mm256_set1_ps(kTop);
+  for (d = 0; d + 8 <= dim; d += 8) {
+    __m256 x = _mm256_div_ps(_mm256_mul_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(step + d)),
+                             scale8);
+    x = _mm256_and_ps(x, _mm256_cmp_ps(x, x, _CMP_ORD_Q));  // NaN -> 0
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    const __m256i v = _mm256_cvtps_epi32(x);  // to nearest, ties to even (MXCSR's default)
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0x08);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + d), _mm256_castsi256_si128(packed));
+  }
+  for (; d < dim; ++d) {
+    float x = q[d] * step[d] / scale;
+    if (std::isnan(x)) x = 0;
+    x = std::clamp(x, -kTop, kTop);
+    w[d] = static_cast<int16_t>(std::nearbyint(x));
+  }
+  return scale;
 }
 
 }  // namespace mosaic::simd::internal

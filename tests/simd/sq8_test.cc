@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -111,6 +113,58 @@ TEST(Sq8Kernels, Int16DotIsExactAtEveryLevel) {
     }
   }
   SetLevelForTesting(best);
+}
+
+// The query's int16 weights: every level the same bits as a reference written from the
+// contract (std::nearbyint, clamping, NaN as 0, the scale from the finite products only).
+TEST(Sq8Kernels, QueryWeightsAgreeAcrossLevels) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  const float inf = std::numeric_limits<float>::infinity();
+  const Level best = ActiveLevel();
+  for (size_t dim : {1, 7, 8, 9, 16, 23, 784, 808}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      std::vector<float> q(dim), step(dim);
+      for (size_t d = 0; d < dim; ++d) {
+        q[d] = u(rng);
+        step[d] = std::abs(u(rng)) / 255.0f + 1e-6f;
+      }
+      if (variant == 1) {  // a damaged codec: infinite and NaN products, in the SIMD part and the tail
+        step[0] = inf;
+        step[dim - 1] = std::numeric_limits<float>::quiet_NaN();
+      } else if (variant == 2) {  // ties: t / scale exactly k + 0.5 (scale 1 when the top is 16256)
+        for (size_t d = 0; d < dim; ++d) {
+          q[d] = d == 0 ? float(kMaxWeightI16) : float(int(d % 41) - 20) + 0.5f;
+          step[d] = 1.0f;
+        }
+      } else if (variant == 3) {  // all zero: scale 1, weights 0
+        std::fill(q.begin(), q.end(), 0.0f);
+      }
+      float top = 0;
+      for (size_t d = 0; d < dim; ++d) {
+        const float t = std::abs(q[d] * step[d]);
+        if (std::isfinite(t)) top = std::max(top, t);
+      }
+      const float want_scale = top > 0 ? top / kMaxWeightI16 : 1.0f;
+      std::vector<int16_t> want(dim);
+      for (size_t d = 0; d < dim; ++d) {
+        float x = std::nearbyint(q[d] * step[d] / want_scale);
+        if (std::isnan(x)) x = 0;
+        want[d] = static_cast<int16_t>(std::clamp<float>(x, -kMaxWeightI16, kMaxWeightI16));
+      }
+      for (Level level : {Level::kScalar, Level::kAvx2, Level::kAvx512}) {
+        if (level > best) continue;
+        SetLevelForTesting(level);
+        std::vector<int16_t> w(dim + 1, int16_t{12345});  // +1: nothing written past dim
+        EXPECT_EQ(QueryWeightsI16(q.data(), step.data(), dim, w.data()), want_scale)
+            << LevelName(level) << " dim " << dim << " variant " << variant;
+        EXPECT_EQ(w[dim], 12345) << LevelName(level) << " dim " << dim;
+        w.resize(dim);
+        EXPECT_EQ(w, want) << LevelName(level) << " dim " << dim << " variant " << variant;
+      }
+      SetLevelForTesting(best);
+    }
+  }
 }
 
 }  // namespace

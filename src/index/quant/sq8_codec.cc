@@ -8,6 +8,17 @@
 #include "simd/sq8.h"
 
 namespace mosaic::index {
+namespace {
+
+// std::nearbyint under the default rounding mode (to nearest, ties to even), inline: without
+// SSE4.1 it compiles to a library call per dimension. Adding and subtracting 1.5 * 2^23 rounds
+// any |x| < 2^22 so; larger values are integers already, and infinities and NaN pass through.
+inline float RoundNearest(float x) {
+  constexpr float kMagic = 12582912.0f;
+  return std::abs(x) < 4194304.0f ? (x + kMagic) - kMagic : x;
+}
+
+}  // namespace
 
 Sq8Codec Sq8Codec::Train(size_t dim, Metric metric, size_t n,
                          const std::function<const float*(size_t)>& rows) {
@@ -35,7 +46,7 @@ Sq8Codec Sq8Codec::Train(size_t dim, Metric metric, size_t n,
 
 void Sq8Codec::Encode(const float* x, uint8_t* code) const {
   for (size_t d = 0; d < lo_.size(); ++d) {
-    float v = std::nearbyint((x[d] - lo_[d]) / step_[d]);
+    float v = RoundNearest((x[d] - lo_[d]) / step_[d]);
     code[d] = static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));  // out-of-range values saturate
   }
 }
@@ -48,42 +59,47 @@ Sq8Codec::Query Sq8Codec::Prepare(const float* q) const {
   Query p;
   const size_t dim = lo_.size();
   p.a.resize(dim);
-  double bias = 0, norm = 0;
-  for (size_t d = 0; d < dim; ++d) {
-    p.a[d] = metric_ == Metric::kL2 ? q[d] - lo_[d] : q[d] * step_[d];
-    bias += double(q[d]) * lo_[d];
-    norm += double(q[d]) * q[d];
+  if (metric_ == Metric::kL2) {
+    for (size_t d = 0; d < dim; ++d) p.a[d] = q[d] - lo_[d];
+  } else {
+    for (size_t d = 0; d < dim; ++d) p.a[d] = q[d] * step_[d];
   }
-  p.bias = static_cast<float>(bias);
-  p.q_norm = static_cast<float>(norm);
+  // Four partial sums each: one chain of dependent double additions took as long as the rest of
+  // Prepare together.
+  double b0 = 0, b1 = 0, b2 = 0, b3 = 0, n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+  size_t d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    b0 += double(q[d]) * lo_[d];
+    b1 += double(q[d + 1]) * lo_[d + 1];
+    b2 += double(q[d + 2]) * lo_[d + 2];
+    b3 += double(q[d + 3]) * lo_[d + 3];
+    n0 += double(q[d]) * q[d];
+    n1 += double(q[d + 1]) * q[d + 1];
+    n2 += double(q[d + 2]) * q[d + 2];
+    n3 += double(q[d + 3]) * q[d + 3];
+  }
+  for (; d < dim; ++d) {
+    b0 += double(q[d]) * lo_[d];
+    n0 += double(q[d]) * q[d];
+  }
+  p.bias = static_cast<float>((b0 + b1) + (b2 + b3));
+  p.q_norm = static_cast<float>((n0 + n1) + (n2 + n3));
   const bool halves = simd::FastDotU8I8() && dim <= kMaxIntegerDim;
   if (halves || simd::FastDotU8I16()) {
-    constexpr float kTop = 127 * 128;
-    float top = 0;
     // A codec read from a damaged file may have steps that make a weight infinite or NaN: such a
-    // weight counts as 0 (never converted to int, which would be undefined).
-    for (size_t d = 0; d < dim; ++d) {
-      const float x = std::abs(q[d] * step_[d]);
-      if (std::isfinite(x)) top = std::max(top, x);
-    }
-    p.scale = top > 0 ? top / kTop : 1.0f;
+    // weight counts as 0 in the scale and is clamped or zeroed (simd::QueryWeightsI16).
+    p.w.resize(dim);
+    p.scale = simd::QueryWeightsI16(q, step_.data(), dim, p.w.data());
     if (halves) {
       p.hi.resize(dim);
       p.lo.resize(dim);
-    } else {
-      p.w.resize(dim);
-    }
-    for (size_t d = 0; d < dim; ++d) {
-      float x = std::nearbyint(q[d] * step_[d] / p.scale);
-      if (std::isnan(x)) x = 0;
-      const int w = static_cast<int>(std::clamp(x, -kTop, kTop));
-      if (!halves) {
-        p.w[d] = static_cast<int16_t>(w);
-        continue;
+      for (size_t d = 0; d < dim; ++d) {
+        const int w = p.w[d];
+        const int hi = (w + (w >= 0 ? 64 : -64)) / 128;  // nearest, so lo stays in [-64, 64]
+        p.hi[d] = static_cast<int8_t>(hi);
+        p.lo[d] = static_cast<int8_t>(w - 128 * hi);
       }
-      const int hi = (w + (w >= 0 ? 64 : -64)) / 128;  // nearest, so lo stays in [-64, 64]
-      p.hi[d] = static_cast<int8_t>(hi);
-      p.lo[d] = static_cast<int8_t>(w - 128 * hi);
+      p.w.clear();
     }
   }
   return p;
