@@ -45,7 +45,7 @@ struct HnswIndex::FloatSpace {
   const float* q;
   const void* Vector(uint32_t id) const { return index->rows_->Row(id); }
   // The first line is requested when the id is gathered; this requests the rest.
-  void PrefetchRest(uint32_t /*id*/, const void* v) const {
+  void PrefetchRest(const void* v) const {
     const float* row = static_cast<const float*>(v);
     for (size_t off = 16; off < index->dim_; off += 16) __builtin_prefetch(row + off, 0, 2);
   }
@@ -60,12 +60,9 @@ struct HnswIndex::CodeSpace {
   const HnswIndex* index;
   const Sq8Codec::Query* q;
   const void* Vector(uint32_t id) const { return index->Code(id); }
-  // The rest of the code, and for l2 its norm, which is read as randomly as the code (a sampled
-  // profile showed the walk waiting on that load; requesting it early shortened the wait).
-  void PrefetchRest(uint32_t id, const void* v) const {
+  void PrefetchRest(const void* v) const {
     const char* code = static_cast<const char*>(v);
     for (size_t off = 64; off < index->dim_; off += 64) __builtin_prefetch(code + off, 0, 2);
-    if (index->code_norms_ != nullptr) __builtin_prefetch(&index->code_norms_[id], 0, 3);
   }
   float operator()(uint32_t id, const void* v, float /*bound*/) const {
     const float norm = index->code_norms_ != nullptr ? index->code_norms_[id] : 0.0f;
@@ -378,7 +375,7 @@ void HnswIndex::SearchLayer(const Space& space, std::span<const Neighbor> entrie
       ptrs[fresh] = v;
       ++fresh;
     }
-    for (uint32_t i = 0; i < fresh; ++i) space.PrefetchRest(ids[i], ptrs[i]);
+    for (uint32_t i = 0; i < fresh; ++i) space.PrefetchRest(ptrs[i]);
     for (uint32_t i = 0; i < fresh; ++i) {
       float d = space(ids[i], ptrs[i], bound);
       if (d < bound) offer({ids[i], d});
@@ -418,7 +415,9 @@ std::vector<Neighbor> HnswIndex::Search(const float* query, size_t k, const Inde
     const Sq8Codec::Query prepared = codec_.Prepare(query);
     walk(CodeSpace{this, &prepared}, std::max<size_t>(ef, k * params_.rerank_factor));
     // Re-score the whole beam with the f32 rows. Each row is 4 * dim bytes from anywhere in the
-    // base, so every line of the rows two ahead is requested while one is computed.
+    // base: the first line of every row is requested at once (their misses, and the page walks
+    // of rows outside huge pages, overlap), then every line of the rows two ahead while one is
+    // computed.
     const size_t row_bytes = size_t{dim_} * sizeof(float);
     auto request_row = [&](size_t i) {
       if (i >= res.size()) return;
@@ -426,6 +425,7 @@ std::vector<Neighbor> HnswIndex::Search(const float* query, size_t k, const Inde
       for (size_t off = 0; off < row_bytes; off += 64) Prefetch(row + off);
       Prefetch(row + row_bytes - 1);
     };
+    for (const Neighbor& n : res) Prefetch(rows_->Row(n.slot));
     request_row(0);
     request_row(1);
     for (size_t i = 0; i < res.size(); ++i) {
