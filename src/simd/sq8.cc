@@ -74,23 +74,30 @@ int64_t DotU8I16Scalar(const uint8_t* code, const int16_t* w, size_t dim) {
   return acc;
 }
 
-float QueryWeightsI16Scalar(const float* q, const float* step, size_t dim, int16_t* w) {
-  constexpr float kTop = kMaxWeightI16;
+// The two passes of QueryWeightsI16 over n values, shared by the scalar form and the SIMD tails.
+float MaxFiniteAbsProduct(const float* q, const float* step, size_t n) {
   float top = 0;
-  for (size_t d = 0; d < dim; ++d) {
+  for (size_t d = 0; d < n; ++d) {
     const float t = std::abs(q[d] * step[d]);
     if (t < std::numeric_limits<float>::infinity()) top = std::max(top, t);
   }
-  const float scale = top > 0 ? top / kTop : 1.0f;
-  for (size_t d = 0; d < dim; ++d) {
+  return top;
+}
+
+void WeightsI16(const float* q, const float* step, size_t n, float scale, int16_t* w) {
+  constexpr float kTop = kMaxWeightI16;
+  for (size_t d = 0; d < n; ++d) {
     float x = q[d] * step[d] / scale;
     if (std::isnan(x)) x = 0;
-    // Clamped before rounding (the bounds are integers, so the order does not matter), then
-    // rounded by the 1.5 * 2^23 trick: exact for |x| <= kTop, no library call.
-    x = std::clamp(x, -kTop, kTop);
-    constexpr float kMagic = 12582912.0f;
-    w[d] = static_cast<int16_t>((x + kMagic) - kMagic);
+    // Clamped before rounding: the bounds are integers, so the order does not matter.
+    w[d] = static_cast<int16_t>(RoundNearest(std::clamp(x, -kTop, kTop)));
   }
+}
+
+float QueryWeightsI16Scalar(const float* q, const float* step, size_t dim, int16_t* w) {
+  const float top = MaxFiniteAbsProduct(q, step, dim);
+  const float scale = top > 0 ? top / kMaxWeightI16 : 1.0f;
+  WeightsI16(q, step, dim, scale, w);
   return scale;
 }
 }  // namespace internal

@@ -39,4 +39,13 @@ bool FastDotU8I16();
 inline constexpr int kMaxWeightI16 = 127 * 128;
 float QueryWeightsI16(const float* q, const float* step, size_t dim, int16_t* w);
 
+// std::nearbyint under the default rounding mode (to nearest, ties to even), inline: without
+// SSE4.1 in the baseline flags it compiles to a library call per value. Adding and subtracting
+// 1.5 * 2^23 rounds any |x| < 2^22 so; larger values are integers already, and infinities and
+// NaN pass through.
+inline float RoundNearest(float x) {
+  constexpr float kMagic = 12582912.0f;
+  return (x < 0 ? -x : x) < 4194304.0f ? (x + kMagic) - kMagic : x;
+}
+
 }  // namespace mosaic::simd

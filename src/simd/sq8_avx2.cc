@@ -4,11 +4,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+
+#include "simd/sq8.h"
 
 namespace mosaic::simd::internal {
 
@@ -126,8 +127,11 @@ int64_t DotU8I16Avx2(const uint8_t* code, const int16_t* w, size_t dim) {
   return total;
 }
 
+float MaxFiniteAbsProduct(const float* q, const float* step, size_t n);  // sq8.cc
+void WeightsI16(const float* q, const float* step, size_t n, float scale, int16_t* w);
+
 float QueryWeightsI16Avx2(const float* q, const float* step, size_t dim, int16_t* w) {
-  constexpr float kTop = 127 * 128;  // kMaxWeightI16
+  constexpr float kTop = kMaxWeightI16;
   const __m256 sign = _mm256_set1_ps(-0.0f);
   const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
   __m256 top8 = _mm256_setzero_ps();
@@ -140,11 +144,8 @@ float QueryWeightsI16Avx2(const float* q, const float* step, size_t dim, int16_t
   }
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, top8);
-  float top = *std::max_element(lanes, lanes + 8);
-  for (size_t i = d; i < dim; ++i) {
-    const float t = std::abs(q[i] * step[i]);
-    if (t < std::numeric_limits<float>::infinity()) top = std::max(top, t);
-  }
+  const float top = std::max(*std::max_element(lanes, lanes + 8),
+                             MaxFiniteAbsProduct(q + d, step + d, dim - d));
   const float scale = top > 0 ? top / kTop : 1.0f;
 
   const __m256 scale8 = _mm256_set1_ps(scale);
@@ -158,12 +159,7 @@ float QueryWeightsI16Avx2(const float* q, const float* step, size_t dim, int16_t
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0x08);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(w + d), _mm256_castsi256_si128(packed));
   }
-  for (; d < dim; ++d) {
-    float x = q[d] * step[d] / scale;
-    if (std::isnan(x)) x = 0;
-    x = std::clamp(x, -kTop, kTop);
-    w[d] = static_cast<int16_t>(std::nearbyint(x));
-  }
+  WeightsI16(q + d, step + d, dim - d, scale, w + d);
   return scale;
 }
 

@@ -136,7 +136,9 @@ TEST(Sq8Codec, IntegerFormsAgreeAcrossLevels) {
         }
       }
       simd::SetLevelForTesting(best);
-      if (best >= simd::Level::kAvx2) EXPECT_FALSE(reference.empty()) << "dim " << dim;
+      if (best >= simd::Level::kAvx2) {
+        EXPECT_FALSE(reference.empty()) << "dim " << dim;
+      }
     }
   }
 }

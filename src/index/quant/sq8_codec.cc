@@ -8,17 +8,6 @@
 #include "simd/sq8.h"
 
 namespace mosaic::index {
-namespace {
-
-// std::nearbyint under the default rounding mode (to nearest, ties to even), inline: without
-// SSE4.1 it compiles to a library call per dimension. Adding and subtracting 1.5 * 2^23 rounds
-// any |x| < 2^22 so; larger values are integers already, and infinities and NaN pass through.
-inline float RoundNearest(float x) {
-  constexpr float kMagic = 12582912.0f;
-  return std::abs(x) < 4194304.0f ? (x + kMagic) - kMagic : x;
-}
-
-}  // namespace
 
 Sq8Codec Sq8Codec::Train(size_t dim, Metric metric, size_t n,
                          const std::function<const float*(size_t)>& rows) {
@@ -46,7 +35,7 @@ Sq8Codec Sq8Codec::Train(size_t dim, Metric metric, size_t n,
 
 void Sq8Codec::Encode(const float* x, uint8_t* code) const {
   for (size_t d = 0; d < lo_.size(); ++d) {
-    float v = RoundNearest((x[d] - lo_[d]) / step_[d]);
+    float v = simd::RoundNearest((x[d] - lo_[d]) / step_[d]);
     code[d] = static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));  // out-of-range values saturate
   }
 }
