@@ -13,7 +13,8 @@
 //
 //   ann_bench [--dataset fashion|fashion-visual|synthetic] [--data DIR] [--metric l2|cosine|both]
 //             [--queries N] [--rounds R] [--engines a,b,...] [--threads 1,2] [--efs 10,16,...]
-//             [--rows N] [--filtered] [--filtered-queries N] [--single-thread-builds]
+//             [--query-offset N] [--rows N] [--filtered] [--filtered-queries N]
+//             [--single-thread-builds]
 //             [--lancedb none|hnsw|all] [--lance-queries N] [--build-rounds R]
 //
 // --build-rounds R builds every engine R times (2 threads), rotating the order each round, and
@@ -202,6 +203,7 @@ struct Options {
   std::string data_dir;
   std::string metric = "both";
   size_t nq = 2000;
+  size_t query_offset = 0;  // queries start here: a slice for tuning, apart from the reported one
   int rounds = 3;
   std::vector<std::string> engines;
   std::vector<int> threads = {1, 2};
@@ -520,6 +522,8 @@ int main(int argc, char** argv) {
       o.metric = value();
     } else if (arg == "--queries") {
       o.nq = std::stoul(value());
+    } else if (arg == "--query-offset") {
+      o.query_offset = std::stoul(value());
     } else if (arg == "--rounds") {
       o.rounds = std::max(1, std::stoi(value()));
     } else if (arg == "--engines") {
@@ -593,6 +597,15 @@ int main(int argc, char** argv) {
     Die(kBench, "unknown dataset '" + o.dataset + "' (fashion, fashion-visual, synthetic)");
   }
 
+  if (o.query_offset > 0) {
+    if (o.query_offset >= queries.rows) {
+      Die(kBench, "--query-offset " + std::to_string(o.query_offset) + " is past the " +
+                      std::to_string(queries.rows) + " queries");
+    }
+    queries.data.erase(queries.data.begin(),
+                       queries.data.begin() + static_cast<ptrdiff_t>(o.query_offset * queries.dim));
+    queries.rows -= o.query_offset;
+  }
   std::printf("ann_bench: dataset %s, load average at start: ", o.dataset.c_str());
   if (FILE* f = std::fopen("/proc/loadavg", "r")) {
     char line[128] = {};
