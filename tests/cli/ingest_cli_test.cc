@@ -19,6 +19,7 @@
 #include "util/cli_run.h"
 #include "util/fault_env.h"
 #include "util/paths.h"
+#include "util/test_scale.h"
 
 namespace mosaic {
 namespace {
@@ -137,26 +138,30 @@ TEST(IngestCli, SummaryExitCodeAndErrorLog) {
   EXPECT_NE(r.all().find("unknown encoder 'sonar'"), std::string::npos) << r.all();
 }
 
+// The folder of the interrupted runs: 60 files, 30 in the sanitizer pass.
+const int kCopies = static_cast<int>(testing::Scaled(12, 6));
+const uint64_t kFiles = 5 * static_cast<uint64_t>(kCopies);
+
 // Killed with SIGKILL mid-run, then run again: each file is either fully in or fully out, and the
 // second run takes exactly the ones that are out.
 TEST(IngestCli, ResumesAfterKillWithoutDuplicates) {
   testing::TempDir tmp;
   const std::string models = Models(tmp);
-  const std::string in = PhotoFolder(tmp, 12);  // 60 files
+  const std::string in = PhotoFolder(tmp, kCopies);
   const std::string db = tmp / "db";
   const std::string args = "--db " + db + " ingest " + in + " --collection c --models " + models +
                            " --encoders visual,objects,faces --threads 1 --quiet";
   const int status = StopMidRun(args, db, tmp / "run1.txt", SIGKILL);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the first run finished before it could be killed";
   const uint64_t done = Count(db, "image");
-  EXPECT_LT(done, 60u);
+  EXPECT_LT(done, kFiles);
 
   CliRun r = Mosaic(args + " --json");
   ASSERT_EQ(r.code, 0) << r.all();
   Json s = Json::parse(r.out);
   EXPECT_EQ(s["files_unchanged"].get<uint64_t>(), done);
-  EXPECT_EQ(s["files_new"].get<uint64_t>(), 60 - done);
-  EXPECT_EQ(Count(db, "image"), 60u);
+  EXPECT_EQ(s["files_new"].get<uint64_t>(), kFiles - done);
+  EXPECT_EQ(Count(db, "image"), kFiles);
   // The same as one uninterrupted run: same number of points of each kind.
   const std::string db2 = tmp / "db2";
   r = Mosaic("--db " + db2 + " ingest " + in + " --collection c --models " + models +
@@ -173,7 +178,7 @@ TEST(IngestCli, ResumesAfterKillWithoutDuplicates) {
 TEST(IngestCli, CtrlCStopsCleanlyAndTheNextRunCompletes) {
   testing::TempDir tmp;
   const std::string models = Models(tmp);
-  const std::string in = PhotoFolder(tmp, 12);
+  const std::string in = PhotoFolder(tmp, kCopies);
   const std::string db = tmp / "db";
   const std::string args = "--db " + db + " ingest " + in + " --collection c --models " + models +
                            " --encoders visual,objects,faces --threads 1";
@@ -186,11 +191,11 @@ TEST(IngestCli, CtrlCStopsCleanlyAndTheNextRunCompletes) {
   EXPECT_EQ(WEXITSTATUS(status), 130) << out.str();
   EXPECT_NE(out.str().find("interrupted; run again to resume"), std::string::npos) << out.str();
   const uint64_t done = Count(db, "image");
-  EXPECT_LT(done, 60u);
+  EXPECT_LT(done, kFiles);
   CliRun r = Mosaic(args + " --json");
   ASSERT_EQ(r.code, 0) << r.all();
-  EXPECT_EQ(Json::parse(r.out)["files_new"].get<uint64_t>(), 60 - done);
-  EXPECT_EQ(Count(db, "image"), 60u);
+  EXPECT_EQ(Json::parse(r.out)["files_new"].get<uint64_t>(), kFiles - done);
+  EXPECT_EQ(Count(db, "image"), kFiles);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "index/flat/flat_search.h"
+#include "util/test_scale.h"
 
 namespace mosaic::collection {
 namespace {
@@ -56,14 +57,14 @@ struct Merged {
 
 class GraphMergeTest : public ::testing::TestWithParam<bool> {
  protected:
-  // Four parts of the old slots (10,000 + 3 x 4,000); every 7th slot of part 2 deleted (a
-  // tombstone in its graph and no new node).
+  // Four parts of the old slots (10,000 + 3 x 4,000, half that in the sanitizer pass); every 7th
+  // slot of part 2 deleted (a tombstone in its graph and no new node).
   void SetUp() override {
     params_.sq8 = GetParam();
-    const std::vector<float> all = Clustered(kOld + kQueries, 7);
-    old_.assign(all.begin(), all.begin() + kOld * kDim);
-    queries_.assign(all.begin() + kOld * kDim, all.end());
-    const uint32_t sizes[] = {10000, 4000, 4000, 4000};
+    const std::vector<float> all = Clustered(num_old_ + kQueries, 7);
+    old_.assign(all.begin(), all.begin() + num_old_ * kDim);
+    queries_.assign(all.begin() + num_old_ * kDim, all.end());
+    const uint32_t sizes[] = {large_, small_, small_, small_};
     ThreadPool pool(2);
     uint32_t first = 0;
     for (uint32_t size : sizes) {
@@ -77,10 +78,10 @@ class GraphMergeTest : public ::testing::TestWithParam<bool> {
       graphs_.push_back(std::move(g));
       first += size;
     }
-    old_to_new_.assign(kOld, -1);
-    for (uint32_t o = 0; o < kOld; ++o) {
-      if (o >= 14000 && o < 18000 && o % 7 == 0) {
-        graphs_[2]->Remove(o - 14000);
+    old_to_new_.assign(num_old_, -1);
+    for (uint32_t o = 0; o < num_old_; ++o) {
+      if (o >= large_ + small_ && o < large_ + 2 * small_ && o % 7 == 0) {
+        graphs_[2]->Remove(o - (large_ + small_));
         continue;
       }
       old_to_new_[o] = static_cast<int64_t>(new_to_old_.size());
@@ -129,7 +130,9 @@ class GraphMergeTest : public ::testing::TestWithParam<bool> {
     return unfound;
   }
 
-  static constexpr size_t kOld = 22000;
+  const uint32_t large_ = static_cast<uint32_t>(testing::Scaled(10000, 5000));
+  const uint32_t small_ = large_ * 2 / 5;
+  const size_t num_old_ = large_ + 3 * small_;
   static constexpr size_t kQueries = 1000;
   HnswParams params_;
   std::vector<float> old_, new_, queries_;
@@ -150,7 +153,7 @@ TEST_P(GraphMergeTest, FromOldNeighboursAnswersAsFullInserts) {
   const size_t live = new_to_old_.size();
   EXPECT_EQ(near.graph->size(), live);
   EXPECT_EQ(full.graph->size(), live);
-  EXPECT_EQ(near.stats.renumbered, 10000u);
+  EXPECT_EQ(near.stats.renumbered, large_);
   EXPECT_EQ(near.stats.renumbered + near.stats.full + near.stats.near, live);
   EXPECT_EQ(full.stats.near, 0u);
   // Most of the smaller parts' nodes are placed from their old neighbours.
@@ -175,9 +178,9 @@ TEST_P(GraphMergeTest, DeletesMayTombstoneThePartsWhileTheyMerge) {
   std::thread deleter([&] {
     std::mt19937 rng(11);
     while (!stop.load()) {
-      const uint32_t slot = static_cast<uint32_t>(rng() % 10000);
+      const uint32_t slot = static_cast<uint32_t>(rng() % large_);
       graphs_[0]->Remove(slot);
-      graphs_[1]->Remove(slot % 4000);
+      graphs_[1]->Remove(slot % small_);
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   });

@@ -6,6 +6,8 @@
 #include <map>
 #include <random>
 
+#include "util/test_scale.h"
+
 namespace mosaic::collection {
 namespace {
 
@@ -157,7 +159,8 @@ TEST(IdIndex, ManyLeavesAgreeWithAMapThroughInsertsAndErases) {
                 found == model.end() ? std::nullopt : std::optional<uint32_t>{found->second});
     }
   };
-  for (int wave = 0; wave < 6; ++wave) {
+  const int waves = static_cast<int>(testing::Scaled(6, 3));
+  for (int wave = 0; wave < waves; ++wave) {
     // Inserts (and moves) at random, mostly numbers.
     for (int i = 0; i < 60'000; ++i) {
       const PointId id = i % 50 == 0 ? PointId{"s" + std::to_string(rng() % 300)}
@@ -192,7 +195,7 @@ TEST(IdIndex, ManyLeavesAgreeWithAMapThroughInsertsAndErases) {
   }
   index.Set(PointId{uint64_t{0}}, slot);
   model[PointId{uint64_t{0}}] = slot++;
-  check(6);
+  check(waves);
 }
 
 // Ascending ids, the usual load, fill their leaves: far less than a map's node per point.

@@ -48,13 +48,14 @@ namespace {
 constexpr size_t kK = 10;
 constexpr size_t kQueries = 200;
 #ifdef MOSAIC_HNSW_TEST_SANITIZED
-constexpr size_t kFullRows = 20000;
+constexpr size_t kFullRows = 10000;
 constexpr size_t kFilterRows = 10000;
+constexpr size_t kSubsetRows = 10000;
 #else
 constexpr size_t kFullRows = 60000;
 constexpr size_t kFilterRows = 60000;
-#endif
 constexpr size_t kSubsetRows = 20000;
+#endif
 
 class MatrixRows final : public VectorRows {
  public:
@@ -277,14 +278,10 @@ TEST(HnswTest, FilteredRecall) {
       {"random 50%", [&](size_t i) { return attr[i] < 0.5; }, 0.95},
       {"random 10%", [&](size_t i) { return attr[i] < 0.1; }, 0.95},
       {"random 1%", [&](size_t i) { return attr[i] < 0.01; }, 0.95},
-      // Reported, not asserted: the collection's planner scans the allowed rows exactly here.
-      {"random 0.1%", [&](size_t i) { return attr[i] < 0.001; }, 0.0},
+      // Not 0.1%: there the beam walks most of the graph, and the collection's planner scans the
+      // allowed rows exactly instead (bench/ann_bench and bench/filter_bench measure both).
   };
   for (const Case& c : cases) {
-#ifdef MOSAIC_HNSW_TEST_SANITIZED
-    // At 0.1% the beam walks the whole graph: minutes under a sanitizer, for no extra coverage.
-    if (c.min_recall == 0.0) continue;
-#endif
     Bitset allow(kFilterRows);
     for (size_t i = 0; i < kFilterRows; ++i) {
       if (c.pred(i)) allow.Set(i);
@@ -719,10 +716,11 @@ TEST(HnswTest, Sq8SaveLoadRoundTripAndVersion1Files) {
   testing::TempDir dir;
   const std::string path = dir / "vec.hnsw";
   ASSERT_TRUE(index->Save(Env::Default(), path).ok());
-  // Save streams the file in pieces of 1 MiB: the same bytes as Serialize's one string.
+  // Save streams the file in pieces of 1 MiB (three at least here): the same bytes as
+  // Serialize's one string.
   auto saved = Env::Default()->ReadFile(path);
   ASSERT_TRUE(saved.ok());
-  EXPECT_GT(saved->size(), size_t{3} << 20);
+  EXPECT_GT(saved->size(), size_t{2} << 20);
   EXPECT_TRUE(*saved == index->Serialize());
   auto loaded = HnswIndex::Load(Env::Default(), path, &rows);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
