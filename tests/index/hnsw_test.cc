@@ -51,10 +51,12 @@ constexpr size_t kQueries = 200;
 constexpr size_t kFullRows = 10000;
 constexpr size_t kFilterRows = 10000;
 constexpr size_t kSubsetRows = 10000;
+constexpr int kRaceRuns = 2000;  // sanitized threads interleave differently anyway
 #else
 constexpr size_t kFullRows = 60000;
 constexpr size_t kFilterRows = 60000;
 constexpr size_t kSubsetRows = 20000;
+constexpr int kRaceRuns = 5000;
 #endif
 
 class MatrixRows final : public VectorRows {
@@ -932,15 +934,9 @@ TEST(HnswTest, ParallelInsertsNeverLoseANode) {
   const std::vector<float> data = CurveRows();
   MatrixRows rows(data.data(), kCurveDim);
   ThreadPool pool(4);
-  // Fewer runs under a sanitizer, whose slower threads interleave differently anyway.
-#ifdef MOSAIC_HNSW_TEST_SANITIZED
-  constexpr int kRuns = 2000;
-#else
-  constexpr int kRuns = 5000;
-#endif
   size_t bad = 0;
-  for (int run = 0; run < kRuns; ++run) bad += !LostSlots(rows, nullptr, &pool).empty();
-  EXPECT_EQ(bad, 0u) << "runs that lost a node, of " << kRuns;
+  for (int run = 0; run < kRaceRuns; ++run) bad += !LostSlots(rows, nullptr, &pool).empty();
+  EXPECT_EQ(bad, 0u) << "runs that lost a node, of " << kRaceRuns;
 }
 
 }  // namespace
