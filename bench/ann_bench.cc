@@ -1,6 +1,7 @@
 // ann_bench: approximate k-NN (HNSW and its quantized walks) of Mosaic against its peers, same
 // data, same M and ef_construction, in one run:
 //   mosaic, mosaic-sq8     Mosaic's HnswIndex over f32 rows / over SQ8 codes re-scored with f32
+//                          (mosaic-sq8-dims: codes per dimension, never principal components)
 //   hnswlib                Debian libhnswlib-dev, compiled here with -march=native
 //   faiss, faiss-sq8       IndexHNSWFlat / IndexHNSWSQ (8 bit), the build bench/CMakeLists chose
 //   usearch, -f16, -i8     USearch's dense index, f32 / f16 / i8 scalars (when scripts/bench-peers
@@ -94,6 +95,9 @@ std::unique_ptr<AnnEngine> MakeEngine(const std::string& name) {
   }
   if (name == "mosaic-sq8-rescore") {
     return std::make_unique<MosaicEngine>(true, MosaicEngine::Sq8Build::kCodesRescored);
+  }
+  if (name == "mosaic-sq8-dims") {
+    return std::make_unique<MosaicEngine>(true, MosaicEngine::Sq8Build::kPerDimension);
   }
   if (name == "hnswlib") return std::make_unique<HnswlibEngine>();
 #if defined(MOSAIC_BENCH_FAISS_ENGINE)

@@ -2,7 +2,8 @@
 // 8-bit codes and re-scores the beam with the f32 rows (HnswParams::sq8). The SQ8 build
 // variants: "mosaic-sq8-f32build" builds the graph from the f32 rows, "mosaic-sq8-codes" over
 // the codes, "mosaic-sq8-rescore" over the codes with each layer's beam re-scored with f32
-// (HnswParams::build_on_codes, build_rescore); "mosaic-sq8" takes the defaults.
+// (HnswParams::build_on_codes, build_rescore); "mosaic-sq8-dims" codes every dimension, never
+// principal components (HnswParams::sq8_project off); "mosaic-sq8" takes the defaults.
 #pragma once
 
 #include <memory>
@@ -19,7 +20,7 @@ namespace mosaic::bench {
 
 class MosaicEngine final : public AnnEngine {
  public:
-  enum class Sq8Build { kDefault, kF32, kCodes, kCodesRescored };
+  enum class Sq8Build { kDefault, kF32, kCodes, kCodesRescored, kPerDimension };
   explicit MosaicEngine(bool sq8, Sq8Build build = Sq8Build::kDefault)
       : sq8_(sq8), build_(build) {}
   std::string name() const override {
@@ -28,6 +29,7 @@ class MosaicEngine final : public AnnEngine {
       case Sq8Build::kF32: return "mosaic-sq8-f32build";
       case Sq8Build::kCodes: return "mosaic-sq8-codes";
       case Sq8Build::kCodesRescored: return "mosaic-sq8-rescore";
+      case Sq8Build::kPerDimension: return "mosaic-sq8-dims";
       default: return "mosaic-sq8";
     }
   }
@@ -42,8 +44,11 @@ class MosaicEngine final : public AnnEngine {
     p.M = g.M;
     p.ef_construction = g.ef_construction;
     p.sq8 = sq8_;
-    if (build_ != Sq8Build::kDefault) p.build_on_codes = build_ != Sq8Build::kF32;
-    if (build_ != Sq8Build::kDefault) p.build_rescore = build_ == Sq8Build::kCodesRescored;
+    p.sq8_project = build_ != Sq8Build::kPerDimension;
+    if (build_ != Sq8Build::kDefault && build_ != Sq8Build::kPerDimension) {
+      p.build_on_codes = build_ != Sq8Build::kF32;
+      p.build_rescore = build_ == Sq8Build::kCodesRescored;
+    }
     index_ = std::make_unique<index::HnswIndex>(static_cast<uint32_t>(base.dim), metric, p,
                                                 rows_.get());
     std::vector<uint32_t> slots(base.rows);

@@ -64,7 +64,7 @@ struct HnswIndex::CodeSpace {
   const void* Vector(uint32_t id) const { return index->Code(id); }
   void PrefetchRest(const void* v) const {
     const char* code = static_cast<const char*>(v);
-    for (size_t off = 64; off < index->dim_; off += 64) __builtin_prefetch(code + off, 0, 2);
+    for (size_t off = 64; off < index->code_size_; off += 64) __builtin_prefetch(code + off, 0, 2);
   }
   float operator()(uint32_t id, const void* v, float /*bound*/) const {
     const float norm = index->code_norms_ != nullptr ? index->code_norms_[id] : 0.0f;
@@ -97,7 +97,8 @@ HnswIndex::HnswIndex(uint32_t dim, Metric metric, const HnswParams& params,
       rows_(rows),
       stride0_(1 + 2 * params_.M),
       stride_up_(1 + params_.M),
-      level_mult_(1.0 / std::log(static_cast<double>(params_.M))) {}
+      level_mult_(1.0 / std::log(static_cast<double>(params_.M))),
+      code_size_(dim) {}
 
 HnswIndex::~HnswIndex() {
   if (file_ == nullptr)  // otherwise the upper lists are the file's
@@ -166,8 +167,8 @@ void HnswIndex::GrowLocked(size_t capacity) {
   auto in_links = std::make_unique<uint32_t[]>(capacity);
   HugeArray<uint8_t> codes;
   std::unique_ptr<float[]> norms;
-  if (params_.sq8) codes = NewHugeArray<uint8_t>(capacity * dim_, /*zero=*/false);
-  if (params_.sq8 && metric_ == Metric::kL2) norms = std::make_unique_for_overwrite<float[]>(capacity);
+  if (params_.sq8) codes = NewHugeArray<uint8_t>(capacity * code_size_, /*zero=*/false);
+  if (CodeNormsNeeded()) norms = std::make_unique_for_overwrite<float[]>(capacity);
   std::fill_n(levels.get(), capacity, int8_t{-1});
   // New lists are empty (count 0, unused words 0).
   std::fill(links0.get() + capacity_ * stride0_, links0.get() + capacity * stride0_, 0u);
@@ -177,7 +178,7 @@ void HnswIndex::GrowLocked(size_t capacity) {
     std::copy_n(upper_.get(), capacity_, upper.get());
     std::copy_n(removed_.get(), (capacity_ + 63) / 64, removed.get());
     std::copy_n(in_links_.get(), capacity_, in_links.get());
-    if (codes != nullptr && codes_ != nullptr) std::copy_n(codes_, capacity_ * dim_, codes.get());
+    if (codes != nullptr && codes_ != nullptr) std::copy_n(codes_, capacity_ * code_size_, codes.get());
     if (file_ != nullptr)  // the upper lists were the file's: each gets its own copy
       for (size_t slot = 0; slot < capacity_; ++slot)
         if (upper[slot] != nullptr) {
@@ -221,21 +222,39 @@ void HnswIndex::EnsureTrained(std::span<const uint32_t> slots) {
   std::lock_guard<std::mutex> l(train_mu_);
   if (sq8_trained_.load(std::memory_order_relaxed)) return;
   // One linear pass over the batch, far cheaper than inserting it.
-  codec_ = Sq8Codec::Train(dim_, metric_, slots.size(),
-                           [&](size_t i) { return rows_->Row(slots[i]); });
-  sq8_trained_.store(true, std::memory_order_release);
+  SetCodec(Sq8Codec::Train(dim_, metric_, slots.size(),
+                           [&](size_t i) { return rows_->Row(slots[i]); }, params_.sq8_project));
 }
 
 void HnswIndex::AdoptCodec(const HnswIndex& from) {
   if (!params_.sq8 || !from.sq8_trained() || from.dim_ != dim_ || from.metric_ != metric_) return;
   std::lock_guard<std::mutex> l(train_mu_);
   if (sq8_trained_.load(std::memory_order_relaxed)) return;
-  codec_ = from.codec_;
+  SetCodec(from.codec_);
+}
+
+bool HnswIndex::CodeNormsNeeded() const {
+  if (!params_.sq8) return false;
+  return (sq8_trained_.load(std::memory_order_acquire) ? codec_.code_metric() : metric_) ==
+         Metric::kL2;
+}
+
+void HnswIndex::SetCodec(const Sq8Codec& codec) {
+  const bool norms_before = CodeNormsNeeded();
+  codec_ = codec;
   sq8_trained_.store(true, std::memory_order_release);
+  if (codec_.code_size() == code_size_ && CodeNormsNeeded() == norms_before) return;
+  std::unique_lock<std::shared_mutex> l(structure_mu_);
+  code_size_ = codec_.code_size();
+  if (capacity_ == 0) return;
+  codes_owned_ = NewHugeArray<uint8_t>(capacity_ * code_size_, /*zero=*/false);
+  codes_ = codes_owned_.get();
+  code_norms_.reset();
+  if (CodeNormsNeeded()) code_norms_ = std::make_unique_for_overwrite<float[]>(capacity_);
 }
 
 void HnswIndex::EncodeSlot(uint32_t slot) {
-  uint8_t* code = codes_ + size_t{slot} * dim_;
+  uint8_t* code = codes_ + size_t{slot} * code_size_;
   codec_.Encode(rows_->Row(slot), code);
   if (code_norms_ != nullptr) code_norms_[slot] = codec_.CodeNorm(code);
 }
@@ -626,7 +645,7 @@ Status HnswIndex::Insert(uint32_t slot, Scratch* s, const SeedFn* seeds, size_t 
   const bool on_codes = codes_ != nullptr && params_.build_on_codes;
   if (on_codes) {
     // The new row is prepared as a query, as in Search: asymmetric distances to the codes.
-    const Sq8Codec::Query q = codec_.Prepare(rows_->Row(slot));
+    const Sq8Codec::Query q = codec_.Prepare(rows_->Row(slot), /*stored=*/true);
     ChooseLinks(CodeSpace{this, &q}, slot, entry, top, level, s->seeds, near_ef, s);
   } else {
     ChooseLinks(FloatSpace{this, rows_->Row(slot)}, slot, entry, top, level, s->seeds, near_ef,
@@ -840,7 +859,12 @@ double HnswIndex::AverageDegree() const {
 size_t HnswIndex::CodeBytes() const {
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
   if (codes_ == nullptr) return 0;
-  return capacity_ * (dim_ + (code_norms_ != nullptr ? sizeof(float) : 0));
+  return capacity_ * (code_size_ + (code_norms_ != nullptr ? sizeof(float) : 0));
+}
+
+size_t HnswIndex::code_size() const {
+  std::shared_lock<std::shared_mutex> lock(structure_mu_);
+  return code_size_;
 }
 
 size_t HnswIndex::MemoryBytes() const {
@@ -855,7 +879,7 @@ size_t HnswIndex::MemoryBytes() const {
              (capacity_ + 63) / 64 * sizeof(uint64_t) + capacity_ * sizeof(uint32_t) +
              (own ? upper_words_.load(std::memory_order_relaxed) * sizeof(uint32_t) : 0);
     if (codes_ != nullptr)
-      bytes += (own ? capacity_ * dim_ : 0) + (code_norms_ != nullptr ? capacity_ * sizeof(float) : 0);
+      bytes += (own ? capacity_ * code_size_ : 0) + (code_norms_ != nullptr ? capacity_ * sizeof(float) : 0);
   }
   std::lock_guard<std::mutex> l(scratch_mu_);
   for (const auto& s : scratch_pool_) bytes += sizeof(Scratch) + s->MemoryBytes();

@@ -23,8 +23,9 @@
 // consistent snapshot (they wait for Adds in flight). On-disk format: docs/hnsw_format.md.
 //
 // SQ8 mode (HnswParams::sq8). The index also keeps an 8-bit scalar-quantized copy of every
-// vector (Sq8Codec, dim bytes per slot instead of 4 * dim) and walks the graph with code
-// distances at every layer, reading a quarter of the bytes per hop; the best
+// vector (Sq8Codec, dim bytes per slot instead of 4 * dim, or fewer when the codec codes the
+// vectors' principal components: HnswParams::sq8_project) and walks the graph with code
+// distances at every layer, reading a quarter of the bytes per hop or less; the best
 // max(ef, k * rerank_factor) candidates are then re-scored with the f32 rows, so results carry
 // exact distances. The codec is trained once, on the rows of the first Add or AddBatch call (so
 // build with AddBatch: an index started by a single Add trains on one vector); later values
@@ -95,6 +96,10 @@ struct HnswParams {
   // heuristic (and the back-links' re-selection) over f32 rows, as without codes. Measured: the
   // same recall as codes alone at 1.2-1.6x its build time, hence off.
   bool build_rescore = false;
+  // SQ8 only: let the codec code the vectors' leading principal components when a few of them
+  // hold most of the variance (Sq8Codec::Train's `project`): fewer bytes per hop, and on
+  // learned embeddings a walk closer to the f32 one. Measured: docs/benchmarks.md.
+  bool sq8_project = true;
 };
 
 class HnswIndex final : public VectorIndex {
@@ -190,6 +195,8 @@ class HnswIndex final : public VectorIndex {
   // SQ8 only: bytes held by the codes (dim per slot of capacity, plus a float norm per slot for
   // l2); 0 without SQ8.
   size_t CodeBytes() const;
+  // SQ8 only: bytes per code (dim, or fewer when the codec projects; Sq8Codec).
+  size_t code_size() const;
   // SQ8 only: whether the codec has been trained (by the first Add / AddBatch).
   bool sq8_trained() const { return sq8_trained_.load(std::memory_order_acquire); }
   // SQ8 only, before the first Add: uses the trained codec of `from` (the same dim and metric)
@@ -220,7 +227,13 @@ class HnswIndex final : public VectorIndex {
   Status EnsureCapacity(size_t capacity);
   // SQ8: trains the codec from `slots`' rows unless already trained.
   void EnsureTrained(std::span<const uint32_t> slots);
-  const uint8_t* Code(uint32_t slot) const { return codes_ + size_t{slot} * dim_; }
+  const uint8_t* Code(uint32_t slot) const { return codes_ + size_t{slot} * code_size_; }
+  // Installs a trained codec (under train_mu_, or on an index no other thread sees yet). Codes
+  // already allocated for another code size are allocated again: none is written before the
+  // codec is.
+  void SetCodec(const Sq8Codec& codec);
+  // Whether the codes need their norms (code distances in squared L2).
+  bool CodeNormsNeeded() const;
   // Encodes slot's row into its code (and norm).
   void EncodeSlot(uint32_t slot);
   int RandomLevel(uint32_t slot) const;
@@ -308,13 +321,14 @@ class HnswIndex final : public VectorIndex {
   std::atomic<bool> sq8_trained_{false};
   Sq8Codec codec_;
   uint8_t* codes_ = nullptr;  // codes_owned_'s, or the loaded graph file's (file_)
+  size_t code_size_;          // bytes per code: dim_, or the trained codec's code_size()
   HugeArray<uint8_t> codes_owned_;
   // Set while the layer-0 lists, the upper lists and the codes are read in place from the graph
   // file Load read (which stays mapped): a loaded sealed graph changes only its tombstones, kept
   // in the heap. Whatever would write a list or a code first copies them all into the heap
   // (GrowLocked, from EnsureCapacity and Vacuum) and lets the file go.
   std::shared_ptr<const FileView> file_;
-  // l2 only: |decode(code)|^2 per slot, written with the code (Sq8Codec::FastDistance). Not
+  // Code distances in l2 only: |decode(code)|^2 per slot, written with the code (Sq8Codec::FastDistance). Not
   // stored in the file: Load recomputes it from the codes.
   std::unique_ptr<float[]> code_norms_;
 

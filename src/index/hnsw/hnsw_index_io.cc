@@ -136,7 +136,7 @@ Status HnswIndex::SerializeTo(const ByteSink& sink) const {
   }
   const std::string codec =
       sq8_trained_.load(std::memory_order_acquire) ? codec_.Serialize() : std::string();
-  const size_t code_bytes = codec.empty() ? 0 : Pad4(static_cast<size_t>(capacity) * dim_);
+  const size_t code_bytes = codec.empty() ? 0 : Pad4(static_cast<size_t>(capacity) * code_size_);
   const size_t graph = Pad4(capacity) + removed_words * 8 +
                        (static_cast<size_t>(capacity) * stride0_ + upper_words) * 4;
   const size_t body = graph + (params_.sq8 ? 4 + Pad4(codec.size()) + code_bytes : 0);
@@ -189,8 +189,8 @@ Status HnswIndex::SerializeTo(const ByteSink& sink) const {
     out.Put(codec.data(), codec.size());
     out.Zeros(Pad4(codec.size()) - codec.size());
     if (!codec.empty()) {
-      out.Put(codes_, static_cast<size_t>(capacity) * dim_);
-      out.Zeros(code_bytes - static_cast<size_t>(capacity) * dim_);
+      out.Put(codes_, static_cast<size_t>(capacity) * code_size_);
+      out.Zeros(code_bytes - static_cast<size_t>(capacity) * code_size_);
     }
   }
   return out.Finish();
@@ -283,7 +283,24 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   if (params.sq8) {
     const char* q = data + kHeaderBytes + graph;
     const uint32_t codec_size = DecodeFixed32(q);
-    const size_t code_bytes = codec_size == 0 ? 0 : Pad4(static_cast<size_t>(capacity) * dim);
+    // The codes' size comes from the codec (dim bytes each, fewer when it projects).
+    size_t code_size = dim;
+    if (codec_size != 0) {
+      if (body - graph - 4 < Pad4(codec_size)) {
+        return corrupt("SQ8 section of " + std::to_string(body - graph) +
+                       " bytes does not hold a " + std::to_string(codec_size) + "-byte codec");
+      }
+      Result<Sq8Codec> codec = Sq8Codec::Deserialize(std::string_view(q + 4, codec_size));
+      if (!codec.ok()) return corrupt(codec.status().message());
+      if (codec->dim() != dim) {
+        return corrupt("SQ8 codec has dim " + std::to_string(codec->dim()) + ", index " +
+                       std::to_string(dim));
+      }
+      code_size = codec->code_size();
+      index->SetCodec(*codec);
+    }
+    const size_t code_bytes =
+        codec_size == 0 ? 0 : Pad4(static_cast<size_t>(capacity) * code_size);
     if (body != graph + 4 + Pad4(codec_size) + code_bytes) {
       return corrupt("SQ8 section of " + std::to_string(body - graph) + " bytes does not hold a " +
                      std::to_string(codec_size) + "-byte codec and " +
@@ -292,14 +309,6 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
     if (codec_size == 0) {
       if (capacity != 0) return corrupt("SQ8 graph without a trained codec");
     } else {
-      Result<Sq8Codec> codec = Sq8Codec::Deserialize(std::string_view(q + 4, codec_size));
-      if (!codec.ok()) return corrupt(codec.status().message());
-      if (codec->dim() != dim) {
-        return corrupt("SQ8 codec has dim " + std::to_string(codec->dim()) + ", index " +
-                       std::to_string(dim));
-      }
-      index->codec_ = std::move(*codec);
-      index->sq8_trained_.store(true, std::memory_order_release);
       codes = reinterpret_cast<const uint8_t*>(q + 4 + Pad4(codec_size));
     }
   }
@@ -374,7 +383,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env, const std::string& 
   }
   if (codes != nullptr) {
     index->codes_ = const_cast<uint8_t*>(codes);
-    if (index->metric_ == Metric::kL2) {
+    if (index->CodeNormsNeeded()) {
       index->code_norms_ = std::make_unique_for_overwrite<float[]>(capacity);
       for (uint32_t slot = 0; slot < capacity; ++slot)
         index->code_norms_[slot] = index->codec_.CodeNorm(index->Code(slot));

@@ -168,10 +168,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Clone() const {
   std::unique_lock<std::shared_mutex> update(update_mu_);
   std::shared_lock<std::shared_mutex> lock(structure_mu_);
   auto out = std::make_unique<HnswIndex>(dim_, metric_, params_, rows_);
-  if (sq8_trained_.load(std::memory_order_acquire)) {
-    out->codec_ = codec_;
-    out->sq8_trained_.store(true, std::memory_order_release);
-  }
+  if (sq8_trained_.load(std::memory_order_acquire)) out->SetCodec(codec_);
   size_t used = capacity_;  // trailing never-used slots are not copied
   while (used > 0 && Level(static_cast<uint32_t>(used - 1)) < 0) --used;
   if (used == 0) return out;
@@ -182,7 +179,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Clone() const {
   for (size_t w = 0; w < (used + 63) / 64; ++w)
     out->removed_[w] = std::atomic_ref<uint64_t>(removed_[w]).load(std::memory_order_relaxed);
   if (used % 64 != 0) out->removed_[used / 64] &= (uint64_t{1} << (used % 64)) - 1;
-  if (codes_ != nullptr) std::copy_n(codes_, used * dim_, out->codes_);
+  if (codes_ != nullptr) std::copy_n(codes_, used * code_size_, out->codes_);
   if (code_norms_ != nullptr) std::copy_n(code_norms_.get(), used, out->code_norms_.get());
   for (uint32_t slot = 0; slot < used; ++slot) {
     const int level = Level(slot);
@@ -218,12 +215,9 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
   for (uint32_t old = 0; old < capacity_; ++old) {
     if (Level(old) >= 0 && !gone(old)) max_new = std::max(max_new, target(old));
   }
+  if (sq8_trained_.load(std::memory_order_acquire)) out->SetCodec(codec_);
   if (max_new < 0) return out;
   out->GrowLocked(static_cast<size_t>(max_new) + 1);
-  if (sq8_trained_.load(std::memory_order_acquire)) {
-    out->codec_ = codec_;
-    out->sq8_trained_.store(true, std::memory_order_release);
-  }
   int best_level = -1;
   uint32_t best = kNoEntry;
   size_t present = 0;
@@ -233,7 +227,7 @@ std::unique_ptr<HnswIndex> HnswIndex::Remap(const std::vector<int64_t>& old_to_n
     const uint32_t now = static_cast<uint32_t>(target(old));
     assert(out->levels_[now] < 0 && "old_to_new maps two slots to one");
     out->levels_[now] = static_cast<int8_t>(level);
-    if (codes_ != nullptr) std::copy_n(Code(old), dim_, out->codes_ + size_t{now} * dim_);
+    if (codes_ != nullptr) std::copy_n(Code(old), code_size_, out->codes_ + size_t{now} * code_size_);
     if (code_norms_ != nullptr) out->code_norms_[now] = code_norms_[old];
     if (level > 0) {
       size_t words = static_cast<size_t>(level) * stride_up_;

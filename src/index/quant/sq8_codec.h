@@ -2,6 +2,13 @@
 // [lo[d], hi[d]] linearly onto the codes 0..255, so a vector takes dim bytes instead of 4 * dim.
 // Distances are asymmetric (float query against codes); callers re-score the best candidates
 // with the f32 vectors to recover exact ranking. Immutable after Train/Load; thread-safe to use.
+//
+// Projected codes. When trained with `project` on l2 or cosine vectors whose few leading
+// principal components hold most of their variance (learned embeddings often do), the codec
+// codes those components instead of the dimensions, plus one coordinate for the norm of what
+// they leave out, and measures squared L2 between them (for cosine's unit vectors that ranks as
+// the dot product does). A code is then code_size() bytes, far fewer than dim: a graph walk
+// reads a fraction of the bytes per hop, and its re-scoring with f32 repairs the order.
 // Serialized form: docs/quantization_format.md.
 #pragma once
 
@@ -36,16 +43,27 @@ class Sq8Codec {
   };
 
   Sq8Codec() = default;
-  // Learns the per-dimension ranges from `n` vectors (rows(i) returns vector i).
+  // Learns the per-dimension ranges from `n` vectors (rows(i) returns vector i). With
+  // `project`, l2 and cosine vectors of at least kMinProjectDim dimensions, n >= kMinProjectRows,
+  // are coded in the fewest principal components that keep kProjectVariance of their variance,
+  // when those make a code of at most half the dimensions (else the codes are per dimension).
   static Sq8Codec Train(size_t dim, Metric metric, size_t n,
-                        const std::function<const float*(size_t)>& rows);
+                        const std::function<const float*(size_t)>& rows, bool project = false);
 
-  size_t dim() const { return lo_.size(); }
+  // The dimension of the vectors coded, and the bytes of one code (dim unless projected).
+  size_t dim() const { return in_dim_; }
   size_t code_size() const { return lo_.size(); }
+  bool projected() const { return !basis_.empty(); }
+  // The metric code distances are measured in: squared L2 when projected, else the vectors'.
+  Metric code_metric() const { return metric_; }
   void Encode(const float* x, uint8_t* code) const;
+  // Projected codes decode to their code_size() coordinates, not to a vector of dim.
   void Decode(const uint8_t* code, float* x) const;
 
-  Query Prepare(const float* q) const;
+  // `stored` when q is a vector the index holds (an insert measuring itself against the codes):
+  // projected, it then keeps the norm of what the components leave out, as its code does; a
+  // query's is left at 0, so each code's own residual counts in full.
+  Query Prepare(const float* q, bool stored = false) const;
   // The Neighbor convention: squared L2 for kL2, minus the dot product otherwise.
   float Distance(const Query& q, const uint8_t* code) const;
   // Between two codes (symmetric: both sides carry rounding), in the Neighbor convention.
@@ -73,10 +91,22 @@ class Sq8Codec {
 
   // The integer form's int32 sum cannot overflow up to here (255 * 127 * dim < 2^31).
   static constexpr size_t kMaxIntegerDim = 66000;
+  // Projection: tuned on development queries (docs/benchmarks.md, "Walk codes in principal
+  // components").
+  static constexpr size_t kMinProjectDim = 256;
+  static constexpr size_t kMinProjectRows = 1000;
+  static constexpr double kProjectVariance = 0.95;
 
  private:
+  // y (code_size() floats) = the components of x - mean, then the residual's norm (stored) or 0.
+  void Project(const float* x, float* y, bool stored) const;
+  Query PrepareCoded(const float* y) const;
+
   Metric metric_ = Metric::kL2;
+  uint32_t in_dim_ = 0;
   std::vector<float> lo_, step_;
+  std::vector<float> mean_;   // projected: in_dim_
+  std::vector<float> basis_;  // projected: (code_size() - 1) x in_dim_, orthonormal rows
 };
 
 }  // namespace mosaic::index
