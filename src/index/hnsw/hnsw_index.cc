@@ -240,17 +240,24 @@ bool HnswIndex::CodeNormsNeeded() const {
 }
 
 void HnswIndex::SetCodec(const Sq8Codec& codec) {
-  const bool norms_before = CodeNormsNeeded();
-  codec_ = codec;
-  sq8_trained_.store(true, std::memory_order_release);
-  if (codec_.code_size() == code_size_ && CodeNormsNeeded() == norms_before) return;
+  // Everything changes under the exclusive lock, and the codec is published as trained before
+  // it is released: an insert (which holds the lock shared) that sees it trained sees the codes
+  // of its size, and a grow sees whether they need norms.
   std::unique_lock<std::shared_mutex> l(structure_mu_);
+  codec_ = codec;
+  const bool resized = codec_.code_size() != code_size_;
   code_size_ = codec_.code_size();
+  sq8_trained_.store(true, std::memory_order_release);
   if (capacity_ == 0) return;
-  codes_owned_ = NewHugeArray<uint8_t>(capacity_ * code_size_, /*zero=*/false);
-  codes_ = codes_owned_.get();
-  code_norms_.reset();
-  if (CodeNormsNeeded()) code_norms_ = std::make_unique_for_overwrite<float[]>(capacity_);
+  if (resized) {
+    codes_owned_ = NewHugeArray<uint8_t>(capacity_ * code_size_, /*zero=*/false);
+    codes_ = codes_owned_.get();
+  }
+  if (!CodeNormsNeeded()) {
+    code_norms_.reset();
+  } else if (code_norms_ == nullptr) {
+    code_norms_ = std::make_unique_for_overwrite<float[]>(capacity_);
+  }
 }
 
 void HnswIndex::EncodeSlot(uint32_t slot) {
