@@ -60,7 +60,9 @@ class MosaicEngine final : public AnnEngine {
   }
   // The f32 rows count for both: the walk reads them (f32) or re-scores with them (SQ8).
   size_t MemoryBytes() const override { return index_->MemoryBytes() + row_bytes_; }
-  size_t GraphBytes() const override { return index_->MemoryBytes() - index_->CodeBytes(); }
+  size_t GraphBytes() const override {
+    return index_->MemoryBytes() - index_->CodeBytes() - index_->CodecBytes();
+  }
   void SetEf(size_t ef) override { params_.ef = ef; }
   void Search(const float* q, size_t k, int /*thread*/, int64_t* out) override {
     Copy(index_->Search(q, k, params_, nullptr), k, out);

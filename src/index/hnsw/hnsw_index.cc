@@ -874,9 +874,12 @@ size_t HnswIndex::code_size() const {
   return code_size_;
 }
 
+size_t HnswIndex::CodecBytes() const {
+  return sq8_trained_.load(std::memory_order_acquire) ? codec_.MemoryBytes() : 0;
+}
+
 size_t HnswIndex::MemoryBytes() const {
-  size_t bytes = sizeof(*this);
-  if (sq8_trained_.load(std::memory_order_acquire)) bytes += codec_.Serialize().size();
+  size_t bytes = sizeof(*this) + CodecBytes();
   {
     std::shared_lock<std::shared_mutex> lock(structure_mu_);
     // Lists and codes read in place from the graph file are page cache, not heap.

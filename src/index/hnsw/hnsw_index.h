@@ -197,6 +197,9 @@ class HnswIndex final : public VectorIndex {
   size_t CodeBytes() const;
   // SQ8 only: bytes per code (dim, or fewer when the codec projects; Sq8Codec).
   size_t code_size() const;
+  // SQ8 only: bytes of the trained codec's parameters, always in the heap (MemoryBytes counts
+  // them; a projecting codec holds its components: 600 KB for Fashion-MNIST).
+  size_t CodecBytes() const;
   // SQ8 only: whether the codec has been trained (by the first Add / AddBatch).
   bool sq8_trained() const { return sq8_trained_.load(std::memory_order_acquire); }
   // SQ8 only, before the first Add: uses the trained codec of `from` (the same dim and metric)

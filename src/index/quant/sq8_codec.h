@@ -88,6 +88,10 @@ class Sq8Codec {
 
   std::string Serialize() const;
   static Result<Sq8Codec> Deserialize(std::string_view data);
+  // Bytes of the parameters held (ranges, and the projection's mean and components).
+  size_t MemoryBytes() const {
+    return (lo_.size() + step_.size() + mean_.size() + basis_.size()) * sizeof(float);
+  }
 
   // The integer form's int32 sum cannot overflow up to here (255 * 127 * dim < 2^31).
   static constexpr size_t kMaxIntegerDim = 66000;
